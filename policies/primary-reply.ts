@@ -1,0 +1,25 @@
+/**
+ * What a reply or error from the primary means for a recipient: delivered, a temporary
+ * failure (retry later), a permanent one (bounce), or "primary unreachable" (wait for the
+ * monitor without spending an attempt). Pure: a function of the code and error kind.
+ */
+export type Outcome = "delivered" | "temporary" | "permanent" | "unreachable";
+
+const NETWORK_CODES = new Set(["ECONNECTION", "ETIMEDOUT", "ESOCKET", "EDNS", "ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENOTFOUND", "ETLS", "EPROTOCOL"]);
+
+export function classifyReplyCode(code: number | undefined): Outcome {
+  if (code === undefined) return "temporary";
+  if (code >= 200 && code < 300) return "delivered";
+  if (code >= 500 && code < 600) return "permanent";
+  return "temporary";
+}
+
+/**
+ * A failure before any recipient got an answer. Network errors and a 421 greeting mean the
+ * primary is not taking mail right now: no attempt is spent on them.
+ */
+export function classifyConnectionError(err: { code?: string; responseCode?: number; command?: string }): Outcome {
+  if (err.code && NETWORK_CODES.has(err.code) && !err.responseCode) return "unreachable";
+  if (err.responseCode === 421 && (err.command === "CONN" || err.command === "EHLO" || err.command === "HELO" || !err.command)) return "unreachable";
+  return classifyReplyCode(err.responseCode);
+}

@@ -1,0 +1,40 @@
+/**
+ * Which RCPT TO addresses mxspool accepts: a pure function from an address and the
+ * configured domains to a verdict. Only configured domains, only plain user@domain forms:
+ * the old relay tricks (%-hack, bang paths, source routes, quoted or doubled @, IP
+ * literals) are refused as relaying, never guessed at.
+ */
+export type RecipientVerdict =
+  | { action: "accept"; domain: string; address: string }
+  | { action: "reject"; code: number; enhanced: string; text: string; reason: string };
+
+export interface RecipientDirectory {
+  /** Configured domain names, lower case, no trailing dot. */
+  hasDomain(domain: string): boolean;
+  /** Whether a local recipient exists (for "*", always). */
+  knows(address: string, domain: string): boolean;
+}
+
+const relayDenied = (reason: string): RecipientVerdict => ({ action: "reject", code: 550, enhanced: "5.7.1", text: "Relay access denied", reason });
+
+export function normaliseDomain(domain: string): string {
+  return domain.toLowerCase().replace(/\.$/, "");
+}
+
+export function classifyRecipient(address: string, dir: RecipientDirectory): RecipientVerdict {
+  const at = address.lastIndexOf("@");
+  if (at <= 0 || at === address.length - 1) {
+    return { action: "reject", code: 501, enhanced: "5.1.3", text: "Bad recipient address syntax", reason: "syntax" };
+  }
+  const local = address.slice(0, at);
+  const domain = normaliseDomain(address.slice(at + 1));
+  if (domain.startsWith("[")) return relayDenied("ip-literal");
+  if (!dir.hasDomain(domain)) return relayDenied("relay-domain");
+  // %, !, @ and : in the local part are the relay tricks: never route on them
+  if (/[%!@:]/.test(local) || local.startsWith('"')) return relayDenied("relay-trick");
+  const normalised = `${local}@${domain}`;
+  if (!dir.knows(normalised, domain)) {
+    return { action: "reject", code: 550, enhanced: "5.1.1", text: "Recipient address rejected: user unknown", reason: "unknown-recipient" };
+  }
+  return { action: "accept", domain, address: normalised };
+}

@@ -1,0 +1,56 @@
+/**
+ * The BullMQ delivery queues (one per configured domain) and the job that describes a
+ * spooled message. The job holds the envelope and the accept-time facts; the bytes live in
+ * the message store under the same queue id.
+ */
+import { Queue, type ConnectionOptions } from "bullmq";
+import { bullPrefix, deliveryQueueName } from "./names.js";
+
+export interface SpooledMessage {
+  id: string;
+  domain: string;
+  from: string;
+  /** Recipients still to deliver (shrinks as the primary accepts them). */
+  rcpts: string[];
+  /** Every recipient accepted at RCPT time. */
+  allRcpts: string[];
+  size: number;
+  receivedAt: number;
+  client: { ip: string; hostname?: string; helo?: string };
+  tls?: { protocol?: string; cipher?: string };
+  smtputf8: boolean;
+  body8bit: boolean;
+}
+
+/** Jobs never run out of attempts by count: expiry by age (maxLifetime) ends them. */
+export const MAX_ATTEMPTS = 1_000_000;
+
+export class DeliveryQueues {
+  private readonly queues = new Map<string, Queue<SpooledMessage>>();
+
+  constructor(private readonly connection: ConnectionOptions, private readonly prefix: string, domains: string[]) {
+    for (const d of domains) this.queues.set(d, new Queue<SpooledMessage>(deliveryQueueName(d), { connection, prefix: bullPrefix(prefix) }));
+  }
+
+  get(domain: string): Queue<SpooledMessage> {
+    const q = this.queues.get(domain);
+    if (!q) throw new Error(`no delivery queue for domain ${domain}`);
+    return q;
+  }
+
+  domains(): string[] { return [...this.queues.keys()]; }
+
+  async enqueue(msg: SpooledMessage): Promise<void> {
+    await this.get(msg.domain).add("deliver", msg, {
+      jobId: msg.id,
+      attempts: MAX_ATTEMPTS,
+      backoff: { type: "mxspool" },
+      removeOnComplete: true,
+      removeOnFail: false,
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}

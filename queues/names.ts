@@ -1,0 +1,17 @@
+/**
+ * The one source of truth for queue names and Redis key names.
+ * BullMQ's prefix is our prefix in braces, so all BullMQ keys share one Cluster hash slot
+ * (its Lua scripts need that); each message's own keys share the hash tag {<queue id>}, so
+ * messages spread over a Cluster and one message's keys can change in one MULTI.
+ */
+export const bullPrefix = (prefix: string) => `{${prefix}}`;
+
+/** One delivery queue per domain, so that one dead primary pauses only its own mail. */
+export const deliveryQueueName = (domain: string) => `delivery-${domain}`;
+
+export const keys = {
+  raw: (prefix: string, id: string) => `${prefix}:msg:{${id}}:raw`,
+  rawPart: (prefix: string, id: string) => `${prefix}:msg:{${id}}:part`,
+  primary: (prefix: string, domain: string) => `${prefix}:primary:${domain}`,
+  probeChannel: (prefix: string) => `${prefix}:probe`,
+};

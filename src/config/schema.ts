@@ -1,0 +1,117 @@
+/**
+ * The one configuration schema. Every key has its default here, and the README's
+ * configuration reference mirrors this file. Objects are strict so that a typo in a key
+ * fails at start, naming the key, instead of being silently ignored.
+ */
+import os from "node:os";
+import { z } from "zod";
+import { parseDuration } from "./duration.js";
+
+const duration = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === null) {
+        ctx.addIssue({ code: "custom", message: `expected a duration like "90s", "5m", "4h" or "5d", got "${text}"` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$/, 'expected "host:port"');
+
+const domainName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$|^[a-z0-9-]+\.test$/;
+
+const recipientsSchema = z.union([
+  z.literal("*"),
+  z.array(z.string().regex(/^[^@\s]+@[^@\s]+$/, "expected an e-mail address")).min(1),
+  z.strictObject({ file: z.string().min(1) }),
+]);
+
+const domainSchema = z.strictObject({
+  /** Primary MTAs tried in order, or "mx": the domain's MX records below our own preference. */
+  primary: z.union([z.literal("mx"), z.array(hostPort).min(1)]),
+  recipients: recipientsSchema.default("*"),
+});
+
+export const configSchema = z.strictObject({
+  hostname: z.string().min(1).default(os.hostname()),
+  dataDir: z.string().min(1).default("./data"),
+  smtp: z
+    .strictObject({
+      listen: z.array(hostPort).min(1).default(["0.0.0.0:25"]),
+      maxMessageSize: z.number().int().positive().default(52_428_800),
+      maxRecipients: z.number().int().positive().default(100),
+      /** SMTP worker processes sharing the listen sockets (node:cluster). 0 = one per core. */
+      processes: z.number().int().min(0).default(0),
+      /** Reverse DNS lookup of each client for the Received header. */
+      reverseLookup: z.boolean().default(true),
+      /** Idle time allowed between commands before the session is dropped. */
+      socketTimeout: duration("5m"),
+      /** How long a graceful shutdown waits for sessions in DATA. */
+      shutdownGrace: duration("60s"),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      listen: hostPort.default("127.0.0.1:8025"),
+      adminToken: z.string().min(16, "must be at least 16 characters").optional(),
+    })
+    .prefault({}),
+  redis: z
+    .strictObject({
+      /** Absent: mxspool starts its own redis-server in dataDir (AOF, appendfsync always). */
+      url: z.string().regex(/^rediss?:\/\//, 'expected "redis://host:port[/db]"').optional(),
+      /** Prefix of every key; BullMQ's prefix is the same name in braces (Cluster hash tag). */
+      prefix: z.string().regex(/^[a-zA-Z0-9_-]+$/).default("mxspool"),
+    })
+    .prefault({}),
+  domains: z
+    .record(
+      z.string().transform((d) => d.toLowerCase().replace(/\.$/, "")).pipe(z.string().regex(domainName, "expected a domain name")),
+      domainSchema,
+    )
+    .refine((d) => Object.keys(d).length > 0, "at least one domain must be configured"),
+  delivery: z
+    .strictObject({
+      retry: z
+        .strictObject({ first: duration("5m"), max: duration("1h"), factor: z.number().min(1).default(2) })
+        .prefault({}),
+      maxLifetime: duration("5d"),
+      /** Concurrent deliveries per domain, across every process and node. */
+      concurrency: z.number().int().positive().default(20),
+      /** Messages per second per domain; 0 = unlimited. */
+      ratePerSecond: z.number().min(0).default(0),
+      connectTimeout: duration("30s"),
+      /** Timeout of each SMTP command to the primary, and of the DATA transfer. */
+      commandTimeout: duration("5m"),
+      /** How long an idle connection to the primary is kept for reuse. */
+      connectionIdle: duration("5s"),
+      /** Messages sent over one connection before it is renewed. */
+      messagesPerConnection: z.number().int().positive().default(1000),
+      /** A delivery whose process died is taken over after this long. */
+      lockDuration: duration("30s"),
+    })
+    .prefault({}),
+  monitor: z
+    .strictObject({ interval: duration("15s"), timeout: duration("10s") })
+    .prefault({}),
+  dns: z
+    .strictObject({
+      /** DNS servers for `primary: "mx"` look-ups ("ip" or "ip:port"); default: the system resolver. */
+      servers: z.array(z.string()).optional(),
+      /** Port used for primaries found through MX records. */
+      mxPort: z.number().int().min(1).max(65535).default(25),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info") })
+    .prefault({}),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type DomainConfig = Config["domains"][string];

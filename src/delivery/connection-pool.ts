@@ -1,0 +1,80 @@
+/**
+ * Reusable SMTP connections to one primary endpoint (nodemailer's SMTPConnection), like
+ * Postfix's connection cache: a delivery borrows an open, greeted connection, sends one
+ * transaction, and gives it back; idle connections close after `idleMs`, and a connection
+ * is renewed after `maxMessages`. A connection that saw any error is never reused.
+ */
+import SMTPConnection from "nodemailer/lib/smtp-connection";
+
+export interface Endpoint { host: string; port: number }
+export interface PoolOptions {
+  name: string;
+  connectTimeout: number;
+  commandTimeout: number;
+  idleMs: number;
+  maxMessages: number;
+}
+
+interface Pooled { conn: SMTPConnection; messages: number; idleTimer?: NodeJS.Timeout; broken: boolean }
+
+export class ConnectionPool {
+  private idle: Pooled[] = [];
+  private closed = false;
+
+  constructor(readonly endpoint: Endpoint, private readonly opts: PoolOptions) {}
+
+  async acquire(): Promise<Pooled> {
+    while (this.idle.length) {
+      const p = this.idle.pop()!;
+      clearTimeout(p.idleTimer);
+      if (!p.broken) return p;
+    }
+    return this.open();
+  }
+
+  private open(): Promise<Pooled> {
+    const conn = new SMTPConnection({
+      host: this.endpoint.host,
+      port: this.endpoint.port,
+      name: this.opts.name,
+      connectionTimeout: this.opts.connectTimeout,
+      greetingTimeout: this.opts.connectTimeout,
+      socketTimeout: this.opts.commandTimeout,
+      dnsTimeout: this.opts.connectTimeout,
+      // opportunistic STARTTLS like Postfix's "may": encrypt when offered, accept any cert
+      tls: { rejectUnauthorized: false },
+      logger: false,
+    });
+    const pooled: Pooled = { conn, messages: 0, broken: false };
+    conn.on("error", () => { pooled.broken = true; });
+    conn.on("end", () => { pooled.broken = true; });
+    return new Promise((resolve, reject) => {
+      conn.connect((err?: Error) => {
+        if (err) { pooled.broken = true; conn.close(); return reject(err); }
+        resolve(pooled);
+      });
+    });
+  }
+
+  release(p: Pooled, healthy: boolean): void {
+    p.messages++;
+    if (!healthy || p.broken || this.closed || p.messages >= this.opts.maxMessages) {
+      if (!p.broken && healthy) p.conn.quit(); else p.conn.close();
+      return;
+    }
+    p.idleTimer = setTimeout(() => {
+      this.idle = this.idle.filter((x) => x !== p);
+      p.conn.quit();
+    }, this.opts.idleMs);
+    p.idleTimer.unref();
+    this.idle.push(p);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const p of this.idle) { clearTimeout(p.idleTimer); p.conn.quit(); }
+    this.idle = [];
+  }
+}
+
+export type { Pooled };

@@ -1,0 +1,77 @@
+/**
+ * One delivery attempt of one spooled message to its domain's primary: tries each endpoint
+ * in order until one takes the transaction, sends the original envelope and the stored
+ * bytes unchanged, and reports an outcome per recipient. Never throws for SMTP or network
+ * trouble: those are results.
+ */
+import type { ConnectionPool, Pooled } from "./connection-pool.js";
+import { classifyConnectionError, classifyReplyCode, type Outcome } from "../../policies/primary-reply.js";
+
+export interface RecipientResult { rcpt: string; outcome: Outcome; code?: number; response: string }
+export type AttemptResult =
+  | { kind: "unreachable"; error: string }
+  | { kind: "attempted"; endpoint: string; results: RecipientResult[] };
+
+export interface OutgoingMessage { from: string; rcpts: string[]; raw: Buffer; body8bit: boolean }
+
+type SmtpError = Error & { code?: string; responseCode?: number; command?: string; response?: string; rejectedErrors?: SmtpError[]; recipient?: string };
+
+const firstLine = (s: string | undefined) => (s ?? "").split(/\r?\n/)[0].slice(0, 500);
+
+type SendOutcome = RecipientResult[] | "stale";
+
+function sendOnce(pooled: Pooled, msg: OutgoingMessage): Promise<SendOutcome> {
+  return new Promise((resolve) => {
+    pooled.conn.send({ from: msg.from, to: msg.rcpts, use8BitMime: msg.body8bit } as never, msg.raw, (err, info) => {
+      if (!err) {
+        const rejected = new Map<string, SmtpError>();
+        for (const r of (info.rejectedErrors ?? []) as SmtpError[]) if (r.recipient) rejected.set(r.recipient, r);
+        resolve(msg.rcpts.map((rcpt) => {
+          const r = rejected.get(rcpt);
+          if (r) return { rcpt, outcome: classifyReplyCode(r.responseCode), code: r.responseCode, response: firstLine(r.response) };
+          return { rcpt, outcome: "delivered", code: 250, response: firstLine(info.response) };
+        }));
+        return;
+      }
+      const e = err as SmtpError;
+      if (e.rejectedErrors?.length && e.command === "RCPT TO") {
+        const byRcpt = new Map(e.rejectedErrors.map((r) => [r.recipient, r]));
+        resolve(msg.rcpts.map((rcpt) => {
+          const r = byRcpt.get(rcpt) ?? e;
+          return { rcpt, outcome: classifyReplyCode(r.responseCode), code: r.responseCode, response: firstLine(r.response) };
+        }));
+        return;
+      }
+      // a cached connection the primary already closed fails before any reply: not an attempt
+      if (!e.responseCode && pooled.messages > 0 && e.command !== "DATA" && e.command !== "DATA_END") return resolve("stale");
+      // MAIL FROM or DATA refused, or the connection broke mid-transaction: the same answer for
+      // every recipient without a confirmed delivery
+      const outcome: Outcome = e.responseCode ? classifyReplyCode(e.responseCode) : "temporary";
+      resolve(msg.rcpts.map((rcpt) => ({ rcpt, outcome, code: e.responseCode, response: firstLine(e.response) || e.message })));
+    });
+  });
+}
+
+export async function deliverToPrimary(pools: ConnectionPool[], msg: OutgoingMessage): Promise<AttemptResult> {
+  const errors: string[] = [];
+  for (const pool of pools) {
+    const ep = `${pool.endpoint.host}:${pool.endpoint.port}`;
+    for (let tries = 0; tries < 3; tries++) {
+      let pooled: Pooled;
+      try {
+        pooled = await pool.acquire();
+      } catch (err) {
+        const e = err as SmtpError;
+        if (classifyConnectionError(e) !== "unreachable") errors.push(`${ep}: ${firstLine(e.response) || e.message}`);
+        else errors.push(`${ep}: ${e.message}`);
+        break; // next endpoint: no recipient got an answer here
+      }
+      const results = await sendOnce(pooled, msg);
+      if (results === "stale") { pool.release(pooled, false); continue; }
+      const healthy = !results.some((r) => r.code === 421 || (r.outcome === "temporary" && r.code === undefined));
+      pool.release(pooled, healthy);
+      return { kind: "attempted", endpoint: ep, results };
+    }
+  }
+  return { kind: "unreachable", error: errors.join("; ") || "no primary endpoint" };
+}

@@ -1,0 +1,101 @@
+/**
+ * The delivery side of one process: a BullMQ Worker per domain queue whose processor
+ * delivers one spooled message to the primary and turns the per-recipient results into the
+ * job's fate:
+ *   - every recipient delivered or permanently refused → done, bytes removed;
+ *   - some recipients temporarily refused → only those stay on the job, retried with the
+ *     backoff of queues/retry-schedule.ts until maxLifetime;
+ *   - primary unreachable → back to waiting without spending an attempt, and the monitor
+ *     is asked to probe now (it pauses the queue if the primary is really down).
+ */
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Config } from "../config/schema.js";
+import type { Logger } from "../observability/log.js";
+import type { MessageStore } from "../store/message-store.js";
+import type { SpooledMessage } from "../../queues/delivery-queue.js";
+import { bullPrefix, deliveryQueueName, keys } from "../../queues/names.js";
+import { isExpired, retryDelay } from "../../queues/retry-schedule.js";
+import { ConnectionPool } from "./connection-pool.js";
+import { deliverToPrimary } from "./deliver-to-primary.js";
+import type { PrimaryEndpoints } from "../monitor/primary-endpoints.js";
+
+export class DeliveryWorkers {
+  private workers: Worker<SpooledMessage>[] = [];
+  private pools = new Map<string, ConnectionPool>();
+
+  constructor(private readonly config: Config, private readonly connection: ConnectionOptions, private readonly redis: Redis,
+              private readonly store: MessageStore, private readonly endpoints: PrimaryEndpoints, private readonly log: Logger) {}
+
+  start(): void {
+    const d = this.config.delivery;
+    for (const domain of Object.keys(this.config.domains)) {
+      const worker = new Worker<SpooledMessage>(deliveryQueueName(domain), (job, token) => this.process(job, token), {
+        connection: this.connection,
+        prefix: bullPrefix(this.config.redis.prefix),
+        concurrency: d.concurrency,
+        limiter: d.ratePerSecond > 0 ? { max: Math.max(1, Math.round(d.ratePerSecond)), duration: 1000 } : undefined,
+        lockDuration: d.lockDuration,
+        stalledInterval: Math.max(1000, Math.round(d.lockDuration / 2)),
+        // a delivery whose process died is always tried again, never failed for stalling
+        maxStalledCount: 1_000_000,
+        settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, d.retry) },
+      });
+      worker.on("error", (err) => this.log.error({ event: "WORKER_ERROR", domain, err: err.message }, "delivery worker error"));
+      this.workers.push(worker);
+    }
+  }
+
+  private poolsFor(endpoints: { host: string; port: number }[]): ConnectionPool[] {
+    const d = this.config.delivery;
+    return endpoints.map((ep) => {
+      const k = `${ep.host}:${ep.port}`;
+      let p = this.pools.get(k);
+      if (!p) {
+        p = new ConnectionPool(ep, { name: this.config.hostname, connectTimeout: d.connectTimeout, commandTimeout: d.commandTimeout, idleMs: d.connectionIdle, maxMessages: d.messagesPerConnection });
+        this.pools.set(k, p);
+      }
+      return p;
+    });
+  }
+
+  private async process(job: Job<SpooledMessage>, token?: string): Promise<unknown> {
+    const m = job.data;
+    const raw = await this.store.getRaw(m.id);
+    if (!raw) {
+      this.log.error({ event: "SPOOL_BODY_MISSING", id: m.id, domain: m.domain }, "message bytes missing from the store");
+      throw new UnrecoverableError("message bytes missing from the store");
+    }
+    const eps = await this.endpoints.resolve(m.domain);
+    const result = await deliverToPrimary(this.poolsFor(eps), { from: m.from, rcpts: m.rcpts, raw, body8bit: m.body8bit });
+    if (result.kind === "unreachable") {
+      this.log.info({ event: "PRIMARY_UNREACHABLE", id: m.id, domain: m.domain, error: result.error }, "primary unreachable; message waits");
+      await this.redis.publish(keys.probeChannel(this.config.redis.prefix), m.domain);
+      await job.moveToDelayed(Date.now() + this.config.monitor.interval, token);
+      throw new DelayedError();
+    }
+    const delivered = result.results.filter((r) => r.outcome === "delivered");
+    const failed = result.results.filter((r) => r.outcome === "permanent");
+    const deferred = result.results.filter((r) => r.outcome !== "delivered" && r.outcome !== "permanent");
+    for (const r of delivered) this.log.info({ event: "DELIVERED", id: m.id, rcpt: r.rcpt, primary: result.endpoint, reply: r.response, attempt: job.attemptsMade + 1 }, "delivered");
+    for (const r of failed) this.log.warn({ event: "BOUNCED", id: m.id, rcpt: r.rcpt, primary: result.endpoint, reply: r.response }, "recipient refused by the primary");
+    if (deferred.length) {
+      if (isExpired(m.receivedAt, this.config.delivery.maxLifetime)) {
+        for (const r of deferred) this.log.warn({ event: "EXPIRED", id: m.id, rcpt: r.rcpt, reply: r.response }, "message too old; giving up");
+        await this.store.remove(m.id);
+        return { delivered: delivered.length, bounced: failed.length + deferred.length };
+      }
+      for (const r of deferred) this.log.info({ event: "DELIVERY_DEFERRED", id: m.id, rcpt: r.rcpt, reply: r.response }, "deferred");
+      await job.updateData({ ...m, rcpts: deferred.map((r) => r.rcpt) });
+      throw new Error(`deferred: ${deferred.map((r) => `${r.rcpt}: ${r.response}`).join("; ")}`);
+    }
+    await this.store.remove(m.id);
+    return { delivered: delivered.length, bounced: failed.length };
+  }
+
+  /** Waits for the deliveries in progress, then closes the connections to the primaries. */
+  async stop(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+    for (const p of this.pools.values()) p.close();
+  }
+}

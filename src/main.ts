@@ -1,0 +1,143 @@
+/**
+ * The composition root. `startPrimary` runs in the process the admin starts: it owns the
+ * embedded redis-server (when no redis.url), the primary monitor and the HTTP API, and it
+ * forks the SMTP/delivery processes (node:cluster; they share the listen sockets) and
+ * restarts any that dies. `startChild` is what each forked process runs.
+ *
+ * Shutdown order on SIGTERM/SIGINT: children stop taking sessions (421 4.3.2), finish the
+ * transactions in DATA and the deliveries in progress, and exit; then the monitor and API
+ * stop, then the embedded Redis (which fsyncs its AOF), then exit 0.
+ */
+import cluster, { type Worker as ClusterWorker } from "node:cluster";
+import os from "node:os";
+import type { Config } from "./config/schema.js";
+import { createLogger, type Logger } from "./observability/log.js";
+import { startEmbeddedRedis, type EmbeddedRedis } from "./redis/embedded.js";
+import { bullConnection, checkPersistence, connectRedis, type RedisTarget } from "./redis/connection.js";
+import { DeliveryQueues } from "../queues/delivery-queue.js";
+import { MessageStore } from "./store/message-store.js";
+import { MessageAcceptor } from "./ingress/accept-message.js";
+import { ConfiguredRecipients } from "./ingress/recipient-directory.js";
+import { SmtpIngress } from "./smtp/server.js";
+import { DeliveryWorkers } from "./delivery/delivery-worker.js";
+import { PrimaryEndpoints } from "./monitor/primary-endpoints.js";
+import { PrimaryMonitor } from "./monitor/primary-monitor.js";
+import { HttpApi } from "./api/http-server.js";
+
+export type Role = "smtp" | "worker" | "http";
+export const ALL_ROLES: Role[] = ["smtp", "worker", "http"];
+
+interface ChildSpec { config: Config; roles: Role[]; redis: RedisTarget }
+
+/** Bytes stay at most this long past maxLifetime even if their job was lost. */
+const storeTtl = (c: Config) => c.delivery.maxLifetime + 2 * 86_400_000;
+
+export async function startPrimary(config: Config, roles: Role[]): Promise<void> {
+  const log = createLogger(config.log.level, { role: "primary" });
+  let embedded: EmbeddedRedis | undefined;
+  let target: RedisTarget;
+  if (config.redis.url) target = { url: config.redis.url };
+  else {
+    embedded = await startEmbeddedRedis(config.dataDir, log);
+    target = { path: embedded.socketPath };
+  }
+  const redis = connectRedis(target, "mxspool-primary");
+  await checkPersistence(redis, log);
+  const queues = new DeliveryQueues(bullConnection(target), config.redis.prefix, Object.keys(config.domains));
+  for (const d of queues.domains()) await queues.get(d).setGlobalConcurrency(config.delivery.concurrency);
+
+  let monitor: PrimaryMonitor | undefined;
+  if (roles.includes("worker")) {
+    monitor = new PrimaryMonitor(config, redis, connectRedis(target, "mxspool-monitor"), queues, new PrimaryEndpoints(config), log);
+    await monitor.start();
+  }
+  let api: HttpApi | undefined;
+  if (roles.includes("http")) {
+    api = new HttpApi(config, redis, queues, log);
+    await api.listen();
+  }
+
+  const childRoles = roles.filter((r) => r !== "http");
+  const n = config.smtp.processes || os.availableParallelism();
+  let stopping = false;
+  const children = new Set<ClusterWorker>();
+  let ready = 0;
+  const spec: ChildSpec = { config, roles: childRoles, redis: target };
+  const fork = () => {
+    const w = cluster.fork({ MXSPOOL_CHILD: JSON.stringify(spec) });
+    children.add(w);
+    w.on("message", (m: { type?: string }) => {
+      if (m?.type === "ready" && ++ready === n) log.info({ event: "READY", processes: n, roles }, "mxspool ready");
+    });
+    w.on("exit", (code, signal) => {
+      children.delete(w);
+      if (!stopping) {
+        log.error({ event: "CHILD_EXIT", code, signal }, "a worker process died; starting another");
+        setTimeout(fork, 200);
+      }
+    });
+  };
+  if (childRoles.length) for (let i = 0; i < n; i++) fork();
+  else log.info({ event: "READY", processes: 0, roles }, "mxspool ready");
+
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ event: "SHUTDOWN", signal }, "shutting down");
+    const exits = [...children].map((w) => new Promise<void>((resolve) => { if (w.isDead()) resolve(); else w.once("exit", () => resolve()); }));
+    for (const w of children) w.send({ type: "shutdown" });
+    const hard = setTimeout(() => { for (const w of children) w.process.kill("SIGKILL"); }, config.smtp.shutdownGrace + 60_000);
+    await Promise.all(exits);
+    clearTimeout(hard);
+    await monitor?.stop();
+    await api?.stop();
+    await queues.close();
+    redis.disconnect();
+    await embedded?.stop();
+    log.info({ event: "STOPPED" }, "mxspool stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+export async function startChild(): Promise<void> {
+  const spec = JSON.parse(process.env.MXSPOOL_CHILD!) as ChildSpec;
+  const { config, roles } = spec;
+  const log: Logger = createLogger(config.log.level, { role: roles.join("+") });
+  const redis = connectRedis(spec.redis, `mxspool-${process.pid}`);
+  const conn = bullConnection(spec.redis);
+  const store = new MessageStore(redis, config.redis.prefix, storeTtl(config));
+  const queues = new DeliveryQueues(conn, config.redis.prefix, Object.keys(config.domains));
+  let smtp: SmtpIngress | undefined;
+  let recipients: ConfiguredRecipients | undefined;
+  if (roles.includes("smtp")) {
+    recipients = new ConfiguredRecipients(config, log);
+    recipients.watch();
+    smtp = new SmtpIngress(config, recipients, new MessageAcceptor(store, queues, config.hostname), log);
+    await smtp.listen();
+    process.on("SIGHUP", () => recipients?.reload());
+  }
+  let workers: DeliveryWorkers | undefined;
+  if (roles.includes("worker")) {
+    workers = new DeliveryWorkers(config, conn, redis, store, new PrimaryEndpoints(config), log);
+    workers.start();
+  }
+  process.send?.({ type: "ready" });
+
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.all([smtp?.stop(config.smtp.shutdownGrace), workers?.stop()]);
+    recipients?.close();
+    await queues.close();
+    redis.disconnect();
+    process.exit(0);
+  };
+  process.on("message", (m: { type?: string }) => { if (m?.type === "shutdown") void shutdown(); });
+  process.on("SIGTERM", () => void shutdown());
+  process.on("SIGINT", () => void shutdown());
+}
+
+export const isChild = () => cluster.isWorker;

@@ -1,0 +1,95 @@
+/**
+ * Watches every domain's primary and opens or closes its delivery queue accordingly.
+ * Every `monitor.interval` (and at once when a delivery reports the primary unreachable,
+ * through the probe channel) it probes the endpoints in order; the first that answers makes
+ * the domain "up". A domain that goes down has its queue paused, so waiting mail spends no
+ * attempts; one that comes back is resumed, so the drain starts within one interval.
+ * State lives in Redis (`<prefix>:primary:<domain>`) so every node and the API see it.
+ */
+import type { Redis } from "ioredis";
+import type { Config } from "../config/schema.js";
+import type { Logger } from "../observability/log.js";
+import type { DeliveryQueues } from "../../queues/delivery-queue.js";
+import { keys } from "../../queues/names.js";
+import type { PrimaryEndpoints } from "./primary-endpoints.js";
+import { probeEndpoint } from "./probe.js";
+
+export interface PrimaryState { state: "up" | "down" | "unknown"; since: number; lastProbe: number; lastError?: string; endpoint?: string }
+
+export class PrimaryMonitor {
+  private timer?: NodeJS.Timeout;
+  private running = new Map<string, Promise<void>>();
+  private states = new Map<string, PrimaryState>();
+  private stopped = false;
+
+  constructor(private readonly config: Config, private readonly redis: Redis, private readonly subscriber: Redis,
+              private readonly queues: DeliveryQueues, private readonly endpoints: PrimaryEndpoints, private readonly log: Logger) {}
+
+  async start(): Promise<void> {
+    await this.subscriber.subscribe(keys.probeChannel(this.config.redis.prefix));
+    this.subscriber.on("message", (_ch: string, domain: string) => { if (this.config.domains[domain]) void this.probe(domain); });
+    await this.probeAll();
+    const tick = () => {
+      if (this.stopped) return;
+      this.timer = setTimeout(async () => { await this.probeAll(); tick(); }, this.config.monitor.interval);
+    };
+    tick();
+  }
+
+  state(domain: string): PrimaryState | undefined { return this.states.get(domain); }
+
+  async probeAll(): Promise<void> {
+    await Promise.all(Object.keys(this.config.domains).map((d) => this.probe(d)));
+  }
+
+  /** Probes one domain; concurrent requests for the same domain share one probe. */
+  probe(domain: string): Promise<void> {
+    const inflight = this.running.get(domain);
+    if (inflight) return inflight;
+    const p = this.doProbe(domain).finally(() => this.running.delete(domain));
+    this.running.set(domain, p);
+    return p;
+  }
+
+  private async doProbe(domain: string): Promise<void> {
+    const eps = await this.endpoints.resolve(domain, 0);
+    let up = false;
+    let endpoint: string | undefined;
+    const errors: string[] = [];
+    for (const ep of eps) {
+      const r = await probeEndpoint(ep, this.config.hostname, this.config.monitor.timeout);
+      if (r.up) { up = true; endpoint = `${ep.host}:${ep.port}`; break; }
+      errors.push(`${ep.host}:${ep.port}: ${r.error}`);
+    }
+    if (!eps.length) errors.push("no primary endpoint (MX lookup empty or failed)");
+    const now = Date.now();
+    const prev = this.states.get(domain);
+    const state: PrimaryState = {
+      state: up ? "up" : "down",
+      since: prev && prev.state === (up ? "up" : "down") ? prev.since : now,
+      lastProbe: now,
+      lastError: up ? undefined : errors.join("; "),
+      endpoint,
+    };
+    this.states.set(domain, state);
+    const key = keys.primary(this.config.redis.prefix, domain);
+    await this.redis.hset(key, { state: state.state, since: String(state.since), lastProbe: String(now), lastError: state.lastError ?? "", endpoint: endpoint ?? "" });
+    if (this.stopped) return;
+    const queue = this.queues.get(domain);
+    if (!up) {
+      if (!prev || prev.state !== "down") this.log.warn({ event: "PRIMARY_DOWN", domain, error: state.lastError }, `primary for ${domain} is down; holding its mail`);
+      if (!(await queue.isPaused())) await queue.pause();
+    } else {
+      if (!prev || prev.state !== "up") this.log.info({ event: "PRIMARY_UP", domain, endpoint }, `primary for ${domain} is up; delivering`);
+      const adminPaused = (await this.redis.hget(key, "adminPaused")) === "1";
+      if (!adminPaused && (await queue.isPaused())) await queue.resume();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await Promise.allSettled([...this.running.values()]);
+    await this.subscriber.unsubscribe().catch(() => undefined);
+  }
+}

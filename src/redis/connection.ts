@@ -1,0 +1,65 @@
+/**
+ * How every part of mxspool reaches Redis: one descriptor (URL or unix socket) turned into
+ * ioredis clients, and a start-up check that warns loudly when the Redis we are given would
+ * lose the queue on restart (no AOF and no RDB snapshots).
+ */
+import { Redis, type RedisOptions } from "ioredis";
+import type { ConnectionOptions } from "bullmq";
+import type { Logger } from "../observability/log.js";
+
+export type RedisTarget = { url: string } | { path: string };
+
+export function redisOptions(target: RedisTarget): RedisOptions {
+  const base: RedisOptions = {
+    // BullMQ requires this for its blocking connections; our own commands wait for Redis
+    // to come back rather than failing a message in the middle of its 250.
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    connectTimeout: 10_000,
+    retryStrategy: (times) => Math.min(times * 100, 2000),
+  };
+  if ("path" in target) return { ...base, path: target.path };
+  const u = new URL(target.url);
+  return {
+    ...base,
+    host: u.hostname.replace(/^\[|\]$/g, ""),
+    port: Number(u.port || 6379),
+    username: u.username || undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === "rediss:" ? {} : undefined,
+  };
+}
+
+/** The same options in the shape BullMQ's own typings expect. */
+export const bullConnection = (target: RedisTarget) => redisOptions(target) as unknown as ConnectionOptions;
+
+export function connectRedis(target: RedisTarget, name: string): Redis {
+  return new Redis({ ...redisOptions(target), connectionName: name });
+}
+
+/** Reads INFO persistence and logs a loud warning when the queue would not survive a restart. */
+export async function checkPersistence(redis: Redis, log: Logger): Promise<{ aof: boolean; rdb: boolean; fsync?: string }> {
+  const info = await redis.info("persistence");
+  const aof = /aof_enabled:1/.test(info);
+  let rdb = false;
+  let fsync: string | undefined;
+  try {
+    const save = (await redis.config("GET", "save")) as string[];
+    rdb = Boolean(save[1] && save[1].trim() !== "");
+    fsync = ((await redis.config("GET", "appendfsync")) as string[])[1];
+  } catch {
+    rdb = /rdb_last_bgsave_status:ok/.test(info) && !/rdb_last_save_time:0\b/.test(info);
+  }
+  if (!aof && !rdb) {
+    log.warn({ event: "REDIS_NOT_PERSISTENT" },
+      "!!! Redis has persistence OFF (no AOF, no RDB): every queued message is LOST when Redis restarts. Enable 'appendonly yes' and 'appendfsync always'. !!!");
+  } else if (!aof) {
+    log.warn({ event: "REDIS_NO_AOF" },
+      "!!! Redis has no AOF, only RDB snapshots: messages accepted since the last snapshot are LOST if Redis crashes. Enable 'appendonly yes'. !!!");
+  } else if (fsync && fsync !== "always") {
+    log.warn({ event: "REDIS_FSYNC_RELAXED", appendfsync: fsync },
+      `Redis uses appendfsync ${fsync}: up to about a second of accepted mail can be lost if the Redis host loses power.`);
+  }
+  return { aof, rdb, fsync };
+}

@@ -1,0 +1,99 @@
+/**
+ * Starts and supervises mxspool's own redis-server when `redis.url` is absent, so that a
+ * fresh install has a durable queue with no set-up: data in `<dataDir>/redis`, AOF on with
+ * `appendfsync always` (a write is on disk before Redis answers it, hence before our 250),
+ * `maxmemory-policy noeviction`, reachable only through a unix socket in dataDir.
+ * A redis-server left over by a killed mxspool is shut down (it saves its AOF) first.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import net from "node:net";
+import type { Logger } from "../observability/log.js";
+
+export interface EmbeddedRedis {
+  socketPath: string;
+  stop(): Promise<void>;
+}
+
+function ping(socketPath: string, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createConnection(socketPath);
+    const done = (ok: boolean) => { s.destroy(); resolve(ok); };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.on("error", () => done(false));
+    s.on("connect", () => s.write("PING\r\n"));
+    s.on("data", (d) => done(d.toString().startsWith("+PONG")));
+  });
+}
+
+function sleep(ms: number) { return new Promise((r) => setTimeout(r, ms)); }
+
+async function waitFor(cond: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+async function stopStale(dir: string, socketPath: string, log: Logger): Promise<void> {
+  const pidFile = path.join(dir, "redis.pid");
+  let pid = 0;
+  try { pid = Number(fs.readFileSync(pidFile, "utf8").trim()); } catch { return; }
+  if (!pid) return;
+  try { process.kill(pid, 0); } catch { return; }
+  log.warn({ event: "EMBEDDED_REDIS_STALE", redisPid: pid }, "a redis-server from a previous run is still alive; shutting it down");
+  process.kill(pid, "SIGTERM"); // redis fsyncs its AOF on SIGTERM
+  const gone = await waitFor(async () => { try { process.kill(pid, 0); return false; } catch { return true; } }, 30_000);
+  if (!gone) process.kill(pid, "SIGKILL");
+  void socketPath;
+}
+
+export async function startEmbeddedRedis(dataDir: string, log: Logger, redisServer = "redis-server"): Promise<EmbeddedRedis> {
+  const dir = path.join(dataDir, "redis");
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const socketPath = path.join(dir, "redis.sock");
+  await stopStale(dir, socketPath, log);
+  const args = [
+    "--port", "0",
+    "--unixsocket", socketPath,
+    "--unixsocketperm", "700",
+    "--dir", dir,
+    "--pidfile", path.join(dir, "redis.pid"),
+    "--appendonly", "yes",
+    "--appendfsync", "always",
+    "--appendfilename", "mxspool.aof",
+    "--save", "",
+    "--maxmemory-policy", "noeviction",
+    "--daemonize", "no",
+    "--logfile", path.join(dir, "redis.log"),
+  ];
+  let stopping = false;
+  let child: ChildProcess;
+  let exited: Promise<void>;
+  const launch = async (): Promise<void> => {
+    child = spawn(redisServer, args, { stdio: "ignore" });
+    exited = new Promise((resolve) => child.once("exit", (code, signal) => {
+      if (!stopping) {
+        log.error({ event: "EMBEDDED_REDIS_EXIT", code, signal }, "embedded redis-server exited; restarting it from its AOF");
+        setTimeout(() => { void launch(); }, 500);
+      }
+      resolve();
+    }));
+    child.once("error", (err) => log.error({ event: "EMBEDDED_REDIS_SPAWN", err: err.message }, `cannot run ${redisServer}: install Debian's redis-server (scripts/install-deps.sh)`));
+    const up = await waitFor(() => ping(socketPath), 60_000);
+    if (!up) throw new Error(`embedded redis-server did not answer on ${socketPath}; see ${path.join(dir, "redis.log")}`);
+  };
+  await launch();
+  log.info({ event: "EMBEDDED_REDIS_UP", socket: socketPath, dir }, "embedded redis-server running (AOF, appendfsync always)");
+  return {
+    socketPath,
+    async stop() {
+      stopping = true;
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * The durable store of message bytes in Redis, one key per spooled copy:
+ * `<prefix>:msg:{<id>}:raw`. Bytes are written as they arrive (see SpoolWriter), read back
+ * whole for delivery, and deleted when the message reaches a final state. Every key carries
+ * a TTL past the longest a message may live, so nothing stays behind if a job is lost.
+ */
+import type { Redis } from "ioredis";
+import { keys } from "../../queues/names.js";
+
+/** Above this many buffered bytes a message is streamed to Redis instead of held in memory. */
+export const SPOOL_CHUNK = 256 * 1024;
+
+export class MessageStore {
+  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly ttlMs: number) {}
+
+  writer(id: string): SpoolWriter { return new SpoolWriter(this.redis, this.prefix, id, this.ttlMs); }
+
+  async getRaw(id: string): Promise<Buffer | null> {
+    return this.redis.getBuffer(keys.raw(this.prefix, id));
+  }
+
+  async copy(fromId: string, toId: string): Promise<void> {
+    const ok = await this.redis.copy(keys.raw(this.prefix, fromId), keys.raw(this.prefix, toId));
+    if (!ok) throw new Error(`spool copy ${fromId} → ${toId} failed`);
+    await this.redis.pexpire(keys.raw(this.prefix, toId), this.ttlMs);
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.redis.del(keys.raw(this.prefix, id), keys.rawPart(this.prefix, id));
+  }
+}
+
+/**
+ * Collects one message's bytes. Small messages stay in memory and are written with one SET
+ * at commit; past SPOOL_CHUNK the bytes go to Redis with APPEND as they arrive, so a large
+ * message never sits whole in this process while it is received.
+ */
+export class SpoolWriter {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private spilled = false;
+  size = 0;
+
+  constructor(private readonly redis: Redis, private readonly prefix: string, readonly id: string, private readonly ttlMs: number) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    this.size += chunk.length;
+    if (this.buffered >= SPOOL_CHUNK) await this.spill();
+  }
+
+  private async spill(): Promise<void> {
+    const data = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
+    this.chunks = [];
+    this.buffered = 0;
+    const part = keys.rawPart(this.prefix, this.id);
+    if (!this.spilled) {
+      this.spilled = true;
+      // a part key always has a TTL: an abandoned transfer cleans itself up
+      await this.redis.multi().set(part, data, "PX", this.ttlMs).exec();
+    } else {
+      await this.redis.append(part, data);
+    }
+  }
+
+  /** Makes the message durable under its final key. Returns once Redis has it (fsynced with AOF always). */
+  async commit(): Promise<void> {
+    const raw = keys.raw(this.prefix, this.id);
+    const rest = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
+    this.chunks = [];
+    if (!this.spilled) {
+      await this.redis.set(raw, rest, "PX", this.ttlMs);
+      return;
+    }
+    const part = keys.rawPart(this.prefix, this.id);
+    const m = this.redis.multi();
+    if (rest.length) m.append(part, rest);
+    m.rename(part, raw).pexpire(raw, this.ttlMs);
+    const res = await m.exec();
+    const failed = res?.find(([err]) => err);
+    if (!res || failed) throw failed?.[0] ?? new Error("spool commit aborted");
+  }
+
+  async abort(): Promise<void> {
+    this.chunks = [];
+    if (this.spilled) await this.redis.del(keys.rawPart(this.prefix, this.id)).catch(() => undefined);
+  }
+}
