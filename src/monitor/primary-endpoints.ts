@@ -1,9 +1,12 @@
 /**
  * Where a domain's primary is: the configured host:port list, or with `primary: "mx"` the
  * domain's MX records that are preferred over our own (lower preference than the record
- * naming `hostname`), looked up through `dns.servers` when set. MX answers are cached for
- * their own probe interval so deliveries do not each hit DNS.
+ * naming `hostname`). Both the MX look-up and the exchanges' addresses (A, then AAAA) go
+ * through `dns.servers` when set, so the endpoints carry IP addresses and the SMTP client
+ * never falls back to the system resolver. Answers are cached for their own probe interval
+ * so deliveries do not each hit DNS.
  */
+import net from "node:net";
 import { Resolver } from "node:dns/promises";
 import type { Config } from "../config/schema.js";
 import type { Endpoint } from "../delivery/connection-pool.js";
@@ -13,14 +16,25 @@ export function parseHostPort(s: string): Endpoint {
   return { host: s.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(s.slice(i + 1)) };
 }
 
-/** Pure: the MX hosts above ours, best first. Without a record for us, all of them. */
+const normHost = (h: string) => h.toLowerCase().replace(/\.$/, "");
+
+/**
+ * Pure: the MX hosts above ours, best first (ties keep the DNS order). Without a record
+ * for us, all of them. A null MX (RFC 7505, exchange ".") names no host and is skipped.
+ */
 export function primariesFromMx(records: { exchange: string; priority: number }[], ourHostname: string): string[] {
-  const norm = (h: string) => h.toLowerCase().replace(/\.$/, "");
-  const ours = records.filter((r) => norm(r.exchange) === norm(ourHostname)).map((r) => r.priority);
+  const ours = records.filter((r) => normHost(r.exchange) === normHost(ourHostname)).map((r) => r.priority);
   const limit = ours.length ? Math.min(...ours) : Infinity;
-  return records.filter((r) => r.priority < limit && norm(r.exchange) !== norm(ourHostname))
-    .sort((a, b) => a.priority - b.priority).map((r) => norm(r.exchange));
+  const seen = new Set<string>();
+  return records
+    .filter((r) => r.priority < limit && normHost(r.exchange) !== normHost(ourHostname) && normHost(r.exchange) !== "")
+    .sort((a, b) => a.priority - b.priority)
+    .map((r) => normHost(r.exchange))
+    .filter((h) => (seen.has(h) ? false : (seen.add(h), true)));
 }
+
+/** "No such name" / "no record of that type": an answer, not DNS trouble. */
+const isNoData = (err: unknown) => ["ENOTFOUND", "ENODATA", "NOTFOUND", "NODATA"].includes((err as { code?: string })?.code ?? "");
 
 export class PrimaryEndpoints {
   private readonly resolver = new Resolver({ timeout: 5000, tries: 2 });
@@ -28,6 +42,21 @@ export class PrimaryEndpoints {
 
   constructor(private readonly config: Config) {
     if (config.dns.servers?.length) this.resolver.setServers(config.dns.servers);
+  }
+
+  /** The exchange's addresses through our resolver: IPv4 first, then IPv6. */
+  private async addresses(host: string): Promise<string[]> {
+    if (net.isIP(host)) return [host];
+    const [v4, v6] = await Promise.allSettled([this.resolver.resolve4(host), this.resolver.resolve6(host)]);
+    const out: string[] = [];
+    let trouble: unknown;
+    for (const r of [v4, v6]) {
+      if (r.status === "fulfilled") out.push(...r.value);
+      else if (!isNoData(r.reason)) trouble = r.reason;
+    }
+    // a timeout or SERVFAIL with nothing found is DNS trouble, not "this host has no address"
+    if (!out.length && trouble) throw trouble;
+    return out;
   }
 
   async resolve(domain: string, maxAgeMs = this.config.monitor.interval): Promise<Endpoint[]> {
@@ -38,7 +67,11 @@ export class PrimaryEndpoints {
     if (hit && Date.now() - hit.at < maxAgeMs) return hit.endpoints;
     try {
       const hosts = primariesFromMx(await this.resolver.resolveMx(domain), this.config.hostname);
-      const endpoints = hosts.map((host) => ({ host, port: this.config.dns.mxPort }));
+      const found = await Promise.allSettled(hosts.map((host) => this.addresses(host)));
+      // every exchange failing with DNS trouble is DNS trouble; one failing is one fewer endpoint
+      if (found.length && found.every((r) => r.status === "rejected")) throw (found[0] as PromiseRejectedResult).reason;
+      const ips = found.flatMap((r) => (r.status === "fulfilled" ? r.value : []));
+      const endpoints = [...new Set(ips)].map((ip) => ({ host: ip, port: this.config.dns.mxPort }));
       this.cache.set(domain, { at: Date.now(), endpoints });
       return endpoints;
     } catch {

@@ -1,0 +1,93 @@
+/**
+ * Runs the real `mxspool` CLI (the built dist/) as a user would: a YAML config in a temp
+ * dir, `mxspool start --config FILE`, JSON log lines collected from stdout. Can be stopped
+ * gracefully (SIGTERM) or killed with SIGKILL together with its worker processes.
+ */
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import YAML from "yaml";
+import { waitFor } from "./net.js";
+
+
+/** Tests run from the TS sources, but exercise the built CLI in dist/ as a user would. */
+export function cliPath(): string {
+  let root = import.meta.dirname;
+  while (!fs.existsSync(path.join(root, "package.json"))) root = path.dirname(root);
+  const cli = path.join(root, "dist/src/cli/main.js");
+  if (!fs.existsSync(cli)) throw new Error("dist/ is missing: run `npm run build` (npm test does it)");
+  return cli;
+}
+
+export interface LogLine { event?: string; level: number; msg: string; [k: string]: unknown }
+
+export class MxspoolProcess {
+  readonly logs: LogLine[] = [];
+  readonly stderr: string[] = [];
+  private proc?: ChildProcess;
+  readonly dir: string;
+  readonly configFile: string;
+  exitCode: number | null = null;
+
+  constructor(config: Record<string, unknown>, dir?: string) {
+    this.dir = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "mxspool-test-"));
+    this.configFile = path.join(this.dir, "mxspool.yaml");
+    fs.writeFileSync(this.configFile, YAML.stringify({ dataDir: path.join(this.dir, "data"), ...config }));
+  }
+
+  async start(args: string[] = [], env: Record<string, string> = {}): Promise<void> {
+    this.exitCode = null;
+    const proc = spawn(process.execPath, [cliPath(), "start", "--config", this.configFile, ...args], {
+      stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env },
+    });
+    this.proc = proc;
+    let buf = "";
+    proc.stdout!.on("data", (d: Buffer) => {
+      buf += d.toString();
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        try { this.logs.push(JSON.parse(line)); } catch { this.logs.push({ level: 0, msg: line }); }
+      }
+    });
+    proc.stderr!.on("data", (d: Buffer) => this.stderr.push(d.toString()));
+    proc.on("exit", (code) => { this.exitCode = code ?? -1; });
+    const since = this.logs.length;
+    await waitFor("mxspool READY", () => {
+      if (this.exitCode !== null) throw new Error(`mxspool exited ${this.exitCode}: ${this.stderr.join("")}`);
+      return this.logs.slice(since).some((l) => l.event === "READY");
+    }, 60_000);
+  }
+
+  events(name: string): LogLine[] { return this.logs.filter((l) => l.event === name); }
+
+  get pid(): number | undefined { return this.proc?.pid; }
+
+  /** The primary process and its cluster workers (not an embedded redis-server). */
+  private nodePids(): number[] {
+    if (!this.proc?.pid) return [];
+    let kids: number[] = [];
+    try {
+      kids = execFileSync("pgrep", ["-P", String(this.proc.pid)]).toString().trim().split(/\s+/).map(Number)
+        .filter((p) => { try { return fs.readFileSync(`/proc/${p}/comm`, "utf8").trim() === "node"; } catch { return false; } });
+    } catch { /* no children */ }
+    return [this.proc.pid, ...kids];
+  }
+
+  async kill9(): Promise<void> {
+    const pids = this.nodePids();
+    for (const p of pids) { try { process.kill(p, "SIGKILL"); } catch { /* already gone */ } }
+    await waitFor("mxspool processes to die", () => pids.every((p) => { try { process.kill(p, 0); return false; } catch { return true; } }), 10_000);
+  }
+
+  async stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 90_000): Promise<number> {
+    if (!this.proc || this.exitCode !== null) return this.exitCode ?? 0;
+    this.proc.kill(signal);
+    await waitFor("mxspool to exit", () => this.exitCode !== null, timeoutMs);
+    return this.exitCode!;
+  }
+
+  cleanup(): void { fs.rmSync(this.dir, { recursive: true, force: true }); }
+}

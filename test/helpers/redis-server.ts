@@ -1,0 +1,51 @@
+/**
+ * A real redis-server for a test: its own port and temp dir, AOF with appendfsync always
+ * (as mxspool's embedded one), killable with SIGKILL and restartable from its AOF.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Redis } from "ioredis";
+import { freePort, portOpen, waitFor } from "./net.js";
+
+export interface TestRedis {
+  port: number;
+  url: string;
+  dir: string;
+  client(): Redis;
+  kill9(): Promise<void>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startRedis(opts: { persistence?: boolean } = {}): Promise<TestRedis> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mxspool-redis-"));
+  const port = await freePort();
+  const persistence = opts.persistence ?? true;
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--daemonize", "no",
+    "--appendonly", persistence ? "yes" : "no", "--appendfsync", "always", "--maxmemory-policy", "noeviction", "--logfile", path.join(dir, "redis.log")];
+  let proc: ChildProcess;
+  const clients: Redis[] = [];
+  const launch = async () => {
+    proc = spawn("redis-server", args, { stdio: "ignore" });
+    await waitFor(`redis-server on ${port}`, () => portOpen(port), 20_000);
+    const c = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 3 });
+    await waitFor("redis to load its AOF", async () => { await c.connect().catch(() => undefined); return (await c.ping()) === "PONG" && !(await c.info("persistence")).includes("loading:1"); }, 30_000);
+    c.disconnect();
+  };
+  const exited = () => new Promise<void>((r) => { if (proc.exitCode !== null || proc.signalCode) r(); else proc.once("exit", () => r()); });
+  await launch();
+  return {
+    port, dir, url: `redis://127.0.0.1:${port}`,
+    client() { const c = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: 20 }); clients.push(c); return c; },
+    async kill9() { proc.kill("SIGKILL"); await exited(); },
+    async restart() { await launch(); },
+    async stop() {
+      for (const c of clients) c.disconnect();
+      proc.kill("SIGTERM");
+      await exited();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
