@@ -56,6 +56,7 @@ EOF
     # only the services a relay needs; nothing chrooted (the private queue has no chroot set-up)
     cat >"$etc/master.cf" <<EOF
 127.0.0.1:$port inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
 rewrite   unix  -       -       n       -       -       trivial-rewrite
