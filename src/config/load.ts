@@ -21,14 +21,24 @@ function keyPath(p: readonly PropertyKey[]): string {
   return p.length ? p.map((k) => String(k)).join(".") : "(top level)";
 }
 
-export function formatIssues(error: z.ZodError): string[] {
+function valueAt(doc: unknown, p: readonly PropertyKey[]): unknown {
+  let v: unknown = doc;
+  for (const k of p) v = v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+export function formatIssues(error: z.ZodError, doc?: unknown): string[] {
   return error.issues.map((issue) => {
     if (issue.code === "unrecognized_keys") {
       const base = issue.path.length ? keyPath(issue.path) + "." : "";
       return issue.keys.map((k) => `${base}${k}: unknown key`).join("; ");
     }
-    if (issue.code === "invalid_type" && (issue as { input?: unknown }).input === undefined) {
-      return `${keyPath(issue.path)}: is required (${issue.message.replace(/^Invalid input: /, "")})`;
+    if ((issue.code === "invalid_type" || issue.code === "invalid_union") && valueAt(doc, issue.path) === undefined) {
+      return `${keyPath(issue.path)}: is required`;
+    }
+    if (issue.code === "invalid_union") {
+      const options = issue.errors.map((branch) => branch[0]?.message.replace(/^Invalid input: /, "")).filter(Boolean);
+      return `${keyPath(issue.path)}: ${options.length ? `expected one of: ${[...new Set(options)].join(" | ")}` : issue.message}`;
     }
     return `${keyPath(issue.path)}: ${issue.message.replace(/^Invalid input: /, "")}`;
   });
@@ -41,7 +51,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, file?: st
   if (env.REDIS_URL) merged.redis = { ...(doc.redis as object), url: env.REDIS_URL };
   if (env.MXSPOOL_ADMIN_TOKEN) merged.http = { ...(doc.http as object), adminToken: env.MXSPOOL_ADMIN_TOKEN };
   const result = configSchema.safeParse(merged);
-  if (!result.success) throw new ConfigError(formatIssues(result.error), file);
+  if (!result.success) throw new ConfigError(formatIssues(result.error, merged), file);
   const config = result.data;
   if (file) config.dataDir = path.resolve(path.dirname(file), config.dataDir);
   else config.dataDir = path.resolve(config.dataDir);

@@ -73,6 +73,7 @@ describe("primary: mx", () => {
   });
 
   afterAll(async () => {
+    if (process.env.DEBUG_DNSMX) console.log(mxspool?.logs.map((l) => JSON.stringify(l)).join("\n"), mxspool?.stderr.join(""), JSON.stringify(dns?.queries.slice(0, 30)));
     await mxspool?.stop("SIGTERM", 30_000).catch(() => mxspool.kill9());
     await primary?.stop();
     await dns?.stop();

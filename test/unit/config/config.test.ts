@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ConfigError, loadConfigFile, parseConfig } from "../../../src/config/load.js";
+import { parseDuration } from "../../../src/config/duration.js";
+
+const minimal = { domains: { "example.com": { primary: ["mail.example.com:25"] } } };
+
+function problems(raw: unknown, env: NodeJS.ProcessEnv = {}): string[] {
+  try { parseConfig(raw, env); } catch (err) { if (err instanceof ConfigError) return err.problems; throw err; }
+  return [];
+}
+
+describe("durations", () => {
+  it.each([["90s", 90_000], ["5m", 300_000], ["4h", 14_400_000], ["5d", 432_000_000], ["250ms", 250], ["1.5s", 1500], ["0", 0]])("parses %s", (t, ms) => {
+    expect(parseDuration(t)).toBe(ms);
+  });
+  it.each(["5", "5 days", "m5", "", "-1s", "1w"])("refuses %j", (t) => expect(parseDuration(t)).toBeNull());
+});
+
+describe("configuration", () => {
+  it("fills every default from a minimal file", () => {
+    const c = parseConfig(minimal);
+    expect(c.smtp).toMatchObject({ listen: ["0.0.0.0:25"], maxMessageSize: 52_428_800, maxRecipients: 100 });
+    expect(c.http.listen).toBe("127.0.0.1:8025");
+    expect(c.redis.url).toBeUndefined();
+    expect(c.delivery).toMatchObject({ retry: { first: 300_000, max: 3_600_000, factor: 2 }, maxLifetime: 432_000_000, concurrency: 20, ratePerSecond: 0 });
+    expect(c.monitor.interval).toBe(15_000);
+    expect(c.domains["example.com"].recipients).toBe("*");
+  });
+
+  it("names the bad key and says why", () => {
+    expect(problems({ ...minimal, smtp: { maxRecipients: 0 } })).toEqual([expect.stringMatching(/^smtp\.maxRecipients: .*>0/)]);
+    expect(problems({ ...minimal, delivery: { retry: { first: "5 minutes" } } })).toEqual([expect.stringMatching(/^delivery\.retry\.first: expected a duration like "90s"/)]);
+    expect(problems({ ...minimal, smtp: { listen: ["0.0.0.0"] } })).toEqual([expect.stringMatching(/^smtp\.listen\.0: expected "host:port"/)]);
+    expect(problems({ ...minimal, monitor: { intervall: "15s" } })).toEqual(["monitor.intervall: unknown key"]);
+    expect(problems({ domains: {} })).toEqual([expect.stringMatching(/^domains: at least one domain/)]);
+    expect(problems({})).toEqual([expect.stringMatching(/^domains: is required/)]);
+    expect(problems({ domains: { "example.com": { recipients: "*" } } })).toEqual([expect.stringMatching(/^domains\.example\.com\.primary: is required/)]);
+    expect(problems({ ...minimal, redis: { url: "localhost:6379" } })).toEqual([expect.stringMatching(/^redis\.url: expected "redis:\/\//)]);
+  });
+
+  it("lets REDIS_URL and MXSPOOL_ADMIN_TOKEN override the file", () => {
+    const c = parseConfig({ ...minimal, redis: { url: "redis://file:6379" } }, { REDIS_URL: "redis://env:6380/2", MXSPOOL_ADMIN_TOKEN: "x".repeat(32) });
+    expect(c.redis.url).toBe("redis://env:6380/2");
+    expect(c.http.adminToken).toBe("x".repeat(32));
+  });
+
+  it("normalises domain names and accepts primary: mx", () => {
+    const c = parseConfig({ domains: { "Example.ORG.": { primary: "mx" } } });
+    expect(Object.keys(c.domains)).toEqual(["example.org"]);
+    expect(c.domains["example.org"].primary).toBe("mx");
+  });
+
+  it("reads YAML files, resolving paths against the file, and reports YAML syntax errors", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mxspool-cfg-"));
+    const f = path.join(dir, "a.yaml");
+    fs.writeFileSync(f, "dataDir: ./d\ndomains:\n  example.com: { primary: [\"h:25\"], recipients: { file: users.txt } }\n");
+    const c = loadConfigFile(f, {});
+    expect(c.dataDir).toBe(path.join(dir, "d"));
+    expect(c.domains["example.com"].recipients).toEqual({ file: path.join(dir, "users.txt") });
+    fs.writeFileSync(f, "domains: [\n");
+    expect(() => loadConfigFile(f, {})).toThrow(/not valid YAML/);
+    expect(() => loadConfigFile(path.join(dir, "missing.yaml"), {})).toThrow(/cannot read the file/);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it("validates the shipped example", () => {
+    const c = loadConfigFile(path.resolve(import.meta.dirname, "../../../policies/mxspool.example.yaml"), {});
+    expect(Object.keys(c.domains)).toEqual(["example.com"]);
+  });
+});
