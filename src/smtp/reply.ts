@@ -6,7 +6,7 @@
  * so "relay denied" would read "mailbox unknown"). installEnhancedCodeSupport() makes a
  * reply text that starts with its own enhanced code keep it; all other replies are as before.
  */
-import { createRequire } from "node:module";
+import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
 
 export class SmtpReply extends Error {
   constructor(readonly responseCode: number, readonly enhanced: string, readonly text: string, readonly reason = "") {
@@ -21,10 +21,9 @@ let installed = false;
 export function installEnhancedCodeSupport(): void {
   if (installed) return;
   installed = true;
-  const require = createRequire(import.meta.url);
-  const { SMTPConnection } = require("smtp-server/lib/smtp-connection") as { SMTPConnection: { prototype: Record<string, unknown> } };
-  const send = SMTPConnection.prototype.send as (this: unknown, code: number, data: unknown, context?: unknown) => void;
-  SMTPConnection.prototype.send = function (this: unknown, code: number, data: unknown, context?: unknown) {
+  const proto = SMTPConnection.prototype as unknown as Record<string, unknown>;
+  const send = proto.send as (this: unknown, code: number, data: unknown, context?: unknown) => void;
+  proto.send = function (this: unknown, code: number, data: unknown, context?: unknown) {
     if (typeof data === "string" && /^[245]\.\d{1,3}\.\d{1,3} /.test(data)) return send.call(this, code, data, false);
     return send.call(this, code, data, context);
   };

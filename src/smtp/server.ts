@@ -51,6 +51,7 @@ export class SmtpIngress {
       disabledCommands: ["AUTH", "STARTTLS"],
       hideSTARTTLS: true,
       hideDSN: true,
+      hideENHANCEDSTATUSCODES: false,
       disableReverseLookup: !c.reverseLookup,
       socketTimeout: c.socketTimeout,
       closeTimeout: 5000,

@@ -1,0 +1,115 @@
+/**
+ * A minimal raw-socket SMTP client that measures what smtp-source cannot: the time from
+ * sending the final "." of DATA to receiving the server's 250 — the time the server takes
+ * to make a message durable. `sessions` connections each send their share of messages
+ * one after the other (MAIL, RCPT, DATA, body, ".").
+ */
+import net from "node:net";
+
+export interface LatencyResult { samplesMs: number[]; errors: string[]; wallMs: number; sent: number }
+
+function body10k(i: number, length: number): Buffer {
+  const head = `From: <from@x.test>\r\nTo: <user@bench.test>\r\nSubject: bench ${i}\r\nMessage-ID: <bench-${i}-${process.pid}@x.test>\r\n\r\n`;
+  const line = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcd\r\n"; // 78 bytes
+  let text = head;
+  while (text.length - head.length + line.length <= length) text += line;
+  text += "x".repeat(Math.max(0, length - (text.length - head.length) - 2)) + "\r\n";
+  return Buffer.from(text, "latin1");
+}
+
+class Conn {
+  private buf = "";
+  private waiter?: { resolve: (r: { code: number; text: string }) => void; reject: (e: Error) => void };
+  private lines: string[] = [];
+  private failed?: Error;
+
+  constructor(private readonly sock: net.Socket) {
+    sock.setNoDelay(true);
+    sock.on("data", (d: Buffer) => {
+      this.buf += d.toString("latin1");
+      let i;
+      while ((i = this.buf.indexOf("\r\n")) >= 0) {
+        const line = this.buf.slice(0, i);
+        this.buf = this.buf.slice(i + 2);
+        this.lines.push(line);
+        if (/^\d{3} /.test(line) || /^\d{3}$/.test(line)) {
+          const text = this.lines.join("\n");
+          this.lines = [];
+          const w = this.waiter;
+          this.waiter = undefined;
+          w?.resolve({ code: Number(line.slice(0, 3)), text });
+        }
+      }
+    });
+    const fail = (e: Error) => { this.failed = e; const w = this.waiter; this.waiter = undefined; w?.reject(e); };
+    sock.on("error", fail);
+    sock.on("close", () => fail(new Error("connection closed")));
+  }
+
+  reply(): Promise<{ code: number; text: string }> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
+  }
+
+  async cmd(line: string, expect: number): Promise<void> {
+    const r = this.reply();
+    this.sock.write(line + "\r\n");
+    const { code, text } = await r;
+    if (code !== expect) throw new Error(`${line.split(" ")[0]}: ${text}`);
+  }
+
+  write(data: Buffer | string): void { this.sock.write(data); }
+  end(): void { this.sock.end(); this.sock.destroy(); }
+}
+
+function connect(port: number): Promise<Conn> {
+  return new Promise((resolve, reject) => {
+    const s = net.createConnection({ port, host: "127.0.0.1" }, () => { s.off("error", reject); resolve(new Conn(s)); });
+    s.once("error", reject);
+  });
+}
+
+export async function measureLatency(opts: { port: number; sessions: number; messages: number; length: number }): Promise<LatencyResult> {
+  const samplesMs: number[] = [];
+  const errors: string[] = [];
+  let next = 0;
+  let sent = 0;
+  const started = performance.now();
+  const session = async () => {
+    let c: Conn | undefined;
+    try {
+      c = await connect(opts.port);
+      const greet = await c.reply();
+      if (greet.code !== 220) throw new Error(`greeting: ${greet.text}`);
+      await c.cmd("EHLO latency.bench.test", 250);
+      while (next < opts.messages) {
+        const i = next++;
+        await c.cmd("MAIL FROM:<from@x.test>", 250);
+        await c.cmd("RCPT TO:<user@bench.test>", 250);
+        await c.cmd("DATA", 354);
+        c.write(body10k(i, opts.length));
+        const r = c.reply();
+        const t0 = performance.now();
+        c.write(".\r\n");
+        const { code, text } = await r;
+        const dt = performance.now() - t0;
+        if (code !== 250) { errors.push(`end of DATA: ${text}`); continue; }
+        samplesMs.push(dt);
+        sent++;
+      }
+      await c.cmd("QUIT", 221).catch(() => undefined);
+    } catch (err) {
+      errors.push((err as Error).message);
+    } finally {
+      c?.end();
+    }
+  };
+  await Promise.all(Array.from({ length: opts.sessions }, session));
+  return { samplesMs, errors, wallMs: performance.now() - started, sent };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}

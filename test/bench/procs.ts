@@ -1,0 +1,120 @@
+/**
+ * Memory of a process tree, read from /proc: the root and every descendant, with VmRSS,
+ * VmHWM (the kernel's own per-process peak) and, from smaps_rollup, PSS (shared pages
+ * divided among the processes sharing them, so a sum over many forked processes is honest).
+ */
+import fs from "node:fs";
+
+export interface ProcMem { pid: number; comm: string; rssKiB: number; hwmKiB: number; pssKiB: number }
+
+function statusField(text: string, name: string): number {
+  const m = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+/** pid → ppid for every process on the machine. */
+function parentMap(): Map<number, number[]> {
+  const kids = new Map<number, number[]>();
+  for (const e of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    let stat: string;
+    try { stat = fs.readFileSync(`/proc/${e}/stat`, "utf8"); } catch { continue; }
+    // comm may contain spaces and parentheses: the fields after the last ")" are fixed
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ppid = Number(rest[1]);
+    const list = kids.get(ppid) ?? [];
+    list.push(Number(e));
+    kids.set(ppid, list);
+  }
+  return kids;
+}
+
+export function descendants(root: number): number[] {
+  const kids = parentMap();
+  const out: number[] = [];
+  const stack = [root];
+  while (stack.length) {
+    const p = stack.pop()!;
+    out.push(p);
+    for (const k of kids.get(p) ?? []) stack.push(k);
+  }
+  return out;
+}
+
+export function procMem(pid: number, withPss = true): ProcMem | undefined {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+    const comm = /^Name:\s+(.*)$/m.exec(status)?.[1] ?? "?";
+    let pssKiB = 0;
+    if (withPss) {
+      try { pssKiB = statusField(fs.readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"), "Pss"); } catch { /* gone */ }
+    }
+    return { pid, comm, rssKiB: statusField(status, "VmRSS"), hwmKiB: statusField(status, "VmHWM"), pssKiB };
+  } catch {
+    return undefined;
+  }
+}
+
+export function treeMem(root: number): ProcMem[] {
+  return descendants(root).map((p) => procMem(p)).filter((m): m is ProcMem => Boolean(m && m.rssKiB > 0));
+}
+
+export interface MemSample { t: number; groups: Record<string, { rssKiB: number; pssKiB: number; procs: number }> }
+
+/**
+ * Samples a process tree every `everyMs`, splitting it into named groups (e.g. "node" and
+ * "redis") by a classifier on the command name; keeps the peak of each group's sums.
+ */
+export class MemSampler {
+  readonly peak: Record<string, { rssKiB: number; pssKiB: number; procs: number }> = {};
+  /** Highest VmHWM seen per pid (the kernel's peak, between our samples too). */
+  readonly hwm = new Map<number, { comm: string; group: string; hwmKiB: number }>();
+  last?: MemSample;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly roots: () => number[], private readonly classify: (comm: string) => string | undefined, private readonly everyMs = 500) {}
+
+  sample(): MemSample {
+    const groups: MemSample["groups"] = {};
+    const seen = new Set<number>();
+    for (const root of this.roots()) {
+      for (const m of treeMem(root)) {
+        if (seen.has(m.pid)) continue;
+        seen.add(m.pid);
+        const g = this.classify(m.comm);
+        if (!g) continue;
+        const s = (groups[g] ??= { rssKiB: 0, pssKiB: 0, procs: 0 });
+        s.rssKiB += m.rssKiB;
+        s.pssKiB += m.pssKiB;
+        s.procs++;
+        const h = this.hwm.get(m.pid);
+        if (!h || h.hwmKiB < m.hwmKiB) this.hwm.set(m.pid, { comm: m.comm, group: g, hwmKiB: m.hwmKiB });
+      }
+    }
+    for (const [g, s] of Object.entries(groups)) {
+      const p = (this.peak[g] ??= { rssKiB: 0, pssKiB: 0, procs: 0 });
+      p.rssKiB = Math.max(p.rssKiB, s.rssKiB);
+      p.pssKiB = Math.max(p.pssKiB, s.pssKiB);
+      p.procs = Math.max(p.procs, s.procs);
+    }
+    this.last = { t: Date.now(), groups };
+    return this.last;
+  }
+
+  start(): void {
+    const tick = () => {
+      try { this.sample(); } catch { /* a process vanished mid-read */ }
+      this.timer = setTimeout(tick, this.everyMs);
+    };
+    tick();
+  }
+
+  stop(): void { clearTimeout(this.timer); try { this.sample(); } catch { /* ignore */ } }
+
+  /** Sum of per-process VmHWM in a group: an upper bound of the group's peak. */
+  hwmSum(group: string): number {
+    let s = 0;
+    for (const h of this.hwm.values()) if (h.group === group) s += h.hwmKiB;
+    return s;
+  }
+}
