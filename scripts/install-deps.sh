@@ -4,8 +4,13 @@
 # when everything is already there. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-PKGS=(redis-server redis-tools postfix swaks clamav-daemon clamav clamdscan spamd spamc)
-[ "${MXSPOOL_WITH_BROWSER:-0}" = 1 ] && PKGS+=(chromium)
+# MXSPOOL_RUNTIME_ONLY=1 (npm start): only what mxspool itself runs, the embedded redis-server.
+if [ "${MXSPOOL_RUNTIME_ONLY:-0}" = 1 ]; then
+  PKGS=(redis-server)
+else
+  PKGS=(redis-server redis-tools postfix swaks clamav-daemon clamav clamdscan spamd spamc)
+  [ "${MXSPOOL_WITH_BROWSER:-0}" = 1 ] && PKGS+=(chromium)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do

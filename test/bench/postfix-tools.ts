@@ -80,6 +80,8 @@ export class SmtpSink {
     return performance.now();
   }
 
+  kill(): void { try { this.proc?.kill("SIGKILL"); } catch { /* gone */ } }
+
   async stop(): Promise<void> {
     const p = this.proc;
     if (!p || p.exitCode !== null || p.signalCode) return;

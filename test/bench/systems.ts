@@ -3,15 +3,16 @@
  * and fresh Redis each time) and a private Postfix instance configured as a backup MX
  * (scripts/bench-postfix.sh), both relaying bench.test to smtp-sink on a loopback port.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { Queue } from "bullmq";
-import { MxspoolProcess } from "../helpers/mxspool-process.js";
+import YAML from "yaml";
+import { cliPath } from "../helpers/mxspool-process.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
-import { freePort } from "../helpers/net.js";
+import { freePort, waitFor } from "../helpers/net.js";
 import { descendants } from "./procs.js";
 
 const run = promisify(execFile);
@@ -37,34 +38,50 @@ export interface SystemUnderTest {
   /** Warnings and errors the system logged (expected ones filtered out). */
   problems(): string[];
   stop(): Promise<void>;
+  /** Synchronous last resort (bench interrupted): kill everything, remove temp dirs. */
+  emergencyStop(): void;
 }
 
 export type RedisMode = "embedded" | "external";
 
+/** Keep temp dirs (logs, queues) after the bench for inspection. */
+const KEEP = process.env.BENCH_KEEP === "1";
+
+/**
+ * Runs the built CLI like an admin would, its JSON log lines going to a file in the temp dir
+ * (as Postfix's go to its maillog): parsing them in the bench process would steal CPU from
+ * the system under test on this 2-core machine.
+ */
 export class MxspoolUnderTest implements SystemUnderTest {
   readonly name = "mxspool";
   smtpPort = 0;
   sinkPort = 0;
-  private proc?: MxspoolProcess;
+  dir?: string;
+  private child?: ChildProcess;
+  private exitCode: number | null = null;
   private redis?: TestRedis;
   private redisPid?: number;
   private queue?: Queue;
 
-  constructor(private readonly opts: { redis: RedisMode; processes: number; concurrency: number }) {}
+  constructor(private readonly opts: { redis: RedisMode; processes: number; concurrency: number; logLevel: string }) {}
+
+  get logFile(): string { return path.join(this.dir!, "mxspool.log"); }
 
   async start(): Promise<void> {
     this.smtpPort = await freePort();
     this.sinkPort = await freePort();
     const httpPort = await freePort();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mxspool-bench-"));
+    this.dir = dir;
     const config: Record<string, unknown> = {
       hostname: "mx2.bench.test",
+      dataDir: path.join(dir, "data"),
       smtp: { listen: [`127.0.0.1:${this.smtpPort}`], processes: this.opts.processes, reverseLookup: false },
       http: { listen: `127.0.0.1:${httpPort}` },
       domains: { "bench.test": { primary: [`127.0.0.1:${this.sinkPort}`], recipients: "*" } },
       monitor: { interval: "1s", timeout: "2s" },
       delivery: { concurrency: this.opts.concurrency },
-      log: { level: "warn" },
+      log: { level: this.opts.logLevel },
     };
     let connection: Record<string, unknown>;
     if (this.opts.redis === "external") {
@@ -77,13 +94,31 @@ export class MxspoolUnderTest implements SystemUnderTest {
     } else {
       connection = { path: path.join(dir, "data", "redis", "redis.sock") };
     }
-    this.proc = new MxspoolProcess(config, dir);
-    await this.proc.start();
+    const configFile = path.join(dir, "mxspool.yaml");
+    fs.writeFileSync(configFile, YAML.stringify(config));
+    const out = fs.openSync(this.logFile, "a");
+    const err = fs.openSync(path.join(dir, "stderr.log"), "a");
+    this.exitCode = null;
+    const child = spawn(process.execPath, [cliPath(), "start", "--config", configFile], { stdio: ["ignore", out, err] });
+    fs.closeSync(out);
+    fs.closeSync(err);
+    this.child = child;
+    child.on("exit", (code, signal) => { this.exitCode = code ?? (signal ? 128 : -1); });
+    await waitFor("mxspool READY (event READY in its log)", () => {
+      if (this.exitCode !== null) throw new Error(`mxspool exited ${this.exitCode}: ${this.readText("stderr.log")}`);
+      return this.readText("mxspool.log").includes('"event":"READY"');
+    }, 60_000, 100);
     this.queue = new Queue("delivery-bench.test", { connection: { ...connection, maxRetriesPerRequest: null }, prefix: "{mxspool}" });
   }
 
+  private readText(name: string): string {
+    try { return fs.readFileSync(path.join(this.dir!, name), "utf8"); } catch { return ""; }
+  }
+
   async queued(): Promise<number> {
-    const c = await this.queue!.getJobCounts("wait", "paused", "active", "delayed", "prioritized", "waiting-children");
+    // "paused" is not in BullMQ's JobType any more, but a paused queue still parks new jobs in that list
+    const types = ["wait", "paused", "active", "delayed", "prioritized", "waiting-children"] as unknown as Parameters<Queue["getJobCounts"]>;
+    const c = await this.queue!.getJobCounts(...types);
     return Object.values(c).reduce((a, b) => a + b, 0);
   }
 
@@ -91,31 +126,62 @@ export class MxspoolUnderTest implements SystemUnderTest {
 
   async primaryUp(): Promise<void> { /* the primary monitor notices within monitor.interval (1s) */ }
 
-  memRoots(): number[] { return [this.proc?.pid, this.redisPid].filter((p): p is number => Boolean(p)); }
+  memRoots(): number[] { return [this.child?.pid, this.redisPid].filter((p): p is number => Boolean(p)); }
 
   memGroup(comm: string): string | undefined { return comm.startsWith("redis-server") ? "redis" : "node"; }
 
+  /** Log lines at warn or above (except the expected PRIMARY_DOWN), grouped by event, and stderr. */
   problems(): string[] {
-    const p = this.proc;
-    if (!p) return [];
-    const out: string[] = [];
-    for (const l of p.logs) {
-      if (l.level < 40) continue;
-      if (l.event === "PRIMARY_DOWN") continue; // expected: the sink is down during the accept test
-      out.push(`${l.event ?? "?"}: ${l.msg}${l.err ? ` (${String(l.err)})` : ""}${l.error ? ` (${String(l.error)})` : ""}`);
+    if (!this.dir) return [];
+    const counts = new Map<string, { n: number; example: string }>();
+    for (const line of this.readText("mxspool.log").split("\n")) {
+      if (!line) continue;
+      let l: { level?: number; event?: string; msg?: string; err?: unknown; error?: unknown };
+      try { l = JSON.parse(line); } catch { l = { level: 50, event: "UNPARSED", msg: line.slice(0, 200) }; }
+      if ((l.level ?? 0) < 40 || l.event === "PRIMARY_DOWN") continue;
+      const k = l.event ?? "?";
+      const c = counts.get(k) ?? { n: 0, example: `${l.msg ?? ""}${l.err ? ` (${String(l.err)})` : ""}${l.error ? ` (${String(l.error)})` : ""}` };
+      c.n++;
+      counts.set(k, c);
     }
-    for (const s of p.stderr.join("").split("\n")) if (s.trim()) out.push(`stderr: ${s.trim()}`);
+    const out = [...counts].map(([k, c]) => `${k} ×${c.n}: ${c.example}`);
+    for (const s of this.readText("stderr.log").split("\n")) if (s.trim()) out.push(`stderr: ${s.trim()}`);
+    if (this.exitCode !== null && this.exitCode !== 0) out.push(`mxspool exited with code ${this.exitCode}`);
     return out;
+  }
+
+  /** Per-event counts of every log line (for the JSON report). */
+  logSummary(): Record<string, number> {
+    const m: Record<string, number> = {};
+    for (const line of this.readText("mxspool.log").split("\n")) {
+      const e = /"event":"([^"]+)"/.exec(line)?.[1];
+      if (e) m[e] = (m[e] ?? 0) + 1;
+    }
+    return m;
+  }
+
+  emergencyStop(): void {
+    const roots = this.memRoots();
+    for (const r of roots) for (const p of descendants(r).reverse()) { try { process.kill(p, "SIGKILL"); } catch { /* gone */ } }
+    if (!KEEP && this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+    if (this.redis) fs.rmSync(this.redis.dir, { recursive: true, force: true });
   }
 
   async stop(): Promise<void> {
     await this.queue?.close().catch(() => undefined);
     this.queue = undefined;
-    if (this.proc) {
-      const code = await this.proc.stop().catch(async (e) => { await this.proc!.kill9().catch(() => undefined); throw e; });
-      if (code !== 0) this.proc.stderr.push(`mxspool exited with code ${code} on SIGTERM`);
-      this.proc.cleanup();
+    const child = this.child;
+    if (child && this.exitCode === null) {
+      child.kill("SIGTERM");
+      try {
+        await waitFor("mxspool to exit after SIGTERM", () => this.exitCode !== null, 120_000, 100);
+      } catch (e) {
+        this.emergencyStop();
+        throw e;
+      }
+      if (this.exitCode !== 0) throw new Error(`mxspool exited with code ${this.exitCode} on SIGTERM`);
     }
+    if (!KEEP && this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
     await this.redis?.stop();
     this.redis = undefined;
   }
@@ -169,10 +235,12 @@ export class PostfixUnderTest implements SystemUnderTest {
     return log.split("\n").filter((l) => /(warning|error|fatal|panic):/.test(l) && !/status=deferred/.test(l)).map((l) => l.replace(/^\w+ +\d+ [\d:]+ \S+ /, ""));
   }
 
+  emergencyStop(): void { if (this.dir) stopPostfixSync(this.dir); }
+
   async stop(): Promise<void> {
     if (!this.dir) return;
     await run("bash", [SCRIPT(), "stop", this.dir]).catch(() => undefined);
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    if (!KEEP) fs.rmSync(this.dir, { recursive: true, force: true });
     this.dir = undefined;
     this.masterPid = undefined;
   }
@@ -181,5 +249,5 @@ export class PostfixUnderTest implements SystemUnderTest {
 /** Synchronous last-resort cleanup (process exit): stop a Postfix instance left running. */
 export function stopPostfixSync(dir: string): void {
   try { execFileSync("bash", [SCRIPT(), "stop", dir], { stdio: "ignore" }); } catch { /* ignore */ }
-  fs.rmSync(dir, { recursive: true, force: true });
+  if (!KEEP) fs.rmSync(dir, { recursive: true, force: true });
 }

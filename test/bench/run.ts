@@ -1,0 +1,304 @@
+/**
+ * `npm run bench`: mxspool against Debian's Postfix configured as a backup MX, on the same
+ * load, in the same run, on this machine. For each run and each system (fresh state):
+ *   1. accept: the primary is down; smtp-source sends BENCH_MESSAGES 10 KB messages with
+ *      20 sessions, then again with 100 (one message per connection); msgs/s by wall time;
+ *   2. end-of-DATA → 250 latency: a small raw-socket client, 20 sessions;
+ *   3. drain: smtp-sink comes up as the primary (Postfix also gets `postqueue -f`); time from
+ *      the sink listening until it has received every queued message;
+ *   4. memory: the process trees sampled every 500 ms, and at 5k/10k/20k/… queued messages.
+ * Prints a markdown table (medians, ratios mxspool/Postfix, then per-run figures) and writes
+ * it to test-artifacts/bench.md, the raw figures to test-artifacts/bench.json.
+ * Nothing here asserts a timing. Overrides: BENCH_MESSAGES, BENCH_RUNS, BENCH_SESSIONS,
+ * BENCH_LATENCY_MESSAGES, BENCH_REDIS (embedded|external), BENCH_SYSTEMS (mxspool,postfix),
+ * BENCH_MXSPOOL_LOG (info), BENCH_KEEP=1 (keep the temp dirs with logs and queues).
+ */
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { MemSampler } from "./procs.js";
+import { runSmtpSource, SmtpSink } from "./postfix-tools.js";
+import { measureLatency, percentile } from "./latency-client.js";
+import { MxspoolUnderTest, PostfixUnderTest, repoRoot, type RedisMode, type SystemUnderTest } from "./systems.js";
+import { sleep } from "../helpers/net.js";
+
+const env = (k: string, d: string) => (process.env[k] && process.env[k]!.trim() !== "" ? process.env[k]!.trim() : d);
+const MESSAGES = Number(env("BENCH_MESSAGES", "20000"));
+const RUNS = Number(env("BENCH_RUNS", "3"));
+const SESSIONS = env("BENCH_SESSIONS", "20,100").split(",").map((s) => Number(s.trim())).filter((n) => n > 0);
+const LAT_MESSAGES = Number(env("BENCH_LATENCY_MESSAGES", String(Math.min(3000, MESSAGES))));
+const LAT_SESSIONS = 20;
+const REDIS_MODE = env("BENCH_REDIS", "embedded") as RedisMode;
+const SYSTEMS = env("BENCH_SYSTEMS", "mxspool,postfix").split(",").map((s) => s.trim().toLowerCase());
+const LENGTH = 10_240;
+const MXSPOOL_PROCESSES = 2;
+const MXSPOOL_CONCURRENCY = 20;
+const MIB = 1024;
+/** info is mxspool's default (READY is logged at info); lines go to a file, like Postfix's maillog. */
+const MXSPOOL_LOG = env("BENCH_MXSPOOL_LOG", "info");
+
+interface Milestone { queued: number; groups: Record<string, { rssKiB: number; pssKiB: number; procs: number }> }
+interface SystemRun {
+  run: number;
+  system: string;
+  accept: Record<string, { messages: number; sent: number; seconds: number; msgsPerSec: number; errors: string[] }>;
+  latency: { messages: number; ok: number; p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number; msgsPerSec: number; errors: string[] };
+  drain: { queued: number; received: number; seconds: number; msgsPerSec: number; firstToLastSeconds: number; queueEmptyAfterSeconds: number | null; sinkSessions: number };
+  memory: { peak: Record<string, { rssKiB: number; pssKiB: number; procs: number }>; hwmSumKiB: Record<string, number>; milestones: Milestone[] };
+  problems: string[];
+  logEvents?: Record<string, number>;
+  failed?: string;
+}
+
+const cleanups = new Set<() => void>();
+function onFatalSignal(sig: NodeJS.Signals) {
+  process.stderr.write(`\nbench: ${sig}, cleaning up\n`);
+  for (const c of cleanups) { try { c(); } catch { /* best effort */ } }
+  process.exit(130);
+}
+process.on("SIGINT", onFatalSignal);
+process.on("SIGTERM", onFatalSignal);
+
+const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+
+function median(xs: number[]): number {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+async function waitUntil(what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 50): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    try { if (await cond()) return true; } catch { /* retry */ }
+    await sleep(everyMs);
+  }
+  log(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
+  return false;
+}
+
+async function benchSystem(sys: SystemUnderTest, runNo: number): Promise<SystemRun> {
+  const result: SystemRun = {
+    run: runNo, system: sys.name, accept: {},
+    latency: { messages: 0, ok: 0, p50Ms: NaN, p90Ms: NaN, p99Ms: NaN, maxMs: NaN, msgsPerSec: NaN, errors: [] },
+    drain: { queued: 0, received: 0, seconds: NaN, msgsPerSec: NaN, firstToLastSeconds: NaN, queueEmptyAfterSeconds: null, sinkSessions: 0 },
+    memory: { peak: {}, hwmSumKiB: {}, milestones: [] },
+    problems: [],
+  };
+  let sink: SmtpSink | undefined;
+  let sampler: MemSampler | undefined;
+  const cleanup = () => { sys.emergencyStop(); sink?.kill(); };
+  cleanups.add(cleanup);
+  try {
+    log(`run ${runNo}: starting ${sys.name}`);
+    await sys.start();
+    sampler = new MemSampler(() => sys.memRoots(), (c) => sys.memGroup(c), 500);
+    sampler.start();
+    const thresholds = [5000, 10000, 20000, 40000, 80000, 160000];
+    let cumulative = 0;
+    const milestone = (queued: number) => {
+      while (thresholds.length && queued >= thresholds[0]) {
+        const t = thresholds.shift()!;
+        try { result.memory.milestones.push({ queued: t, groups: sampler!.sample().groups }); } catch { /* vanished */ }
+      }
+    };
+
+    // 1. accept, primary down
+    for (const s of SESSIONS) {
+      log(`run ${runNo}: ${sys.name} accept ${MESSAGES} × 10 KB, ${s} sessions`);
+      const base = cumulative;
+      const r = await runSmtpSource({ port: sys.smtpPort, sessions: s, messages: MESSAGES, length: LENGTH, onProgress: (n) => milestone(base + n) });
+      const errors = r.stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+      if (r.exitCode !== 0) errors.unshift(`smtp-source exit code ${r.exitCode}`);
+      const sent = r.sent || (r.exitCode === 0 ? MESSAGES : 0);
+      result.accept[String(s)] = { messages: MESSAGES, sent, seconds: r.wallMs / 1000, msgsPerSec: sent / (r.wallMs / 1000), errors: errors.slice(0, 20) };
+      log(`  ${(sent / (r.wallMs / 1000)).toFixed(0)} msg/s (${sent} in ${(r.wallMs / 1000).toFixed(1)} s)${errors.length ? `, ${errors.length} error line(s): ${errors[0]}` : ""}`);
+      cumulative += sent;
+      milestone(cumulative);
+    }
+
+    // 2. end-of-DATA → 250 latency
+    if (LAT_MESSAGES > 0) {
+      log(`run ${runNo}: ${sys.name} latency ${LAT_MESSAGES} messages, ${LAT_SESSIONS} sessions`);
+      const l = await measureLatency({ port: sys.smtpPort, sessions: LAT_SESSIONS, messages: LAT_MESSAGES, length: LENGTH });
+      const sorted = [...l.samplesMs].sort((a, b) => a - b);
+      result.latency = {
+        messages: LAT_MESSAGES, ok: l.sent, p50Ms: percentile(sorted, 50), p90Ms: percentile(sorted, 90), p99Ms: percentile(sorted, 99),
+        maxMs: sorted[sorted.length - 1] ?? NaN, msgsPerSec: l.sent / (l.wallMs / 1000), errors: l.errors.slice(0, 20),
+      };
+      log(`  p50 ${result.latency.p50Ms.toFixed(2)} ms, p99 ${result.latency.p99Ms.toFixed(2)} ms${l.errors.length ? `, ${l.errors.length} error(s): ${l.errors[0]}` : ""}`);
+      cumulative += l.sent;
+      milestone(cumulative);
+    }
+
+    // everything accepted must be queued before the primary comes back
+    let queued = 0;
+    await waitUntil(`${sys.name} to show ${cumulative} queued`, async () => { queued = await sys.queued(); return queued >= cumulative; }, 30_000, 250);
+    result.drain.queued = queued;
+    if (queued !== cumulative) result.problems.push(`queue holds ${queued} messages but ${cumulative} were accepted`);
+
+    // 3. drain to the primary
+    log(`run ${runNo}: ${sys.name} drain ${queued} messages to smtp-sink`);
+    sink = new SmtpSink(sys.sinkPort);
+    const t0 = await sink.start();
+    await sys.primaryUp();
+    const budget = Math.max(120_000, queued * 20); // 50 msg/s floor before giving up
+    const all = await waitUntil(`${sys.name} to drain ${queued} messages`, () => sink!.messages >= queued, budget, 20);
+    const tDone = all ? sink.lastAt! : performance.now();
+    result.drain.received = sink.messages;
+    result.drain.seconds = (tDone - t0) / 1000;
+    result.drain.msgsPerSec = sink.messages / result.drain.seconds;
+    result.drain.firstToLastSeconds = sink.firstAt && sink.lastAt ? (sink.lastAt - sink.firstAt) / 1000 : NaN;
+    const emptyOk = await waitUntil(`${sys.name} queue to be empty`, async () => (await sys.queued()) === 0, 60_000, 100);
+    result.drain.queueEmptyAfterSeconds = emptyOk ? (performance.now() - t0) / 1000 : null;
+    result.drain.sinkSessions = sink.sessions;
+    if (!all) result.problems.push(`drain incomplete: the sink received ${sink.messages} of ${queued}`);
+    if (sink.messages > queued) result.problems.push(`the sink received ${sink.messages} messages for ${queued} queued (duplicates)`);
+    if (!emptyOk) result.problems.push(`queue not empty 60 s after the drain: ${await sys.queued().catch(() => "?")}`);
+    if (sys instanceof MxspoolUnderTest) {
+      const f = await sys.failed().catch(() => 0);
+      if (f) result.problems.push(`${f} failed jobs`);
+    }
+    log(`  ${result.drain.msgsPerSec.toFixed(0)} msg/s (${sink.messages} in ${result.drain.seconds.toFixed(1)} s)`);
+  } catch (err) {
+    result.failed = (err as Error).stack ?? String(err);
+    log(`run ${runNo}: ${sys.name} FAILED: ${(err as Error).message}`);
+  } finally {
+    sampler?.stop();
+    if (sampler) {
+      result.memory.peak = sampler.peak;
+      for (const g of Object.keys(sampler.peak)) result.memory.hwmSumKiB[g] = sampler.hwmSum(g);
+    }
+    result.problems.push(...sys.problems().slice(0, 50));
+    if (sys instanceof MxspoolUnderTest) result.logEvents = sys.logSummary();
+    await sink?.stop().catch(() => undefined);
+    await sys.stop().catch((e) => { result.problems.push(`stop: ${(e as Error).message}`); });
+    cleanups.delete(cleanup);
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------- report
+
+const f0 = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : "–");
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "–");
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "–");
+const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : "–");
+const mib = (k: number | undefined) => (k === undefined ? NaN : k / MIB);
+
+function sh(cmd: string, args: string[]): string {
+  try { return execFileSync(cmd, args, { stdio: ["ignore", "pipe", "ignore"] }).toString().trim(); } catch { return "?"; }
+}
+
+function report(results: SystemRun[], postfixSettings: string, startedAt: Date, wallS: number): string {
+  const by = (sys: string) => results.filter((r) => r.system === sys && !r.failed);
+  const mx = by("mxspool");
+  const pf = by("Postfix");
+  const med = (rs: SystemRun[], f: (r: SystemRun) => number) => median(rs.map(f));
+  const cpu = (fs.readFileSync("/proc/cpuinfo", "utf8").match(/^model name\s*:\s*(.*)$/m) ?? [])[1] ?? "?";
+  const lines: string[] = [];
+  const L = (s = "") => lines.push(s);
+  L("## mxspool vs Postfix as a backup MX");
+  L();
+  L(`- date: ${startedAt.toISOString()}; bench wall time ${(wallS / 60).toFixed(1)} min`);
+  L(`- machine: nproc ${os.availableParallelism()}, CPU ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}`);
+  L(`- node ${process.version}; Postfix ${sh("/usr/sbin/postconf", ["-dh", "mail_version"])}; ${sh("redis-server", ["--version"]).split(" ").slice(0, 3).join(" ")}`);
+  L(`- load: ${MESSAGES} messages of 10 KB (smtp-source -l ${LENGTH}) per accept test, sessions ${SESSIONS.join(" and ")}, one message per connection, primary down; latency: ${LAT_MESSAGES} messages over ${LAT_SESSIONS} sessions (raw-socket client); drain: everything queued, to smtp-sink; ${RUNS} run(s), order alternating; figures are medians of runs`);
+  L(`- mxspool: ${MXSPOOL_PROCESSES} processes, ${REDIS_MODE === "embedded" ? "embedded redis-server (unix socket)" : "external redis-server on TCP loopback (test/helpers/redis-server.ts)"}, AOF appendfsync always, delivery.concurrency ${MXSPOOL_CONCURRENCY}, monitor.interval 1s (the drain starts within 1 s of the sink), log level ${MXSPOOL_LOG} to a file`);
+  L(`- Postfix: private instance, default fsync of each queue file before 250, no chroot, logging to a file (postlogd); defaults except: ${postfixSettings.split("\n").filter((l) => /^(relay_domains|smtpd_relay_restrictions|transport_maps|mydestination|local_recipient_maps|inet_interfaces|compatibility_level)/.test(l)).join("; ")}; default_destination_concurrency_limit 20, smtpd process limit 100; drain starts with \`postqueue -f\``);
+  L();
+  L("| metric | mxspool | Postfix | mxspool/Postfix | target |");
+  L("|---|---:|---:|---:|---|");
+  for (const s of SESSIONS) {
+    const a = med(mx, (r) => r.accept[String(s)]?.msgsPerSec ?? NaN);
+    const b = med(pf, (r) => r.accept[String(s)]?.msgsPerSec ?? NaN);
+    L(`| accept, ${s} sessions (msg/s) | ${f0(a)} | ${f0(b)} | ${ratio(a, b)} | ${s === 20 ? "≥ 1.2×" : ""} |`);
+  }
+  {
+    const a = med(mx, (r) => r.latency.p50Ms), b = med(pf, (r) => r.latency.p50Ms);
+    L(`| end of DATA → 250, p50 (ms) | ${f2(a)} | ${f2(b)} | ${ratio(a, b)} | lower is better |`);
+    const c = med(mx, (r) => r.latency.p99Ms), d = med(pf, (r) => r.latency.p99Ms);
+    L(`| end of DATA → 250, p99 (ms) | ${f2(c)} | ${f2(d)} | ${ratio(c, d)} | lower is better |`);
+  }
+  {
+    const a = med(mx, (r) => r.drain.msgsPerSec), b = med(pf, (r) => r.drain.msgsPerSec);
+    L(`| drain to the primary (msg/s) | ${f0(a)} | ${f0(b)} | ${ratio(a, b)} | ≥ 1.5× |`);
+    const qa = med(mx, (r) => r.drain.queued), qb = med(pf, (r) => r.drain.queued);
+    L(`| messages drained | ${f0(qa)} | ${f0(qb)} | | |`);
+  }
+  {
+    const a = med(mx, (r) => mib(r.memory.peak.node?.rssKiB)), b = med(pf, (r) => mib(r.memory.peak.postfix?.rssKiB));
+    L(`| peak RSS, sum of processes (MiB) | ${f0(a)} (node) | ${f0(b)} (all) | ${ratio(a, b)} | |`);
+    const c = med(mx, (r) => mib(r.memory.peak.node?.pssKiB)), d = med(pf, (r) => mib(r.memory.peak.postfix?.pssKiB));
+    L(`| peak PSS, sum of processes (MiB) | ${f0(c)} (node) | ${f0(d)} (all) | ${ratio(c, d)} | |`);
+    const e = med(mx, (r) => mib(r.memory.peak.redis?.rssKiB));
+    L(`| peak RSS of mxspool's redis-server (MiB) | ${f0(e)} | (queue on disk) | | |`);
+  }
+  const thresholds = [...new Set(results.flatMap((r) => r.memory.milestones.map((m) => m.queued)))].sort((a, b) => a - b);
+  if (thresholds.length) {
+    const at = (rs: SystemRun[], g: string, q: number) => med(rs, (r) => mib(r.memory.milestones.find((m) => m.queued === q)?.groups[g]?.rssKiB));
+    L(`| RSS at ${thresholds.map((q) => `${q / 1000}k`).join(" / ")} queued (MiB) | ${thresholds.map((q) => f0(at(mx, "node", q))).join(" / ")} | ${thresholds.map((q) => f0(at(pf, "postfix", q))).join(" / ")} | | flat |`);
+    L(`| mxspool redis-server RSS at the same points (MiB) | ${thresholds.map((q) => f0(at(mx, "redis", q))).join(" / ")} | | | |`);
+  }
+  L();
+  L("Per run:");
+  L();
+  L(`| run | system | ${SESSIONS.map((s) => `accept @${s} (msg/s)`).join(" | ")} | p50 / p99 (ms) | drain (msg/s, n) | peak RSS (MiB) | problems |`);
+  L(`|---|---|${SESSIONS.map(() => "---:|").join("")}---:|---:|---:|---|`);
+  for (const r of [...results].sort((a, b) => a.run - b.run || a.system.localeCompare(b.system))) {
+    if (r.failed) { L(`| ${r.run} | ${r.system} | FAILED: ${r.failed.split("\n")[0]} |`); continue; }
+    const memTxt = r.system === "mxspool"
+      ? `${f0(mib(r.memory.peak.node?.rssKiB))} node + ${f0(mib(r.memory.peak.redis?.rssKiB))} redis`
+      : `${f0(mib(r.memory.peak.postfix?.rssKiB))} (${r.memory.peak.postfix?.procs ?? 0} procs)`;
+    const errs = Object.values(r.accept).reduce((n, a) => n + a.errors.length, 0) + r.latency.errors.length;
+    const probs = r.problems.length + errs;
+    L(`| ${r.run} | ${r.system} | ${SESSIONS.map((s) => f0(r.accept[String(s)]?.msgsPerSec ?? NaN)).join(" | ")} | ${f2(r.latency.p50Ms)} / ${f2(r.latency.p99Ms)} | ${f0(r.drain.msgsPerSec)} (${r.drain.received}) | ${memTxt} | ${probs ? `${probs}: ${(r.problems[0] ?? Object.values(r.accept).flatMap((a) => a.errors)[0] ?? r.latency.errors[0] ?? "").replace(/\|/g, "/").slice(0, 120)}` : "none"} |`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const t0 = Date.now();
+  log(`messages ${MESSAGES}, runs ${RUNS}, sessions ${SESSIONS.join(",")}, latency messages ${LAT_MESSAGES}, redis ${REDIS_MODE}, systems ${SYSTEMS.join(",")}`);
+  const results: SystemRun[] = [];
+  let postfixSettings = "";
+  for (let run = 1; run <= RUNS; run++) {
+    const order = run % 2 === 1 ? ["mxspool", "postfix"] : ["postfix", "mxspool"];
+    for (const name of order) {
+      if (!SYSTEMS.includes(name)) continue;
+      let sys: SystemUnderTest;
+      if (name === "mxspool") sys = new MxspoolUnderTest({ redis: REDIS_MODE, processes: MXSPOOL_PROCESSES, concurrency: MXSPOOL_CONCURRENCY, logLevel: MXSPOOL_LOG });
+      else {
+        const p = new PostfixUnderTest();
+        const origStart = p.start.bind(p);
+        p.start = async () => { await origStart(); if (!postfixSettings) postfixSettings = p.settings(); };
+        sys = p;
+      }
+      results.push(await benchSystem(sys, run));
+      await sleep(2000); // let the disk and the CPU settle between systems
+    }
+  }
+  const wallS = (Date.now() - t0) / 1000;
+  const md = report(results, postfixSettings, startedAt, wallS);
+  const outDir = path.join(repoRoot(), "test-artifacts");
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, "bench.md"), md);
+  fs.writeFileSync(path.join(outDir, "bench.json"), JSON.stringify({
+    startedAt: startedAt.toISOString(), wallSeconds: wallS,
+    machine: { nproc: os.availableParallelism(), cpu: (fs.readFileSync("/proc/cpuinfo", "utf8").match(/^model name\s*:\s*(.*)$/m) ?? [])[1], node: process.version },
+    settings: { messages: MESSAGES, runs: RUNS, sessions: SESSIONS, latencyMessages: LAT_MESSAGES, latencySessions: LAT_SESSIONS, length: LENGTH, redis: REDIS_MODE, mxspoolProcesses: MXSPOOL_PROCESSES, mxspoolConcurrency: MXSPOOL_CONCURRENCY, postfixMainCf: postfixSettings },
+    results,
+  }, null, 2));
+  process.stdout.write("\n" + md);
+  log(`wrote ${path.relative(process.cwd(), path.join(outDir, "bench.md"))} and bench.json`);
+  process.exit(0);
+}
+
+main().catch((err) => {
+  log(`bench failed: ${(err as Error).stack ?? err}`);
+  for (const c of cleanups) { try { c(); } catch { /* best effort */ } }
+  process.exit(1);
+});
