@@ -7,9 +7,15 @@ export type Outcome = "delivered" | "temporary" | "permanent" | "unreachable";
 
 const NETWORK_CODES = new Set(["ECONNECTION", "ETIMEDOUT", "ESOCKET", "EDNS", "ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENOTFOUND", "ETLS", "EPROTOCOL"]);
 
+/**
+ * 5xx is permanent, except the codes that mean the two MTAs disagree about the protocol
+ * (500-504: syntax, not implemented, bad sequence): that is no verdict on the recipient,
+ * so it is retried rather than bounced.
+ */
 export function classifyReplyCode(code: number | undefined): Outcome {
   if (code === undefined) return "temporary";
   if (code >= 200 && code < 300) return "delivered";
+  if (code >= 500 && code <= 504) return "temporary";
   if (code >= 500 && code < 600) return "permanent";
   return "temporary";
 }

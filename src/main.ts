@@ -27,7 +27,15 @@ import { HttpApi } from "./api/http-server.js";
 export type Role = "smtp" | "worker" | "http";
 export const ALL_ROLES: Role[] = ["smtp", "worker", "http"];
 
-interface ChildSpec { config: Config; roles: Role[]; redis: RedisTarget }
+interface ChildSpec { config: Config; roles: Role[]; redis: RedisTarget; processes: number }
+
+/**
+ * This process's share of delivery.concurrency, so that all processes together never open
+ * more connections to a primary than the limit (the BullMQ global concurrency caps jobs too).
+ */
+export function deliveryShare(concurrency: number, processes: number, index: number): number {
+  return Math.floor(concurrency / processes) + (index < concurrency % processes ? 1 : 0);
+}
 
 /** Bytes stay at most this long past maxLifetime even if their job was lost. */
 const storeTtl = (c: Config) => c.delivery.maxLifetime + 2 * 86_400_000;
@@ -62,9 +70,9 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
   let stopping = false;
   const children = new Set<ClusterWorker>();
   let ready = 0;
-  const spec: ChildSpec = { config, roles: childRoles, redis: target };
-  const fork = () => {
-    const w = cluster.fork({ MXSPOOL_CHILD: JSON.stringify(spec) });
+  const spec: ChildSpec = { config, roles: childRoles, redis: target, processes: n };
+  const fork = (index: number) => {
+    const w = cluster.fork({ MXSPOOL_CHILD: JSON.stringify(spec), MXSPOOL_CHILD_INDEX: String(index) });
     children.add(w);
     w.on("message", (m: { type?: string }) => {
       if (m?.type === "ready" && ++ready === n) log.info({ event: "READY", processes: n, roles }, "mxspool ready");
@@ -73,11 +81,11 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
       children.delete(w);
       if (!stopping) {
         log.error({ event: "CHILD_EXIT", code, signal }, "a worker process died; starting another");
-        setTimeout(fork, 200);
+        setTimeout(() => fork(index), 200);
       }
     });
   };
-  if (childRoles.length) for (let i = 0; i < n; i++) fork();
+  if (childRoles.length) for (let i = 0; i < n; i++) fork(i);
   else log.info({ event: "READY", processes: 0, roles }, "mxspool ready");
 
   const shutdown = async (signal: string) => {
@@ -119,8 +127,9 @@ export async function startChild(): Promise<void> {
     process.on("SIGHUP", () => recipients?.reload());
   }
   let workers: DeliveryWorkers | undefined;
-  if (roles.includes("worker")) {
-    workers = new DeliveryWorkers(config, conn, redis, store, new PrimaryEndpoints(config), log);
+  const share = deliveryShare(config.delivery.concurrency, spec.processes, Number(process.env.MXSPOOL_CHILD_INDEX ?? 0));
+  if (roles.includes("worker") && share > 0) {
+    workers = new DeliveryWorkers(config, share, conn, redis, store, new PrimaryEndpoints(config), log);
     workers.start();
   }
   process.send?.({ type: "ready" });

@@ -18,7 +18,8 @@ type SmtpError = Error & { code?: string; responseCode?: number; command?: strin
 
 const firstLine = (s: string | undefined) => (s ?? "").split(/\r?\n/)[0].slice(0, 500);
 
-type SendOutcome = RecipientResult[] | "stale";
+/** The per-recipient results, and whether the connection is in a clean state for reuse. */
+type SendOutcome = { results: RecipientResult[]; clean: boolean } | "stale";
 
 function sendOnce(pooled: Pooled, msg: OutgoingMessage): Promise<SendOutcome> {
   return new Promise((resolve) => {
@@ -26,20 +27,20 @@ function sendOnce(pooled: Pooled, msg: OutgoingMessage): Promise<SendOutcome> {
       if (!err) {
         const rejected = new Map<string, SmtpError>();
         for (const r of (info.rejectedErrors ?? []) as SmtpError[]) if (r.recipient) rejected.set(r.recipient, r);
-        resolve(msg.rcpts.map((rcpt) => {
+        resolve({ clean: true, results: msg.rcpts.map((rcpt) => {
           const r = rejected.get(rcpt);
           if (r) return { rcpt, outcome: classifyReplyCode(r.responseCode), code: r.responseCode, response: firstLine(r.response) };
           return { rcpt, outcome: "delivered", code: 250, response: firstLine(info.response) };
-        }));
+        }) });
         return;
       }
       const e = err as SmtpError;
       if (e.rejectedErrors?.length && e.command === "RCPT TO") {
         const byRcpt = new Map(e.rejectedErrors.map((r) => [r.recipient, r]));
-        resolve(msg.rcpts.map((rcpt) => {
+        resolve({ clean: false, results: msg.rcpts.map((rcpt) => {
           const r = byRcpt.get(rcpt) ?? e;
           return { rcpt, outcome: classifyReplyCode(r.responseCode), code: r.responseCode, response: firstLine(r.response) };
-        }));
+        }) });
         return;
       }
       // a cached connection the primary already closed fails before any reply: not an attempt
@@ -47,7 +48,7 @@ function sendOnce(pooled: Pooled, msg: OutgoingMessage): Promise<SendOutcome> {
       // MAIL FROM or DATA refused, or the connection broke mid-transaction: the same answer for
       // every recipient without a confirmed delivery
       const outcome: Outcome = e.responseCode ? classifyReplyCode(e.responseCode) : "temporary";
-      resolve(msg.rcpts.map((rcpt) => ({ rcpt, outcome, code: e.responseCode, response: firstLine(e.response) || e.message })));
+      resolve({ clean: false, results: msg.rcpts.map((rcpt) => ({ rcpt, outcome, code: e.responseCode, response: firstLine(e.response) || e.message })) });
     });
   });
 }
@@ -66,11 +67,11 @@ export async function deliverToPrimary(pools: ConnectionPool[], msg: OutgoingMes
         else errors.push(`${ep}: ${e.message}`);
         break; // next endpoint: no recipient got an answer here
       }
-      const results = await sendOnce(pooled, msg);
-      if (results === "stale") { pool.release(pooled, false); continue; }
-      const healthy = !results.some((r) => r.code === 421 || (r.outcome === "temporary" && r.code === undefined));
-      pool.release(pooled, healthy);
-      return { kind: "attempted", endpoint: ep, results };
+      const sent = await sendOnce(pooled, msg);
+      if (sent === "stale") { pool.release(pooled, false); continue; }
+      // after a failed transaction the server may still hold our MAIL FROM: never reuse it
+      pool.release(pooled, sent.clean);
+      return { kind: "attempted", endpoint: ep, results: sent.results };
     }
   }
   return { kind: "unreachable", error: errors.join("; ") || "no primary endpoint" };

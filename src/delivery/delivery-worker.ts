@@ -24,7 +24,8 @@ export class DeliveryWorkers {
   private workers: Worker<SpooledMessage>[] = [];
   private pools = new Map<string, ConnectionPool>();
 
-  constructor(private readonly config: Config, private readonly connection: ConnectionOptions, private readonly redis: Redis,
+  /** `concurrency`: this process's share of delivery.concurrency (see deliveryShare). */
+  constructor(private readonly config: Config, private readonly concurrency: number, private readonly connection: ConnectionOptions, private readonly redis: Redis,
               private readonly store: MessageStore, private readonly endpoints: PrimaryEndpoints, private readonly log: Logger) {}
 
   start(): void {
@@ -33,7 +34,7 @@ export class DeliveryWorkers {
       const worker = new Worker<SpooledMessage>(deliveryQueueName(domain), (job, token) => this.process(job, token), {
         connection: this.connection,
         prefix: bullPrefix(this.config.redis.prefix),
-        concurrency: d.concurrency,
+        concurrency: this.concurrency,
         limiter: d.ratePerSecond > 0 ? { max: Math.max(1, Math.round(d.ratePerSecond)), duration: 1000 } : undefined,
         lockDuration: d.lockDuration,
         stalledInterval: Math.max(1000, Math.round(d.lockDuration / 2)),

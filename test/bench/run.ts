@@ -157,6 +157,7 @@ async function benchSystem(sys: SystemUnderTest, runNo: number): Promise<SystemR
     if (!all) result.problems.push(`drain incomplete: the sink received ${sink.messages} of ${queued}`);
     if (sink.messages > queued) result.problems.push(`the sink received ${sink.messages} messages for ${queued} queued (duplicates)`);
     if (!emptyOk) result.problems.push(`queue not empty 60 s after the drain: ${await sys.queued().catch(() => "?")}`);
+    if ((!emptyOk || !all || queued !== cumulative) && sys instanceof PostfixUnderTest) await sys.describeQueue();
     if (sys instanceof MxspoolUnderTest) {
       const f = await sys.failed().catch(() => 0);
       if (f) result.problems.push(`${f} failed jobs`);

@@ -71,3 +71,12 @@ describe("configuration", () => {
     expect(Object.keys(c.domains)).toEqual(["example.com"]);
   });
 });
+
+describe("delivery concurrency across processes", async () => {
+  const { deliveryShare } = await import("../../../src/main.js");
+  it.each([[20, 2, [10, 10]], [3, 2, [2, 1]], [1, 2, [1, 0]], [7, 3, [3, 2, 2]]])("splits %i over %i processes as %j, never more in total", (c, n, shares) => {
+    const got = Array.from({ length: n }, (_, i) => deliveryShare(c, n, i));
+    expect(got).toEqual(shares);
+    expect(got.reduce((a, b) => a + b, 0)).toBe(c);
+  });
+});

@@ -37,7 +37,7 @@ describe("queue ids", () => {
 });
 
 describe("primary replies", () => {
-  it.each([[250, "delivered"], [450, "temporary"], [421, "temporary"], [550, "permanent"], [554, "permanent"], [undefined, "temporary"]] as const)("%s → %s", (code, outcome) => {
+  it.each([[250, "delivered"], [450, "temporary"], [421, "temporary"], [550, "permanent"], [554, "permanent"], [503, "temporary"], [500, "temporary"], [undefined, "temporary"]] as const)("%s → %s", (code, outcome) => {
     expect(classifyReplyCode(code)).toBe(outcome);
   });
   it("treats refused connections and a 421 greeting as unreachable, not as an attempt", () => {
