@@ -4,6 +4,7 @@
  * bytes unchanged, and reports an outcome per recipient. Never throws for SMTP or network
  * trouble: those are results.
  */
+import type { Readable } from "node:stream";
 import type { ConnectionPool, Pooled } from "./connection-pool.js";
 import { classifyConnectionError, classifyReplyCode, type Outcome } from "../../policies/primary-reply.js";
 
@@ -12,7 +13,8 @@ export type AttemptResult =
   | { kind: "unreachable"; error: string }
   | { kind: "attempted"; endpoint: string; results: RecipientResult[] };
 
-export interface OutgoingMessage { from: string; rcpts: string[]; raw: Buffer; body8bit: boolean }
+/** `raw`: the stored bytes, or for large messages a fresh stream of them per try. */
+export interface OutgoingMessage { from: string; rcpts: string[]; raw: Buffer | (() => Readable); body8bit: boolean }
 
 type SmtpError = Error & { code?: string; responseCode?: number; command?: string; response?: string; rejectedErrors?: SmtpError[]; recipient?: string };
 
@@ -23,7 +25,7 @@ type SendOutcome = { results: RecipientResult[]; clean: boolean } | "stale";
 
 function sendOnce(pooled: Pooled, msg: OutgoingMessage): Promise<SendOutcome> {
   return new Promise((resolve) => {
-    pooled.conn.send({ from: msg.from, to: msg.rcpts, use8BitMime: msg.body8bit } as never, msg.raw, (err, info) => {
+    pooled.conn.send({ from: msg.from, to: msg.rcpts, use8BitMime: msg.body8bit } as never, typeof msg.raw === "function" ? msg.raw() : msg.raw, (err, info) => {
       if (!err) {
         const rejected = new Map<string, SmtpError>();
         for (const r of (info.rejectedErrors ?? []) as SmtpError[]) if (r.recipient) rejected.set(r.recipient, r);

@@ -4,6 +4,7 @@
  * whole for delivery, and deleted when the message reaches a final state. Every key carries
  * a TTL past the longest a message may live, so nothing stays behind if a job is lost.
  */
+import { Readable } from "node:stream";
 import type { Redis } from "ioredis";
 import { keys } from "../../queues/names.js";
 
@@ -17,6 +18,26 @@ export class MessageStore {
 
   async getRaw(id: string): Promise<Buffer | null> {
     return this.redis.getBuffer(keys.raw(this.prefix, id));
+  }
+
+  /**
+   * The bytes for one delivery: a Buffer for ordinary messages, or for large ones a factory
+   * of streams that read SPOOL_CHUNK at a time (GETRANGE), so that many large deliveries at
+   * once do not each hold a whole message in memory. null when the message is gone.
+   */
+  async open(id: string): Promise<Buffer | (() => Readable) | null> {
+    const key = keys.raw(this.prefix, id);
+    const size = await this.redis.strlen(key);
+    if (size === 0) return (await this.redis.exists(key)) ? Buffer.alloc(0) : null;
+    if (size <= 4 * SPOOL_CHUNK) return this.redis.getBuffer(key);
+    const redis = this.redis;
+    return () => Readable.from((async function* () {
+      for (let off = 0; off < size; off += SPOOL_CHUNK) {
+        const chunk = await redis.getrangeBuffer(key, off, Math.min(size, off + SPOOL_CHUNK) - 1);
+        if (chunk.length === 0) throw new Error(`message ${id} vanished while being read`);
+        yield chunk;
+      }
+    })());
   }
 
   async copy(fromId: string, toId: string): Promise<void> {
