@@ -14,12 +14,17 @@ export interface SpooledMessage {
   rcpts: string[];
   /** Every recipient accepted at RCPT time. */
   allRcpts: string[];
+  /** Header lines mxspool adds (Received, filter results), CRLF-terminated, prepended on delivery. */
+  headers: string;
+  /** Size of the client's bytes (without `headers`). */
   size: number;
   receivedAt: number;
   client: { ip: string; hostname?: string; helo?: string };
   tls?: { protocol?: string; cipher?: string };
   smtputf8: boolean;
   body8bit: boolean;
+  /** Markers such as "unscanned" (a filter was down and onError: accept). */
+  flags: string[];
 }
 
 /** Jobs never run out of attempts by count: expiry by age (maxLifetime) ends them. */

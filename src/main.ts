@@ -23,6 +23,7 @@ import { DeliveryWorkers } from "./delivery/delivery-worker.js";
 import { PrimaryEndpoints } from "./monitor/primary-endpoints.js";
 import { PrimaryMonitor } from "./monitor/primary-monitor.js";
 import { HttpApi } from "./api/http-server.js";
+import { createContentFilter } from "./filters/create-filter.js";
 
 export type Role = "smtp" | "worker" | "http";
 export const ALL_ROLES: Role[] = ["smtp", "worker", "http"];
@@ -118,11 +119,15 @@ export async function startChild(): Promise<void> {
   const store = new MessageStore(redis, config.redis.prefix, storeTtl(config));
   const queues = new DeliveryQueues(conn, config.redis.prefix, Object.keys(config.domains));
   let smtp: SmtpIngress | undefined;
+  const filter = createContentFilter(config, log);
   let recipients: ConfiguredRecipients | undefined;
   if (roles.includes("smtp")) {
     recipients = new ConfiguredRecipients(config, log);
     recipients.watch();
-    smtp = new SmtpIngress(config, recipients, new MessageAcceptor(store, queues, config.hostname), log);
+    const acceptor = new MessageAcceptor(store, queues, config.hostname, {
+      maxHeaderSize: config.smtp.maxHeaderSize, maxLineLength: config.smtp.maxLineLength, maxReceivedHeaders: config.smtp.maxReceivedHeaders,
+    }, filter);
+    smtp = new SmtpIngress(config, recipients, acceptor, log, filter);
     await smtp.listen();
     process.on("SIGHUP", () => recipients?.reload());
   }
@@ -140,6 +145,7 @@ export async function startChild(): Promise<void> {
     stopping = true;
     await Promise.all([smtp?.stop(config.smtp.shutdownGrace), workers?.stop()]);
     recipients?.close();
+    await filter?.close();
     await queues.close();
     redis.disconnect();
     process.exit(0);

@@ -5,20 +5,8 @@
  */
 import os from "node:os";
 import { z } from "zod";
-import { parseDuration } from "./duration.js";
-
-const duration = (def: string) =>
-  z
-    .string()
-    .default(def)
-    .transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === null) {
-        ctx.addIssue({ code: "custom", message: `expected a duration like "90s", "5m", "4h" or "5d", got "${text}"` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+import { duration } from "./zod-duration.js";
+import { filtersSchema } from "./filters-schema.js";
 
 const hostPort = z
   .string()
@@ -52,6 +40,39 @@ export const configSchema = z.strictObject({
       reverseLookup: z.boolean().default(true),
       /** Idle time allowed between commands before the session is dropped. */
       socketTimeout: duration("5m"),
+      /** Longest time one command line may take to arrive (a slowloris client is cut off). */
+      commandTimeout: duration("2m"),
+      /** Longest a whole session may last. */
+      sessionTimeout: duration("30m"),
+      /** Header block limit (Received, DKIM, ... all together), bytes; over it 552 5.3.4. */
+      maxHeaderSize: z.number().int().positive().default(262_144),
+      /** Longest line in a message (RFC 5322 says 998; real mail is sloppier); over it 552 5.3.4. */
+      maxLineLength: z.number().int().positive().default(10_000),
+      /** Mail loop detection: more Received headers than this gets 554 5.4.6 (Postfix hopcount_limit). */
+      maxReceivedHeaders: z.number().int().positive().default(50),
+      /** Simultaneous sessions on this node, all processes together; more get 421 4.7.0. */
+      maxConnections: z.number().int().positive().default(1000),
+      /** Simultaneous sessions from one client IP on this node; more get 421 4.7.0. */
+      maxConnectionsPerIp: z.number().int().positive().default(50),
+      /** Mail transactions on one connection; the next MAIL gets 421 4.7.0. */
+      maxTransactionsPerSession: z.number().int().positive().default(100),
+      /** Error replies (4xx/5xx) one session may provoke before it is dropped with 421 4.7.0. */
+      maxErrorsPerSession: z.number().int().positive().default(20),
+      /** New connections per client IP per minute, counted in Redis across all nodes; 0 = off. */
+      connectionRatePerMinute: z.number().int().min(0).default(300),
+      /** Clients (IPs or CIDRs) exempt from the per-IP limits and the rate limit. */
+      limitExemptions: z.array(z.string()).default(["127.0.0.0/8", "::1/128"]),
+      /** STARTTLS: cert/key files (PEM); without them a self-signed pair is made in dataDir/tls. */
+      tls: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          cert: z.string().optional(),
+          key: z.string().optional(),
+          /** Clients (IPs or CIDRs) that must use STARTTLS before MAIL FROM. */
+          requireTlsFrom: z.array(z.string()).default([]),
+        })
+        .prefault({})
+        .refine((t) => Boolean(t.cert) === Boolean(t.key), "cert and key go together"),
       /** How long a graceful shutdown waits for sessions in DATA. */
       shutdownGrace: duration("60s"),
     })
@@ -97,6 +118,7 @@ export const configSchema = z.strictObject({
       lockDuration: duration("30s"),
     })
     .prefault({}),
+  filters: filtersSchema,
   monitor: z
     .strictObject({ interval: duration("15s"), timeout: duration("10s") })
     .prefault({}),

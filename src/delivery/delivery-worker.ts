@@ -62,7 +62,7 @@ export class DeliveryWorkers {
 
   private async process(job: Job<SpooledMessage>, token?: string): Promise<unknown> {
     const m = job.data;
-    const raw = await this.store.open(m.id);
+    const raw = await this.store.open(m.id, m.headers);
     if (!raw) {
       this.log.error({ event: "SPOOL_BODY_MISSING", id: m.id, domain: m.domain }, "message bytes missing from the store");
       throw new UnrecoverableError("message bytes missing from the store");

@@ -1,14 +1,19 @@
 /**
  * The end of DATA: turns the client's byte stream into a durable, queued message.
- * Prepends the Received header, streams the bytes into the store, then enqueues one
- * delivery job per recipient domain. Only when every write has returned from Redis does
- * the caller answer 250 — "250" means durable. On any failure nothing is left queued and
- * the client gets a 451 to retry.
+ * The bytes stream through the message inspector (loops, header size, line length, NUL,
+ * bare LF) and the content filter (ClamAV, SpamAssassin) into the store; only when all of
+ * them agree and every write has returned from Redis is one delivery job per recipient
+ * domain enqueued, and only then does the caller answer 250 — "250" means durable.
+ * The headers mxspool adds (Received, filter results) are kept beside the client's bytes
+ * and prepended on delivery: the client's bytes are stored exactly as received.
+ * On any failure nothing stays queued and the client gets the reply to retry or give up.
  */
 import type { Readable } from "node:stream";
 import type { MessageStore } from "../store/message-store.js";
 import type { DeliveryQueues, SpooledMessage } from "../../queues/delivery-queue.js";
 import { receivedHeader } from "../smtp/received-header.js";
+import { MessageInspector, type MessageLimits } from "../../policies/message-limits.js";
+import type { ContentFilter, FilterSession } from "../filters/content-filter.js";
 
 export interface Envelope {
   id: string;
@@ -23,44 +28,66 @@ export interface Envelope {
   body8bit: boolean;
 }
 
-export type AcceptResult = { ok: true; id: string; size: number } | { ok: false; reason: "too-big" | "stream"; size: number };
+export type AcceptResult =
+  | { ok: true; id: string; size: number; flags: string[] }
+  | { ok: false; code: number; enhanced: string; text: string; reason: string; size: number };
 
 export class MessageAcceptor {
-  constructor(private readonly store: MessageStore, private readonly queues: DeliveryQueues, private readonly hostname: string) {}
+  constructor(private readonly store: MessageStore, private readonly queues: DeliveryQueues, private readonly hostname: string,
+              private readonly limits: MessageLimits, private readonly filter?: ContentFilter) {}
 
   async accept(stream: Readable & { sizeExceeded?: boolean }, env: Envelope): Promise<AcceptResult> {
     const all = [...env.byDomain.values()].flat();
-    const header = Buffer.from(receivedHeader({
-      helo: env.helo, clientHostname: env.clientHostname, clientIp: env.clientIp, hostname: this.hostname,
-      id: env.id, tls: env.tls, smtputf8: env.smtputf8, rcpts: all, date: new Date(),
-    }), "latin1");
     const writer = this.store.writer(env.id);
+    const inspector = new MessageInspector(this.limits);
+    let scan: FilterSession | undefined;
+    const refuse = async (r: { code: number; enhanced: string; text: string; reason: string }): Promise<AcceptResult> => {
+      scan?.abort();
+      await writer.abort();
+      return { ok: false, ...r, size: writer.size };
+    };
     try {
-      await writer.write(header);
-      for await (const chunk of stream) await writer.write(chunk as Buffer);
-      if (stream.sizeExceeded) {
-        await writer.abort();
-        return { ok: false, reason: "too-big", size: writer.size };
+      scan = this.filter?.begin({ id: env.id, from: env.from, rcpts: all, clientIp: env.clientIp });
+      for await (const chunk of stream) {
+        if (inspector.verdict) continue; // refused already: read the rest, store nothing
+        const bytes = inspector.push(chunk as Buffer);
+        await writer.write(bytes);
+        scan?.write(bytes);
       }
+      if (stream.sizeExceeded) return refuse({ code: 552, enhanced: "5.3.4", text: "Message size exceeds fixed limit", reason: "message-too-big" });
+      if (inspector.verdict) return refuse(inspector.verdict);
+      const verdict = scan ? await scan.end() : { action: "accept" as const };
+      if (verdict.action !== "accept") return refuse(verdict);
       await writer.commit();
+      const headers = receivedHeader({
+        helo: env.helo, clientHostname: env.clientHostname, clientIp: env.clientIp, hostname: this.hostname,
+        id: env.id, tls: env.tls, smtputf8: env.smtputf8, rcpts: all, date: new Date(),
+      }) + (verdict.headers ?? "");
+      await this.enqueue(env, headers, writer.size, verdict.flags ?? []);
+      return { ok: true, id: env.id, size: writer.size, flags: verdict.flags ?? [] };
     } catch (err) {
+      scan?.abort();
       await writer.abort();
       throw err;
     }
+  }
+
+  private async enqueue(env: Envelope, headers: string, size: number, flags: string[]): Promise<void> {
     const receivedAt = Date.now();
-    const domains = [...env.byDomain.keys()];
-    const jobs: SpooledMessage[] = domains.map((domain, i) => ({
+    const jobs: SpooledMessage[] = [...env.byDomain.keys()].map((domain, i) => ({
       id: i === 0 ? env.id : `${env.id}.${i + 1}`,
       domain,
       from: env.from,
       rcpts: env.byDomain.get(domain)!,
       allRcpts: env.byDomain.get(domain)!,
-      size: writer.size,
+      headers,
+      size,
       receivedAt,
       client: { ip: env.clientIp, hostname: env.clientHostname, helo: env.helo },
       tls: env.tls,
       smtputf8: env.smtputf8,
       body8bit: env.body8bit,
+      flags,
     }));
     try {
       // a message for several domains gets one copy per domain: each drains on its own
@@ -74,6 +101,5 @@ export class MessageAcceptor {
       }));
       throw err;
     }
-    return { ok: true, id: env.id, size: writer.size };
   }
 }

@@ -11,6 +11,7 @@ import { classifyRecipient, type RecipientDirectory } from "../../policies/recip
 import type { MessageAcceptor } from "../ingress/accept-message.js";
 import { SmtpReply, installEnhancedCodeSupport, reply } from "./reply.js";
 import { newQueueId } from "./queue-id.js";
+import type { ContentFilter } from "../filters/content-filter.js";
 
 type Session = SMTPServerSession & { mxStart?: number };
 
@@ -21,7 +22,7 @@ export class SmtpIngress {
   private idle?: () => void;
 
   constructor(private readonly config: Config, private readonly recipients: RecipientDirectory,
-              private readonly acceptor: MessageAcceptor, private readonly log: Logger) {
+              private readonly acceptor: MessageAcceptor, private readonly log: Logger, private readonly filter?: ContentFilter) {
     installEnhancedCodeSupport();
   }
 
@@ -63,6 +64,7 @@ export class SmtpIngress {
       },
       onMailFrom: (_address, _session, cb) => {
         if (this.shuttingDown) return cb(reply(421, "4.3.2", `${this.config.hostname} Service shutting down, try again later`));
+        if (this.filter?.saturated()) return cb(reply(451, "4.3.2", "Content scanners busy, try again later", "filters-saturated"));
         cb();
       },
       onRcptTo: (address, session, cb) => this.onRcptTo(address, session, cb),
@@ -109,11 +111,10 @@ export class SmtpIngress {
         smtputf8: Boolean(session.envelope.smtpUtf8), body8bit: session.envelope.bodyType === "8bitmime",
       });
       if (!result.ok) {
-        logLine("reject", { reason: "message-too-big", size: result.size });
-        // smtp-server itself answers 552 5.3.4 when the size is exceeded
-        return cb(reply(552, "5.3.4", "Message size exceeds fixed limit"));
+        logLine(result.code >= 500 ? "reject" : "tempfail", { reason: result.reason, size: result.size, code: result.code });
+        return cb(reply(result.code, result.enhanced, result.text, result.reason));
       }
-      logLine("accept", { size: result.size });
+      logLine("accept", { size: result.size, flags: result.flags.length ? result.flags : undefined });
       cb(null, `2.0.0 Ok: queued as ${id}`);
     } catch (err) {
       const e = err as Error;

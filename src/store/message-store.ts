@@ -21,17 +21,22 @@ export class MessageStore {
   }
 
   /**
-   * The bytes for one delivery: a Buffer for ordinary messages, or for large ones a factory
+   * The bytes for one delivery, `prepend` (our added headers) first: a Buffer for ordinary messages, or for large ones a factory
    * of streams that read SPOOL_CHUNK at a time (GETRANGE), so that many large deliveries at
    * once do not each hold a whole message in memory. null when the message is gone.
    */
-  async open(id: string): Promise<Buffer | (() => Readable) | null> {
+  async open(id: string, prepend = ""): Promise<Buffer | (() => Readable) | null> {
     const key = keys.raw(this.prefix, id);
+    const head = Buffer.from(prepend, "latin1");
     const size = await this.redis.strlen(key);
-    if (size === 0) return (await this.redis.exists(key)) ? Buffer.alloc(0) : null;
-    if (size <= 4 * SPOOL_CHUNK) return this.redis.getBuffer(key);
+    if (size === 0 && !(await this.redis.exists(key))) return null;
+    if (size <= 4 * SPOOL_CHUNK) {
+      const body = await this.redis.getBuffer(key);
+      return body ? Buffer.concat([head, body]) : null;
+    }
     const redis = this.redis;
     return () => Readable.from((async function* () {
+      yield head;
       for (let off = 0; off < size; off += SPOOL_CHUNK) {
         const chunk = await redis.getrangeBuffer(key, off, Math.min(size, off + SPOOL_CHUNK) - 1);
         if (chunk.length === 0) throw new Error(`message ${id} vanished while being read`);

@@ -1,0 +1,70 @@
+/**
+ * Checks on the message bytes themselves, applied while they stream in (pure, no I/O):
+ * header size, line length, NUL bytes, mail loops (too many Received headers), and bare LF
+ * normalised to CRLF (Postfix's smtpd_forbid_bare_newline = normalize: a lone LF is never
+ * taken as a line end that could smuggle a second message).
+ */
+export interface MessageLimits {
+  maxHeaderSize: number;
+  maxLineLength: number;
+  maxReceivedHeaders: number;
+}
+
+export type LimitVerdict = { code: number; enhanced: string; text: string; reason: string };
+
+export class MessageInspector {
+  private inHeader = true;
+  private headerBytes = 0;
+  private lineLength = 0;
+  private received = 0;
+  private lineStart = "";
+  private lastWasCR = false;
+  verdict?: LimitVerdict;
+  bareLf = 0;
+
+  constructor(private readonly limits: MessageLimits) {}
+
+  /** Inspects one chunk; returns the bytes to store: the chunk itself, or a copy with bare LF → CRLF. */
+  push(chunk: Buffer): Buffer {
+    let out: number[] | null = null; // built only when a bare LF must be rewritten
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i];
+      if (b === 10 && !this.lastWasCR) {
+        this.bareLf++;
+        if (!out) out = Array.from(chunk.subarray(0, i));
+        out.push(13);
+      }
+      if (out) out.push(b);
+      if (this.inHeader) this.headerBytes++;
+      if (b === 0 && !this.verdict) this.verdict = { code: 554, enhanced: "5.6.0", text: "Message contains NUL characters", reason: "nul-byte" };
+      if (b === 10) this.endLine();
+      else if (b !== 13) {
+        this.lineLength++;
+        if (this.inHeader && this.lineStart.length < 9) this.lineStart += String.fromCharCode(b);
+        if (this.lineLength > this.limits.maxLineLength && !this.verdict) {
+          this.verdict = { code: 552, enhanced: "5.3.4", text: `Message line longer than ${this.limits.maxLineLength} characters`, reason: "line-too-long" };
+        }
+      }
+      this.lastWasCR = b === 13;
+    }
+    return out ? Buffer.from(out) : chunk;
+  }
+
+  private endLine(): void {
+    if (this.inHeader) {
+      this.headerBytes++;
+      if (this.lineLength === 0) this.inHeader = false; // the empty line ends the header
+      else if (/^received:/i.test(this.lineStart)) {
+        this.received++;
+        if (this.received > this.limits.maxReceivedHeaders && !this.verdict) {
+          this.verdict = { code: 554, enhanced: "5.4.6", text: `Too many hops (${this.received} Received headers): mail loop`, reason: "mail-loop" };
+        }
+      }
+      if (this.headerBytes > this.limits.maxHeaderSize && !this.verdict) {
+        this.verdict = { code: 552, enhanced: "5.3.4", text: `Message header exceeds ${this.limits.maxHeaderSize} bytes`, reason: "header-too-big" };
+      }
+    }
+    this.lineLength = 0;
+    this.lineStart = "";
+  }
+}
