@@ -6,13 +6,14 @@
  */
 export type RecipientVerdict =
   | { action: "accept"; domain: string; address: string }
+  | { action: "verify"; domain: string; address: string }
   | { action: "reject"; code: number; enhanced: string; text: string; reason: string };
 
 export interface RecipientDirectory {
   /** Configured domain names, lower case, no trailing dot. */
   hasDomain(domain: string): boolean;
-  /** Whether a local recipient exists (for "*", always). */
-  knows(address: string, domain: string): boolean;
+  /** Whether a local recipient exists (for "*", always), or "verify": ask the primary. */
+  knows(address: string, domain: string): boolean | "verify";
 }
 
 const relayDenied = (reason: string): RecipientVerdict => ({ action: "reject", code: 550, enhanced: "5.7.1", text: "Relay access denied", reason });
@@ -33,7 +34,9 @@ export function classifyRecipient(address: string, dir: RecipientDirectory): Rec
   // %, !, @ and : in the local part are the relay tricks: never route on them
   if (/[%!@:]/.test(local) || local.startsWith('"')) return relayDenied("relay-trick");
   const normalised = `${local}@${domain}`;
-  if (!dir.knows(normalised, domain)) {
+  const known = dir.knows(normalised, domain);
+  if (known === "verify") return { action: "verify", domain, address: normalised };
+  if (!known) {
     return { action: "reject", code: 550, enhanced: "5.1.1", text: "Recipient address rejected: user unknown", reason: "unknown-recipient" };
   }
   return { action: "accept", domain, address: normalised };

@@ -24,6 +24,11 @@ import { PrimaryEndpoints } from "./monitor/primary-endpoints.js";
 import { PrimaryMonitor } from "./monitor/primary-monitor.js";
 import { HttpApi } from "./api/http-server.js";
 import { createContentFilter } from "./filters/create-filter.js";
+import { ConnectionLimits } from "./ingress/connection-limits.js";
+import { RecipientVerifier } from "./ingress/recipient-verifier.js";
+import { RecipientCache } from "./ingress/recipient-cache.js";
+import { RejectCounter } from "./observability/reject-counter.js";
+import { ensureTlsFiles, readTls } from "./smtp/tls.js";
 
 export type Role = "smtp" | "worker" | "http";
 export const ALL_ROLES: Role[] = ["smtp", "worker", "http"];
@@ -52,6 +57,9 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
   }
   const redis = connectRedis(target, "mxspool-primary");
   await checkPersistence(redis, log);
+  if (roles.includes("smtp") && ensureTlsFiles(config).generated) {
+    log.info({ event: "TLS_CERT_GENERATED", dir: config.dataDir }, "generated a self-signed STARTTLS certificate");
+  }
   const queues = new DeliveryQueues(bullConnection(target), config.redis.prefix, Object.keys(config.domains));
   for (const d of queues.domains()) await queues.get(d).setGlobalConcurrency(config.delivery.concurrency);
 
@@ -127,7 +135,13 @@ export async function startChild(): Promise<void> {
     const acceptor = new MessageAcceptor(store, queues, config.hostname, {
       maxHeaderSize: config.smtp.maxHeaderSize, maxLineLength: config.smtp.maxLineLength, maxReceivedHeaders: config.smtp.maxReceivedHeaders,
     }, filter);
-    smtp = new SmtpIngress(config, recipients, acceptor, log, filter);
+    smtp = new SmtpIngress(config, {
+      recipients, acceptor, filter,
+      limits: new ConnectionLimits(config, redis, spec.processes),
+      verifier: new RecipientVerifier(config, redis, new RecipientCache(redis, config.redis.prefix), new PrimaryEndpoints(config), log),
+      rejects: new RejectCounter(redis, config.redis.prefix),
+      tls: readTls(config),
+    }, log);
     await smtp.listen();
     process.on("SIGHUP", () => recipients?.reload());
   }

@@ -56,7 +56,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, file?: st
   if (file) config.dataDir = path.resolve(path.dirname(file), config.dataDir);
   else config.dataDir = path.resolve(config.dataDir);
   for (const d of Object.values(config.domains)) {
-    if (typeof d.recipients === "object" && !Array.isArray(d.recipients) && file) {
+    if (typeof d.recipients === "object" && !Array.isArray(d.recipients) && "file" in d.recipients && file) {
       d.recipients.file = path.resolve(path.dirname(file), d.recipients.file);
     }
   }

@@ -18,6 +18,15 @@ const recipientsSchema = z.union([
   z.literal("*"),
   z.array(z.string().regex(/^[^@\s]+@[^@\s]+$/, "expected an e-mail address")).min(1),
   z.strictObject({ file: z.string().min(1) }),
+  z.strictObject({
+    /** Ask the primary (RCPT callout) and cache its answers in Redis. */
+    verify: z.literal(true),
+    /** While the primary cannot be asked: accept unknown recipients, or defer them with 450 4.2.0. */
+    whenUnknown: z.enum(["accept", "defer"]).default("defer"),
+    positiveTtl: duration("7d"),
+    negativeTtl: duration("3h"),
+    calloutTimeout: duration("10s"),
+  }),
 ]);
 
 const domainSchema = z.strictObject({

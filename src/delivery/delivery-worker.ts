@@ -19,6 +19,8 @@ import { isExpired, retryDelay } from "../../queues/retry-schedule.js";
 import { ConnectionPool } from "./connection-pool.js";
 import { deliverToPrimary } from "./deliver-to-primary.js";
 import type { PrimaryEndpoints } from "../monitor/primary-endpoints.js";
+import { RecipientCache } from "../ingress/recipient-cache.js";
+import { isVerify } from "../ingress/recipient-verifier.js";
 
 export class DeliveryWorkers {
   private workers: Worker<SpooledMessage>[] = [];
@@ -78,6 +80,7 @@ export class DeliveryWorkers {
     const delivered = result.results.filter((r) => r.outcome === "delivered");
     const failed = result.results.filter((r) => r.outcome === "permanent");
     const deferred = result.results.filter((r) => r.outcome !== "delivered" && r.outcome !== "permanent");
+    await this.learn(m.domain, delivered.map((r) => r.rcpt), failed.filter((r) => r.code === 550 || r.code === 551 || r.code === 553).map((r) => r.rcpt));
     for (const r of delivered) this.log.info({ event: "DELIVERED", id: m.id, rcpt: r.rcpt, primary: result.endpoint, reply: r.response, attempt: job.attemptsMade + 1 }, "delivered");
     for (const r of failed) this.log.warn({ event: "BOUNCED", id: m.id, rcpt: r.rcpt, primary: result.endpoint, reply: r.response }, "recipient refused by the primary");
     if (deferred.length) {
@@ -92,6 +95,17 @@ export class DeliveryWorkers {
     }
     await this.store.remove(m.id);
     return { delivered: delivered.length, bounced: failed.length };
+  }
+
+  /** Delivery results keep the recipient cache of `verify` domains fresh for the next outage. */
+  private async learn(domain: string, good: string[], bad: string[]): Promise<void> {
+    const v = this.config.domains[domain]?.recipients;
+    if (!isVerify(v)) return;
+    const cache = new RecipientCache(this.redis, this.config.redis.prefix);
+    await Promise.all([
+      ...good.map((a) => cache.set(domain, a, "ok", v.positiveTtl)),
+      ...bad.map((a) => cache.set(domain, a, "bad", v.negativeTtl)),
+    ]).catch((err) => this.log.warn({ event: "RCPT_CACHE_WRITE_FAILED", err: (err as Error).message }, "could not record recipient results"));
   }
 
   /** Waits for the deliveries in progress, then closes the connections to the primaries. */

@@ -8,7 +8,7 @@ import type { Config } from "../config/schema.js";
 import type { RecipientDirectory } from "../../policies/recipients.js";
 import type { Logger } from "../observability/log.js";
 
-type Source = { kind: "any" } | { kind: "list"; set: Set<string> } | { kind: "file"; file: string; set: Set<string> };
+type Source = { kind: "any" } | { kind: "verify" } | { kind: "list"; set: Set<string> } | { kind: "file"; file: string; set: Set<string> };
 
 function readList(file: string): Set<string> {
   const set = new Set<string>();
@@ -28,15 +28,17 @@ export class ConfiguredRecipients implements RecipientDirectory {
       const r = d.recipients;
       if (r === "*") this.sources.set(domain, { kind: "any" });
       else if (Array.isArray(r)) this.sources.set(domain, { kind: "list", set: new Set(r.map((a) => a.toLowerCase())) });
+      else if ("verify" in r) this.sources.set(domain, { kind: "verify" });
       else this.sources.set(domain, { kind: "file", file: r.file, set: readList(r.file) });
     }
   }
 
   hasDomain(domain: string): boolean { return this.sources.has(domain); }
 
-  knows(address: string, domain: string): boolean {
+  knows(address: string, domain: string): boolean | "verify" {
     const s = this.sources.get(domain);
     if (!s) return false;
+    if (s.kind === "verify") return "verify";
     return s.kind === "any" || s.set.has(address.toLowerCase());
   }
 

@@ -1,19 +1,43 @@
 /**
- * The SMTP listener: one smtp-server instance per `smtp.listen` address, with a handler per
- * phase (connect, MAIL, RCPT, DATA). Decisions come from policies/; the DATA phase hands the
- * stream to the MessageAcceptor and answers 250 only once the message is durable and
- * queued. Every transaction ends in one structured log line (event SMTP_TRANSACTION).
+ * The SMTP listener: one smtp-server instance per `smtp.listen` address, and one handler
+ * per phase. Each handler asks the policies for a verdict and turns it into a reply:
+ *   connect  shutting down (421 4.3.2), connection limits and rate (421 4.7.0)
+ *   MAIL     HELO syntax (501 5.5.2), STARTTLS required (530 5.7.0), transactions per
+ *            session (421 4.7.0), scanners saturated (451 4.3.2)
+ *   RCPT     recipients per message (452 4.5.3), relay and unknown users (550 5.7.1 / 5.1.1),
+ *            primary verification (550 5.1.1 / 450 4.2.0)
+ *   DATA     the MessageAcceptor: 250 2.0.0 only once the message is durable and queued
+ * Every transaction leaves exactly one SMTP_TRANSACTION log line, and every refusal is
+ * counted by reason (RejectCounter).
  */
-import { SMTPServer, type SMTPServerSession, type SMTPServerDataStream, type SMTPServerAddress } from "smtp-server";
+import { SMTPServer, type SMTPServerSession, type SMTPServerDataStream, type SMTPServerAddress, type SMTPServerOptions } from "smtp-server";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import { classifyRecipient, type RecipientDirectory } from "../../policies/recipients.js";
+import { ipInList, validHeloName } from "../../policies/client-checks.js";
 import type { MessageAcceptor } from "../ingress/accept-message.js";
-import { SmtpReply, installEnhancedCodeSupport, reply } from "./reply.js";
-import { newQueueId } from "./queue-id.js";
+import type { ConnectionLimits } from "../ingress/connection-limits.js";
+import type { RecipientVerifier } from "../ingress/recipient-verifier.js";
 import type { ContentFilter } from "../filters/content-filter.js";
+import type { RejectCounter } from "../observability/reject-counter.js";
+import { SmtpReply, reply } from "./reply.js";
+import { installSmtpServerPatches } from "./smtp-server-patches.js";
+import { newQueueId } from "./queue-id.js";
 
-type Session = SMTPServerSession & { mxStart?: number };
+interface Transaction { from: string; rcpts: string[]; rejected: { rcpt: string; reason: string }[]; started: number }
+interface SessionState { start: number; admitted: boolean; transactions: number; txn?: Transaction }
+type Session = SMTPServerSession & { mx?: SessionState };
+type Callback = (err?: Error | null) => void;
+
+export interface IngressParts {
+  recipients: RecipientDirectory;
+  acceptor: MessageAcceptor;
+  limits: ConnectionLimits;
+  verifier: RecipientVerifier;
+  rejects: RejectCounter;
+  filter?: ContentFilter;
+  tls?: { cert: Buffer; key: Buffer };
+}
 
 export class SmtpIngress {
   private servers: SMTPServer[] = [];
@@ -21,9 +45,8 @@ export class SmtpIngress {
   private inData = 0;
   private idle?: () => void;
 
-  constructor(private readonly config: Config, private readonly recipients: RecipientDirectory,
-              private readonly acceptor: MessageAcceptor, private readonly log: Logger, private readonly filter?: ContentFilter) {
-    installEnhancedCodeSupport();
+  constructor(private readonly config: Config, private readonly parts: IngressParts, private readonly log: Logger) {
+    installSmtpServerPatches();
   }
 
   async listen(): Promise<void> {
@@ -39,78 +62,146 @@ export class SmtpIngress {
       server.on("error", (err) => this.log.error({ event: "SMTP_SERVER_ERROR", err: err.message }, "smtp server error"));
       this.servers.push(server);
     }
-    this.log.info({ event: "SMTP_LISTENING", listen: this.config.smtp.listen }, "smtp listening");
+    this.log.info({ event: "SMTP_LISTENING", listen: this.config.smtp.listen, tls: Boolean(this.parts.tls) }, "smtp listening");
   }
 
   private createServer(): SMTPServer {
     const c = this.config.smtp;
-    return new SMTPServer({
+    const tls = this.parts.tls;
+    const options: SMTPServerOptions & { mxLimits: unknown } = {
       name: this.config.hostname,
       banner: "mxspool ESMTP",
       size: c.maxMessageSize,
       authOptional: true,
-      disabledCommands: ["AUTH", "STARTTLS"],
-      hideSTARTTLS: true,
+      disabledCommands: tls ? ["AUTH"] : ["AUTH", "STARTTLS"],
+      hideSTARTTLS: !tls,
+      ...(tls ? { key: tls.key, cert: tls.cert } : {}),
       hideDSN: true,
       hideENHANCEDSTATUSCODES: false,
       disableReverseLookup: !c.reverseLookup,
       socketTimeout: c.socketTimeout,
       closeTimeout: 5000,
       logger: false,
-      onConnect: (session, cb) => {
-        (session as Session).mxStart = Date.now();
-        if (this.shuttingDown) return cb(reply(421, "4.3.2", `${this.config.hostname} Service shutting down, try again later`));
-        cb();
-      },
-      onMailFrom: (_address, _session, cb) => {
-        if (this.shuttingDown) return cb(reply(421, "4.3.2", `${this.config.hostname} Service shutting down, try again later`));
-        if (this.filter?.saturated()) return cb(reply(451, "4.3.2", "Content scanners busy, try again later", "filters-saturated"));
-        cb();
-      },
-      onRcptTo: (address, session, cb) => this.onRcptTo(address, session, cb),
+      mxLimits: { maxErrors: c.maxErrorsPerSession, commandTimeout: c.commandTimeout, sessionTimeout: c.sessionTimeout },
+      onConnect: (session, cb) => { void this.onConnect(session as Session, cb); },
+      onClose: (session) => this.onClose(session as Session),
+      onMailFrom: (address, session, cb) => this.onMailFrom(address, session as Session, cb),
+      onRcptTo: (address, session, cb) => { void this.onRcptTo(address, session as Session, cb); },
       onData: (stream, session, cb) => { void this.onData(stream, session as Session, cb); },
-    });
+    };
+    return new SMTPServer(options);
   }
 
-  private onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
-    if (session.envelope.rcptTo.length >= this.config.smtp.maxRecipients) {
-      return cb(reply(452, "4.5.3", "Too many recipients"));
+  private refuse(cb: Callback, r: SmtpReply, session?: Session): void {
+    this.parts.rejects.count(r.reason || `smtp-${r.responseCode}`);
+    if (session?.mx?.txn && r.reason) session.mx.txn.rejected.push({ rcpt: "", reason: r.reason });
+    cb(r);
+  }
+
+  private async onConnect(session: Session, cb: Callback): Promise<void> {
+    session.mx = { start: Date.now(), admitted: false, transactions: 0 };
+    if (this.shuttingDown) return this.refuse(cb, reply(421, "4.3.2", `${this.config.hostname} Service shutting down, try again later`, "shutting-down"));
+    const refusal = await this.parts.limits.admit(session.remoteAddress);
+    if (refusal) {
+      this.log.info({ event: "CONNECTION_REFUSED", client: session.remoteAddress, reason: refusal.reason }, "connection refused");
+      return this.refuse(cb, refusal);
     }
-    const v = classifyRecipient(address.address, this.recipients);
-    if (v.action === "reject") {
-      this.log.info({ event: "RCPT_REJECTED", client: session.remoteAddress, rcpt: address.address, reason: v.reason, code: v.code }, "recipient refused");
-      return cb(reply(v.code, v.enhanced, `<${address.address}>: ${v.text}`, v.reason));
-    }
+    session.mx.admitted = true;
     cb();
+  }
+
+  private onClose(session: Session): void {
+    if (!session.mx) return;
+    this.flushTransaction(session, "abandoned");
+    if (session.mx.admitted) this.parts.limits.release(session.remoteAddress);
+    session.mx.admitted = false;
+  }
+
+  /** Logs a transaction that ended without DATA (every recipient refused, RSET, QUIT, drop). */
+  private flushTransaction(session: Session, decision: string): void {
+    const t = session.mx?.txn;
+    if (!t) return;
+    session.mx!.txn = undefined;
+    this.log.info({
+      event: "SMTP_TRANSACTION", client: session.remoteAddress, helo: session.hostNameAppearsAs, from: t.from, rcpts: t.rcpts,
+      decision: t.rejected.length ? "reject" : decision, reason: t.rejected.map((r) => r.reason).join(",") || undefined,
+      rejected: t.rejected.length ? t.rejected : undefined, ms: Date.now() - t.started,
+    }, "transaction");
+  }
+
+  private onMailFrom(address: SMTPServerAddress, session: Session, cb: Callback): void {
+    const mx = session.mx!;
+    this.flushTransaction(session, "abandoned");
+    if (this.shuttingDown) return this.refuse(cb, reply(421, "4.3.2", `${this.config.hostname} Service shutting down, try again later`, "shutting-down"));
+    if (!validHeloName(session.hostNameAppearsAs)) {
+      return this.refuse(cb, reply(501, "5.5.2", `<${session.hostNameAppearsAs}>: Helo command rejected: Invalid name`, "invalid-helo"));
+    }
+    if (!session.secure && ipInList(session.remoteAddress, this.config.smtp.tls.requireTlsFrom)) {
+      return this.refuse(cb, reply(530, "5.7.0", "Must issue a STARTTLS command first", "tls-required"));
+    }
+    if (++mx.transactions > this.config.smtp.maxTransactionsPerSession) {
+      return this.refuse(cb, reply(421, "4.7.0", `${this.config.hostname} Too many transactions in this session, closing connection`, "too-many-transactions"));
+    }
+    if (this.parts.filter?.saturated()) return this.refuse(cb, reply(451, "4.3.2", "Content scanners busy, try again later", "filters-saturated"));
+    mx.txn = { from: address.address, rcpts: [], rejected: [], started: Date.now() };
+    cb();
+  }
+
+  private async onRcptTo(address: SMTPServerAddress, session: Session, cb: Callback): Promise<void> {
+    const txn = session.mx?.txn;
+    const refuse = (r: SmtpReply) => {
+      txn?.rejected.push({ rcpt: address.address, reason: r.reason });
+      this.parts.rejects.count(r.reason);
+      this.log.info({ event: "RCPT_REJECTED", client: session.remoteAddress, rcpt: address.address, reason: r.reason, code: r.responseCode }, "recipient refused");
+      cb(r);
+    };
+    try {
+      if (session.envelope.rcptTo.length >= this.config.smtp.maxRecipients) return refuse(reply(452, "4.5.3", "Too many recipients", "too-many-recipients"));
+      const v = classifyRecipient(address.address, this.parts.recipients);
+      if (v.action === "reject") return refuse(reply(v.code, v.enhanced, `<${address.address}>: ${v.text}`, v.reason));
+      if (v.action === "verify") {
+        const r = await this.parts.verifier.check(v.address, v.domain);
+        if (r) return refuse(r);
+      }
+      txn?.rcpts.push(address.address);
+      cb();
+    } catch (err) {
+      this.log.error({ event: "RCPT_CHECK_FAILED", rcpt: address.address, err: (err as Error).message }, "recipient check failed");
+      refuse(reply(451, "4.3.0", "Temporary failure checking the recipient, try again later", "rcpt-check-error"));
+    }
   }
 
   private async onData(stream: SMTPServerDataStream, session: Session, cb: (err?: Error | null, message?: string) => void): Promise<void> {
     const started = Date.now();
     const id = newQueueId(started);
+    const txn = session.mx?.txn;
+    if (session.mx) session.mx.txn = undefined;
     const byDomain = new Map<string, string[]>();
     for (const r of session.envelope.rcptTo) {
-      const v = classifyRecipient(r.address, this.recipients);
-      if (v.action !== "accept") continue; // cannot happen: RCPT already checked it
+      const v = classifyRecipient(r.address, this.parts.recipients);
+      if (v.action === "reject") continue; // cannot happen: RCPT already checked it
       const list = byDomain.get(v.domain) ?? [];
       list.push(r.address);
       byDomain.set(v.domain, list);
     }
     const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
     const rcpts = session.envelope.rcptTo.map((r) => r.address);
-    const tls = session.secure ? { protocol: (session as unknown as { tlsOptions?: { version?: string; name?: string } }).tlsOptions?.version,
-      cipher: (session as unknown as { tlsOptions?: { name?: string } }).tlsOptions?.name } : undefined;
+    const cipher = session.tlsOptions as { name?: string; version?: string } | false | undefined;
+    const tls = session.secure && cipher ? { protocol: cipher.version, cipher: cipher.name } : undefined;
     const logLine = (decision: string, extra: Record<string, unknown>) => this.log.info({
       event: "SMTP_TRANSACTION", id, client: session.remoteAddress, helo: session.hostNameAppearsAs, from, rcpts,
-      decision, ms: Date.now() - started, sessionMs: Date.now() - (session.mxStart ?? started), ...extra,
+      rejected: txn?.rejected.length ? txn.rejected : undefined, tls: tls?.protocol,
+      decision, ms: Date.now() - started, txnMs: Date.now() - (txn?.started ?? started), ...extra,
     }, "transaction");
     this.inData++;
     try {
-      const result = await this.acceptor.accept(stream, {
+      const result = await this.parts.acceptor.accept(stream, {
         id, from, byDomain, clientIp: session.remoteAddress, clientHostname: session.clientHostname,
         helo: session.hostNameAppearsAs, tls,
         smtputf8: Boolean(session.envelope.smtpUtf8), body8bit: session.envelope.bodyType === "8bitmime",
       });
       if (!result.ok) {
+        this.parts.rejects.count(result.reason);
         logLine(result.code >= 500 ? "reject" : "tempfail", { reason: result.reason, size: result.size, code: result.code });
         return cb(reply(result.code, result.enhanced, result.text, result.reason));
       }
@@ -118,9 +209,9 @@ export class SmtpIngress {
       cb(null, `2.0.0 Ok: queued as ${id}`);
     } catch (err) {
       const e = err as Error;
+      this.parts.rejects.count("store-error");
       logLine("tempfail", { reason: "store-error", err: e.message });
-      // drain what the client still sends so that the 451 reaches it in order
-      stream.resume();
+      stream.resume(); // drain what the client still sends so that the 451 reaches it in order
       cb(e instanceof SmtpReply ? e : reply(451, "4.3.0", "Local error in processing, try again later", "store-error"));
     } finally {
       this.inData--;

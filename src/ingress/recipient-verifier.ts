@@ -1,0 +1,50 @@
+/**
+ * RCPT verification for domains with `recipients: { verify: true }`.
+ * Primary up: the cache answers if it can, otherwise a callout asks the primary and the
+ * answer is cached. Primary down (or the callout gets no answer): known-good recipients are
+ * accepted, known-bad get 550 5.1.1, unknown ones get the domain's `whenUnknown` choice
+ * (accept, or 450 4.2.0 so the sender retries later). Never accept-then-bounce.
+ */
+import type { Redis } from "ioredis";
+import type { Config } from "../config/schema.js";
+import type { Logger } from "../observability/log.js";
+import { keys } from "../../queues/names.js";
+import type { PrimaryEndpoints } from "../monitor/primary-endpoints.js";
+import { rcptCallout } from "./rcpt-callout.js";
+import type { RecipientCache } from "./recipient-cache.js";
+import { reply, type SmtpReply } from "../smtp/reply.js";
+
+export type VerifyConfig = { verify: true; whenUnknown: "accept" | "defer"; positiveTtl: number; negativeTtl: number; calloutTimeout: number };
+
+export const isVerify = (r: unknown): r is VerifyConfig => typeof r === "object" && r !== null && (r as { verify?: unknown }).verify === true;
+
+const unknownUser = (address: string) => reply(550, "5.1.1", `<${address}>: Recipient address rejected: user unknown`, "unknown-recipient");
+
+export class RecipientVerifier {
+  constructor(private readonly config: Config, private readonly redis: Redis, private readonly cache: RecipientCache,
+              private readonly endpoints: PrimaryEndpoints, private readonly log: Logger) {}
+
+  /** null = accept; otherwise the reply that refuses the recipient. */
+  async check(address: string, domain: string): Promise<SmtpReply | null> {
+    const v = this.config.domains[domain].recipients as VerifyConfig;
+    const known = await this.cache.get(domain, address);
+    if (known === "ok") return null;
+    if (known === "bad") return unknownUser(address);
+    const up = (await this.redis.hget(keys.primary(this.config.redis.prefix, domain), "state")) === "up";
+    if (up) {
+      for (const ep of await this.endpoints.resolve(domain)) {
+        const r = await rcptCallout(ep.host, ep.port, this.config.hostname, address, v.calloutTimeout);
+        if (r.code === null) continue;
+        this.log.info({ event: "RCPT_CALLOUT", domain, rcpt: address, reply: r.text }, "recipient verified with the primary");
+        if (r.code >= 200 && r.code < 300) { await this.cache.set(domain, address, "ok", v.positiveTtl); return null; }
+        if (r.code >= 500) {
+          if (r.code === 550 || r.code === 551 || r.code === 553) await this.cache.set(domain, address, "bad", v.negativeTtl);
+          return unknownUser(address);
+        }
+        break; // 4xx: the primary cannot say now; treat as unknown
+      }
+    }
+    if (v.whenUnknown === "accept") return null;
+    return reply(450, "4.2.0", `<${address}>: Recipient address rejected: unverified address, try again later`, "unverified-recipient");
+  }
+}
