@@ -70,7 +70,7 @@ export class SmtpIngress {
     const tls = this.parts.tls;
     const options: SMTPServerOptions & { mxLimits: unknown } = {
       name: this.config.hostname,
-      banner: "mxspool ESMTP",
+      banner: "mxspool",
       size: c.maxMessageSize,
       authOptional: true,
       disabledCommands: tls ? ["AUTH"] : ["AUTH", "STARTTLS"],

@@ -18,9 +18,9 @@ export class RawSmtp {
     sock.on("error", () => undefined);
   }
 
-  static connect(port: number, host = "127.0.0.1"): Promise<RawSmtp> {
+  static connect(port: number, host = "127.0.0.1", localAddress?: string): Promise<RawSmtp> {
     return new Promise((resolve, reject) => {
-      const s = net.createConnection({ port, host }, () => resolve(new RawSmtp(s)));
+      const s = net.createConnection({ port, host, localAddress }, () => resolve(new RawSmtp(s)));
       s.once("error", reject);
     });
   }
