@@ -106,13 +106,12 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     const hard = setTimeout(() => { for (const w of children) w.process.kill("SIGKILL"); }, config.smtp.shutdownGrace + 60_000);
     await Promise.all(exits);
     clearTimeout(hard);
-    await monitor?.stop();
-    await api?.stop();
-    await queues.close();
+    const clean = await withDeadline(Promise.all([monitor?.stop(), api?.stop(), queues.close()]), 15_000);
     redis.disconnect();
     await embedded?.stop();
+    if (!clean) log.warn({ event: "SHUTDOWN_FORCED" }, "Redis did not answer during shutdown; stopped without waiting for it");
     log.info({ event: "STOPPED" }, "mxspool stopped");
-    process.exit(0);
+    process.exit(clean ? 0 : 1);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
@@ -157,12 +156,14 @@ export async function startChild(): Promise<void> {
   const shutdown = async () => {
     if (stopping) return;
     stopping = true;
-    await Promise.all([smtp?.stop(config.smtp.shutdownGrace), workers?.stop()]);
+    // with Redis unreachable, deliveries in progress cannot finish: they are taken over after
+    // lockDuration by whichever process runs next, so waiting longer would gain nothing
+    const clean = await withDeadline(Promise.all([smtp?.stop(config.smtp.shutdownGrace), workers?.stop()]), config.smtp.shutdownGrace + 10_000)
+      && await withDeadline(Promise.all([filter?.close(), queues.close()]), 10_000);
     recipients?.close();
-    await filter?.close();
-    await queues.close();
     redis.disconnect();
-    process.exit(0);
+    if (!clean) log.warn({ event: "SHUTDOWN_FORCED" }, "shutdown did not complete in time (Redis unreachable?); exiting anyway");
+    process.exit(clean ? 0 : 1);
   };
   process.on("message", (m: { type?: string }) => { if (m?.type === "shutdown") void shutdown(); });
   process.on("SIGTERM", () => void shutdown());
@@ -170,3 +171,11 @@ export async function startChild(): Promise<void> {
 }
 
 export const isChild = () => cluster.isWorker;
+
+/** Resolves true when `p` settles within `ms`, false otherwise (it is then abandoned). */
+function withDeadline(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    p.then(() => { clearTimeout(t); resolve(true); }, () => { clearTimeout(t); resolve(true); });
+  });
+}

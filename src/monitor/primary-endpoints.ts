@@ -7,6 +7,7 @@
  * so deliveries do not each hit DNS.
  */
 import net from "node:net";
+import os from "node:os";
 import { Resolver } from "node:dns/promises";
 import type { Config } from "../config/schema.js";
 import type { Endpoint } from "../delivery/connection-pool.js";
@@ -44,6 +45,20 @@ export class PrimaryEndpoints {
     if (config.dns.servers?.length) this.resolver.setServers(config.dns.servers);
   }
 
+  /**
+   * Whether an endpoint is one of our own SMTP listeners (a loop: our `hostname` does not
+   * match our MX record's name, so the MX list still holds us). Like Postfix's "mail for
+   * ... loops back to myself", such an endpoint is never a primary.
+   */
+  private isOurself(ep: Endpoint): boolean {
+    const local = new Set(["127.0.0.1", "::1", ...Object.values(os.networkInterfaces()).flat().map((i) => i!.address)]);
+    return this.config.smtp.listen.some((l) => {
+      const me = parseHostPort(l);
+      if (me.port !== ep.port) return false;
+      return me.host === ep.host || ((me.host === "0.0.0.0" || me.host === "::") && (local.has(ep.host) || ep.host.startsWith("127.")));
+    });
+  }
+
   /** The exchange's addresses through our resolver: IPv4 first, then IPv6. */
   private async addresses(host: string): Promise<string[]> {
     if (net.isIP(host)) return [host];
@@ -71,7 +86,7 @@ export class PrimaryEndpoints {
       // every exchange failing with DNS trouble is DNS trouble; one failing is one fewer endpoint
       if (found.length && found.every((r) => r.status === "rejected")) throw (found[0] as PromiseRejectedResult).reason;
       const ips = found.flatMap((r) => (r.status === "fulfilled" ? r.value : []));
-      const endpoints = [...new Set(ips)].map((ip) => ({ host: ip, port: this.config.dns.mxPort }));
+      const endpoints = [...new Set(ips)].map((ip) => ({ host: ip, port: this.config.dns.mxPort })).filter((ep) => !this.isOurself(ep));
       this.cache.set(domain, { at: Date.now(), endpoints });
       return endpoints;
     } catch {

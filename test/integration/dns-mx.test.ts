@@ -123,3 +123,40 @@ describe("primary: mx", () => {
     await waitFor("DELIVERED logged for the held message", () => mxspool.events("DELIVERED").filter((l) => l.id === queueId).length === 2, 10_000);
   });
 });
+
+describe("primary: mx that points back at us", () => {
+  it("never treats our own listener as the primary, even when hostname does not match our MX name", async () => {
+    const redis = await startRedis();
+    const dns = await startDnsServer({
+      [DOMAIN]: { MX: [{ priority: 10, exchange: "backup.example.test" }] },
+      "backup.example.test": { A: ["127.0.0.1"] },
+    });
+    const smtpPort = await freePort();
+    const httpPort = await freePort();
+    const mx = new MxspoolProcess({
+      hostname: "misnamed.example.test",
+      smtp: { listen: [`0.0.0.0:${smtpPort}`], processes: 1, reverseLookup: false },
+      http: { listen: `127.0.0.1:${httpPort}` },
+      redis: { url: redis.url },
+      domains: { [DOMAIN]: { primary: "mx" } },
+      dns: { servers: [dns.address], mxPort: smtpPort },
+      monitor: { interval: "1s", timeout: "2s" },
+    });
+    try {
+      await mx.start();
+      const t = nodemailer.createTransport({ host: "127.0.0.1", port: smtpPort, ignoreTLS: true, name: "client.test" });
+      await t.sendMail({ envelope: { from: "s@origin.test", to: [`user@${DOMAIN}`] }, raw: "Subject: loop?\r\n\r\nhello\r\n" });
+      t.close();
+      await sleep(4000);
+      const h = await (await fetch(`http://127.0.0.1:${httpPort}/api/health`)).json() as { primaries: Record<string, { state: string; lastError: string }> };
+      expect(h.primaries[DOMAIN].state).toBe("down");
+      expect(h.primaries[DOMAIN].lastError).toMatch(/no primary endpoint/);
+      expect(mx.events("SMTP_TRANSACTION")).toHaveLength(1); // it never delivered the message to itself
+    } finally {
+      await mx.stop();
+      mx.cleanup();
+      await dns.stop();
+      await redis.stop();
+    }
+  });
+});
