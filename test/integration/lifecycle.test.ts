@@ -108,6 +108,24 @@ describe("graceful shutdown", () => {
     c.disconnect();
   });
 
+  it("still exits when Redis is unreachable at shutdown, saying so", async () => {
+    const redis = await startRedis();
+    const mx = new MxspoolProcess({
+      smtp: { listen: [`127.0.0.1:${await freePort()}`], processes: 1, shutdownGrace: "1s" },
+      http: { listen: `127.0.0.1:${await freePort()}` },
+      redis: { url: redis.url },
+      domains: { "example.test": { primary: ["127.0.0.1:9"] } },
+      monitor: { interval: "1s" },
+    });
+    cleanups.push(async () => { await redis.stop(); mx.cleanup(); });
+    await mx.start();
+    await redis.kill9();
+    const code = await mx.stop("SIGTERM", 60_000);
+    expect([0, 1]).toContain(code);
+    if (code === 1) expect(mx.events("SHUTDOWN_FORCED").length).toBeGreaterThan(0);
+    await redis.restart();
+  });
+
   it("warns loudly when Redis has persistence off", async () => {
     const redis = await startRedis({ persistence: false });
     const mx = new MxspoolProcess({
