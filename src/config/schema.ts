@@ -51,6 +51,8 @@ export const configSchema = z.strictObject({
       socketTimeout: duration("5m"),
       /** Longest time one command line may take to arrive (a slowloris client is cut off). */
       commandTimeout: duration("2m"),
+      /** Pause before the 220 greeting; a client that talks during it gets 421 (pregreet test). */
+      greetDelay: duration("0ms"),
       /** Longest a whole session may last. */
       sessionTimeout: duration("30m"),
       /** Header block limit (Received, DKIM, ... all together), bytes; over it 552 5.3.4. */

@@ -82,7 +82,7 @@ export class SmtpIngress {
       socketTimeout: c.socketTimeout,
       closeTimeout: 5000,
       logger: false,
-      mxLimits: { maxErrors: c.maxErrorsPerSession, commandTimeout: c.commandTimeout, sessionTimeout: c.sessionTimeout },
+      mxLimits: { maxErrors: c.maxErrorsPerSession, commandTimeout: c.commandTimeout, sessionTimeout: c.sessionTimeout, greetDelay: c.greetDelay },
       onConnect: (session, cb) => { void this.onConnect(session as Session, cb); },
       onClose: (session) => this.onClose(session as Session),
       onMailFrom: (address, session, cb) => this.onMailFrom(address, session as Session, cb),
