@@ -115,6 +115,8 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  // SIGHUP to the supervisor reloads the recipient files in every worker process
+  process.on("SIGHUP", () => { for (const w of children) w.process.kill("SIGHUP"); });
 }
 
 export async function startChild(): Promise<void> {
