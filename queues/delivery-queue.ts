@@ -25,6 +25,10 @@ export interface SpooledMessage {
   body8bit: boolean;
   /** Markers such as "unscanned" (a filter was down and onError: accept). */
   flags: string[];
+  /** Set once the delay-warning DSN went out. */
+  delayWarned?: boolean;
+  /** The last temporary failure, for DSNs and the admin. */
+  lastError?: string;
 }
 
 /** Jobs never run out of attempts by count: expiry by age (maxLifetime) ends them. */

@@ -9,6 +9,9 @@ export const bullPrefix = (prefix: string) => `{${prefix}}`;
 /** One delivery queue per domain, so that one dead primary pauses only its own mail. */
 export const deliveryQueueName = (domain: string) => `delivery-${domain}`;
 
+/** Delivery status notifications (bounces, delay warnings) to senders. */
+export const DSN_QUEUE = "dsn";
+
 export const keys = {
   raw: (prefix: string, id: string) => `${prefix}:msg:{${id}}:raw`,
   rawPart: (prefix: string, id: string) => `${prefix}:msg:{${id}}:part`,

@@ -29,6 +29,10 @@ import { RecipientVerifier } from "./ingress/recipient-verifier.js";
 import { RecipientCache } from "./ingress/recipient-cache.js";
 import { RejectCounter } from "./observability/reject-counter.js";
 import { ensureTlsFiles, readTls } from "./smtp/tls.js";
+import { createDsnQueue } from "../queues/dsn-queue.js";
+import { DsnNotifier } from "./dsn/dsn-notifier.js";
+import { DsnWorker } from "./dsn/dsn-worker.js";
+import { QueueSweeper } from "./delivery/queue-sweeper.js";
 
 export type Role = "smtp" | "worker" | "http";
 export const ALL_ROLES: Role[] = ["smtp", "worker", "http"];
@@ -64,9 +68,17 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
   for (const d of queues.domains()) await queues.get(d).setGlobalConcurrency(config.delivery.concurrency);
 
   let monitor: PrimaryMonitor | undefined;
+  let sweeper: QueueSweeper | undefined;
+  let dsnWorker: DsnWorker | undefined;
+  const dsnQueue = createDsnQueue(bullConnection(target), config.redis.prefix);
   if (roles.includes("worker")) {
     monitor = new PrimaryMonitor(config, redis, connectRedis(target, "mxspool-monitor"), queues, new PrimaryEndpoints(config), log);
     await monitor.start();
+    const store = new MessageStore(redis, config.redis.prefix, storeTtl(config));
+    sweeper = new QueueSweeper(config, redis, queues, store, new DsnNotifier(config, store, dsnQueue, log), log);
+    sweeper.start();
+    dsnWorker = new DsnWorker(config, bullConnection(target), store, log);
+    dsnWorker.start();
   }
   let api: HttpApi | undefined;
   if (roles.includes("http")) {
@@ -106,7 +118,7 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     const hard = setTimeout(() => { for (const w of children) w.process.kill("SIGKILL"); }, config.smtp.shutdownGrace + 60_000);
     await Promise.all(exits);
     clearTimeout(hard);
-    const clean = await withDeadline(Promise.all([monitor?.stop(), api?.stop(), queues.close()]), 15_000);
+    const clean = await withDeadline(Promise.all([monitor?.stop(), sweeper?.stop(), dsnWorker?.stop(), api?.stop(), queues.close(), dsnQueue.close()]), 15_000);
     redis.disconnect();
     await embedded?.stop();
     if (!clean) log.warn({ event: "SHUTDOWN_FORCED" }, "Redis did not answer during shutdown; stopped without waiting for it");
@@ -127,6 +139,7 @@ export async function startChild(): Promise<void> {
   const conn = bullConnection(spec.redis);
   const store = new MessageStore(redis, config.redis.prefix, storeTtl(config));
   const queues = new DeliveryQueues(conn, config.redis.prefix, Object.keys(config.domains));
+  const dsnQueue = createDsnQueue(conn, config.redis.prefix);
   let smtp: SmtpIngress | undefined;
   const filter = createContentFilter(config, log);
   let recipients: ConfiguredRecipients | undefined;
@@ -149,7 +162,8 @@ export async function startChild(): Promise<void> {
   let workers: DeliveryWorkers | undefined;
   const share = deliveryShare(config.delivery.concurrency, spec.processes, Number(process.env.MXSPOOL_CHILD_INDEX ?? 0));
   if (roles.includes("worker") && share > 0) {
-    workers = new DeliveryWorkers(config, share, conn, redis, store, new PrimaryEndpoints(config), log);
+    const dsn = new DsnNotifier(config, store, dsnQueue, log);
+    workers = new DeliveryWorkers(config, share, conn, redis, store, new PrimaryEndpoints(config), dsn, log);
     workers.start();
   }
   process.send?.({ type: "ready" });
@@ -161,7 +175,7 @@ export async function startChild(): Promise<void> {
     // with Redis unreachable, deliveries in progress cannot finish: they are taken over after
     // lockDuration by whichever process runs next, so waiting longer would gain nothing
     const clean = await withDeadline(Promise.all([smtp?.stop(config.smtp.shutdownGrace), workers?.stop()]), config.smtp.shutdownGrace + 10_000)
-      && await withDeadline(Promise.all([filter?.close(), queues.close()]), 10_000);
+      && await withDeadline(Promise.all([filter?.close(), queues.close(), dsnQueue.close()]), 10_000);
     recipients?.close();
     redis.disconnect();
     if (!clean) log.warn({ event: "SHUTDOWN_FORCED" }, "shutdown did not complete in time (Redis unreachable?); exiting anyway");

@@ -114,6 +114,8 @@ export const configSchema = z.strictObject({
         .strictObject({ first: duration("5m"), max: duration("1h"), factor: z.number().min(1).default(2) })
         .prefault({}),
       maxLifetime: duration("5d"),
+      /** One "delayed" DSN to the sender after this long in the queue; "0" = never. */
+      delayWarning: duration("4h"),
       /** Concurrent deliveries per domain, across every process and node. */
       concurrency: z.number().int().positive().default(20),
       /** Messages per second per domain; 0 = unlimited. */
@@ -130,6 +132,14 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   filters: filtersSchema,
+  bounces: z
+    .strictObject({
+      /** Send DSNs through this host:port; absent: to the MX of the sender's domain. */
+      relay: hostPort.optional(),
+      /** A DSN that cannot be delivered for this long is dropped (logged). */
+      maxLifetime: duration("5d"),
+    })
+    .prefault({}),
   monitor: z
     .strictObject({ interval: duration("15s"), timeout: duration("10s") })
     .prefault({}),

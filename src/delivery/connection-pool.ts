@@ -78,3 +78,21 @@ export class ConnectionPool {
 }
 
 export type { Pooled };
+
+/** One pool per endpoint, made on first use. */
+export class ConnectionPools {
+  private pools = new Map<string, ConnectionPool>();
+
+  constructor(private readonly opts: PoolOptions) {}
+
+  for(endpoints: Endpoint[]): ConnectionPool[] {
+    return endpoints.map((ep) => {
+      const k = `${ep.host}:${ep.port}`;
+      let p = this.pools.get(k);
+      if (!p) { p = new ConnectionPool(ep, this.opts); this.pools.set(k, p); }
+      return p;
+    });
+  }
+
+  close(): void { for (const p of this.pools.values()) p.close(); }
+}

@@ -16,7 +16,9 @@ import type { MessageStore } from "../store/message-store.js";
 import type { SpooledMessage } from "../../queues/delivery-queue.js";
 import { bullPrefix, deliveryQueueName, keys } from "../../queues/names.js";
 import { isExpired, retryDelay } from "../../queues/retry-schedule.js";
-import { ConnectionPool } from "./connection-pool.js";
+import { ConnectionPools } from "./connection-pool.js";
+import type { DsnNotifier } from "../dsn/dsn-notifier.js";
+import { statusOf } from "../../policies/dsn-policy.js";
 import { deliverToPrimary } from "./deliver-to-primary.js";
 import type { PrimaryEndpoints } from "../monitor/primary-endpoints.js";
 import { RecipientCache } from "../ingress/recipient-cache.js";
@@ -24,11 +26,14 @@ import { isVerify } from "../ingress/recipient-verifier.js";
 
 export class DeliveryWorkers {
   private workers: Worker<SpooledMessage>[] = [];
-  private pools = new Map<string, ConnectionPool>();
+  private readonly pools: ConnectionPools;
 
   /** `concurrency`: this process's share of delivery.concurrency (see deliveryShare). */
   constructor(private readonly config: Config, private readonly concurrency: number, private readonly connection: ConnectionOptions, private readonly redis: Redis,
-              private readonly store: MessageStore, private readonly endpoints: PrimaryEndpoints, private readonly log: Logger) {}
+              private readonly store: MessageStore, private readonly endpoints: PrimaryEndpoints, private readonly dsn: DsnNotifier, private readonly log: Logger) {
+    const d = config.delivery;
+    this.pools = new ConnectionPools({ name: config.hostname, connectTimeout: d.connectTimeout, commandTimeout: d.commandTimeout, idleMs: d.connectionIdle, maxMessages: d.messagesPerConnection });
+  }
 
   start(): void {
     const d = this.config.delivery;
@@ -49,19 +54,6 @@ export class DeliveryWorkers {
     }
   }
 
-  private poolsFor(endpoints: { host: string; port: number }[]): ConnectionPool[] {
-    const d = this.config.delivery;
-    return endpoints.map((ep) => {
-      const k = `${ep.host}:${ep.port}`;
-      let p = this.pools.get(k);
-      if (!p) {
-        p = new ConnectionPool(ep, { name: this.config.hostname, connectTimeout: d.connectTimeout, commandTimeout: d.commandTimeout, idleMs: d.connectionIdle, maxMessages: d.messagesPerConnection });
-        this.pools.set(k, p);
-      }
-      return p;
-    });
-  }
-
   private async process(job: Job<SpooledMessage>, token?: string): Promise<unknown> {
     const m = job.data;
     const raw = await this.store.open(m.id, m.headers);
@@ -70,7 +62,7 @@ export class DeliveryWorkers {
       throw new UnrecoverableError("message bytes missing from the store");
     }
     const eps = await this.endpoints.resolve(m.domain);
-    const result = await deliverToPrimary(this.poolsFor(eps), { from: m.from, rcpts: m.rcpts, raw, body8bit: m.body8bit });
+    const result = await deliverToPrimary(this.pools.for(eps), { from: m.from, rcpts: m.rcpts, raw, body8bit: m.body8bit });
     if (result.kind === "unreachable") {
       this.log.info({ event: "PRIMARY_UNREACHABLE", id: m.id, domain: m.domain, error: result.error }, "primary unreachable; message waits");
       await this.redis.publish(keys.probeChannel(this.config.redis.prefix), m.domain);
@@ -83,15 +75,19 @@ export class DeliveryWorkers {
     await this.learn(m.domain, delivered.map((r) => r.rcpt), failed.filter((r) => r.code === 550 || r.code === 551 || r.code === 553).map((r) => r.rcpt));
     for (const r of delivered) this.log.info({ event: "DELIVERED", id: m.id, rcpt: r.rcpt, primary: result.endpoint, reply: r.response, attempt: job.attemptsMade + 1 }, "delivered");
     for (const r of failed) this.log.warn({ event: "BOUNCED", id: m.id, rcpt: r.rcpt, primary: result.endpoint, reply: r.response }, "recipient refused by the primary");
+    const asDsn = (rs: typeof failed, note = "") => rs.map((r) => ({ rcpt: r.rcpt, status: statusOf(r.code, r.response), diagnostic: note + r.response, remoteMta: result.endpoint }));
+    await this.dsn.notify("failed", m, asDsn(failed));
     if (deferred.length) {
       if (isExpired(m.receivedAt, this.config.delivery.maxLifetime)) {
         for (const r of deferred) this.log.warn({ event: "EXPIRED", id: m.id, rcpt: r.rcpt, reply: r.response }, "message too old; giving up");
+        await this.dsn.notify("failed", m, asDsn(deferred, "delivery time expired; last reply: "));
         await this.store.remove(m.id);
         return { delivered: delivered.length, bounced: failed.length + deferred.length };
       }
       for (const r of deferred) this.log.info({ event: "DELIVERY_DEFERRED", id: m.id, rcpt: r.rcpt, reply: r.response }, "deferred");
-      await job.updateData({ ...m, rcpts: deferred.map((r) => r.rcpt) });
-      throw new Error(`deferred: ${deferred.map((r) => `${r.rcpt}: ${r.response}`).join("; ")}`);
+      const lastError = deferred.map((r) => `${r.rcpt}: ${r.response}`).join("; ");
+      await job.updateData({ ...m, rcpts: deferred.map((r) => r.rcpt), lastError });
+      throw new Error(`deferred: ${lastError}`);
     }
     await this.store.remove(m.id);
     return { delivered: delivered.length, bounced: failed.length };
@@ -111,6 +107,6 @@ export class DeliveryWorkers {
   /** Waits for the deliveries in progress, then closes the connections to the primaries. */
   async stop(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
-    for (const p of this.pools.values()) p.close();
+    this.pools.close();
   }
 }

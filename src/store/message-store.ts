@@ -45,6 +45,13 @@ export class MessageStore {
     })());
   }
 
+  /** The header block of a stored message (at most 64 KB), for DSNs. */
+  async headers(id: string): Promise<string> {
+    const head = (await this.redis.getrangeBuffer(keys.raw(this.prefix, id), 0, 65_535)).toString("latin1");
+    const end = head.search(/\r?\n\r?\n/);
+    return end >= 0 ? head.slice(0, end) : head;
+  }
+
   async copy(fromId: string, toId: string): Promise<void> {
     const ok = await this.redis.copy(keys.raw(this.prefix, fromId), keys.raw(this.prefix, toId));
     if (!ok) throw new Error(`spool copy ${fromId} → ${toId} failed`);
