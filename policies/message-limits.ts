@@ -21,6 +21,9 @@ export class MessageInspector {
   private lastWasCR = false;
   verdict?: LimitVerdict;
   bareLf = 0;
+  /** The first line of the Subject header, as sent (for listings; not decoded). */
+  subject = "";
+  private subjectLine: number[] | null = null;
 
   constructor(private readonly limits: MessageLimits) {}
 
@@ -40,7 +43,10 @@ export class MessageInspector {
       if (b === 10) this.endLine();
       else if (b !== 13) {
         this.lineLength++;
-        if (this.inHeader && this.lineStart.length < 9) this.lineStart += String.fromCharCode(b);
+        if (this.inHeader && this.lineStart.length < 9) {
+          this.lineStart += String.fromCharCode(b);
+          if (this.lineStart.length === 8 && /^subject:$/i.test(this.lineStart) && !this.subject) this.subjectLine = [];
+        } else if (this.subjectLine && this.subjectLine.length < 998) this.subjectLine.push(b);
         if (this.lineLength > this.limits.maxLineLength && !this.verdict) {
           this.verdict = { code: 552, enhanced: "5.3.4", text: `Message line longer than ${this.limits.maxLineLength} characters`, reason: "line-too-long" };
         }
@@ -51,6 +57,10 @@ export class MessageInspector {
   }
 
   private endLine(): void {
+    if (this.subjectLine) {
+      this.subject = Buffer.from(this.subjectLine).toString("utf8").trim();
+      this.subjectLine = null;
+    }
     if (this.inHeader) {
       this.headerBytes++;
       if (this.lineLength === 0) this.inHeader = false; // the empty line ends the header

@@ -33,6 +33,7 @@ import { createDsnQueue } from "../queues/dsn-queue.js";
 import { DsnNotifier } from "./dsn/dsn-notifier.js";
 import { DsnWorker } from "./dsn/dsn-worker.js";
 import { QueueSweeper } from "./delivery/queue-sweeper.js";
+import { MessageRecords } from "./store/message-records.js";
 
 export type Role = "smtp" | "worker" | "http";
 export const ALL_ROLES: Role[] = ["smtp", "worker", "http"];
@@ -75,7 +76,7 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     monitor = new PrimaryMonitor(config, redis, connectRedis(target, "mxspool-monitor"), queues, new PrimaryEndpoints(config), log);
     await monitor.start();
     const store = new MessageStore(redis, config.redis.prefix, storeTtl(config));
-    sweeper = new QueueSweeper(config, redis, queues, store, new DsnNotifier(config, store, dsnQueue, log), log);
+    sweeper = new QueueSweeper(config, redis, queues, new MessageRecords(redis, config.redis.prefix), new DsnNotifier(config, store, dsnQueue, log), log);
     sweeper.start();
     dsnWorker = new DsnWorker(config, bullConnection(target), store, log);
     dsnWorker.start();
@@ -140,13 +141,14 @@ export async function startChild(): Promise<void> {
   const store = new MessageStore(redis, config.redis.prefix, storeTtl(config));
   const queues = new DeliveryQueues(conn, config.redis.prefix, Object.keys(config.domains));
   const dsnQueue = createDsnQueue(conn, config.redis.prefix);
+  const records = new MessageRecords(redis, config.redis.prefix);
   let smtp: SmtpIngress | undefined;
   const filter = createContentFilter(config, log);
   let recipients: ConfiguredRecipients | undefined;
   if (roles.includes("smtp")) {
     recipients = new ConfiguredRecipients(config, log);
     recipients.watch();
-    const acceptor = new MessageAcceptor(store, queues, config.hostname, {
+    const acceptor = new MessageAcceptor(store, queues, records, config.hostname, {
       maxHeaderSize: config.smtp.maxHeaderSize, maxLineLength: config.smtp.maxLineLength, maxReceivedHeaders: config.smtp.maxReceivedHeaders,
     }, filter);
     smtp = new SmtpIngress(config, {
@@ -163,7 +165,7 @@ export async function startChild(): Promise<void> {
   const share = deliveryShare(config.delivery.concurrency, spec.processes, Number(process.env.MXSPOOL_CHILD_INDEX ?? 0));
   if (roles.includes("worker") && share > 0) {
     const dsn = new DsnNotifier(config, store, dsnQueue, log);
-    workers = new DeliveryWorkers(config, share, conn, redis, store, new PrimaryEndpoints(config), dsn, log);
+    workers = new DeliveryWorkers(config, share, conn, redis, store, records, new PrimaryEndpoints(config), dsn, log);
     workers.start();
   }
   process.send?.({ type: "ready" });

@@ -132,6 +132,12 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   filters: filtersSchema,
+  retention: z
+    .strictObject({
+      /** A delivered (or bounced) message stays readable this long, for re-delivery and the webmail; then it is purged. */
+      delivered: duration("72h"),
+    })
+    .prefault({}),
   bounces: z
     .strictObject({
       /** Send DSNs through this host:port; absent: to the MX of the sender's domain. */

@@ -18,6 +18,7 @@ import { bullPrefix, deliveryQueueName, keys } from "../../queues/names.js";
 import { isExpired, retryDelay } from "../../queues/retry-schedule.js";
 import { ConnectionPools } from "./connection-pool.js";
 import type { DsnNotifier } from "../dsn/dsn-notifier.js";
+import type { MessageRecords } from "../store/message-records.js";
 import { statusOf } from "../../policies/dsn-policy.js";
 import { deliverToPrimary } from "./deliver-to-primary.js";
 import type { PrimaryEndpoints } from "../monitor/primary-endpoints.js";
@@ -30,7 +31,7 @@ export class DeliveryWorkers {
 
   /** `concurrency`: this process's share of delivery.concurrency (see deliveryShare). */
   constructor(private readonly config: Config, private readonly concurrency: number, private readonly connection: ConnectionOptions, private readonly redis: Redis,
-              private readonly store: MessageStore, private readonly endpoints: PrimaryEndpoints, private readonly dsn: DsnNotifier, private readonly log: Logger) {
+              private readonly store: MessageStore, private readonly records: MessageRecords, private readonly endpoints: PrimaryEndpoints, private readonly dsn: DsnNotifier, private readonly log: Logger) {
     const d = config.delivery;
     this.pools = new ConnectionPools({ name: config.hostname, connectTimeout: d.connectTimeout, commandTimeout: d.commandTimeout, idleMs: d.connectionIdle, maxMessages: d.messagesPerConnection });
   }
@@ -75,21 +76,25 @@ export class DeliveryWorkers {
     await this.learn(m.domain, delivered.map((r) => r.rcpt), failed.filter((r) => r.code === 550 || r.code === 551 || r.code === 553).map((r) => r.rcpt));
     for (const r of delivered) this.log.info({ event: "DELIVERED", id: m.id, rcpt: r.rcpt, primary: result.endpoint, reply: r.response, attempt: job.attemptsMade + 1 }, "delivered");
     for (const r of failed) this.log.warn({ event: "BOUNCED", id: m.id, rcpt: r.rcpt, primary: result.endpoint, reply: r.response }, "recipient refused by the primary");
+    const expired = deferred.length > 0 && isExpired(m.receivedAt, this.config.delivery.maxLifetime);
+    const lastError = deferred.map((r) => `${r.rcpt}: ${r.response}`).join("; ") || undefined;
+    await this.records.completeAttempt(m.id, result.endpoint, result.results, {
+      retentionMs: this.config.retention.delivered, lastError, expired,
+      nextAttempt: deferred.length && !expired ? Date.now() + retryDelay(job.attemptsMade + 1, this.config.delivery.retry, () => 0.5) : undefined,
+    });
     const asDsn = (rs: typeof failed, note = "") => rs.map((r) => ({ rcpt: r.rcpt, status: statusOf(r.code, r.response), diagnostic: note + r.response, remoteMta: result.endpoint }));
     await this.dsn.notify("failed", m, asDsn(failed));
     if (deferred.length) {
-      if (isExpired(m.receivedAt, this.config.delivery.maxLifetime)) {
+      if (expired) {
         for (const r of deferred) this.log.warn({ event: "EXPIRED", id: m.id, rcpt: r.rcpt, reply: r.response }, "message too old; giving up");
         await this.dsn.notify("failed", m, asDsn(deferred, "delivery time expired; last reply: "));
-        await this.store.remove(m.id);
         return { delivered: delivered.length, bounced: failed.length + deferred.length };
       }
       for (const r of deferred) this.log.info({ event: "DELIVERY_DEFERRED", id: m.id, rcpt: r.rcpt, reply: r.response }, "deferred");
-      const lastError = deferred.map((r) => `${r.rcpt}: ${r.response}`).join("; ");
       await job.updateData({ ...m, rcpts: deferred.map((r) => r.rcpt), lastError });
       throw new Error(`deferred: ${lastError}`);
     }
-    await this.store.remove(m.id);
+    // the bytes stay for retention.delivered (re-delivery, webmail); MessageRecords purges them
     return { delivered: delivered.length, bounced: failed.length };
   }
 

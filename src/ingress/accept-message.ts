@@ -14,6 +14,7 @@ import type { DeliveryQueues, SpooledMessage } from "../../queues/delivery-queue
 import { receivedHeader } from "../smtp/received-header.js";
 import { MessageInspector, type MessageLimits } from "../../policies/message-limits.js";
 import type { ContentFilter, FilterSession } from "../filters/content-filter.js";
+import type { MessageRecords } from "../store/message-records.js";
 
 export interface Envelope {
   id: string;
@@ -33,7 +34,7 @@ export type AcceptResult =
   | { ok: false; code: number; enhanced: string; text: string; reason: string; size: number };
 
 export class MessageAcceptor {
-  constructor(private readonly store: MessageStore, private readonly queues: DeliveryQueues, private readonly hostname: string,
+  constructor(private readonly store: MessageStore, private readonly queues: DeliveryQueues, private readonly records: MessageRecords, private readonly hostname: string,
               private readonly limits: MessageLimits, private readonly filter?: ContentFilter) {}
 
   async accept(stream: Readable & { sizeExceeded?: boolean }, env: Envelope): Promise<AcceptResult> {
@@ -63,7 +64,7 @@ export class MessageAcceptor {
         helo: env.helo, clientHostname: env.clientHostname, clientIp: env.clientIp, hostname: this.hostname,
         id: env.id, tls: env.tls, smtputf8: env.smtputf8, rcpts: all, date: new Date(),
       }) + (verdict.headers ?? "");
-      await this.enqueue(env, headers, writer.size, verdict.flags ?? []);
+      await this.enqueue(env, headers, writer.size, verdict.flags ?? [], inspector.subject, verdict);
       return { ok: true, id: env.id, size: writer.size, flags: verdict.flags ?? [] };
     } catch (err) {
       scan?.abort();
@@ -72,7 +73,7 @@ export class MessageAcceptor {
     }
   }
 
-  private async enqueue(env: Envelope, headers: string, size: number, flags: string[]): Promise<void> {
+  private async enqueue(env: Envelope, headers: string, size: number, flags: string[], subject: string, scan: { headers?: string }): Promise<void> {
     const receivedAt = Date.now();
     const jobs: SpooledMessage[] = [...env.byDomain.keys()].map((domain, i) => ({
       id: i === 0 ? env.id : `${env.id}.${i + 1}`,
@@ -92,6 +93,12 @@ export class MessageAcceptor {
     try {
       // a message for several domains gets one copy per domain: each drains on its own
       for (const job of jobs.slice(1)) await this.store.copy(env.id, job.id);
+      const m = this.records.redisMulti();
+      for (const j of jobs) {
+        this.records.addAccepted(m, { id: j.id, domain: j.domain, from: j.from, rcpts: j.allRcpts, subject, size, receivedAt, client: j.client, flags },
+          { client: j.client, tls: j.tls?.protocol, size, scan: scan.headers ? scan.headers.trim().split(/\r\n(?![ \t])/) : undefined, flags });
+      }
+      await m.exec();
       for (const job of jobs) await this.queues.enqueue(job);
     } catch (err) {
       // not queued means not accepted: remove what was written so nothing half-queued remains

@@ -50,6 +50,7 @@ describe("DSNs", () => {
       bounces: { relay: `127.0.0.1:${senderSide.port}` },
       monitor: { interval: "1s", timeout: "1s" },
       delivery: { retry: { first: "500ms", max: "1s" }, delayWarning: "2s", maxLifetime: "6s" },
+      retention: { delivered: "2s" },
     });
     await mx.start();
   });
@@ -85,6 +86,11 @@ describe("DSNs", () => {
     await send(port, "carol@sender.test", ["someone@down.test"], "expire-1");
     await waitFor("the delay warning", () => dsnsAbout("expire-1").some((m) => m.body.includes("Action: delayed")), 20_000);
     await waitFor("the expiry bounce", () => dsnsAbout("expire-1").some((m) => m.body.includes("Action: failed")), 30_000);
+    const c = redis.client();
+    const id = mx.events("SMTP_TRANSACTION").find((e) => (e.rcpts as string[])?.includes("someone@down.test"))!.id as string;
+    const ledger = (await c.lrange(`mxspool:msg:{${id}}:ledger`, 0, -1)).map((l) => JSON.parse(l).type);
+    expect(ledger).toEqual(["received", "expired"]);
+    expect(await c.hget(`mxspool:msg:{${id}}:meta`, "state")).toBe("bounced");
     await sleep(2500);
     const dsns = dsnsAbout("expire-1");
     expect(dsns.filter((m) => m.body.includes("Action: delayed"))).toHaveLength(1);
@@ -95,9 +101,7 @@ describe("DSNs", () => {
     const delay = dsns.find((m) => m.body.includes("Action: delayed"))!;
     expect(delay.body).toContain("THIS IS A WARNING ONLY");
     expect(delay.body).toMatch(/Will-Retry-Until: /);
-    // nothing of the expired message is left in Redis
-    const c = redis.client();
-    const id = mx.events("SMTP_TRANSACTION").find((e) => (e.rcpts as string[])?.includes("someone@down.test"))!.id as string;
-    await waitFor("the expired message's bytes removed", async () => (await c.exists(`mxspool:msg:{${id}}:raw`)) === 0, 10_000);
+    // then purged with everything it had in Redis
+    await waitFor("the expired message purged", async () => (await c.keys(`mxspool:msg:{${id}}:*`)).length === 0, 10_000);
   });
 });

@@ -1,0 +1,240 @@
+/**
+ * What mxspool knows about each message besides its bytes: the record an admin and a user
+ * see. Per message (hash tag {id}): `meta` (envelope, subject, size, state, attempts, last
+ * error, per-recipient outcome) and `ledger` (a list of events: received, each attempt with
+ * the reply per recipient, admin actions, the final state). Indexes (sorted by arrival) for
+ * listing: all messages, per state, per recipient, per domain. Counters per message and per
+ * recipient that always reconcile: accepted = delivered + bounced + deleted + in queue.
+ *
+ * States: queued → active → (deferred ↔ active) → delivered | bounced; held ⇄ queued by an
+ * admin; deleted by an admin. Each change is one MULTI: record, indexes and counters move
+ * together. (The indexes are global keys: with Redis Cluster they would need a hash tag of
+ * their own; single Redis and Sentinel are what is supported today.)
+ */
+import type { Redis, ChainableCommander } from "ioredis";
+
+export type MessageState = "queued" | "deferred" | "active" | "held" | "delivered" | "bounced" | "deleted";
+export const STATES: MessageState[] = ["queued", "deferred", "active", "held", "delivered", "bounced", "deleted"];
+export const FINAL: MessageState[] = ["delivered", "bounced", "deleted"];
+
+export interface RecipientOutcome { state: "pending" | "delivered" | "bounced" | "deleted"; reply?: string; at?: number }
+
+export interface MessageRecord {
+  id: string;
+  domain: string;
+  from: string;
+  rcpts: string[];
+  subject: string;
+  size: number;
+  receivedAt: number;
+  state: MessageState;
+  attempts: number;
+  lastError?: string;
+  nextAttempt?: number;
+  client?: { ip: string; hostname?: string; helo?: string };
+  flags: string[];
+  outcomes: Record<string, RecipientOutcome>;
+  finalAt?: number;
+}
+
+export interface LedgerEvent { at: number; type: string; [k: string]: unknown }
+
+export interface ListFilter { state?: MessageState; domain?: string; rcpt?: string; from?: string; q?: string; since?: number }
+
+export class MessageRecords {
+  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+
+  redisMulti(): ChainableCommander { return this.redis.multi(); }
+
+  meta(id: string) { return `${this.prefix}:msg:{${id}}:meta`; }
+  ledgerKey(id: string) { return `${this.prefix}:msg:{${id}}:ledger`; }
+  private idx(name: string) { return `${this.prefix}:idx:${name}`; }
+  private counters() { return `${this.prefix}:stats:counters`; }
+
+  /** Called in the same step that makes a message durable (before the 250). */
+  addAccepted(m: ChainableCommander, r: Omit<MessageRecord, "state" | "attempts" | "outcomes">, event: Omit<LedgerEvent, "at" | "type">): void {
+    const outcomes: Record<string, RecipientOutcome> = Object.fromEntries(r.rcpts.map((x) => [x, { state: "pending" }]));
+    m.hset(this.meta(r.id), {
+      id: r.id, domain: r.domain, from: r.from, rcpts: JSON.stringify(r.rcpts), subject: r.subject, size: String(r.size),
+      receivedAt: String(r.receivedAt), state: "queued", attempts: "0", client: JSON.stringify(r.client ?? {}), flags: JSON.stringify(r.flags),
+      outcomes: JSON.stringify(outcomes),
+    });
+    m.rpush(this.ledgerKey(r.id), JSON.stringify({ at: r.receivedAt, type: "received", ...event }));
+    m.zadd(this.idx("all"), r.receivedAt, r.id).zadd(this.idx("state:queued"), r.receivedAt, r.id).zadd(this.idx(`domain:${r.domain}`), r.receivedAt, r.id);
+    for (const x of r.rcpts) m.zadd(this.idx(`rcpt:${x.toLowerCase()}`), r.receivedAt, r.id);
+    m.hincrby(this.counters(), "accepted", 1).hincrby(this.counters(), "rcpt_accepted", r.rcpts.length);
+  }
+
+  async get(id: string): Promise<MessageRecord | null> {
+    const h = await this.redis.hgetall(this.meta(id));
+    if (!h.id) return null;
+    return {
+      id: h.id, domain: h.domain, from: h.from, rcpts: JSON.parse(h.rcpts), subject: h.subject ?? "", size: Number(h.size),
+      receivedAt: Number(h.receivedAt), state: h.state as MessageState, attempts: Number(h.attempts ?? 0),
+      lastError: h.lastError || undefined, nextAttempt: h.nextAttempt ? Number(h.nextAttempt) : undefined,
+      client: JSON.parse(h.client || "{}"), flags: JSON.parse(h.flags || "[]"), outcomes: JSON.parse(h.outcomes || "{}"),
+      finalAt: h.finalAt ? Number(h.finalAt) : undefined,
+    };
+  }
+
+  async ledger(id: string): Promise<LedgerEvent[]> {
+    return (await this.redis.lrange(this.ledgerKey(id), 0, -1)).map((l) => JSON.parse(l));
+  }
+
+  /** Moves a message to `to` (if it is not already final), with a ledger event; atomic. */
+  async transition(id: string, to: MessageState, event: Omit<LedgerEvent, "at"> & { type: string }, extra: Record<string, string> = {}, retentionMs?: number): Promise<MessageRecord | null> {
+    const r = await this.get(id);
+    if (!r) return null;
+    if (FINAL.includes(r.state) && to !== "queued") return r; // final states are final (redeliver re-queues)
+    const now = Date.now();
+    const m = this.redis.multi();
+    m.hset(this.meta(id), { state: to, ...extra });
+    m.rpush(this.ledgerKey(id), JSON.stringify({ at: now, ...event }));
+    m.zrem(this.idx(`state:${r.state}`), id).zadd(this.idx(`state:${to}`), r.receivedAt, id);
+    if (FINAL.includes(to)) {
+      m.hset(this.meta(id), { finalAt: String(now) });
+      const pending = Object.entries(r.outcomes).filter(([, o]) => o.state === "pending").map(([rcpt]) => rcpt);
+      if (pending.length) {
+        const outcomes = { ...r.outcomes };
+        const rcptState = to === "delivered" ? "delivered" : to === "bounced" ? "bounced" : "deleted";
+        for (const p of pending) outcomes[p] = { state: rcptState, at: now, reply: String(event.reply ?? event.reason ?? "") };
+        m.hset(this.meta(id), { outcomes: JSON.stringify(outcomes) });
+        m.hincrby(this.counters(), `rcpt_${rcptState}`, pending.length);
+      }
+      m.hincrby(this.counters(), to, 1);
+      // purged by purgeDue() with its index entries; the TTL is only a safety net
+      if (retentionMs !== undefined) {
+        m.zadd(this.idx("purge"), now + retentionMs, id);
+        m.pexpire(this.meta(id), retentionMs + 86_400_000).pexpire(this.ledgerKey(id), retentionMs + 86_400_000);
+      }
+    }
+    if (FINAL.includes(r.state) && to === "queued") {
+      // redelivery of a retained message: a new life in the queue, counted again
+      m.hincrby(this.counters(), r.state, -1).persist(this.meta(id)).persist(this.ledgerKey(id)).zrem(this.idx("purge"), id);
+      m.hset(this.meta(id), { outcomes: JSON.stringify(Object.fromEntries(r.rcpts.map((x) => [x, { state: "pending" }]))) });
+      m.hincrby(this.counters(), `rcpt_${r.state}`, -r.rcpts.length);
+      m.hdel(this.meta(id), "finalAt");
+    }
+    await m.exec();
+    return { ...r, state: to };
+  }
+
+  /**
+   * One attempt's per-recipient results and, when nothing is left pending, the final state
+   * and the start of retention (record, ledger and bytes kept for `retentionMs`) — one MULTI.
+   * Returns the state the message is in afterwards.
+   */
+  async completeAttempt(id: string, endpoint: string, results: { rcpt: string; outcome: string; code?: number; response: string }[],
+                        opts: { retentionMs: number; lastError?: string; nextAttempt?: number; expired?: boolean }): Promise<MessageState | null> {
+    const r = await this.get(id);
+    if (!r) return null;
+    const now = Date.now();
+    const outcomes = { ...r.outcomes };
+    const m = this.redis.multi();
+    for (const x of results) {
+      const done = x.outcome === "delivered" ? "delivered" : x.outcome === "permanent" || opts.expired ? "bounced" : null;
+      if (!done) continue;
+      if (outcomes[x.rcpt]?.state === "pending") m.hincrby(this.counters(), `rcpt_${done}`, 1);
+      outcomes[x.rcpt] = { state: done, reply: x.response, at: now };
+    }
+    const pending = Object.values(outcomes).some((o) => o.state === "pending");
+    const to: MessageState = pending ? "deferred" : Object.values(outcomes).some((o) => o.state === "delivered") ? "delivered" : "bounced";
+    m.hset(this.meta(id), { outcomes: JSON.stringify(outcomes), attempts: String(r.attempts + 1), state: to, ...(opts.lastError ? { lastError: opts.lastError } : {}), ...(opts.nextAttempt ? { nextAttempt: String(opts.nextAttempt) } : {}) });
+    m.rpush(this.ledgerKey(id), JSON.stringify({ at: now, type: "attempt", primary: endpoint, results: results.map((x) => ({ rcpt: x.rcpt, outcome: x.outcome, reply: x.response })) }));
+    if (to !== r.state) m.zrem(this.idx(`state:${r.state}`), id).zadd(this.idx(`state:${to}`), r.receivedAt, id);
+    if (!pending) {
+      m.hset(this.meta(id), { finalAt: String(now) }).hdel(this.meta(id), "nextAttempt");
+      m.rpush(this.ledgerKey(id), JSON.stringify({ at: now, type: to }));
+      m.hincrby(this.counters(), to, 1);
+      m.zadd(this.idx("purge"), now + opts.retentionMs, id);
+      const safety = opts.retentionMs + 86_400_000;
+      m.pexpire(this.meta(id), safety).pexpire(this.ledgerKey(id), safety).pexpire(`${this.prefix}:msg:{${id}}:raw`, safety);
+    }
+    await m.exec();
+    return to;
+  }
+
+  /** Records per-recipient results of one attempt (recipients done are never sent again). */
+  async recordAttempt(id: string, endpoint: string, results: { rcpt: string; outcome: string; code?: number; response: string }[]): Promise<void> {
+    const r = await this.get(id);
+    if (!r) return;
+    const now = Date.now();
+    const outcomes = { ...r.outcomes };
+    const m = this.redis.multi();
+    for (const x of results) {
+      if (x.outcome === "delivered" || x.outcome === "permanent") {
+        const state = x.outcome === "delivered" ? "delivered" : "bounced";
+        if (outcomes[x.rcpt]?.state === "pending") m.hincrby(this.counters(), `rcpt_${state}`, 1);
+        outcomes[x.rcpt] = { state, reply: x.response, at: now };
+      }
+    }
+    m.hset(this.meta(id), { outcomes: JSON.stringify(outcomes), attempts: String(r.attempts + 1) });
+    m.rpush(this.ledgerKey(id), JSON.stringify({ at: now, type: "attempt", primary: endpoint, results: results.map((x) => ({ rcpt: x.rcpt, outcome: x.outcome, reply: x.response })) }));
+    await m.exec();
+  }
+
+  /** Newest first; `cursor` is the arrival time and id of the last item seen (ties by id, descending). */
+  async list(f: ListFilter, cursor: { score: number; id: string } | undefined, limit: number): Promise<{ items: MessageRecord[]; next?: string }> {
+    const index = f.rcpt ? this.idx(`rcpt:${f.rcpt.toLowerCase()}`) : f.state ? this.idx(`state:${f.state}`) : f.domain ? this.idx(`domain:${f.domain}`) : this.idx("all");
+    const items: MessageRecord[] = [];
+    let after = cursor;
+    const min = f.since ? String(f.since) : "-inf";
+    const batch = Math.max(50, limit * 2);
+    for (let rounds = 0; rounds < 200; rounds++) {
+      const page = await this.redis.zrevrangebyscore(index, after ? String(after.score) : "+inf", min, "WITHSCORES", "LIMIT", 0, batch);
+      let progressed = false;
+      for (let i = 0; i < page.length; i += 2) {
+        const id = page[i];
+        const score = Number(page[i + 1]);
+        if (after && (score > after.score || (score === after.score && id >= after.id))) continue; // seen already
+        after = { score, id };
+        progressed = true;
+        const r = await this.get(id);
+        if (!r) continue;
+        if (f.state && r.state !== f.state) continue;
+        if (f.domain && r.domain !== f.domain) continue;
+        if (f.rcpt && !r.rcpts.some((x) => x.toLowerCase() === f.rcpt!.toLowerCase())) continue;
+        if (f.from && !r.from.toLowerCase().includes(f.from.toLowerCase())) continue;
+        if (f.q && !`${r.subject} ${r.from}`.toLowerCase().includes(f.q.toLowerCase())) continue;
+        items.push(r);
+        if (items.length === limit) return { items, next: Buffer.from(`${score}:${id}`).toString("base64url") };
+      }
+      if (!progressed || page.length < batch * 2) break;
+    }
+    return { items };
+  }
+
+  static parseCursor(text: string): { score: number; id: string } | null {
+    const m = /^(\d{1,15}):([0-9A-Z.]{1,40})$/.exec(Buffer.from(text, "base64url").toString());
+    return m ? { score: Number(m[1]), id: m[2] } : null;
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    const h = await this.redis.hgetall(this.counters());
+    const out: Record<string, number> = {};
+    for (const k of ["accepted", "delivered", "bounced", "deleted", "rcpt_accepted", "rcpt_delivered", "rcpt_bounced", "rcpt_deleted"]) out[k] = Number(h[k] ?? 0);
+    for (const s of STATES) out[`state_${s}`] = await this.redis.zcard(this.idx(`state:${s}`));
+    return out;
+  }
+
+  /**
+   * Purges messages whose retention is over: record, ledger, bytes and every index entry go
+   * together, so nothing stays behind. Returns how many were purged.
+   */
+  async purgeDue(now = Date.now()): Promise<number> {
+    const due = await this.redis.zrangebyscore(this.idx("purge"), "-inf", String(now), "LIMIT", 0, 500);
+    for (const id of due) {
+      const r = await this.get(id);
+      const m = this.redis.multi();
+      m.del(this.meta(id), this.ledgerKey(id), `${this.prefix}:msg:{${id}}:raw`, `${this.prefix}:msg:{${id}}:part`);
+      m.zrem(this.idx("all"), id).zrem(this.idx("purge"), id);
+      for (const s of STATES) m.zrem(this.idx(`state:${s}`), id);
+      if (r) {
+        m.zrem(this.idx(`domain:${r.domain}`), id);
+        for (const x of r.rcpts) m.zrem(this.idx(`rcpt:${x.toLowerCase()}`), id);
+      }
+      await m.exec();
+    }
+    return due.length;
+  }
+}
