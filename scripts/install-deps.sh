@@ -6,10 +6,9 @@ set -euo pipefail
 
 # MXSPOOL_RUNTIME_ONLY=1 (npm start): only what mxspool itself runs, the embedded redis-server.
 if [ "${MXSPOOL_RUNTIME_ONLY:-0}" = 1 ]; then
-  PKGS=(redis-server)
+  PKGS=(redis-server openssl)
 else
-  PKGS=(redis-server redis-tools postfix swaks clamav-daemon clamav clamdscan spamd spamc)
-  [ "${MXSPOOL_WITH_BROWSER:-0}" = 1 ] && PKGS+=(chromium)
+  PKGS=(redis-server redis-tools postfix swaks clamav-daemon clamav clamdscan spamd spamc openssl chromium)
 fi
 
 missing=()

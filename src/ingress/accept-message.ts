@@ -95,7 +95,7 @@ export class MessageAcceptor {
       for (const job of jobs.slice(1)) await this.store.copy(env.id, job.id);
       const m = this.records.redisMulti();
       for (const j of jobs) {
-        this.records.addAccepted(m, { id: j.id, domain: j.domain, from: j.from, rcpts: j.allRcpts, subject, size, receivedAt, client: j.client, flags },
+        this.records.addAccepted(m, { id: j.id, domain: j.domain, from: j.from, rcpts: j.allRcpts, subject, size, receivedAt, client: j.client, flags, addedHeaders: headers },
           { client: j.client, tls: j.tls?.protocol, size, scan: scan.headers ? scan.headers.trim().split(/\r\n(?![ \t])/) : undefined, flags });
       }
       await m.exec();

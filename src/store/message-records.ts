@@ -35,6 +35,8 @@ export interface MessageRecord {
   flags: string[];
   outcomes: Record<string, RecipientOutcome>;
   finalAt?: number;
+  /** Header lines mxspool added (Received, scan results): the full message is these + the stored bytes. */
+  addedHeaders: string;
 }
 
 export interface LedgerEvent { at: number; type: string; [k: string]: unknown }
@@ -57,7 +59,7 @@ export class MessageRecords {
     m.hset(this.meta(r.id), {
       id: r.id, domain: r.domain, from: r.from, rcpts: JSON.stringify(r.rcpts), subject: r.subject, size: String(r.size),
       receivedAt: String(r.receivedAt), state: "queued", attempts: "0", client: JSON.stringify(r.client ?? {}), flags: JSON.stringify(r.flags),
-      outcomes: JSON.stringify(outcomes),
+      outcomes: JSON.stringify(outcomes), addedHeaders: r.addedHeaders,
     });
     m.rpush(this.ledgerKey(r.id), JSON.stringify({ at: r.receivedAt, type: "received", ...event }));
     m.zadd(this.idx("all"), r.receivedAt, r.id).zadd(this.idx("state:queued"), r.receivedAt, r.id).zadd(this.idx(`domain:${r.domain}`), r.receivedAt, r.id);
@@ -73,7 +75,7 @@ export class MessageRecords {
       receivedAt: Number(h.receivedAt), state: h.state as MessageState, attempts: Number(h.attempts ?? 0),
       lastError: h.lastError || undefined, nextAttempt: h.nextAttempt ? Number(h.nextAttempt) : undefined,
       client: JSON.parse(h.client || "{}"), flags: JSON.parse(h.flags || "[]"), outcomes: JSON.parse(h.outcomes || "{}"),
-      finalAt: h.finalAt ? Number(h.finalAt) : undefined,
+      finalAt: h.finalAt ? Number(h.finalAt) : undefined, addedHeaders: h.addedHeaders ?? "",
     };
   }
 
