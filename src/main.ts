@@ -34,6 +34,7 @@ import { DsnNotifier } from "./dsn/dsn-notifier.js";
 import { DsnWorker } from "./dsn/dsn-worker.js";
 import { QueueSweeper } from "./delivery/queue-sweeper.js";
 import { MessageRecords } from "./store/message-records.js";
+import { DrainPacer } from "./monitor/drain-pacer.js";
 
 export type Role = "smtp" | "worker" | "http";
 export const ALL_ROLES: Role[] = ["smtp", "worker", "http"];
@@ -66,14 +67,17 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     log.info({ event: "TLS_CERT_GENERATED", dir: config.dataDir }, "generated a self-signed STARTTLS certificate");
   }
   const queues = new DeliveryQueues(bullConnection(target), config.redis.prefix, Object.keys(config.domains));
-  for (const d of queues.domains()) await queues.get(d).setGlobalConcurrency(config.delivery.concurrency);
 
   let monitor: PrimaryMonitor | undefined;
   let sweeper: QueueSweeper | undefined;
+  let pacer: DrainPacer | undefined;
   let dsnWorker: DsnWorker | undefined;
   const dsnQueue = createDsnQueue(bullConnection(target), config.redis.prefix);
   if (roles.includes("worker")) {
     monitor = new PrimaryMonitor(config, redis, connectRedis(target, "mxspool-monitor"), queues, new PrimaryEndpoints(config), log);
+    pacer = new DrainPacer(config, redis, queues, log);
+    await pacer.start();
+    monitor.onUp = (domain) => pacer!.restart(domain);
     await monitor.start();
     const store = new MessageStore(redis, config.redis.prefix, storeTtl(config));
     sweeper = new QueueSweeper(config, redis, queues, new MessageRecords(redis, config.redis.prefix), new DsnNotifier(config, store, dsnQueue, log), log);
@@ -119,6 +123,7 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     const hard = setTimeout(() => { for (const w of children) w.process.kill("SIGKILL"); }, config.smtp.shutdownGrace + 60_000);
     await Promise.all(exits);
     clearTimeout(hard);
+    pacer?.stop();
     const clean = await withDeadline(Promise.all([monitor?.stop(), sweeper?.stop(), dsnWorker?.stop(), api?.stop(), queues.close(), dsnQueue.close()]), 15_000);
     redis.disconnect();
     await embedded?.stop();
@@ -143,7 +148,7 @@ export async function startChild(): Promise<void> {
   const dsnQueue = createDsnQueue(conn, config.redis.prefix);
   const records = new MessageRecords(redis, config.redis.prefix);
   let smtp: SmtpIngress | undefined;
-  const filter = createContentFilter(config, log);
+  const filter = roles.includes("smtp") ? createContentFilter(config, log) : undefined;
   let recipients: ConfiguredRecipients | undefined;
   if (roles.includes("smtp")) {
     recipients = new ConfiguredRecipients(config, log);

@@ -118,6 +118,8 @@ export const configSchema = z.strictObject({
       delayWarning: duration("4h"),
       /** Concurrent deliveries per domain, across every process and node. */
       concurrency: z.number().int().positive().default(20),
+      /** A delivery slower than this counts as "the primary is struggling" for the drain pace. */
+      slowReply: duration("10s"),
       /** Messages per second per domain; 0 = unlimited. */
       ratePerSecond: z.number().min(0).default(0),
       connectTimeout: duration("30s"),

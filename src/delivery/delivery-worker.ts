@@ -20,6 +20,8 @@ import { ConnectionPools } from "./connection-pool.js";
 import type { DsnNotifier } from "../dsn/dsn-notifier.js";
 import type { MessageRecords } from "../store/message-records.js";
 import { statusOf } from "../../policies/dsn-policy.js";
+import { isBusyReply } from "../../policies/drain-pace.js";
+import { paceKey } from "../monitor/drain-pacer.js";
 import { deliverToPrimary } from "./deliver-to-primary.js";
 import type { PrimaryEndpoints } from "../monitor/primary-endpoints.js";
 import { RecipientCache } from "../ingress/recipient-cache.js";
@@ -63,6 +65,7 @@ export class DeliveryWorkers {
       throw new UnrecoverableError("message bytes missing from the store");
     }
     const eps = await this.endpoints.resolve(m.domain);
+    const started = Date.now();
     const result = await deliverToPrimary(this.pools.for(eps), { from: m.from, rcpts: m.rcpts, raw, body8bit: m.body8bit });
     if (result.kind === "unreachable") {
       this.log.info({ event: "PRIMARY_UNREACHABLE", id: m.id, domain: m.domain, error: result.error }, "primary unreachable; message waits");
@@ -70,6 +73,9 @@ export class DeliveryWorkers {
       await job.moveToDelayed(Date.now() + this.config.monitor.interval, token);
       throw new DelayedError();
     }
+    const busy = result.results.some((r) => isBusyReply(r.code, r.response));
+    this.redis.multi().hincrby(paceKey(this.config.redis.prefix, m.domain), busy ? "busy" : "ok", 1)
+      .hincrby(paceKey(this.config.redis.prefix, m.domain), "ms", Date.now() - started).exec().catch(() => undefined);
     const delivered = result.results.filter((r) => r.outcome === "delivered");
     const failed = result.results.filter((r) => r.outcome === "permanent");
     const deferred = result.results.filter((r) => r.outcome !== "delivered" && r.outcome !== "permanent");

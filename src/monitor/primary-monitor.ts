@@ -21,6 +21,8 @@ export class PrimaryMonitor {
   private running = new Map<string, Promise<void>>();
   private states = new Map<string, PrimaryState>();
   private stopped = false;
+  /** Called when a domain's primary comes (back) up, before its queue is resumed. */
+  onUp?: (domain: string) => Promise<void>;
 
   constructor(private readonly config: Config, private readonly redis: Redis, private readonly subscriber: Redis,
               private readonly queues: DeliveryQueues, private readonly endpoints: PrimaryEndpoints, private readonly log: Logger) {}
@@ -80,7 +82,10 @@ export class PrimaryMonitor {
       if (!prev || prev.state !== "down") this.log.warn({ event: "PRIMARY_DOWN", domain, error: state.lastError }, `primary for ${domain} is down; holding its mail`);
       if (!(await queue.isPaused())) await queue.pause();
     } else {
-      if (!prev || prev.state !== "up") this.log.info({ event: "PRIMARY_UP", domain, endpoint }, `primary for ${domain} is up; delivering`);
+      if (!prev || prev.state !== "up") {
+        this.log.info({ event: "PRIMARY_UP", domain, endpoint }, `primary for ${domain} is up; delivering`);
+        await this.onUp?.(domain);
+      }
       const adminPaused = (await this.redis.hget(key, "adminPaused")) === "1";
       if (!adminPaused && (await queue.isPaused())) await queue.resume();
     }

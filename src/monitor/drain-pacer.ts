@@ -1,0 +1,56 @@
+/**
+ * Applies policies/drain-pace.ts to each domain: every `stepMs` it reads what the delivery
+ * workers reported since the last step (`<prefix>:pace:<domain>` counters: ok, busy, total
+ * latency), computes the next pace and sets it as the queue's BullMQ global concurrency —
+ * a cap shared by every process and node. The current pace is kept in the primary's Redis
+ * hash (`pace`) for the status API. A primary that comes back starts again from slow start.
+ */
+import type { Redis } from "ioredis";
+import type { Config } from "../config/schema.js";
+import type { Logger } from "../observability/log.js";
+import type { DeliveryQueues } from "../../queues/delivery-queue.js";
+import { keys } from "../../queues/names.js";
+import { initialPace, nextPace, type PaceState } from "../../policies/drain-pace.js";
+
+export const paceKey = (prefix: string, domain: string) => `${prefix}:pace:${domain}`;
+
+export class DrainPacer {
+  private timer?: NodeJS.Timeout;
+  private readonly state = new Map<string, PaceState>();
+
+  constructor(private readonly config: Config, private readonly redis: Redis, private readonly queues: DeliveryQueues, private readonly log: Logger,
+              private readonly stepMs = 250) {}
+
+  async start(): Promise<void> {
+    for (const d of this.queues.domains()) await this.apply(d, initialPace());
+    this.timer = setInterval(() => { void this.step().catch((err) => this.log.warn({ event: "PACER_FAILED", err: (err as Error).message }, "drain pacer step failed")); }, this.stepMs);
+    this.timer.unref();
+  }
+
+  /** The primary came back: start slowly again. */
+  async restart(domain: string): Promise<void> { await this.apply(domain, initialPace()); }
+
+  private async apply(domain: string, s: PaceState): Promise<void> {
+    const prev = this.state.get(domain);
+    this.state.set(domain, s);
+    if (prev && prev.concurrency === s.concurrency) return;
+    await this.queues.get(domain).setGlobalConcurrency(s.concurrency);
+    await this.redis.hset(keys.primary(this.config.redis.prefix, domain), "pace", String(s.concurrency));
+    if (prev && s.concurrency < prev.concurrency) this.log.info({ event: "DRAIN_BACKOFF", domain, from: prev.concurrency, to: s.concurrency }, "primary is struggling; delivering more slowly");
+  }
+
+  private async step(): Promise<void> {
+    for (const domain of this.queues.domains()) {
+      const k = paceKey(this.config.redis.prefix, domain);
+      const res = await this.redis.multi().hgetall(k).del(k).exec();
+      const h = (res?.[0]?.[1] ?? {}) as Record<string, string>;
+      const ok = Number(h.ok ?? 0);
+      const busy = Number(h.busy ?? 0);
+      const n = ok + busy;
+      const s = this.state.get(domain) ?? initialPace();
+      await this.apply(domain, nextPace(s, { ok, busy, avgLatencyMs: n ? Number(h.ms ?? 0) / n : 0 }, this.config.delivery.concurrency, this.config.delivery.slowReply));
+    }
+  }
+
+  stop(): void { clearInterval(this.timer); }
+}
