@@ -33,7 +33,7 @@ describe("relay: accept while the primary is down, drain when it returns", () =>
       domains: { "example.test": { primary: [`127.0.0.1:${primary.port}`], recipients: "*" } },
       monitor: { interval: "1s", timeout: "2s" },
       delivery: { retry: { first: "1s", max: "5s" } },
-      retention: { delivered: "4s" },
+      retention: { delivered: "15s" },
     });
     await mx.start();
 
@@ -125,7 +125,7 @@ describe("relay: accept while the primary is down, drain when it returns", () =>
     const counters = await c.hgetall("mxspool:stats:counters");
     expect(counters).toMatchObject({ accepted: "200", delivered: "200", rcpt_accepted: String(messages.reduce((n, m) => n + m.to.length, 0)) });
     expect(counters.rcpt_delivered).toBe(counters.rcpt_accepted);
-    await waitFor("retention purge", async () => (await c.keys("mxspool:msg:*")).length === 0, 30_000);
+    await waitFor("retention purge", async () => (await c.keys("mxspool:msg:*")).length === 0, 60_000);
     expect(await c.keys("mxspool:idx:*")).toEqual([]);
     expect(await c.llen("{mxspool}:delivery-example.test:wait")).toBe(0);
     expect(await c.zcard("{mxspool}:delivery-example.test:delayed")).toBe(0);
