@@ -34,6 +34,8 @@ import { DsnNotifier } from "./dsn/dsn-notifier.js";
 import { DsnWorker } from "./dsn/dsn-worker.js";
 import { QueueSweeper } from "./delivery/queue-sweeper.js";
 import { MessageRecords } from "./store/message-records.js";
+import { ScannerReporter } from "./observability/scanner-report.js";
+import { Webmail } from "./webmail/webmail.js";
 import { DrainPacer } from "./monitor/drain-pacer.js";
 
 export type Role = "smtp" | "worker" | "http";
@@ -61,7 +63,7 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     embedded = await startEmbeddedRedis(config.dataDir, log);
     target = { path: embedded.socketPath };
   }
-  const redis = connectRedis(target, "mxspool-primary");
+  const redis = connectRedis(target, "mxspool-primary", log);
   await checkPersistence(redis, log);
   if (roles.includes("smtp") && ensureTlsFiles(config).generated) {
     log.info({ event: "TLS_CERT_GENERATED", dir: config.dataDir }, "generated a self-signed STARTTLS certificate");
@@ -74,7 +76,7 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
   let dsnWorker: DsnWorker | undefined;
   const dsnQueue = createDsnQueue(bullConnection(target), config.redis.prefix);
   if (roles.includes("worker")) {
-    monitor = new PrimaryMonitor(config, redis, connectRedis(target, "mxspool-monitor"), queues, new PrimaryEndpoints(config), log);
+    monitor = new PrimaryMonitor(config, redis, connectRedis(target, "mxspool-monitor", log), queues, new PrimaryEndpoints(config), log);
     pacer = new DrainPacer(config, redis, queues, log);
     await pacer.start();
     monitor.onUp = (domain) => pacer!.restart(domain);
@@ -87,7 +89,8 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
   }
   let api: HttpApi | undefined;
   if (roles.includes("http")) {
-    api = new HttpApi(config, redis, queues, log);
+    const webmail = config.webmail.enabled ? new Webmail(config, redis, new MessageRecords(redis, config.redis.prefix), new MessageStore(redis, config.redis.prefix, storeTtl(config)), log) : undefined;
+    api = new HttpApi(config, redis, queues, log, webmail);
     await api.listen();
   }
 
@@ -141,7 +144,7 @@ export async function startChild(): Promise<void> {
   const spec = JSON.parse(process.env.MXSPOOL_CHILD!) as ChildSpec;
   const { config, roles } = spec;
   const log: Logger = createLogger(config.log.level, { role: roles.join("+") });
-  const redis = connectRedis(spec.redis, `mxspool-${process.pid}`);
+  const redis = connectRedis(spec.redis, `mxspool-${process.pid}`, log);
   const conn = bullConnection(spec.redis);
   const store = new MessageStore(redis, config.redis.prefix, storeTtl(config));
   const queues = new DeliveryQueues(conn, config.redis.prefix, Object.keys(config.domains));
@@ -149,6 +152,8 @@ export async function startChild(): Promise<void> {
   const records = new MessageRecords(redis, config.redis.prefix);
   let smtp: SmtpIngress | undefined;
   const filter = roles.includes("smtp") ? createContentFilter(config, log) : undefined;
+  // the API runs in the supervisor: it learns the scanners' health from these reports
+  const scannerReport = filter ? new ScannerReporter(redis, config.redis.prefix, filter, log).start() : undefined;
   let recipients: ConfiguredRecipients | undefined;
   if (roles.includes("smtp")) {
     recipients = new ConfiguredRecipients(config, log);
@@ -182,7 +187,7 @@ export async function startChild(): Promise<void> {
     // with Redis unreachable, deliveries in progress cannot finish: they are taken over after
     // lockDuration by whichever process runs next, so waiting longer would gain nothing
     const clean = await withDeadline(Promise.all([smtp?.stop(config.smtp.shutdownGrace), workers?.stop()]), config.smtp.shutdownGrace + 10_000)
-      && await withDeadline(Promise.all([filter?.close(), queues.close(), dsnQueue.close()]), 10_000);
+      && await withDeadline(Promise.all([scannerReport?.stop(), filter?.close(), queues.close(), dsnQueue.close()]), 10_000);
     recipients?.close();
     redis.disconnect();
     if (!clean) log.warn({ event: "SHUTDOWN_FORCED" }, "shutdown did not complete in time (Redis unreachable?); exiting anyway");

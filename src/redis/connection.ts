@@ -34,8 +34,18 @@ export function redisOptions(target: RedisTarget): RedisOptions {
 /** The same options in the shape BullMQ's own typings expect. */
 export const bullConnection = (target: RedisTarget) => redisOptions(target) as unknown as ConnectionOptions;
 
-export function connectRedis(target: RedisTarget, name: string): Redis {
-  return new Redis({ ...redisOptions(target), connectionName: name });
+let lastErrorLog = 0;
+
+export function connectRedis(target: RedisTarget, name: string, log?: Logger): Redis {
+  const r = new Redis({ ...redisOptions(target), connectionName: name });
+  // ioredis reconnects by itself; an unhandled "error" event would only print a stack trace
+  r.on("error", (err: Error) => {
+    if (log && Date.now() - lastErrorLog > 5000) {
+      lastErrorLog = Date.now();
+      log.error({ event: "REDIS_UNREACHABLE", err: err.message }, "Redis connection error; retrying");
+    }
+  });
+  return r;
 }
 
 /** Reads INFO persistence and logs a loud warning when the queue would not survive a restart. */

@@ -74,7 +74,9 @@ export async function startEmbeddedRedis(dataDir: string, log: Logger, redisServ
   let child: ChildProcess;
   let exited: Promise<void>;
   const launch = async (): Promise<void> => {
-    child = spawn(redisServer, args, { stdio: "ignore" });
+    // its own process group: a Ctrl-C or `kill -TERM -<group>` aimed at mxspool must not stop
+    // Redis before the workers have finished with it; the supervisor stops it last
+    child = spawn(redisServer, args, { stdio: "ignore", detached: true });
     exited = new Promise((resolve) => child.once("exit", (code, signal) => {
       if (!stopping) {
         log.error({ event: "EMBEDDED_REDIS_EXIT", code, signal }, "embedded redis-server exited; restarting it from its AOF");

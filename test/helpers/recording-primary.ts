@@ -11,6 +11,8 @@ export interface PrimaryOptions {
   port: number;
   /** Reply for a recipient: undefined accepts it; otherwise an error code and text. */
   rcptReply?: (rcpt: string) => { code: number; text: string } | undefined;
+  /** How long stop() lets open sessions linger before cutting them with 421 (smtp-server's default is 30 s). */
+  closeTimeout?: number;
 }
 
 export class RecordingPrimary {
@@ -24,7 +26,7 @@ export class RecordingPrimary {
   async start(): Promise<void> {
     const server = new SMTPServer({
       authOptional: true, disabledCommands: ["AUTH", "STARTTLS"], hideSTARTTLS: true, logger: false,
-      disableReverseLookup: true, size: 100 * 1024 * 1024,
+      disableReverseLookup: true, size: 100 * 1024 * 1024, closeTimeout: this.opts.closeTimeout,
       onRcptTo: (addr, _s, cb) => {
         const r = this.opts.rcptReply?.(addr.address);
         if (!r) return cb();
