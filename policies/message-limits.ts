@@ -42,11 +42,17 @@ export class MessageInspector {
       if (b === 0 && !this.verdict) this.verdict = { code: 554, enhanced: "5.6.0", text: "Message contains NUL characters", reason: "nul-byte" };
       if (b === 10) this.endLine();
       else if (b !== 13) {
+        if (this.lineLength === 0 && this.subjectOpen) {
+          // a folded Subject goes on while lines start with white space
+          if (b === 32 || b === 9) this.subjectLine?.push(32); else this.closeSubject();
+        }
         this.lineLength++;
+        let startedSubject = false;
         if (this.inHeader && this.lineStart.length < 9) {
           this.lineStart += String.fromCharCode(b);
-          if (this.lineStart.length === 8 && /^subject:$/i.test(this.lineStart) && !this.subject) this.subjectLine = [];
-        } else if (this.subjectLine && this.subjectLine.length < 998) this.subjectLine.push(b);
+          if (this.lineStart.length === 8 && /^subject:$/i.test(this.lineStart) && !this.subject && !this.subjectLine) { this.subjectLine = []; startedSubject = true; }
+        }
+        if (this.subjectLine && !startedSubject && this.inHeader && this.subjectLine.length < 998) this.subjectLine.push(b);
         if (this.lineLength > this.limits.maxLineLength && !this.verdict) {
           this.verdict = { code: 552, enhanced: "5.3.4", text: `Message line longer than ${this.limits.maxLineLength} characters`, reason: "line-too-long" };
         }
@@ -56,14 +62,19 @@ export class MessageInspector {
     return out ? Buffer.from(out) : chunk;
   }
 
+  private subjectOpen = false;
+
+  private closeSubject(): void {
+    if (this.subjectLine) this.subject = Buffer.from(this.subjectLine).toString("utf8").replace(/\s+/g, " ").trim();
+    this.subjectLine = null;
+    this.subjectOpen = false;
+  }
+
   private endLine(): void {
-    if (this.subjectLine) {
-      this.subject = Buffer.from(this.subjectLine).toString("utf8").trim();
-      this.subjectLine = null;
-    }
+    if (this.subjectLine) this.subjectOpen = true;
     if (this.inHeader) {
       this.headerBytes++;
-      if (this.lineLength === 0) this.inHeader = false; // the empty line ends the header
+      if (this.lineLength === 0) { this.inHeader = false; this.closeSubject(); } // the empty line ends the header
       else if (/^received:/i.test(this.lineStart)) {
         this.received++;
         if (this.received > this.limits.maxReceivedHeaders && !this.verdict) {
