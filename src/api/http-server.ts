@@ -1,69 +1,176 @@
 /**
- * The `http` role. For now: GET /api/health (unauthenticated, no message data) with Redis
- * and primary state, 200 when ready and 503 with the reasons otherwise. Errors always use
- * the one shape { "error": { "code", "message" } }.
+ * The `http` role: the admin API (bind http.listen, default 127.0.0.1:8025), JSON over the
+ * routes of routes.ts. Per request: match the route (404 / 405), check the bearer token on
+ * every route but /api/health (401), refuse fast when Redis is away (503), check the query
+ * parameters, read a JSON body where the route takes one, run the handler within its time
+ * limit, and send its reply. Every error is { "error": { "code", "message" } }; a failure
+ * inside a handler is logged (HTTP_ERROR, with a request id) and answered 500 without any
+ * detail — no stack trace ever reaches a client.
  */
 import http from "node:http";
+import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
-import { keys } from "../../queues/names.js";
+import { Metrics } from "../observability/metrics.js";
+import { MessageRecords } from "../store/message-records.js";
+import { MessageStore } from "../store/message-store.js";
 import type { DeliveryQueues } from "../../queues/delivery-queue.js";
+import { MessageQuery } from "../admin/message-query.js";
+import { MessageActions } from "../admin/message-actions.js";
+import { DomainActions } from "../admin/domain-actions.js";
+import type { Actor } from "../admin/outcome.js";
+import { statsKeys } from "../observability/delivery-stats.js";
+import type { ApiDeps } from "./api-deps.js";
+import { checkBearer } from "./auth.js";
+import { RateSampler } from "./rate-sampler.js";
+import { apiError, fromFailure, type Reply } from "./reply.js";
+import { Router } from "./router.js";
+import { ROUTES, type Route } from "./routes.js";
+import { checkParams } from "./validate.js";
+
+const MAX_BODY = 64 * 1024;
+const DEFAULT_TIMEOUT_MS = 20_000;
+const ACTOR = /^[\w.@:+ -]{1,64}$/;
 
 export class HttpApi {
   private server?: http.Server;
+  private readonly router = new Router(ROUTES);
+  private readonly deps: ApiDeps;
 
-  constructor(private readonly config: Config, private readonly redis: Redis, private readonly queues: DeliveryQueues, private readonly log: Logger) {}
-
-  private send(res: http.ServerResponse, status: number, body: unknown): void {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "content-length": Buffer.byteLength(text) });
-    res.end(text);
-  }
-
-  private async health(): Promise<{ status: number; body: unknown }> {
-    const reasons: string[] = [];
-    let redisOk = false;
-    try { redisOk = (await this.redis.ping()) === "PONG"; } catch { /* reported below */ }
-    if (!redisOk) reasons.push("redis: not answering");
-    const primaries: Record<string, unknown> = {};
-    const queue: Record<string, unknown> = {};
-    if (redisOk) {
-      for (const domain of Object.keys(this.config.domains)) {
-        const h = await this.redis.hgetall(keys.primary(this.config.redis.prefix, domain));
-        primaries[domain] = { state: h.state ?? "unknown", since: h.since ? Number(h.since) : null, lastError: h.lastError || null };
-        queue[domain] = await this.queues.get(domain).getJobCounts("wait", "active", "delayed", "prioritized", "failed");
-      }
-    }
-    // a primary being down is exactly what mxspool is for: reported, but still ready
-    return { status: redisOk ? 200 : 503, body: { status: redisOk ? "ok" : "unavailable", reasons, redis: redisOk ? "up" : "down", primaries, queue } };
+  constructor(private readonly config: Config, private readonly redis: Redis, queues: DeliveryQueues, private readonly log: Logger,
+              private readonly webmail?: { handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> }) {
+    const prefix = config.redis.prefix;
+    const records = new MessageRecords(redis, prefix);
+    const store = new MessageStore(redis, prefix, config.delivery.maxLifetime + 2 * 86_400_000);
+    const rates = new RateSampler(async () => {
+      const [c, rejected] = await Promise.all([records.counts(), redis.hgetall(statsKeys.rejected(prefix))]);
+      return { accepted: c.accepted, delivered: c.delivered, bounced: c.bounced, deleted: c.deleted, rejected: Object.values(rejected).reduce((n, v) => n + Number(v), 0) };
+    });
+    this.deps = {
+      config, redis, queues, records, store, rates, log,
+      query: new MessageQuery(redis, prefix, queues, records),
+      actions: new MessageActions(config, redis, queues, records, store, log),
+      domains: new DomainActions(config, redis, queues, log),
+      metrics: new Metrics(),
+    };
   }
 
   async listen(): Promise<void> {
-    this.server = http.createServer((req, res) => {
-      void (async () => {
-        try {
-          const url = new URL(req.url ?? "/", "http://localhost");
-          if (req.method === "GET" && url.pathname === "/api/health") {
-            const h = await this.health();
-            return this.send(res, h.status, h.body);
-          }
-          this.send(res, 404, { error: { code: "NOT_FOUND", message: `no route ${req.method} ${url.pathname}` } });
-        } catch (err) {
-          this.log.error({ event: "HTTP_ERROR", err: (err as Error).message }, "http handler failed");
-          if (!res.headersSent) this.send(res, 500, { error: { code: "INTERNAL", message: "internal error" } });
-        }
-      })();
-    });
+    if (!this.config.http.adminToken) {
+      this.log.warn({ event: "API_NO_TOKEN" }, "no http.adminToken (or MXSPOOL_ADMIN_TOKEN) configured: the admin API answers 401 to everything but /api/health");
+    }
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = 30_000;
     const i = this.config.http.listen.lastIndexOf(":");
     const host = this.config.http.listen.slice(0, i).replace(/^\[|\]$/g, "");
     const port = Number(this.config.http.listen.slice(i + 1));
     await new Promise<void>((resolve, reject) => { this.server!.once("error", reject); this.server!.listen(port, host, () => resolve()); });
+    this.deps.rates.start();
     this.log.info({ event: "HTTP_LISTENING", listen: this.config.http.listen }, "http listening");
   }
 
   async stop(): Promise<void> {
+    this.deps.rates.stop();
     if (!this.server) return;
     await new Promise<void>((resolve) => { this.server!.close(() => resolve()); this.server!.closeAllConnections(); });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const requestId = randomBytes(6).toString("hex");
+    try {
+      if (this.webmail && await this.webmail.handle(req, res)) return;
+      const reply = await this.dispatch(req, requestId);
+      this.send(res, reply);
+    } catch (err) {
+      this.log.error({ event: "HTTP_ERROR", requestId, method: req.method, path: req.url?.split("?")[0], err: (err as Error).message, stack: (err as Error).stack }, "http handler failed");
+      if (res.headersSent) { res.destroy(); return; }
+      this.send(res, this.redis.status !== "ready"
+        ? apiError(503, "UNAVAILABLE", "Redis is not reachable; try again shortly")
+        : apiError(500, "INTERNAL", `internal error (logged with request id ${requestId})`));
+    }
+  }
+
+  private async dispatch(req: http.IncomingMessage, requestId: string): Promise<Reply> {
+    let url: URL;
+    try { url = new URL(req.url ?? "/", "http://localhost"); } catch { return apiError(400, "BAD_REQUEST", "malformed request target"); }
+    const method = req.method === "HEAD" ? "GET" : req.method ?? "GET";
+    const match = this.router.match(method, url.pathname);
+    if (!match) return apiError(404, "NO_ROUTE", `no route ${method} ${url.pathname.slice(0, 200)} (see GET /api/openapi.json)`);
+    if ("allowed" in match) return apiError(405, "METHOD_NOT_ALLOWED", `${method} is not allowed here; allowed: ${match.allowed.join(", ")}`, { allow: match.allowed.join(", ") });
+    const { route, params } = match;
+    if (route.auth) {
+      const refused = checkBearer(req, this.config.http.adminToken);
+      if (refused) return refused;
+      if (this.redis.status !== "ready") return apiError(503, "UNAVAILABLE", "Redis is not reachable; try again shortly");
+    }
+    const okParams = checkParams(url.searchParams, route.query);
+    if (!okParams.ok) return fromFailure(okParams);
+    let body: unknown;
+    if (route.body) {
+      const read = await readJson(req);
+      if ("error" in read) return read.error;
+      body = read.value;
+    } else req.resume();
+    const actor = this.actor(req);
+    return this.withDeadline(route, route.handle({ params, query: url.searchParams, body, actor }, this.deps), requestId);
+  }
+
+  /** Who is acting: X-Mxspool-Actor if given (the CLI sends the user), else "api"; and the client address. */
+  private actor(req: http.IncomingMessage): Actor {
+    const named = req.headers["x-mxspool-actor"];
+    const name = typeof named === "string" && ACTOR.test(named) ? named : "api";
+    return { name, ip: req.socket.remoteAddress };
+  }
+
+  private withDeadline(route: Route, p: Promise<Reply>, requestId: string): Promise<Reply> {
+    const ms = route.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.log.warn({ event: "HTTP_TIMEOUT", requestId, route: `${route.method} ${route.path}`, ms }, "request took too long");
+        resolve(apiError(503, "TIMEOUT", `no answer within ${ms / 1000} s (is Redis slow?); the request id is ${requestId}`));
+      }, ms);
+      p.then((r) => { clearTimeout(t); resolve(r); }, (err) => { clearTimeout(t); reject(err); });
+    });
+  }
+
+  private send(res: http.ServerResponse, reply: Reply): void {
+    const common = { "cache-control": "no-store", "x-content-type-options": "nosniff", ...(reply.headers ?? {}) };
+    if ("json" in reply) {
+      const text = JSON.stringify(reply.json);
+      res.writeHead(reply.status, { ...common, "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+      res.end(res.req.method === "HEAD" ? undefined : text);
+    } else if ("text" in reply) {
+      res.writeHead(reply.status, { ...common, "content-type": reply.contentType, "content-length": Buffer.byteLength(reply.text) });
+      res.end(res.req.method === "HEAD" ? undefined : reply.text);
+    } else if (Buffer.isBuffer(reply.bytes)) {
+      res.writeHead(reply.status, { ...common, "content-type": reply.contentType, "content-length": reply.bytes.length });
+      res.end(res.req.method === "HEAD" ? undefined : reply.bytes);
+    } else {
+      res.writeHead(reply.status, { ...common, "content-type": reply.contentType });
+      if (res.req.method === "HEAD") { res.end(); return; }
+      const stream = reply.bytes();
+      stream.on("error", (err) => { this.log.error({ event: "HTTP_STREAM_ERROR", err: err.message }, "stream failed mid-response"); res.destroy(); });
+      stream.pipe(res);
+    }
+  }
+}
+
+/** The request body as JSON: at most MAX_BODY bytes of application/json. */
+async function readJson(req: http.IncomingMessage): Promise<{ value: unknown } | { error: Reply }> {
+  const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+  if (type !== "application/json") { req.resume(); return { error: apiError(415, "UNSUPPORTED_MEDIA_TYPE", "the body must be application/json") }; }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) { req.resume(); return { error: apiError(413, "BODY_TOO_LARGE", `the body may be at most ${MAX_BODY} bytes`) }; }
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return { value: JSON.parse(Buffer.concat(chunks).toString("utf8")) };
+  } catch {
+    return { error: apiError(400, "INVALID_JSON", "the body is not valid JSON") };
   }
 }

@@ -3,15 +3,31 @@
  * The `mxspool` command.
  *   mxspool start [--config FILE] [--roles smtp,worker,http]
  *   mxspool check-config FILE
- * FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml. Exit codes: 0 ok, 1 runtime
- * failure, 2 invalid configuration or usage.
+ *   mxspool status [--json]                         see status-command.ts
+ *   mxspool queue ls|show|raw|retry|hold|release|rm|redeliver|flush ...   see queue-command.ts
+ * FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml; status and queue read http.listen
+ * and http.adminToken from it and talk to the running mxspool's API. Exit codes: 0 ok,
+ * 1 runtime failure (API unreachable, an action refused), 2 invalid configuration or usage.
  */
+import cluster from "node:cluster";
 import { ConfigError, loadConfigFile } from "../config/load.js";
-import { ALL_ROLES, isChild, startChild, startPrimary, type Role } from "../main.js";
+import { ApiClient, CliError } from "./api-client.js";
+import { statusCommand } from "./status-command.js";
+import { queueCommand } from "./queue-command.js";
+import { runUserCommand } from "./user-command.js";
+
+const ROLES = ["smtp", "worker", "http"];
 
 const USAGE = `usage:
   mxspool start [--config FILE] [--roles smtp,worker,http]
   mxspool check-config [FILE]
+  mxspool status [--config FILE] [--json]
+  mxspool queue ls [--state S] [--domain D] [--rcpt ADDR] [--from TEXT] [--q TEXT] [--since T] [--limit N] [--cursor C] [--all] [--json]
+  mxspool queue show|raw ID
+  mxspool queue retry|hold|release|rm|redeliver ID...
+  mxspool queue retry|hold|release|rm --state S|--domain D|--rcpt ADDR|--from TEXT|--q TEXT|--since T   (every match)
+  mxspool queue flush [DOMAIN...]
+  mxspool user add|passwd|rm|ls ...               (webmail users; see mxspool user)
 FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml`;
 
 function fail(message: string, code = 2): never {
@@ -29,7 +45,7 @@ function option(args: string[], name: string): string | undefined {
 }
 
 async function main(argv: string[]): Promise<void> {
-  if (isChild()) return startChild();
+  if (cluster.isWorker) return (await import("../main.js")).startChild();
   const [cmd, ...args] = argv;
   const configFile = () => option(args, "--config") ?? process.env.MXSPOOL_CONFIG ?? "mxspool.yaml";
   try {
@@ -37,11 +53,13 @@ async function main(argv: string[]): Promise<void> {
       case "start": {
         const file = configFile();
         const rolesText = option(args, "--roles");
-        const roles = rolesText ? rolesText.split(",").map((r) => r.trim()).filter(Boolean) : ALL_ROLES;
-        const bad = roles.filter((r) => !ALL_ROLES.includes(r as Role));
-        if (bad.length || !roles.length) fail(`--roles: unknown role ${bad.join(", ") || "(none)"}; expected a list of ${ALL_ROLES.join(", ")}`);
+        const roles = rolesText ? rolesText.split(",").map((r) => r.trim()).filter(Boolean) : ROLES;
+        const bad = roles.filter((r) => !ROLES.includes(r));
+        if (bad.length || !roles.length) fail(`--roles: unknown role ${bad.join(", ") || "(none)"}; expected a list of ${ROLES.join(", ")}`);
         if (args.length) fail(`unexpected argument ${args[0]}\n${USAGE}`);
-        return await startPrimary(loadConfigFile(file), roles as Role[]);
+        const config = loadConfigFile(file);
+        const { startPrimary } = await import("../main.js");
+        return await startPrimary(config, roles as Parameters<typeof startPrimary>[1]);
       }
       case "check-config": {
         const file = args[0] && !args[0].startsWith("--") ? args[0] : configFile();
@@ -49,6 +67,16 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(`${file}: ok (${Object.keys(config.domains).length} domain(s): ${Object.keys(config.domains).join(", ")})\n`);
         return;
       }
+      case "status": case "queue": {
+        const file = configFile();
+        const client = ApiClient.fromConfig(loadConfigFile(file), file);
+        const code = cmd === "status" ? await statusCommand(args, client) : await queueCommand(args, client);
+        process.exitCode = code;
+        return;
+      }
+      case "user":
+        process.exitCode = await runUserCommand(args, configFile());
+        return;
       case undefined: case "help": case "--help": case "-h":
         process.stdout.write(USAGE + "\n");
         return;
@@ -57,6 +85,8 @@ async function main(argv: string[]): Promise<void> {
     }
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message, 2);
+    if (err instanceof CliError) fail(`mxspool: ${err.message}`, err.exitCode);
+    if ((err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) fail(`mxspool: ${(err as Error).message}\n${USAGE}`, 2);
     fail(`mxspool: ${(err as Error).message}`, 1);
   }
 }

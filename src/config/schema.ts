@@ -7,6 +7,7 @@ import os from "node:os";
 import { z } from "zod";
 import { duration } from "./zod-duration.js";
 import { filtersSchema } from "./filters-schema.js";
+import { webmailSchema } from "./webmail-schema.js";
 
 const hostPort = z
   .string()
@@ -134,6 +135,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   filters: filtersSchema,
+  webmail: webmailSchema,
   retention: z
     .strictObject({
       /** A delivered (or bounced) message stays readable this long, for re-delivery and the webmail; then it is purged. */

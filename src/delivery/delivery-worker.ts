@@ -22,14 +22,17 @@ import type { MessageRecords } from "../store/message-records.js";
 import { statusOf } from "../../policies/dsn-policy.js";
 import { isBusyReply } from "../../policies/drain-pace.js";
 import { paceKey } from "../monitor/drain-pacer.js";
+import { PaceGate } from "./pace-gate.js";
 import { deliverToPrimary } from "./deliver-to-primary.js";
 import type { PrimaryEndpoints } from "../monitor/primary-endpoints.js";
 import { RecipientCache } from "../ingress/recipient-cache.js";
 import { isVerify } from "../ingress/recipient-verifier.js";
+import { statsKeys } from "../observability/delivery-stats.js";
 
 export class DeliveryWorkers {
   private workers: Worker<SpooledMessage>[] = [];
   private readonly pools: ConnectionPools;
+  private readonly gates = new Map<string, PaceGate>();
 
   /** `concurrency`: this process's share of delivery.concurrency (see deliveryShare). */
   constructor(private readonly config: Config, private readonly concurrency: number, private readonly connection: ConnectionOptions, private readonly redis: Redis,
@@ -41,6 +44,9 @@ export class DeliveryWorkers {
   start(): void {
     const d = this.config.delivery;
     for (const domain of Object.keys(this.config.domains)) {
+      const gate = new PaceGate(this.redis, this.config.redis.prefix, domain, this.concurrency, d.concurrency);
+      gate.start();
+      this.gates.set(domain, gate);
       const worker = new Worker<SpooledMessage>(deliveryQueueName(domain), (job, token) => this.process(job, token), {
         connection: this.connection,
         prefix: bullPrefix(this.config.redis.prefix),
@@ -65,11 +71,18 @@ export class DeliveryWorkers {
       throw new UnrecoverableError("message bytes missing from the store");
     }
     const eps = await this.endpoints.resolve(m.domain);
+    const gate = this.gates.get(m.domain)!;
+    await gate.acquire();
     const started = Date.now();
-    const result = await deliverToPrimary(this.pools.for(eps), { from: m.from, rcpts: m.rcpts, raw, body8bit: m.body8bit });
+    let result;
+    try {
+      result = await deliverToPrimary(this.pools.for(eps), { from: m.from, rcpts: m.rcpts, raw, body8bit: m.body8bit });
+    } finally {
+      gate.release();
+    }
     if (result.kind === "unreachable") {
       this.log.info({ event: "PRIMARY_UNREACHABLE", id: m.id, domain: m.domain, error: result.error }, "primary unreachable; message waits");
-      await this.redis.publish(keys.probeChannel(this.config.redis.prefix), m.domain);
+      await this.redis.multi().publish(keys.probeChannel(this.config.redis.prefix), m.domain).hincrby(statsKeys.attempts(this.config.redis.prefix), "unreachable", 1).exec();
       await job.moveToDelayed(Date.now() + this.config.monitor.interval, token);
       throw new DelayedError();
     }
@@ -117,6 +130,7 @@ export class DeliveryWorkers {
 
   /** Waits for the deliveries in progress, then closes the connections to the primaries. */
   async stop(): Promise<void> {
+    for (const g of this.gates.values()) g.stop();
     await Promise.all(this.workers.map((w) => w.close()));
     this.pools.close();
   }

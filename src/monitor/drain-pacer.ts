@@ -1,9 +1,11 @@
 /**
  * Applies policies/drain-pace.ts to each domain: every `stepMs` it reads what the delivery
  * workers reported since the last step (`<prefix>:pace:<domain>` counters: ok, busy, total
- * latency), computes the next pace and sets it as the queue's BullMQ global concurrency —
- * a cap shared by every process and node. The current pace is kept in the primary's Redis
- * hash (`pace`) for the status API. A primary that comes back starts again from slow start.
+ * latency), computes the next pace and publishes it in the primary's Redis hash (`pace`),
+ * where every delivery process reads it (PaceGate) and the status API shows it. A primary
+ * that comes back starts again from slow start. (BullMQ's global concurrency was tried for
+ * this and woke idle workers too slowly when the limit changed: a flapping primary drained
+ * at a few messages per second.)
  */
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
@@ -34,7 +36,6 @@ export class DrainPacer {
     const prev = this.state.get(domain);
     this.state.set(domain, s);
     if (prev && prev.concurrency === s.concurrency) return;
-    await this.queues.get(domain).setGlobalConcurrency(s.concurrency);
     await this.redis.hset(keys.primary(this.config.redis.prefix, domain), "pace", String(s.concurrency));
     if (prev && s.concurrency < prev.concurrency) this.log.info({ event: "DRAIN_BACKOFF", domain, from: prev.concurrency, to: s.concurrency }, "primary is struggling; delivering more slowly");
   }

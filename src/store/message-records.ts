@@ -12,6 +12,7 @@
  * their own; single Redis and Sentinel are what is supported today.)
  */
 import type { Redis, ChainableCommander } from "ioredis";
+import { countAttempt, countLatency } from "../observability/delivery-stats.js";
 
 export type MessageState = "queued" | "deferred" | "active" | "held" | "delivered" | "bounced" | "deleted";
 export const STATES: MessageState[] = ["queued", "deferred", "active", "held", "delivered", "bounced", "deleted"];
@@ -144,6 +145,8 @@ export class MessageRecords {
     m.hset(this.meta(id), { outcomes: JSON.stringify(outcomes), attempts: String(r.attempts + 1), state: to, ...(opts.lastError ? { lastError: opts.lastError } : {}), ...(opts.nextAttempt ? { nextAttempt: String(opts.nextAttempt) } : {}) });
     m.rpush(this.ledgerKey(id), JSON.stringify({ at: now, type: "attempt", primary: endpoint, results: results.map((x) => ({ rcpt: x.rcpt, outcome: x.outcome, reply: x.response })) }));
     if (to !== r.state) m.zrem(this.idx(`state:${r.state}`), id).zadd(this.idx(`state:${to}`), r.receivedAt, id);
+    countAttempt(m, this.prefix, to === "deferred" ? "deferred" : to === "delivered" ? "delivered" : "bounced");
+    if (to === "delivered") countLatency(m, this.prefix, now - r.receivedAt);
     if (!pending) {
       m.hset(this.meta(id), { finalAt: String(now) }).hdel(this.meta(id), "nextAttempt");
       m.rpush(this.ledgerKey(id), JSON.stringify({ at: now, type: to }));

@@ -1,0 +1,163 @@
+/**
+ * What an admin can do to one message, each recorded in its ledger with the actor:
+ *   hold      remove the delivery job (record and bytes stay) → held
+ *   release   put a held message's job back (the recipients still pending) → queued
+ *   retry     deliver now, ignoring the backoff: promote the delayed job (or re-add a lost one)
+ *   redeliver send a retained delivered/bounced message again, to every recipient → queued
+ *   delete    remove the job and the bytes → deleted (the record stays for retention.delivered)
+ * A message being delivered right now is never touched (409 BEING_DELIVERED): BullMQ refuses
+ * to remove a locked job, and that refusal is the check. Talks to BullMQ and Redis only.
+ */
+import type { Job } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Config } from "../config/schema.js";
+import type { Logger } from "../observability/log.js";
+import { FINAL, type MessageRecord, type MessageRecords } from "../store/message-records.js";
+import type { MessageStore } from "../store/message-store.js";
+import type { DeliveryQueues, SpooledMessage } from "../../queues/delivery-queue.js";
+import { keys } from "../../queues/names.js";
+import { failure, ok, type Actor, type Failure, type Outcome } from "./outcome.js";
+import { spooledFromRecord } from "./spooled-from-record.js";
+
+export type MessageAction = "hold" | "release" | "retry" | "redeliver" | "delete";
+
+export interface ActionDone { id: string; action: MessageAction; state: MessageRecord["state"]; note?: string; queuePaused?: boolean }
+
+const beingDelivered = (id: string) => failure("conflict", "BEING_DELIVERED", `message ${id} is being delivered right now; try again when the attempt ends`);
+const alreadyFinal = (r: MessageRecord) => failure("conflict", "ALREADY_FINAL", `message ${r.id} is already ${r.state}`);
+
+export class MessageActions {
+  constructor(private readonly config: Config, private readonly redis: Redis, private readonly queues: DeliveryQueues,
+              private readonly records: MessageRecords, private readonly store: MessageStore, private readonly log: Logger) {}
+
+  run(action: MessageAction, id: string, actor: Actor): Promise<Outcome<ActionDone>> {
+    switch (action) {
+      case "hold": return this.hold(id, actor);
+      case "release": return this.release(id, actor);
+      case "retry": return this.retry(id, actor);
+      case "redeliver": return this.redeliver(id, actor);
+      case "delete": return this.remove(id, actor);
+    }
+  }
+
+  async hold(id: string, actor: Actor): Promise<Outcome<ActionDone>> {
+    const l = await this.load(id);
+    if (!l.ok) return l;
+    const r = l.value;
+    if (r.state === "held") return failure("conflict", "ALREADY_HELD", `message ${id} is already held`);
+    if (FINAL.includes(r.state)) return alreadyFinal(r);
+    const job = await this.removeJob(r);
+    if (!job.ok) return job;
+    const after = await this.records.transition(id, "held", this.event("held", actor), job.value ? { heldJob: JSON.stringify(job.value) } : {});
+    return this.done("hold", id, actor, after, "held");
+  }
+
+  async release(id: string, actor: Actor): Promise<Outcome<ActionDone>> {
+    const l = await this.load(id);
+    if (!l.ok) return l;
+    const r = l.value;
+    if (r.state !== "held") return failure("conflict", "NOT_HELD", `message ${id} is ${r.state}, not held`);
+    if (!(await this.bytesStored(id))) return failure("conflict", "BYTES_GONE", `the bytes of message ${id} are no longer stored`);
+    const savedText = await this.redis.hget(this.records.meta(id), "heldJob");
+    const saved = savedText ? JSON.parse(savedText) as SpooledMessage : undefined;
+    const pending = Object.entries(r.outcomes).filter(([, o]) => o.state === "pending").map(([rcpt]) => rcpt);
+    const data = await spooledFromRecord(r, pending.length ? pending : r.rcpts, this.store, { saved });
+    const after = await this.records.transition(id, "queued", this.event("released", actor));
+    if (after?.state !== "queued") return this.done("release", id, actor, after, "queued");
+    await this.redis.hdel(this.records.meta(id), "heldJob");
+    await this.queues.enqueue(data);
+    return this.done("release", id, actor, after, "queued", { queuePaused: await this.queues.get(r.domain).isPaused() });
+  }
+
+  async retry(id: string, actor: Actor): Promise<Outcome<ActionDone>> {
+    const l = await this.load(id);
+    if (!l.ok) return l;
+    const r = l.value;
+    if (r.state === "held") return failure("conflict", "HELD", `message ${id} is held; release it instead`);
+    if (FINAL.includes(r.state)) return alreadyFinal(r);
+    const job = await this.queues.get(r.domain).getJob(id) as Job<SpooledMessage> | undefined;
+    let note: string;
+    if (!job) {
+      // queued in the records but without a job (lost): put it back
+      const pending = Object.entries(r.outcomes).filter(([, o]) => o.state === "pending").map(([rcpt]) => rcpt);
+      await this.queues.enqueue(await spooledFromRecord(r, pending.length ? pending : r.rcpts, this.store));
+      note = "job re-added";
+    } else {
+      const state = await job.getState();
+      if (state === "active") return beingDelivered(id);
+      if (state === "delayed") {
+        try { await job.promote(); note = "promoted from delayed"; } catch { note = "already waiting"; }
+      } else if (state === "failed") {
+        await job.retry("failed");
+        note = "failed job retried";
+      } else note = "already waiting";
+    }
+    const after = await this.records.transition(id, r.state, this.event("retry", actor, { note }));
+    return this.done("retry", id, actor, after, r.state, { note, queuePaused: await this.queues.get(r.domain).isPaused() });
+  }
+
+  async redeliver(id: string, actor: Actor): Promise<Outcome<ActionDone>> {
+    const l = await this.load(id);
+    if (!l.ok) return l;
+    const r = l.value;
+    if (r.state !== "delivered" && r.state !== "bounced") {
+      return failure("conflict", "NOT_REDELIVERABLE", `only a delivered or bounced message can be redelivered; message ${id} is ${r.state}`);
+    }
+    if (!(await this.bytesStored(id))) return failure("conflict", "BYTES_GONE", `the bytes of message ${id} are no longer stored`);
+    const job = await this.removeJob(r); // a kept failed job with this id would swallow the new one
+    if (!job.ok) return job;
+    const after = await this.records.transition(id, "queued", this.event("redeliver", actor));
+    if (after?.state !== "queued") return this.done("redeliver", id, actor, after, "queued");
+    // a new life in the queue: the bytes live as long as a newly accepted message's
+    await this.redis.pexpire(keys.raw(this.config.redis.prefix, id), this.config.delivery.maxLifetime + 2 * 86_400_000);
+    await this.queues.enqueue(await spooledFromRecord(r, r.rcpts, this.store, { receivedAt: Date.now() }));
+    return this.done("redeliver", id, actor, after, "queued", { queuePaused: await this.queues.get(r.domain).isPaused() });
+  }
+
+  async remove(id: string, actor: Actor): Promise<Outcome<ActionDone>> {
+    const l = await this.load(id);
+    if (!l.ok) return l;
+    const r = l.value;
+    if (FINAL.includes(r.state)) return alreadyFinal(r);
+    const job = await this.removeJob(r);
+    if (!job.ok) return job;
+    await this.store.remove(id);
+    const after = await this.records.transition(id, "deleted", this.event("deleted", actor, { reason: `deleted by ${actor.name}` }), {}, this.config.retention.delivered);
+    return this.done("delete", id, actor, after, "deleted");
+  }
+
+  private async load(id: string): Promise<Outcome<MessageRecord>> {
+    const r = await this.records.get(id);
+    if (!r) return failure("not-found", "NOT_FOUND", `no message ${id}`);
+    if (!this.queues.domains().includes(r.domain)) return failure("conflict", "DOMAIN_NOT_CONFIGURED", `${r.domain} is no longer a configured domain`);
+    return ok(r);
+  }
+
+  /** Removes the message's job unless it is being delivered; returns its data (undefined: no job). */
+  private async removeJob(r: MessageRecord): Promise<Outcome<SpooledMessage | undefined>> {
+    const q = this.queues.get(r.domain);
+    const job = await q.getJob(r.id) as Job<SpooledMessage> | undefined;
+    if (!job) return ok(undefined);
+    if ((await job.getState()) === "active") return beingDelivered(r.id);
+    // 0: locked — a worker took it between the two calls
+    if (!(await q.remove(r.id))) return beingDelivered(r.id);
+    return ok(job.data);
+  }
+
+  private async bytesStored(id: string): Promise<boolean> {
+    return (await this.redis.exists(keys.raw(this.config.redis.prefix, id))) === 1;
+  }
+
+  private event(type: string, actor: Actor, extra: Record<string, unknown> = {}) {
+    return { type, actor: actor.name, ...(actor.ip ? { ip: actor.ip } : {}), ...extra };
+  }
+
+  /** The action's result: the state it reached, or a conflict if the message moved on meanwhile. */
+  private done(action: MessageAction, id: string, actor: Actor, after: MessageRecord | null, expected: MessageRecord["state"],
+               extra: { note?: string; queuePaused?: boolean } = {}): Outcome<ActionDone> | Failure {
+    if (!after) return failure("not-found", "NOT_FOUND", `no message ${id} (purged meanwhile)`);
+    if (after.state !== expected) return failure("conflict", "STATE_CHANGED", `message ${id} became ${after.state} meanwhile`);
+    this.log.info({ event: "ADMIN_ACTION", action, id, actor: actor.name, ip: actor.ip, ...extra }, `admin ${action}`);
+    return ok({ id, action, state: after.state, ...extra });
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * What route handlers get: the parsed request (path params, query, JSON body, actor) and
+ * the services they may use. Built once by http-server.ts; handlers hold no state.
+ */
+import type { Redis } from "ioredis";
+import type { Config } from "../config/schema.js";
+import type { Logger } from "../observability/log.js";
+import type { Metrics } from "../observability/metrics.js";
+import type { MessageRecords } from "../store/message-records.js";
+import type { MessageStore } from "../store/message-store.js";
+import type { DeliveryQueues } from "../../queues/delivery-queue.js";
+import type { MessageQuery } from "../admin/message-query.js";
+import type { MessageActions } from "../admin/message-actions.js";
+import type { DomainActions } from "../admin/domain-actions.js";
+import type { Actor } from "../admin/outcome.js";
+import type { RateSampler } from "./rate-sampler.js";
+
+export interface ApiDeps {
+  config: Config;
+  redis: Redis;
+  queues: DeliveryQueues;
+  records: MessageRecords;
+  store: MessageStore;
+  query: MessageQuery;
+  actions: MessageActions;
+  domains: DomainActions;
+  rates: RateSampler;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export interface ApiRequest {
+  params: Record<string, string>;
+  query: URLSearchParams;
+  body: unknown;
+  actor: Actor;
+}
+
+export type Handler = (req: ApiRequest, deps: ApiDeps) => Promise<import("./reply.js").Reply>;

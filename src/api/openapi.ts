@@ -1,0 +1,117 @@
+/**
+ * The OpenAPI 3.0 document of the API, generated from the route table (routes.ts) so that
+ * every route is documented and nothing undocumented is served. Component schemas describe
+ * the JSON bodies; every error uses the one Error shape.
+ */
+import type { Route } from "./routes.js";
+import { STATES } from "../store/message-records.js";
+import { BULK_ACTIONS } from "../admin/bulk-actions.js";
+import { DEFAULT_LIMIT, MAX_LIMIT } from "./validate.js";
+
+const str = { type: "string" };
+const int = { type: "integer" };
+const ms = { type: "integer", description: "milliseconds since the epoch" };
+const nullable = (s: object) => ({ ...s, nullable: true });
+const obj = (properties: Record<string, unknown>, required: string[] = Object.keys(properties)) => ({ type: "object", properties, required });
+
+const QUERY: Record<string, { description: string; schema: object }> = {
+  state: { description: "Only messages in this state", schema: { type: "string", enum: STATES } },
+  domain: { description: "Only messages for this configured domain", schema: str },
+  rcpt: { description: "Only messages to this recipient (whole address, case-insensitive)", schema: str },
+  from: { description: "Sender contains this (case-insensitive)", schema: str },
+  q: { description: "Subject or sender contains this (case-insensitive)", schema: str },
+  since: { description: "Received at or after: ms since the epoch or ISO 8601", schema: str },
+  cursor: { description: "The `next` of the previous page", schema: str },
+  limit: { description: `Page size, 1 to ${MAX_LIMIT}`, schema: { type: "integer", minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT } },
+};
+
+const filterSchema = obj({
+  state: { type: "string", enum: STATES }, domain: str, rcpt: str, from: str, q: str, since: { oneOf: [str, int] },
+}, []);
+
+const summary = obj({
+  id: str, domain: str, envelope: obj({ from: str, to: { type: "array", items: str } }), subject: str, size: int, receivedAt: ms,
+  state: { type: "string", enum: STATES }, attempts: int, lastError: nullable(str), nextAttempt: nullable(ms), flags: { type: "array", items: str },
+});
+
+const primary = obj({
+  domain: str, state: { type: "string", enum: ["up", "down", "unknown"] }, since: nullable(ms), lastProbe: nullable(ms), lastError: nullable(str),
+  endpoint: nullable(str), primary: { oneOf: [{ type: "array", items: str }, { type: "string", enum: ["mx"] }] }, adminPaused: { type: "boolean" }, queuePaused: { type: "boolean" },
+});
+
+const SCHEMAS: Record<string, unknown> = {
+  Error: obj({ error: obj({ code: str, message: str }) }),
+  MessageSummary: summary,
+  MessagePage: obj({ items: { type: "array", items: { $ref: "#/components/schemas/MessageSummary" } }, count: int, next: nullable(str) }),
+  MessageDetail: {
+    allOf: [{ $ref: "#/components/schemas/MessageSummary" }, obj({
+      finalAt: nullable(ms),
+      recipients: { type: "array", items: obj({ address: str, state: { type: "string", enum: ["pending", "delivered", "bounced", "deleted"] }, reply: nullable(str), at: nullable(ms) }) },
+      client: nullable({ type: "object" }), addedHeaders: str, headers: nullable(str), bytes: obj({ stored: { type: "boolean" }, size: int }),
+      job: nullable(obj({ state: str, attemptsMade: int, runAt: ms, rcpts: { type: "array", items: str }, delayWarned: { type: "boolean" } }, ["state", "attemptsMade", "rcpts", "delayWarned"])),
+      ledger: { type: "array", items: { type: "object", properties: { at: ms, type: str, actor: str }, required: ["at", "type"] } },
+    })],
+  },
+  ActionDone: obj({ id: str, action: { type: "string", enum: ["hold", "release", "retry", "redeliver", "delete"] }, state: { type: "string", enum: STATES }, note: str, queuePaused: { type: "boolean" } }, ["id", "action", "state"]),
+  BulkRequest: obj({ action: { type: "string", enum: BULK_ACTIONS }, filter: filterSchema }),
+  BulkResult: obj({ action: { type: "string", enum: BULK_ACTIONS }, matched: int, touched: int, skipped: { type: "object", additionalProperties: int, description: "Messages the action did not apply to, by error code" } }),
+  Primary: primary,
+  PrimaryList: obj({ primaries: { type: "array", items: { $ref: "#/components/schemas/Primary" } } }),
+  FlushDone: obj({ domain: str, promoted: int, queuePaused: { type: "boolean" } }),
+  ProbeResult: obj({ probed: { type: "boolean" }, primary: { $ref: "#/components/schemas/Primary" } }),
+  WebmailUserRequest: obj({ address: str, reset: { type: "boolean", default: false } }, ["address"]),
+  WebmailUser: obj({ address: str, oneTimePassword: str, mustChangePassword: { type: "boolean" } }),
+  Health: obj({
+    status: { type: "string", enum: ["ok", "degraded", "unavailable"] }, live: { type: "boolean" }, ready: { type: "boolean" },
+    reasons: { type: "array", items: str }, warnings: { type: "array", items: str }, redis: { type: "string", enum: ["up", "down"] },
+    primaries: { type: "object", additionalProperties: { type: "object" } }, queue: { type: "object", additionalProperties: { type: "object" } }, scanners: nullable({ type: "object" }),
+  }),
+  Status: obj({
+    now: ms, hostname: str, domains: { type: "object", additionalProperties: { type: "object" } },
+    queue: { type: "object", additionalProperties: int }, totals: { type: "object" },
+    rates: nullable(obj({ windowSeconds: int, acceptedPerSecond: { type: "number" }, deliveredPerSecond: { type: "number" }, bouncedPerSecond: { type: "number" }, rejectedPerSecond: { type: "number" } })),
+    drain: obj({ inQueue: int, pacePerSecond: nullable({ type: "number" }), etaSeconds: nullable(int) }),
+    scanners: obj({ status: { type: "string", enum: ["disabled", "ok", "degraded", "unknown"] }, warning: str, scanners: { type: "array", items: { type: "object" } } }, ["status", "scanners"]),
+  }),
+};
+
+const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } });
+
+export function buildOpenApi(routes: readonly Route[]): object {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+      name: m[1], in: "path", required: true,
+      description: m[1] === "id" ? "A message (queue) id: 20 characters of 0-9 A-Z, optionally .N" : "A configured domain",
+      schema: m[1] === "id" ? { type: "string", pattern: "^[0-9A-Z]{20}(\\.\\d+)?$" } : str,
+    }));
+    for (const q of r.query) params.push({ name: q, in: "query", required: false, description: QUERY[q].description, schema: QUERY[q].schema as typeof str });
+    const responses: Record<string, unknown> = {};
+    for (const [status, resp] of Object.entries(r.responses)) {
+      const contentType = resp.contentType ?? "application/json";
+      responses[status] = { description: resp.description, content: { [contentType]: { schema: resp.schema ? { $ref: `#/components/schemas/${resp.schema}` } : { type: "string" } } } };
+    }
+    if (r.auth) {
+      responses["401"] = errorResponse("No or a wrong bearer token (or none configured)");
+      responses["503"] ??= errorResponse("Redis is not reachable, or did not answer in time");
+    }
+    if (params.length || r.query.length) responses["400"] ??= errorResponse("Invalid input");
+    responses["500"] = errorResponse("Internal error (logged; never a stack trace)");
+    paths[r.path] ??= {};
+    paths[r.path][r.method.toLowerCase()] = {
+      operationId: r.operationId, summary: r.summary, tags: [r.tag],
+      ...(r.auth ? {} : { security: [] }),
+      ...(params.length ? { parameters: params } : {}),
+      ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: { $ref: `#/components/schemas/${r.body}` } } } } } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: "3.0.3",
+    info: { title: "mxspool admin API", version: "1", description: "Secondary MX spool: status, queue inspection and admin actions. Errors are always { \"error\": { \"code\", \"message\" } }." },
+    servers: [{ url: "/" }],
+    security: [{ bearer: [] }],
+    paths,
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "http.adminToken (or MXSPOOL_ADMIN_TOKEN)" } }, schemas: SCHEMAS },
+  };
+}

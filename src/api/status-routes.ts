@@ -1,0 +1,90 @@
+/**
+ * GET /api/health (unauthenticated; no message data) and GET /api/status.
+ * health: live as long as it answers; ready (200) unless Redis does not answer or a scanner
+ * is down while its onError is tempfail (mail is being refused) — 503 with the reasons. A
+ * primary being down is what mxspool is for: reported under `warnings`, still ready.
+ * status: per domain the primary and its queue, messages per state, accept/delivery rates,
+ * the drain pace and the time to empty the queue at that pace, and the scanners.
+ */
+import type { Handler } from "./api-deps.js";
+import { json } from "./reply.js";
+import { scannersStatus } from "./scanner-status.js";
+import { statsKeys } from "../observability/delivery-stats.js";
+
+const PING_TIMEOUT_MS = 1_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(undefined), ms);
+    p.then((v) => { clearTimeout(t); resolve(v); }, () => { clearTimeout(t); resolve(undefined); });
+  });
+}
+
+export const health: Handler = async (_req, d) => {
+  const reasons: string[] = [];
+  const warnings: string[] = [];
+  const redisOk = d.redis.status === "ready" && (await withTimeout(d.redis.ping(), PING_TIMEOUT_MS)) === "PONG";
+  if (!redisOk) reasons.push("redis: not answering");
+  const primaries: Record<string, unknown> = {};
+  const queue: Record<string, unknown> = {};
+  let scanners: unknown = null;
+  if (redisOk) {
+    const read = async () => {
+      for (const p of await d.domains.primaries()) {
+        primaries[p.domain] = { state: p.state, since: p.since, lastProbe: p.lastProbe, lastError: p.lastError, queuePaused: p.queuePaused, adminPaused: p.adminPaused };
+        if (p.state !== "up") warnings.push(`primary for ${p.domain}: ${p.state}${p.lastError ? ` (${p.lastError})` : ""}; mail is queued`);
+        if (p.adminPaused) warnings.push(`delivery to ${p.domain} is paused by an admin`);
+        queue[p.domain] = await d.queues.get(p.domain).getJobCounts("wait", "active", "delayed", "prioritized", "failed");
+      }
+      const s = await scannersStatus(d.config, d.redis);
+      for (const x of s.scanners) {
+        if (x.mailRefused) reasons.push(`${x.name}: down (${x.lastError ?? "no answer"}); mail is deferred (onError: tempfail)`);
+        else if (x.state === "down") warnings.push(`${x.name}: down; mail is accepted unscanned (onError: accept)`);
+      }
+      if (s.warning) warnings.push(s.warning);
+      scanners = { status: s.status, scanners: s.scanners.map((x) => ({ name: x.name, state: x.state, since: x.since })) };
+      return true;
+    };
+    if (!(await withTimeout(read(), 5_000))) reasons.push("redis: too slow to answer");
+  }
+  const ready = reasons.length === 0;
+  return json(ready ? 200 : 503, {
+    status: ready ? (warnings.length ? "degraded" : "ok") : "unavailable",
+    live: true, ready, reasons, warnings,
+    redis: redisOk ? "up" : "down",
+    primaries, queue, scanners,
+  });
+};
+
+export const status: Handler = async (_req, d) => {
+  const [primaries, byState, counters, rejected, rates, scanners] = await Promise.all([
+    d.domains.primaries(), d.query.stateCounts(), d.records.counts(), rejectedTotal(d), d.rates.rates(), scannersStatus(d.config, d.redis),
+  ]);
+  const domains: Record<string, unknown> = {};
+  for (const p of primaries) {
+    const jobs = await d.queues.get(p.domain).getJobCounts("wait", "active", "delayed", "prioritized", "failed");
+    domains[p.domain] = { primary: { state: p.state, since: p.since, lastProbe: p.lastProbe, lastError: p.lastError, endpoint: p.endpoint },
+      queuePaused: p.queuePaused, adminPaused: p.adminPaused, jobs };
+  }
+  const inQueue = byState.queued + byState.deferred + byState.active;
+  const per = rates?.perSecond;
+  const pace = per ? Math.round(((per.delivered ?? 0) + (per.bounced ?? 0)) * 100) / 100 : null;
+  return json(200, {
+    now: Date.now(),
+    hostname: d.config.hostname,
+    domains,
+    queue: { ...byState, inQueue },
+    totals: { accepted: counters.accepted, delivered: counters.delivered, bounced: counters.bounced, deleted: counters.deleted, rejected },
+    rates: rates ? {
+      windowSeconds: rates.windowSeconds, acceptedPerSecond: per!.accepted ?? 0, deliveredPerSecond: per!.delivered ?? 0,
+      bouncedPerSecond: per!.bounced ?? 0, rejectedPerSecond: per!.rejected ?? 0,
+    } : null,
+    drain: { inQueue, pacePerSecond: pace, etaSeconds: pace && pace > 0 ? Math.round(inQueue / pace) : null },
+    scanners,
+  });
+};
+
+async function rejectedTotal(d: Parameters<Handler>[1]): Promise<number> {
+  const h = await d.redis.hgetall(statsKeys.rejected(d.config.redis.prefix));
+  return Object.values(h).reduce((n, v) => n + Number(v), 0);
+}

@@ -1,0 +1,95 @@
+/**
+ * The Prometheus metrics (prom-client) behind GET /metrics. The source of truth is Redis —
+ * counters every process adds to — so this process's metrics are set from one snapshot of
+ * it on each scrape (`render(snapshot)`), never counted here:
+ *   mxspool_messages_accepted_total, mxspool_recipients_accepted_total
+ *   mxspool_messages_rejected_total{reason}        refusals at SMTP time, by reason
+ *   mxspool_messages_finished_total{state}         delivered | bounced | deleted
+ *   mxspool_queue_messages{state}                  messages per state now (queue depth)
+ *   mxspool_delivery_attempts_total{result}        delivered | deferred | bounced | unreachable
+ *   mxspool_delivery_latency_seconds               histogram, acceptance → the primary's 250
+ *   mxspool_primary_up{domain}, mxspool_queue_paused{domain}
+ *   mxspool_scanner_up{scanner}, mxspool_scanner_latency_seconds{scanner}  (last scan)
+ * A counter here can go down when Redis is reset; Prometheus reads that as a counter reset.
+ */
+import { Counter, Gauge, Registry, type Metric } from "prom-client";
+import { LATENCY_BUCKETS } from "./delivery-stats.js";
+
+export interface MetricsSnapshot {
+  counters: Record<string, number>;
+  rejected: Record<string, number>;
+  queue: Record<string, number>;
+  attempts: Record<string, number>;
+  /** The raw latency hash: a field per bucket bound ("0.5", ..., "inf"), sum_ms, count. */
+  latency: Record<string, string>;
+  primaries: { domain: string; state: string; queuePaused: boolean }[];
+  scanners: { name: string; state: string; lastLatencyMs: number | null }[];
+}
+
+type Values = { value: number; labels?: Record<string, string | number>; metricName?: string }[];
+
+/** A histogram whose buckets are counted elsewhere (Redis): prom-client formats it, nothing observes here. */
+class ExternalHistogram {
+  readonly type = "histogram";
+  readonly aggregator = "sum";
+  values: Values = [];
+  constructor(readonly name: string, readonly help: string) {}
+  async get() { return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.values }; }
+  reset() { this.values = []; }
+
+  set(raw: Record<string, string>): void {
+    let cumulative = 0;
+    const values: Values = [];
+    for (const b of LATENCY_BUCKETS) {
+      cumulative += Number(raw[String(b)] ?? 0);
+      values.push({ metricName: `${this.name}_bucket`, labels: { le: b }, value: cumulative });
+    }
+    const count = Number(raw.count ?? 0);
+    values.push({ metricName: `${this.name}_bucket`, labels: { le: "+Inf" }, value: Math.max(count, cumulative + Number(raw.inf ?? 0)) });
+    values.push({ metricName: `${this.name}_sum`, value: Number(raw.sum_ms ?? 0) / 1000 });
+    values.push({ metricName: `${this.name}_count`, value: count });
+    this.values = values;
+  }
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly r = [this.registry];
+  private readonly accepted = new Counter({ name: "mxspool_messages_accepted_total", help: "Messages accepted (250 after DATA), one per domain copy", registers: this.r });
+  private readonly rcptAccepted = new Counter({ name: "mxspool_recipients_accepted_total", help: "Recipients in accepted messages", registers: this.r });
+  private readonly rejected = new Counter({ name: "mxspool_messages_rejected_total", help: "SMTP refusals by reason", labelNames: ["reason"], registers: this.r });
+  private readonly finished = new Counter({ name: "mxspool_messages_finished_total", help: "Messages that reached a final state", labelNames: ["state"], registers: this.r });
+  private readonly queue = new Gauge({ name: "mxspool_queue_messages", help: "Messages per state now (queued, deferred, active, held; retained delivered, bounced, deleted)", labelNames: ["state"], registers: this.r });
+  private readonly attempts = new Counter({ name: "mxspool_delivery_attempts_total", help: "Delivery attempts to the primary by result", labelNames: ["result"], registers: this.r });
+  private readonly latency = new ExternalHistogram("mxspool_delivery_latency_seconds", "Time from acceptance to delivery at the primary");
+  private readonly primaryUp = new Gauge({ name: "mxspool_primary_up", help: "1 when the domain's primary answers probes, 0 when down or not yet probed", labelNames: ["domain"], registers: this.r });
+  private readonly paused = new Gauge({ name: "mxspool_queue_paused", help: "1 when the domain's delivery queue is paused (primary down or admin pause)", labelNames: ["domain"], registers: this.r });
+  private readonly scannerUp = new Gauge({ name: "mxspool_scanner_up", help: "1 when the content scanner answers, 0 when down (absent: not configured or not yet seen)", labelNames: ["scanner"], registers: this.r });
+  private readonly scannerLatency = new Gauge({ name: "mxspool_scanner_latency_seconds", help: "Latency of the scanner's last scan (the slowest across processes)", labelNames: ["scanner"], registers: this.r });
+
+  constructor() {
+    this.registry.registerMetric(this.latency as unknown as Metric<string>);
+  }
+
+  get contentType(): string { return this.registry.contentType; }
+
+  async render(s: MetricsSnapshot): Promise<string> {
+    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.finished, this.queue, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency]) m.reset();
+    this.accepted.inc(s.counters.accepted ?? 0);
+    this.rcptAccepted.inc(s.counters.rcpt_accepted ?? 0);
+    for (const [reason, n] of Object.entries(s.rejected)) this.rejected.inc({ reason }, Math.max(0, n));
+    for (const state of ["delivered", "bounced", "deleted"]) this.finished.inc({ state }, Math.max(0, s.counters[state] ?? 0));
+    for (const [state, n] of Object.entries(s.queue)) this.queue.set({ state }, n);
+    for (const result of ["delivered", "deferred", "bounced", "unreachable"]) this.attempts.inc({ result }, Math.max(0, s.attempts[result] ?? 0));
+    this.latency.set(s.latency);
+    for (const p of s.primaries) {
+      this.primaryUp.set({ domain: p.domain }, p.state === "up" ? 1 : 0);
+      this.paused.set({ domain: p.domain }, p.queuePaused ? 1 : 0);
+    }
+    for (const sc of s.scanners) {
+      if (sc.state !== "unknown") this.scannerUp.set({ scanner: sc.name }, sc.state === "up" ? 1 : 0);
+      if (sc.lastLatencyMs !== null) this.scannerLatency.set({ scanner: sc.name }, sc.lastLatencyMs / 1000);
+    }
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * What every webmail handler gets: the shared parts (deps) built once in Webmail, and the
+ * per-request context (parsed URL, client IP, TLS or not, cookies, and — when logged in —
+ * the session and the viewer shown in the page frame).
+ */
+import type http from "node:http";
+import type { Redis } from "ioredis";
+import type { Config } from "../../config/schema.js";
+import type { Logger } from "../../observability/log.js";
+import type { LoginLimiter } from "../login-limiter.js";
+import type { Mailbox } from "../mailbox.js";
+import type { MessageLoader } from "../message-loader.js";
+import type { SummaryCache } from "../message-summary.js";
+import type { Session, Sessions } from "../sessions.js";
+import type { UserDirectory } from "../user-directory.js";
+import type { Viewer } from "../pages/layout.js";
+
+export const SESSION_COOKIE = "mxspool_session";
+
+export interface Deps {
+  config: Config;
+  redis: Redis;
+  users: UserDirectory;
+  sessions: Sessions;
+  limiter: LoginLimiter;
+  mailbox: Mailbox;
+  summaries: SummaryCache;
+  loader: MessageLoader;
+  log: Logger;
+}
+
+export interface Ctx {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  url: URL;
+  ip: string;
+  secure: boolean;
+  cookies: Map<string, string>;
+  session?: Session & { token: string };
+  viewer?: Viewer;
+}

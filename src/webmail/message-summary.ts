@@ -1,0 +1,60 @@
+/**
+ * What an inbox row shows beyond the record: the From header's name, the whole Subject (the
+ * record keeps its first line only when it is folded), and whether the message carries attachments (a part with Content-Disposition: attachment, or a named part in a
+ * multipart/mixed message), read from the first SUMMARY_BYTES of the stored message only —
+ * one GETRANGE per row, however large the message. Messages never change, so summaries are
+ * kept in a bounded in-memory cache by queue id.
+ */
+import type { Redis } from "ioredis";
+import { keys } from "../../queues/names.js";
+import { decodeMimeWords } from "./mime-words.js";
+
+export interface MessageSummary { fromName: string; fromAddress: string; subject: string; hasAttachments: boolean }
+
+const SUMMARY_BYTES = 64 * 1024;
+const CACHE_ENTRIES = 20_000;
+
+/** The header block as unfolded lines (name lower-cased). */
+export function headerLines(head: string): { name: string; value: string }[] {
+  const end = head.search(/\r?\n\r?\n/);
+  const block = (end >= 0 ? head.slice(0, end) : head).replace(/\r?\n[ \t]+/g, " ");
+  return block.split(/\r?\n/).map((l) => {
+    const i = l.indexOf(":");
+    return i > 0 ? { name: l.slice(0, i).trim().toLowerCase(), value: l.slice(i + 1).trim() } : { name: "", value: "" };
+  }).filter((h) => h.name);
+}
+
+/** "Alice Example <alice@example.com>" → name and address (either may be empty). */
+export function splitMailbox(value: string): { name: string; address: string } {
+  const decoded = decodeMimeWords(value);
+  const m = /^\s*"?(.*?)"?\s*<([^>]*)>/.exec(decoded);
+  if (m) return { name: m[1].replace(/\\(.)/g, "$1").trim(), address: m[2].trim() };
+  return { name: "", address: decoded.replace(/\(.*?\)/g, "").trim() };
+}
+
+export function summarize(prefix: string): MessageSummary {
+  const headers = headerLines(prefix);
+  const from = splitMailbox(headers.find((h) => h.name === "from")?.value ?? "");
+  const type = headers.find((h) => h.name === "content-type")?.value.toLowerCase() ?? "";
+  const attachment = /^content-disposition:[ \t]*attachment/im.test(prefix)
+    || (type.startsWith("multipart/mixed") && /^content-type:[^\r\n]*(\r?\n[ \t][^\r\n]*)*;\s*name\*?=/im.test(prefix.slice(prefix.search(/\r?\n\r?\n/) + 1)));
+  const subject = decodeMimeWords(headers.find((h) => h.name === "subject")?.value ?? "").trim();
+  return { fromName: from.name, fromAddress: from.address, subject, hasAttachments: attachment };
+}
+
+export class SummaryCache {
+  private cache = new Map<string, MessageSummary>();
+
+  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+
+  async get(id: string): Promise<MessageSummary> {
+    const hit = this.cache.get(id);
+    if (hit) return hit;
+    const head = (await this.redis.getrangeBuffer(keys.raw(this.prefix, id), 0, SUMMARY_BYTES - 1)).toString("utf8");
+    const s = summarize(head);
+    if (!head) return s; // gone (purged): nothing to remember
+    if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(id, s);
+    return s;
+  }
+}
