@@ -2,11 +2,12 @@
  * A minimal raw-socket SMTP client that measures what smtp-source cannot: the time from
  * sending the final "." of DATA to receiving the server's 250 — the time the server takes
  * to make a message durable. `sessions` connections each send their share of messages
- * one after the other (MAIL, RCPT, DATA, body, ".").
+ * one after the other (MAIL, RCPT, DATA, body, "."), reconnecting when the server ends a
+ * session with 421 (a per-session transaction limit).
  */
 import net from "node:net";
 
-export interface LatencyResult { samplesMs: number[]; errors: string[]; wallMs: number; sent: number }
+export interface LatencyResult { samplesMs: number[]; errors: string[]; wallMs: number; sent: number; reconnects: number }
 
 function body10k(i: number, length: number): Buffer {
   const head = `From: <from@x.test>\r\nTo: <user@bench.test>\r\nSubject: bench ${i}\r\nMessage-ID: <bench-${i}-${process.pid}@x.test>\r\n\r\n`;
@@ -69,43 +70,60 @@ function connect(port: number): Promise<Conn> {
   });
 }
 
+/** A 421 (server closing the session, e.g. a per-session transaction limit): reconnect. */
+class Closing extends Error {}
+
 export async function measureLatency(opts: { port: number; sessions: number; messages: number; length: number }): Promise<LatencyResult> {
   const samplesMs: number[] = [];
   const errors: string[] = [];
   let next = 0;
   let sent = 0;
+  let reconnects = 0;
   const started = performance.now();
   const session = async () => {
-    let c: Conn | undefined;
-    try {
-      c = await connect(opts.port);
-      const greet = await c.reply();
-      if (greet.code !== 220) throw new Error(`greeting: ${greet.text}`);
-      await c.cmd("EHLO latency.bench.test", 250);
-      while (next < opts.messages) {
-        const i = next++;
-        await c.cmd("MAIL FROM:<from@x.test>", 250);
-        await c.cmd("RCPT TO:<user@bench.test>", 250);
-        await c.cmd("DATA", 354);
-        c.write(body10k(i, opts.length));
-        const r = c.reply();
-        const t0 = performance.now();
-        c.write(".\r\n");
-        const { code, text } = await r;
-        const dt = performance.now() - t0;
-        if (code !== 250) { errors.push(`end of DATA: ${text}`); continue; }
-        samplesMs.push(dt);
-        sent++;
+    while (next < opts.messages) {
+      let c: Conn | undefined;
+      try {
+        c = await connect(opts.port);
+        const greet = await c.reply();
+        if (greet.code !== 220) throw new Error(`greeting: ${greet.text}`);
+        await c.cmd("EHLO latency.bench.test", 250);
+        while (next < opts.messages) {
+          const i = next++; // reserved before MAIL: concurrent sessions must not overshoot
+          const mail = c.reply();
+          c.write("MAIL FROM:<from@x.test>\r\n");
+          const m = await mail;
+          if (m.code === 421) { next--; throw new Closing(m.text); }
+          if (m.code !== 250) { next--; throw new Error(`MAIL: ${m.text}`); }
+          try {
+            await c.cmd("RCPT TO:<user@bench.test>", 250);
+            await c.cmd("DATA", 354);
+            c.write(body10k(i, opts.length));
+            const r = c.reply();
+            const t0 = performance.now();
+            c.write(".\r\n");
+            const { code, text } = await r;
+            const dt = performance.now() - t0;
+            if (code !== 250) { errors.push(`end of DATA: ${text}`); continue; }
+            samplesMs.push(dt);
+            sent++;
+          } catch (err) {
+            errors.push((err as Error).message);
+            throw new Closing("after an error");
+          }
+        }
+        await c.cmd("QUIT", 221).catch(() => undefined);
+      } catch (err) {
+        if (err instanceof Closing) { reconnects++; continue; }
+        errors.push((err as Error).message);
+        return;
+      } finally {
+        c?.end();
       }
-      await c.cmd("QUIT", 221).catch(() => undefined);
-    } catch (err) {
-      errors.push((err as Error).message);
-    } finally {
-      c?.end();
     }
   };
   await Promise.all(Array.from({ length: opts.sessions }, session));
-  return { samplesMs, errors, wallMs: performance.now() - started, sent };
+  return { samplesMs, errors, wallMs: performance.now() - started, sent, reconnects };
 }
 
 export function percentile(sorted: number[], p: number): number {

@@ -37,13 +37,15 @@ const MXSPOOL_CONCURRENCY = 20;
 const MIB = 1024;
 /** info is mxspool's default (READY is logged at info); lines go to a file, like Postfix's maillog. */
 const MXSPOOL_LOG = env("BENCH_MXSPOOL_LOG", "info");
+let REV = "?";
+const LOAD_START = os.loadavg()[0];
 
 interface Milestone { queued: number; groups: Record<string, { rssKiB: number; pssKiB: number; procs: number }> }
 interface SystemRun {
   run: number;
   system: string;
   accept: Record<string, { messages: number; sent: number; seconds: number; msgsPerSec: number; errors: string[] }>;
-  latency: { messages: number; ok: number; p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number; msgsPerSec: number; errors: string[] };
+  latency: { messages: number; ok: number; reconnects?: number; p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number; msgsPerSec: number; errors: string[] };
   drain: { queued: number; received: number; seconds: number; msgsPerSec: number; firstToLastSeconds: number; queueEmptyAfterSeconds: number | null; sinkSessions: number };
   memory: { peak: Record<string, { rssKiB: number; pssKiB: number; procs: number }>; hwmSumKiB: Record<string, number>; milestones: Milestone[] };
   problems: string[];
@@ -94,14 +96,14 @@ async function benchSystem(sys: SystemUnderTest, runNo: number): Promise<SystemR
   try {
     log(`run ${runNo}: starting ${sys.name}`);
     await sys.start();
-    sampler = new MemSampler(() => sys.memRoots(), (c) => sys.memGroup(c), 500);
+    sampler = new MemSampler(() => sys.memRoots(), (p, all) => sys.memGroup(p, all), 500);
     sampler.start();
     const thresholds = [5000, 10000, 20000, 40000, 80000, 160000];
     let cumulative = 0;
     const milestone = (queued: number) => {
       while (thresholds.length && queued >= thresholds[0]) {
         const t = thresholds.shift()!;
-        try { result.memory.milestones.push({ queued: t, groups: sampler!.sample().groups }); } catch { /* vanished */ }
+        try { result.memory.milestones.push({ queued: t, groups: sampler!.sample(true).groups }); } catch { /* vanished */ }
       }
     };
 
@@ -125,10 +127,10 @@ async function benchSystem(sys: SystemUnderTest, runNo: number): Promise<SystemR
       const l = await measureLatency({ port: sys.smtpPort, sessions: LAT_SESSIONS, messages: LAT_MESSAGES, length: LENGTH });
       const sorted = [...l.samplesMs].sort((a, b) => a - b);
       result.latency = {
-        messages: LAT_MESSAGES, ok: l.sent, p50Ms: percentile(sorted, 50), p90Ms: percentile(sorted, 90), p99Ms: percentile(sorted, 99),
+        messages: LAT_MESSAGES, ok: l.sent, reconnects: l.reconnects, p50Ms: percentile(sorted, 50), p90Ms: percentile(sorted, 90), p99Ms: percentile(sorted, 99),
         maxMs: sorted[sorted.length - 1] ?? NaN, msgsPerSec: l.sent / (l.wallMs / 1000), errors: l.errors.slice(0, 20),
       };
-      log(`  p50 ${result.latency.p50Ms.toFixed(2)} ms, p99 ${result.latency.p99Ms.toFixed(2)} ms${l.errors.length ? `, ${l.errors.length} error(s): ${l.errors[0]}` : ""}`);
+      log(`  p50 ${result.latency.p50Ms.toFixed(2)} ms, p99 ${result.latency.p99Ms.toFixed(2)} ms, ${l.reconnects} reconnect(s) after 421${l.errors.length ? `, ${l.errors.length} error(s): ${l.errors[0]}` : ""}`);
       cumulative += l.sent;
       milestone(cumulative);
     }
@@ -206,11 +208,11 @@ function report(results: SystemRun[], postfixSettings: string, startedAt: Date, 
   const L = (s = "") => lines.push(s);
   L("## mxspool vs Postfix as a backup MX");
   L();
-  L(`- date: ${startedAt.toISOString()}; bench wall time ${(wallS / 60).toFixed(1)} min`);
+  L(`- date: ${startedAt.toISOString()}; bench wall time ${(wallS / 60).toFixed(1)} min; 1-min load average at start ${LOAD_START.toFixed(1)}, at end ${os.loadavg()[0].toFixed(1)} (above ${os.availableParallelism()}: other work shared the CPUs)`);
   L(`- machine: nproc ${os.availableParallelism()}, CPU ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}`);
   L(`- node ${process.version}; Postfix ${sh("/usr/sbin/postconf", ["-dh", "mail_version"])}; ${sh("redis-server", ["--version"]).split(" ").slice(0, 3).join(" ")}`);
   L(`- load: ${MESSAGES} messages of 10 KB (smtp-source -l ${LENGTH}) per accept test, sessions ${SESSIONS.join(" and ")}, one message per connection, primary down; latency: ${LAT_MESSAGES} messages over ${LAT_SESSIONS} sessions (raw-socket client); drain: everything queued, to smtp-sink; ${RUNS} run(s), order alternating; figures are medians of runs`);
-  L(`- mxspool: ${MXSPOOL_PROCESSES} processes, ${REDIS_MODE === "embedded" ? "embedded redis-server (unix socket)" : "external redis-server on TCP loopback (test/helpers/redis-server.ts)"}, AOF appendfsync always, delivery.concurrency ${MXSPOOL_CONCURRENCY}, monitor.interval 1s (the drain starts within 1 s of the sink), log level ${MXSPOOL_LOG} to a file`);
+  L(`- mxspool: revision ${REV} (built once, copied aside for the whole bench), ${MXSPOOL_PROCESSES} processes, ${REDIS_MODE === "embedded" ? "embedded redis-server (unix socket)" : "external redis-server on TCP loopback (test/helpers/redis-server.ts)"}, AOF appendfsync always, delivery.concurrency ${MXSPOOL_CONCURRENCY}, monitor.interval 1s (the drain starts within 1 s of the sink), log level ${MXSPOOL_LOG} to a file`);
   L(`- Postfix: private instance, default fsync of each queue file before 250, no chroot, logging to a file (postlogd); defaults except: ${postfixSettings.split("\n").filter((l) => /^(relay_domains|smtpd_relay_restrictions|transport_maps|mydestination|local_recipient_maps|inet_interfaces|compatibility_level)/.test(l)).join("; ")}; default_destination_concurrency_limit 20, smtpd process limit 100; drain starts with \`postqueue -f\``);
   L();
   L("| metric | mxspool | Postfix | mxspool/Postfix | target |");
@@ -234,16 +236,20 @@ function report(results: SystemRun[], postfixSettings: string, startedAt: Date, 
   }
   {
     const a = med(mx, (r) => mib(r.memory.peak.node?.rssKiB)), b = med(pf, (r) => mib(r.memory.peak.postfix?.rssKiB));
-    L(`| peak RSS, sum of processes (MiB) | ${f0(a)} (node) | ${f0(b)} (all) | ${ratio(a, b)} | |`);
+    L(`| peak RSS, sum of processes (MiB; counts shared pages once per process) | ${f0(a)} (node) | ${f0(b)} (all) | ${ratio(a, b)} | |`);
     const c = med(mx, (r) => mib(r.memory.peak.node?.pssKiB)), d = med(pf, (r) => mib(r.memory.peak.postfix?.pssKiB));
     L(`| peak PSS, sum of processes (MiB) | ${f0(c)} (node) | ${f0(d)} (all) | ${ratio(c, d)} | |`);
     const e = med(mx, (r) => mib(r.memory.peak.redis?.rssKiB));
     L(`| peak RSS of mxspool's redis-server (MiB) | ${f0(e)} | (queue on disk) | | |`);
+    const fk = med(mx, (r) => mib(r.memory.peak["redis-fork"]?.rssKiB ?? 0));
+    if (fk > 0) L(`| peak RSS of redis's AOF-rewrite child (MiB, copy-on-write, shares most of the above) | ${f0(fk)} | | | |`);
   }
   const thresholds = [...new Set(results.flatMap((r) => r.memory.milestones.map((m) => m.queued)))].sort((a, b) => a - b);
   if (thresholds.length) {
     const at = (rs: SystemRun[], g: string, q: number) => med(rs, (r) => mib(r.memory.milestones.find((m) => m.queued === q)?.groups[g]?.rssKiB));
     L(`| RSS at ${thresholds.map((q) => `${q / 1000}k`).join(" / ")} queued (MiB) | ${thresholds.map((q) => f0(at(mx, "node", q))).join(" / ")} | ${thresholds.map((q) => f0(at(pf, "postfix", q))).join(" / ")} | | flat |`);
+    const atP = (rs: SystemRun[], g: string, q: number) => med(rs, (r) => mib(r.memory.milestones.find((m) => m.queued === q)?.groups[g]?.pssKiB));
+    L(`| PSS at the same points (MiB) | ${thresholds.map((q) => f0(atP(mx, "node", q))).join(" / ")} | ${thresholds.map((q) => f0(atP(pf, "postfix", q))).join(" / ")} | | flat |`);
     L(`| mxspool redis-server RSS at the same points (MiB) | ${thresholds.map((q) => f0(at(mx, "redis", q))).join(" / ")} | | | |`);
   }
   L();
@@ -263,9 +269,36 @@ function report(results: SystemRun[], postfixSettings: string, startedAt: Date, 
   return lines.join("\n") + "\n";
 }
 
+/**
+ * A private copy of the built mxspool (dist/src, dist/queues, dist/policies) for this bench:
+ * other work rebuilding dist/ while the bench runs must not change the code under test
+ * between runs. It lives under test-artifacts/ so that node_modules and package.json
+ * ("type": "module") still resolve by walking up.
+ */
+function snapshotDist(): { cli: string; dir: string } {
+  const root = repoRoot();
+  const dir = path.join(root, "test-artifacts", ".mxspool-dist");
+  fs.rmSync(dir, { recursive: true, force: true });
+  for (const d of ["src", "queues", "policies"]) {
+    const from = path.join(root, "dist", d);
+    if (fs.existsSync(from)) fs.cpSync(from, path.join(dir, d), { recursive: true });
+  }
+  return { cli: path.join(dir, "src", "cli", "main.js"), dir };
+}
+
+function revision(): string {
+  const root = repoRoot();
+  const head = sh("git", ["-C", root, "rev-parse", "--short", "HEAD"]);
+  const dirty = sh("git", ["-C", root, "status", "--porcelain", "--", "src", "queues", "policies"]);
+  return `${head}${dirty && dirty !== "?" ? ` + uncommitted changes in ${dirty.split("\n").length} file(s) of src/queues/policies` : ""}`;
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date();
   const t0 = Date.now();
+  const snap = snapshotDist();
+  cleanups.add(() => fs.rmSync(snap.dir, { recursive: true, force: true }));
+  REV = revision();
   log(`messages ${MESSAGES}, runs ${RUNS}, sessions ${SESSIONS.join(",")}, latency messages ${LAT_MESSAGES}, redis ${REDIS_MODE}, systems ${SYSTEMS.join(",")}`);
   const results: SystemRun[] = [];
   let postfixSettings = "";
@@ -274,7 +307,7 @@ async function main(): Promise<void> {
     for (const name of order) {
       if (!SYSTEMS.includes(name)) continue;
       let sys: SystemUnderTest;
-      if (name === "mxspool") sys = new MxspoolUnderTest({ redis: REDIS_MODE, processes: MXSPOOL_PROCESSES, concurrency: MXSPOOL_CONCURRENCY, logLevel: MXSPOOL_LOG });
+      if (name === "mxspool") sys = new MxspoolUnderTest({ redis: REDIS_MODE, processes: MXSPOOL_PROCESSES, concurrency: MXSPOOL_CONCURRENCY, logLevel: MXSPOOL_LOG, cli: snap.cli });
       else {
         const p = new PostfixUnderTest();
         const origStart = p.start.bind(p);
@@ -293,9 +326,10 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(outDir, "bench.json"), JSON.stringify({
     startedAt: startedAt.toISOString(), wallSeconds: wallS,
     machine: { nproc: os.availableParallelism(), cpu: (fs.readFileSync("/proc/cpuinfo", "utf8").match(/^model name\s*:\s*(.*)$/m) ?? [])[1], node: process.version },
-    settings: { messages: MESSAGES, runs: RUNS, sessions: SESSIONS, latencyMessages: LAT_MESSAGES, latencySessions: LAT_SESSIONS, length: LENGTH, redis: REDIS_MODE, mxspoolProcesses: MXSPOOL_PROCESSES, mxspoolConcurrency: MXSPOOL_CONCURRENCY, postfixMainCf: postfixSettings },
+    settings: { revision: REV, messages: MESSAGES, runs: RUNS, sessions: SESSIONS, latencyMessages: LAT_MESSAGES, latencySessions: LAT_SESSIONS, length: LENGTH, redis: REDIS_MODE, mxspoolProcesses: MXSPOOL_PROCESSES, mxspoolConcurrency: MXSPOOL_CONCURRENCY, postfixMainCf: postfixSettings },
     results,
   }, null, 2));
+  fs.rmSync(snap.dir, { recursive: true, force: true });
   process.stdout.write("\n" + md);
   log(`wrote ${path.relative(process.cwd(), path.join(outDir, "bench.md"))} and bench.json`);
   process.exit(0);
