@@ -119,6 +119,8 @@ export const configSchema = z.strictObject({
       delayWarning: duration("4h"),
       /** Concurrent deliveries per domain, across every process and node. */
       concurrency: z.number().int().positive().default(20),
+      /** How often waiting mail is checked for delay warnings and expiry, and retention purged. */
+      sweepInterval: duration("1m"),
       /** A delivery slower than this counts as "the primary is struggling" for the drain pace. */
       slowReply: duration("10s"),
       /** Messages per second per domain; 0 = unlimited. */

@@ -23,6 +23,9 @@ export class ConnectionPool {
 
   constructor(readonly endpoint: Endpoint, private readonly opts: PoolOptions) {}
 
+  /** Longest one transaction may take before it is abandoned as lost. */
+  get timeoutMs(): number { return this.opts.commandTimeout * 3 + this.opts.connectTimeout; }
+
   async acquire(): Promise<Pooled> {
     while (this.idle.length) {
       const p = this.idle.pop()!;
@@ -49,8 +52,25 @@ export class ConnectionPool {
     conn.on("error", () => { pooled.broken = true; });
     conn.on("end", () => { pooled.broken = true; });
     return new Promise((resolve, reject) => {
+      // nodemailer does not always call back when the server goes away mid-handshake: an
+      // 'error' or 'end' (or our own deadline) settles the attempt as well, exactly once
+      let settled = false;
+      const fail = (err: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        pooled.broken = true;
+        conn.close();
+        reject(Object.assign(err, { code: (err as { code?: string }).code ?? "ECONNECTION" }));
+      };
+      const deadline = setTimeout(() => fail(Object.assign(new Error("connection to the primary timed out"), { code: "ETIMEDOUT" })), this.opts.connectTimeout * 2 + 1000);
+      conn.once("error", (err: Error) => fail(err));
+      conn.once("end", () => fail(new Error("connection closed during the greeting")));
       conn.connect((err?: Error) => {
-        if (err) { pooled.broken = true; conn.close(); return reject(err); }
+        if (err) return fail(err);
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
         resolve(pooled);
       });
     });

@@ -23,8 +23,22 @@ const firstLine = (s: string | undefined) => (s ?? "").split(/\r?\n/)[0].slice(0
 /** The per-recipient results, and whether the connection is in a clean state for reuse. */
 type SendOutcome = { results: RecipientResult[]; clean: boolean } | "stale";
 
-function sendOnce(pooled: Pooled, msg: OutgoingMessage): Promise<SendOutcome> {
-  return new Promise((resolve) => {
+function sendOnce(pooled: Pooled, msg: OutgoingMessage, timeoutMs: number): Promise<SendOutcome> {
+  return new Promise((finish) => {
+    // settle exactly once: nodemailer's callback, or the connection dying without calling it,
+    // or our deadline — a delivery must never hang with its slot taken
+    let settled = false;
+    const resolve = (r: SendOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      pooled.conn.removeListener("end", onEnd);
+      finish(r);
+    };
+    const lost = (why: string): SendOutcome => ({ clean: false, results: msg.rcpts.map((rcpt) => ({ rcpt, outcome: "temporary" as const, response: why })) });
+    const onEnd = () => resolve(lost("connection to the primary lost"));
+    const deadline = setTimeout(() => { pooled.broken = true; pooled.conn.close(); resolve(lost("delivery timed out")); }, timeoutMs);
+    pooled.conn.once("end", onEnd);
     pooled.conn.send({ from: msg.from, to: msg.rcpts, use8BitMime: msg.body8bit } as never, typeof msg.raw === "function" ? msg.raw() : msg.raw, (err, info) => {
       if (!err) {
         const rejected = new Map<string, SmtpError>();
@@ -69,7 +83,7 @@ export async function deliverToPrimary(pools: ConnectionPool[], msg: OutgoingMes
         else errors.push(`${ep}: ${e.message}`);
         break; // next endpoint: no recipient got an answer here
       }
-      const sent = await sendOnce(pooled, msg);
+      const sent = await sendOnce(pooled, msg, pool.timeoutMs);
       if (sent === "stale") { pool.release(pooled, false); continue; }
       // after a failed transaction the server may still hold our MAIL FROM: never reuse it
       pool.release(pooled, sent.clean);

@@ -1,59 +1,95 @@
 /**
  * Time-driven duties for messages that are waiting rather than being tried (a paused queue
  * spends no attempts, so the worker never sees them): one "delayed" DSN once a message has
- * waited `delivery.delayWarning`, and the bounce + removal once it reaches
- * `delivery.maxLifetime`; and the purge of final messages past `retention.delivered`.
- * Runs in the supervisor every `sweepEvery`; pages through each
- * domain's waiting and delayed jobs.
+ * waited `delivery.delayWarning`, and the bounce once it reaches `delivery.maxLifetime`;
+ * and the purge of final messages past `retention.delivered`. Runs in the supervisor every
+ * `delivery.sweepInterval`. It reads only the messages that are due, through the records'
+ * state indexes (sorted by arrival): the queue is never walked whole.
  */
 import type { Job } from "bullmq";
+import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import type { MessageRecords } from "../store/message-records.js";
 import type { DeliveryQueues, SpooledMessage } from "../../queues/delivery-queue.js";
-import { isExpired } from "../../queues/retry-schedule.js";
 import { keys } from "../../queues/names.js";
-import type { Redis } from "ioredis";
 import type { DsnNotifier } from "../dsn/dsn-notifier.js";
 
-const PAGE = 500;
+const BATCH = 500;
 
 export class QueueSweeper {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
 
   constructor(private readonly config: Config, private readonly redis: Redis, private readonly queues: DeliveryQueues, private readonly records: MessageRecords,
-              private readonly dsn: DsnNotifier, private readonly log: Logger, private readonly sweepEvery = Math.min(60_000, config.monitor.interval)) {}
+              private readonly dsn: DsnNotifier, private readonly log: Logger) {}
 
   start(): void {
-    const tick = () => { this.timer = setTimeout(async () => { this.running = this.sweep().catch((err) => this.log.error({ event: "SWEEP_FAILED", err: (err as Error).message }, "queue sweep failed")); await this.running; tick(); }, this.sweepEvery); };
+    const tick = () => {
+      this.timer = setTimeout(async () => {
+        this.running = this.sweep().catch((err) => this.log.error({ event: "SWEEP_FAILED", err: (err as Error).message }, "queue sweep failed"));
+        await this.running;
+        tick();
+      }, this.config.delivery.sweepInterval);
+    };
     tick();
+  }
+
+  private idx(name: string) { return `${this.config.redis.prefix}:idx:${name}`; }
+
+  private async job(domain: string, id: string): Promise<Job<SpooledMessage> | undefined> {
+    if (!this.queues.domains().includes(domain)) return undefined;
+    return (await this.queues.get(domain).getJob(id)) as Job<SpooledMessage> | undefined;
+  }
+
+  private async why(m: SpooledMessage): Promise<string> {
+    if (m.lastError) return m.lastError;
+    const e = await this.redis.hget(keys.primary(this.config.redis.prefix, m.domain), "lastError");
+    return `the primary for ${m.domain} is not taking mail: ${e || "unreachable"}`;
   }
 
   async sweep(now = Date.now()): Promise<void> {
     const d = this.config.delivery;
     const purged = await this.records.purgeDue(now);
     if (purged) this.log.info({ event: "RETENTION_PURGED", count: purged }, "purged messages past retention");
-    for (const domain of this.queues.domains()) {
-      const q = this.queues.get(domain);
-      const lastError = async () => (await this.redis.hget(keys.primary(this.config.redis.prefix, domain), "lastError")) || "primary unreachable";
-      for (let start = 0; ; start += PAGE) {
-        const jobs = (await q.getJobs(["wait", "delayed", "prioritized"], start, start + PAGE - 1)) as (Job<SpooledMessage> | undefined)[];
-        for (const job of jobs) {
-          if (!job?.data) continue;
-          const m = job.data;
-          const why = m.lastError || `the primary for ${domain} is not taking mail: ${await lastError()}`;
-          if (isExpired(m.receivedAt, d.maxLifetime, now)) {
-            try { await job.remove(); } catch { continue; } // being delivered right now: the worker decides
-            this.log.warn({ event: "EXPIRED", id: m.id, rcpts: m.rcpts }, "message expired in the queue; bouncing");
-            await this.dsn.notify("failed", m, m.rcpts.map((rcpt) => ({ rcpt, status: "4.4.7", diagnostic: `delivery time expired; ${why}` })));
-            await this.records.transition(m.id, "bounced", { type: "expired", reason: `delivery time expired; ${why}` }, {}, this.config.retention.delivered);
-          } else if (d.delayWarning > 0 && !m.delayWarned && now - m.receivedAt >= d.delayWarning) {
-            await job.updateData({ ...m, delayWarned: true });
-            await this.dsn.notify("delayed", m, m.rcpts.map((rcpt) => ({ rcpt, status: "4.4.1", diagnostic: why })));
+
+    // expiry: everything still waiting that arrived before now - maxLifetime
+    for (const state of ["queued", "deferred"]) {
+      const due = await this.redis.zrangebyscore(this.idx(`state:${state}`), "-inf", String(now - d.maxLifetime), "LIMIT", 0, BATCH);
+      for (const id of due) {
+        const r = await this.records.get(id);
+        const job = r && (await this.job(r.domain, id));
+        if (!job?.data) continue;
+        try { await job.remove(); } catch { continue; } // being delivered right now: the worker decides
+        const m = job.data;
+        this.log.warn({ event: "EXPIRED", id, rcpts: m.rcpts }, "message expired in the queue; bouncing");
+        const why = await this.why(m);
+        await this.dsn.notify("failed", m, m.rcpts.map((rcpt) => ({ rcpt, status: "4.4.7", diagnostic: `delivery time expired; ${why}` })));
+        await this.records.transition(id, "bounced", { type: "expired", reason: `delivery time expired; ${why}` }, {}, this.config.retention.delivered);
+      }
+    }
+
+    // delay warnings: arrivals between the last sweep's mark and now - delayWarning, once
+    if (d.delayWarning > 0) {
+      const markKey = `${this.config.redis.prefix}:sweep:delayWarnedUpTo`;
+      const from = Number(await this.redis.get(markKey)) || 0;
+      const to = now - d.delayWarning;
+      if (to > from) {
+        let mark = to; // how far both states were read completely
+        for (const state of ["queued", "deferred"]) {
+          const due = await this.redis.zrangebyscore(this.idx(`state:${state}`), `(${from}`, String(to), "WITHSCORES", "LIMIT", 0, BATCH);
+          if (due.length === BATCH * 2) mark = Math.min(mark, Number(due[due.length - 1]) - 1); // more next time
+          for (let i = 0; i < due.length; i += 2) {
+            const id = due[i];
+            const r = await this.records.get(id);
+            const job = r && (await this.job(r.domain, id));
+            if (!job?.data || job.data.delayWarned) continue;
+            await job.updateData({ ...job.data, delayWarned: true });
+            const why = await this.why(job.data);
+            await this.dsn.notify("delayed", job.data, job.data.rcpts.map((rcpt) => ({ rcpt, status: "4.4.1", diagnostic: why })));
           }
         }
-        if (jobs.length < PAGE) break;
+        await this.redis.set(markKey, String(mark));
       }
     }
   }

@@ -49,7 +49,7 @@ describe("DSNs", () => {
       },
       bounces: { relay: `127.0.0.1:${senderSide.port}` },
       monitor: { interval: "1s", timeout: "1s" },
-      delivery: { retry: { first: "500ms", max: "1s" }, delayWarning: "2s", maxLifetime: "6s" },
+      delivery: { retry: { first: "500ms", max: "1s" }, delayWarning: "2s", maxLifetime: "6s", sweepInterval: "500ms" },
       retention: { delivered: "2s" },
     });
     await mx.start();

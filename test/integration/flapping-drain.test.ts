@@ -4,6 +4,7 @@
  * mxspool is killed with kill -9 once in the middle. Every message must arrive, the
  * counters must reconcile (per message and per recipient), and duplicates are counted.
  */
+import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import nodemailer from "nodemailer";
 import { freePort, sleep, waitFor } from "../helpers/net.js";
@@ -12,7 +13,7 @@ import { RecordingPrimary } from "../helpers/recording-primary.js";
 import { MxspoolProcess } from "../helpers/mxspool-process.js";
 import { compose } from "../helpers/messages.js";
 
-const N = 1000;
+const N = Number(process.env.FLAP_N ?? 1000);
 
 describe("drain with a flapping primary and a kill -9", () => {
   let redis: TestRedis;
@@ -42,7 +43,11 @@ describe("drain with a flapping primary and a kill -9", () => {
   it("delivers all 1,000 messages, reconciles every counter, and reports duplicates", async () => {
     const t = nodemailer.createTransport({ host: "127.0.0.1", port: smtpPort, ignoreTLS: true, pool: true, maxConnections: 10, maxMessages: 100 });
     const rcptsOf = (i: number) => (i % 10 === 0 ? [`a${i}@example.test`, `b${i}@example.test`] : [`u${i}@example.test`]);
+    let sent = 0;
+    const dbg = (x: string) => { if (process.env.FLAP_DEBUG) fs.appendFileSync(process.env.FLAP_DEBUG, x + "\n"); };
+    const watchdog = setInterval(() => dbg(`sent ${sent} delivered ${primary.countBy("X-Test-Id").size} events ${JSON.stringify(Object.fromEntries(mx.logs.filter((l) => l.event).reduce((m, l) => m.set(l.event!, (m.get(l.event!) ?? 0) + 1), new Map<string, number>())))}`), 5000);
     await Promise.all(Array.from({ length: N }, async (_, i) => {
+      sent++;
       const info = await t.sendMail({ envelope: { from: "s@sender.test", to: rcptsOf(i) }, raw: await compose({ testId: `f-${i}`, from: "s@sender.test", to: rcptsOf(i) }) });
       expect(info.response).toMatch(/^250 /);
     }));
@@ -50,6 +55,9 @@ describe("drain with a flapping primary and a kill -9", () => {
     const totalRcpts = Array.from({ length: N }, (_, i) => rcptsOf(i).length).reduce((a, b) => a + b, 0);
 
     // the primary flaps: up 2 s, down 1 s (sessions cut), until the test ends
+    const t0 = Date.now();
+    const marks: string[] = [];
+    const marker = setInterval(() => marks.push(`${Math.round((Date.now() - t0) / 1000)}s:${primary.countBy("X-Test-Id").size}`), 2000);
     const flapper = (async () => {
       while (flapping) {
         await primary.start();
@@ -59,7 +67,7 @@ describe("drain with a flapping primary and a kill -9", () => {
         await sleep(1000);
       }
     })();
-    await waitFor("a third of the messages delivered", () => primary.countBy("X-Test-Id").size >= N / 3, 120_000, 100).catch((err) => {
+    await waitFor("a third of the messages delivered", () => primary.countBy("X-Test-Id").size >= N / 3, Number(process.env.FLAP_WAIT ?? 120_000), 100).catch((err) => {
       const ev = new Map<string, number>();
       for (const l of mx.logs) if (l.event) ev.set(l.event, (ev.get(l.event) ?? 0) + 1);
       console.log("delivered so far", primary.countBy("X-Test-Id").size, JSON.stringify([...ev]), mx.logs.filter((l) => l.level >= 40).slice(-15).map((l) => JSON.stringify(l)).join("\n"));
@@ -69,6 +77,9 @@ describe("drain with a flapping primary and a kill -9", () => {
     await mx.start();
     await waitFor("every message delivered", () => primary.countBy("X-Test-Id").size >= N, 240_000, 250);
     flapping = false;
+    clearInterval(marker);
+    clearInterval(watchdog);
+    console.log("progress", marks.join(" "));
     await flapper;
     if (!primary["server"]) await primary.start();
     await sleep(5000); // stalled deliveries of the killed processes would be re-run now

@@ -32,7 +32,7 @@ describe("relay: accept while the primary is down, drain when it returns", () =>
       redis: { url: redis.url },
       domains: { "example.test": { primary: [`127.0.0.1:${primary.port}`], recipients: "*" } },
       monitor: { interval: "1s", timeout: "2s" },
-      delivery: { retry: { first: "1s", max: "5s" } },
+      delivery: { retry: { first: "1s", max: "5s" }, sweepInterval: "1s" },
       retention: { delivered: "15s" },
     });
     await mx.start();
