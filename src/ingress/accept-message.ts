@@ -90,6 +90,7 @@ export class MessageAcceptor {
       body8bit: env.body8bit,
       flags,
     }));
+    let recorded = false;
     try {
       // a message for several domains gets one copy per domain: each drains on its own
       for (const job of jobs.slice(1)) await this.store.copy(env.id, job.id);
@@ -98,13 +99,23 @@ export class MessageAcceptor {
         this.records.addAccepted(m, { id: j.id, domain: j.domain, from: j.from, rcpts: j.allRcpts, subject, size, receivedAt, client: j.client, flags, addedHeaders: headers },
           { client: j.client, tls: j.tls?.protocol, size, scan: scan.headers ? scan.headers.trim().split(/\r\n(?![ \t])/) : undefined, flags });
       }
-      await m.exec();
-      for (const job of jobs) await this.queues.enqueue(job);
+      // record and job are written side by side (two round trips in parallel, not in a row);
+      // both have returned before the 250, and a failure of either removes both below
+      const written = m.exec().then((res) => {
+        const failed = res?.find(([err]) => err);
+        if (!res || failed) throw failed?.[0] ?? new Error("message record not written");
+        recorded = true;
+      });
+      const queued = Promise.all(jobs.map((job) => this.queues.enqueue(job)));
+      const [a, b] = await Promise.allSettled([written, queued]);
+      if (a.status === "rejected") throw a.reason;
+      if (b.status === "rejected") throw b.reason;
     } catch (err) {
       // not queued means not accepted: remove what was written so nothing half-queued remains
       await Promise.all(jobs.map(async (j) => {
         await this.queues.get(j.domain).remove(j.id).catch(() => undefined);
         await this.store.remove(j.id).catch(() => undefined);
+        if (recorded) await this.records.remove(j.id, j.domain, j.allRcpts).catch(() => undefined);
       }));
       throw err;
     }

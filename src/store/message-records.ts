@@ -222,6 +222,14 @@ export class MessageRecords {
     return out;
   }
 
+  /** Undoes addAccepted for a message that could not be queued (no 250 was sent). */
+  async remove(id: string, domain: string, rcpts: string[]): Promise<void> {
+    const m = this.redis.multi().del(this.meta(id), this.ledgerKey(id)).zrem(this.idx("all"), id).zrem(this.idx("state:queued"), id).zrem(this.idx(`domain:${domain}`), id);
+    for (const x of rcpts) m.zrem(this.idx(`rcpt:${x.toLowerCase()}`), id);
+    m.hincrby(this.counters(), "accepted", -1).hincrby(this.counters(), "rcpt_accepted", -rcpts.length);
+    await m.exec();
+  }
+
   /**
    * Purges messages whose retention is over: record, ledger, bytes and every index entry go
    * together, so nothing stays behind. Returns how many were purged.
