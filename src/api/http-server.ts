@@ -8,6 +8,7 @@
  * detail — no stack trace ever reaches a client.
  */
 import http from "node:http";
+import { parseHostPort } from "../monitor/primary-endpoints.js";
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
@@ -63,9 +64,7 @@ export class HttpApi {
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.headersTimeout = 10_000;
     this.server.requestTimeout = 30_000;
-    const i = this.config.http.listen.lastIndexOf(":");
-    const host = this.config.http.listen.slice(0, i).replace(/^\[|\]$/g, "");
-    const port = Number(this.config.http.listen.slice(i + 1));
+    const { host, port } = parseHostPort(this.config.http.listen);
     await new Promise<void>((resolve, reject) => { this.server!.once("error", reject); this.server!.listen(port, host, () => resolve()); });
     this.deps.rates.start();
     this.log.info({ event: "HTTP_LISTENING", listen: this.config.http.listen }, "http listening");

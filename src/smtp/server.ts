@@ -23,6 +23,7 @@ import type { RejectCounter } from "../observability/reject-counter.js";
 import { SmtpReply, reply } from "./reply.js";
 import { installSmtpServerPatches } from "./smtp-server-patches.js";
 import { newQueueId } from "./queue-id.js";
+import { parseHostPort } from "../monitor/primary-endpoints.js";
 
 interface Transaction { from: string; rcpts: string[]; rejected: { rcpt: string; reason: string }[]; started: number }
 interface SessionState { start: number; admitted: boolean; transactions: number; txn?: Transaction }
@@ -51,9 +52,7 @@ export class SmtpIngress {
 
   async listen(): Promise<void> {
     for (const addr of this.config.smtp.listen) {
-      const i = addr.lastIndexOf(":");
-      const host = addr.slice(0, i).replace(/^\[|\]$/g, "");
-      const port = Number(addr.slice(i + 1));
+      const { host, port } = parseHostPort(addr);
       const server = this.createServer();
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);

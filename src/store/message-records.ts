@@ -159,25 +159,6 @@ export class MessageRecords {
     return to;
   }
 
-  /** Records per-recipient results of one attempt (recipients done are never sent again). */
-  async recordAttempt(id: string, endpoint: string, results: { rcpt: string; outcome: string; code?: number; response: string }[]): Promise<void> {
-    const r = await this.get(id);
-    if (!r) return;
-    const now = Date.now();
-    const outcomes = { ...r.outcomes };
-    const m = this.redis.multi();
-    for (const x of results) {
-      if (x.outcome === "delivered" || x.outcome === "permanent") {
-        const state = x.outcome === "delivered" ? "delivered" : "bounced";
-        if (outcomes[x.rcpt]?.state === "pending") m.hincrby(this.counters(), `rcpt_${state}`, 1);
-        outcomes[x.rcpt] = { state, reply: x.response, at: now };
-      }
-    }
-    m.hset(this.meta(id), { outcomes: JSON.stringify(outcomes), attempts: String(r.attempts + 1) });
-    m.rpush(this.ledgerKey(id), JSON.stringify({ at: now, type: "attempt", primary: endpoint, results: results.map((x) => ({ rcpt: x.rcpt, outcome: x.outcome, reply: x.response })) }));
-    await m.exec();
-  }
-
   /** Newest first; `cursor` is the arrival time and id of the last item seen (ties by id, descending). */
   async list(f: ListFilter, cursor: { score: number; id: string } | undefined, limit: number): Promise<{ items: MessageRecord[]; next?: string }> {
     const index = f.rcpt ? this.idx(`rcpt:${f.rcpt.toLowerCase()}`) : f.state ? this.idx(`state:${f.state}`) : f.domain ? this.idx(`domain:${f.domain}`) : this.idx("all");

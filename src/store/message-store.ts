@@ -16,10 +16,6 @@ export class MessageStore {
 
   writer(id: string): SpoolWriter { return new SpoolWriter(this.redis, this.prefix, id, this.ttlMs); }
 
-  async getRaw(id: string): Promise<Buffer | null> {
-    return this.redis.getBuffer(keys.raw(this.prefix, id));
-  }
-
   /**
    * The bytes for one delivery, `prepend` (our added headers) first: a Buffer for ordinary messages, or for large ones a factory
    * of streams that read SPOOL_CHUNK at a time (GETRANGE), so that many large deliveries at
