@@ -3,13 +3,15 @@
  * sending the final "." of DATA to receiving the server's 250 — the time the server takes
  * to make a message durable. `sessions` connections each send their share of messages
  * one after the other (MAIL, RCPT, DATA, body, "."), reconnecting when the server ends a
- * session with 421 (a per-session transaction limit).
+ * session with 421 (a per-session transaction limit). With `retryTempfail`, a 4xx to MAIL
+ * FROM or to the end of DATA (a saturated scanner's 451 4.3.2) is counted, and the session
+ * quits and the message is offered again after `retryDelayMs`, as an MTA retries (only sooner).
  */
 import net from "node:net";
 
-export interface LatencyResult { samplesMs: number[]; errors: string[]; wallMs: number; sent: number; reconnects: number }
+export interface LatencyResult { samplesMs: number[]; errors: string[]; wallMs: number; sent: number; reconnects: number; tempfails: number; rejected: number }
 
-function body10k(i: number, length: number): Buffer {
+export function body10k(i: number, length: number): Buffer {
   const head = `From: <from@x.test>\r\nTo: <user@bench.test>\r\nSubject: bench ${i}\r\nMessage-ID: <bench-${i}-${process.pid}@x.test>\r\n\r\n`;
   const line = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcd\r\n"; // 78 bytes
   let text = head;
@@ -72,42 +74,68 @@ function connect(port: number): Promise<Conn> {
 
 /** A 421 (server closing the session, e.g. a per-session transaction limit): reconnect. */
 class Closing extends Error {}
+/** A 4xx to this transaction: quit, wait, reconnect. */
+class Tempfail extends Error {}
 
-export async function measureLatency(opts: { port: number; sessions: number; messages: number; length: number }): Promise<LatencyResult> {
+export interface LatencyOptions {
+  port: number;
+  sessions: number;
+  messages: number;
+  length: number;
+  /** Offer a message again after a 4xx at MAIL FROM or end of DATA (default: count it as an error). */
+  retryTempfail?: boolean;
+  retryDelayMs?: number;
+  /** The message for index i (default: body10k). */
+  message?: (i: number) => Buffer;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function measureLatency(opts: LatencyOptions): Promise<LatencyResult> {
   const samplesMs: number[] = [];
   const errors: string[] = [];
+  const message = opts.message ?? ((i: number) => body10k(i, opts.length));
+  const retryDelay = opts.retryDelayMs ?? 100;
   let next = 0;
+  const again: number[] = []; // indexes handed back (421 before the message, or a tempfail)
+  const take = (): number | undefined => (again.length ? again.pop() : next < opts.messages ? next++ : undefined);
+  const pending = () => again.length > 0 || next < opts.messages;
   let sent = 0;
   let reconnects = 0;
+  let tempfails = 0;
+  let rejected = 0;
   const started = performance.now();
   const session = async () => {
-    while (next < opts.messages) {
+    while (pending()) {
       let c: Conn | undefined;
       try {
         c = await connect(opts.port);
         const greet = await c.reply();
         if (greet.code !== 220) throw new Error(`greeting: ${greet.text}`);
         await c.cmd("EHLO latency.bench.test", 250);
-        while (next < opts.messages) {
-          const i = next++; // reserved before MAIL: concurrent sessions must not overshoot
+        for (let i = take(); i !== undefined; i = take()) {
           const mail = c.reply();
           c.write("MAIL FROM:<from@x.test>\r\n");
           const m = await mail;
-          if (m.code === 421) { next--; throw new Closing(m.text); }
-          if (m.code !== 250) { next--; throw new Error(`MAIL: ${m.text}`); }
+          if (m.code === 421) { again.push(i); throw new Closing(m.text); }
+          if (m.code >= 400 && m.code < 500 && opts.retryTempfail) { tempfails++; again.push(i); throw new Tempfail(m.text); }
+          if (m.code !== 250) { again.push(i); throw new Error(`MAIL: ${m.text}`); }
           try {
             await c.cmd("RCPT TO:<user@bench.test>", 250);
             await c.cmd("DATA", 354);
-            c.write(body10k(i, opts.length));
+            c.write(message(i));
             const r = c.reply();
             const t0 = performance.now();
             c.write(".\r\n");
             const { code, text } = await r;
             const dt = performance.now() - t0;
+            if (code >= 400 && code < 500 && opts.retryTempfail) { tempfails++; again.push(i); throw new Tempfail(text); }
+            if (code >= 500) rejected++;
             if (code !== 250) { errors.push(`end of DATA: ${text}`); continue; }
             samplesMs.push(dt);
             sent++;
           } catch (err) {
+            if (err instanceof Tempfail) throw err;
             errors.push((err as Error).message);
             throw new Closing("after an error");
           }
@@ -115,6 +143,13 @@ export async function measureLatency(opts: { port: number; sessions: number; mes
         await c.cmd("QUIT", 221).catch(() => undefined);
       } catch (err) {
         if (err instanceof Closing) { reconnects++; continue; }
+        if (err instanceof Tempfail) {
+          await c?.cmd("QUIT", 221).catch(() => undefined);
+          c?.end();
+          c = undefined;
+          await sleep(retryDelay);
+          continue;
+        }
         errors.push((err as Error).message);
         return;
       } finally {
@@ -123,7 +158,7 @@ export async function measureLatency(opts: { port: number; sessions: number; mes
     }
   };
   await Promise.all(Array.from({ length: opts.sessions }, session));
-  return { samplesMs, errors, wallMs: performance.now() - started, sent, reconnects };
+  return { samplesMs, errors, wallMs: performance.now() - started, sent, reconnects, tempfails, rejected };
 }
 
 export function percentile(sorted: number[], p: number): number {

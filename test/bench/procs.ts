@@ -129,3 +129,30 @@ export class MemSampler {
     return s;
   }
 }
+
+const CLK_TCK = 100; // Linux's USER_HZ on every architecture Node runs on here
+
+/**
+ * CPU seconds (user + system) used so far by a process and its descendants: the live ones'
+ * own time plus what each has collected from children it reaped (spamd replaces its
+ * children, redis reaps its AOF-rewrite forks), so every CPU second is counted once.
+ */
+export function treeCpuSeconds(root: number): number {
+  let ticks = 0;
+  for (const p of descendants(root)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields from 3 (state) on
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); // utime, stime, cutime, cstime (fields 14–17)
+    } catch { /* exited */ }
+  }
+  return ticks / CLK_TCK;
+}
+
+/** Busy and total CPU seconds of the whole machine so far (all cores), from /proc/stat. */
+export function machineCpuSeconds(): { busy: number; total: number } {
+  const v = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = v.reduce((a, b) => a + b, 0);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
+}

@@ -63,7 +63,11 @@ export class MxspoolUnderTest implements SystemUnderTest {
   private redisPid?: number;
   private queue?: Queue;
 
-  constructor(private readonly opts: { redis: RedisMode; processes: number; concurrency: number; logLevel: string; cli?: string }) {}
+  constructor(private readonly opts: {
+    redis: RedisMode; processes: number; concurrency: number; logLevel: string; cli?: string;
+    /** Top-level config keys added as given (e.g. filters). */
+    extraConfig?: Record<string, unknown>;
+  }) {}
 
   get logFile(): string { return path.join(this.dir!, "mxspool.log"); }
 
@@ -82,6 +86,7 @@ export class MxspoolUnderTest implements SystemUnderTest {
       monitor: { interval: "1s", timeout: "2s" },
       delivery: { concurrency: this.opts.concurrency },
       log: { level: this.opts.logLevel },
+      ...this.opts.extraConfig,
     };
     let connection: Record<string, unknown>;
     if (this.opts.redis === "external") {

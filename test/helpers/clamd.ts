@@ -23,6 +23,7 @@ export const ZIP_PAYLOAD = Buffer.from(Array.from({ length: 40 }, (_, i) => `mxs
 export const SIGNATURES = { eicar: "Mxspool.Test.EICAR", payload: "Mxspool.Test.ZipPayload" } as const;
 
 export interface TestClamd {
+  pid: number;
   socketPath: string;
   tcpPort: number;
   /** "unix:/…/clamd.sock", as filters.clamav.address takes it. */
@@ -122,7 +123,7 @@ export async function startClamd(): Promise<TestClamd> {
     return clamdPing(socketPath);
   }, 30_000, 100);
   return {
-    socketPath, tcpPort, address: `unix:${socketPath}`, tcpAddress: `tcp:127.0.0.1:${tcpPort}`,
+    pid: proc.pid!, socketPath, tcpPort, address: `unix:${socketPath}`, tcpAddress: `tcp:127.0.0.1:${tcpPort}`,
     async stop() {
       if (!exited) {
         proc.kill("SIGTERM");

@@ -18,6 +18,8 @@ export const BORDERLINE_RULE = "MXSPOOL_BORDERLINE";
 
 export interface TestSpamd {
   port: number;
+  /** The spamd parent (its children are its descendants). */
+  pid: number;
   /** "tcp:127.0.0.1:PORT", as filters.spamassassin.address takes it. */
   address: string;
   output(): string;
@@ -57,7 +59,7 @@ export async function startSpamd(opts: { children?: number } = {}): Promise<Test
     return spamdPing(port);
   }, 60_000, 200);
   return {
-    port, address: `tcp:127.0.0.1:${port}`, output: () => out,
+    port, pid: proc.pid!, address: `tcp:127.0.0.1:${port}`, output: () => out,
     async stop() {
       if (exited) return;
       proc.kill("SIGTERM"); // the parent stops its children
