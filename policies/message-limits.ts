@@ -10,6 +10,8 @@ export interface MessageLimits {
   maxReceivedHeaders: number;
 }
 
+const CR = Buffer.from([13]);
+
 export type LimitVerdict = { code: number; enhanced: string; text: string; reason: string };
 
 export class MessageInspector {
@@ -29,8 +31,15 @@ export class MessageInspector {
 
   /** Inspects one chunk; returns the bytes to store: the chunk itself, or a copy with bare LF → CRLF. */
   push(chunk: Buffer): Buffer {
+    if (!this.inHeader) return this.pushBody(chunk);
     let out: number[] | null = null; // built only when a bare LF must be rewritten
     for (let i = 0; i < chunk.length; i++) {
+      if (!this.inHeader && !out) {
+        // the header ended inside this chunk: the rest goes the body's faster way
+        const body = chunk.subarray(i);
+        const rest = this.pushBody(body);
+        return rest === body ? chunk : Buffer.concat([chunk.subarray(0, i), rest]);
+      }
       const b = chunk[i];
       if (b === 10 && !this.lastWasCR) {
         this.bareLf++;
@@ -60,6 +69,46 @@ export class MessageInspector {
       this.lastWasCR = b === 13;
     }
     return out ? Buffer.from(out) : chunk;
+  }
+
+  /**
+   * The body needs only NUL, line length and bare LF: found with Buffer.indexOf (native)
+   * line by line rather than byte by byte — most of a message is body. A CR counts towards
+   * the line length unless it ends the line.
+   */
+  private pushBody(chunk: Buffer): Buffer {
+    if (!this.verdict && chunk.indexOf(0) >= 0) this.verdict = { code: 554, enhanced: "5.6.0", text: "Message contains NUL characters", reason: "nul-byte" };
+    // a CR that ended the previous chunk was held back; not followed by LF, it was inside the line
+    if (this.lastWasCR && chunk.length && chunk[0] !== 10) this.lineLength++;
+    let parts: Buffer[] | null = null; // built only when a bare LF must be rewritten
+    let copied = 0;
+    let pos = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, pos)) {
+      const crBefore = nl > 0 ? chunk[nl - 1] === 13 : this.lastWasCR;
+      // bytes of this line in this chunk, without the CR of its CRLF (a CR that ended the previous chunk was not counted)
+      this.lineLength += nl - pos - (crBefore && nl > 0 ? 1 : 0);
+      if (this.lineLength > this.limits.maxLineLength && !this.verdict) {
+        this.verdict = { code: 552, enhanced: "5.3.4", text: `Message line longer than ${this.limits.maxLineLength} characters`, reason: "line-too-long" };
+      }
+      if (!crBefore) {
+        this.bareLf++;
+        (parts ??= []).push(chunk.subarray(copied, nl), CR);
+        copied = nl;
+      }
+      this.lineLength = 0;
+      this.lastWasCR = false;
+      pos = nl + 1;
+    }
+    if (pos < chunk.length) {
+      this.lastWasCR = chunk[chunk.length - 1] === 13;
+      this.lineLength += chunk.length - pos - (this.lastWasCR ? 1 : 0);
+      if (this.lineLength > this.limits.maxLineLength && !this.verdict) {
+        this.verdict = { code: 552, enhanced: "5.3.4", text: `Message line longer than ${this.limits.maxLineLength} characters`, reason: "line-too-long" };
+      }
+    }
+    if (!parts) return chunk;
+    parts.push(chunk.subarray(copied));
+    return Buffer.concat(parts);
   }
 
   private subjectOpen = false;

@@ -28,4 +28,53 @@ describe("MessageInspector", () => {
     expect(run(["Received: a\r\n".repeat(4) + "\r\n"]).i.verdict).toMatchObject({ code: 554, enhanced: "5.4.6" });
     expect(run(["Received: a\r\n".repeat(3) + "\r\nReceived: in the body does not count\r\n"]).i.verdict).toBeUndefined();
   });
+  it("the body's fast path agrees with a byte-by-byte reference on random messages cut at random places", () => {
+    // reference: bare LF → CRLF, line length without the line's CRLF (a CR inside a line counts), NUL anywhere
+    const reference = (text: string, max: number) => {
+      const out = text.replace(/(?<!\r)\n/g, "\r\n");
+      const bare = (text.match(/(?<!\r)\n/g) ?? []).length;
+      const body = out.slice(out.indexOf("\r\n\r\n") + 4);
+      const long = body.split("\r\n").some((l) => l.length > max);
+      return { out, bare, long, nul: body.includes("\0") };
+    };
+    let seed = 42; // mulberry32: repeatable, and its low bits are random too
+    const rnd = (n: number) => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return (((t ^ (t >>> 14)) >>> 0) % n);
+    };
+    const alphabet = ["a", "b", " ", "\r\n", "\r\n", "\n", "\r", "\xe9"];
+    const seen = { long: 0, bare: 0, nul: 0, clean: 0 };
+    for (let round = 0; round < 500; round++) {
+      let body = "";
+      const parts = 5 + rnd(60);
+      for (let k = 0; k < parts; k++) body += alphabet[rnd(alphabet.length)].repeat(1 + (rnd(10) === 0 ? rnd(40) : 0));
+      if (rnd(20) === 0) body += "\0";
+      const text = `Subject: r${round}\r\nFrom: a@b\r\n\r\n${body}`;
+      const chunks: string[] = [];
+      for (let at = 0; at < text.length;) { const n = 1 + rnd(12); chunks.push(text.slice(at, at + n)); at += n; }
+      const max = 20 + rnd(30);
+      const i = new MessageInspector({ ...limits, maxLineLength: max });
+      const out = chunks.map((c) => i.push(Buffer.from(c, "latin1")).toString("latin1")).join("");
+      const want = reference(text, max);
+      seen.long += Number(want.long); seen.bare += Number(want.bare > 0); seen.nul += Number(want.nul); seen.clean += Number(!want.long && !want.nul);
+      expect(out, `round ${round}`).toBe(want.out);
+      expect(i.bareLf, `round ${round}`).toBe(want.bare);
+      // both faults in one message: either refusal is right (whichever the inspector met first)
+      const allowed = [...(want.nul ? ["nul-byte"] : []), ...(want.long ? ["line-too-long"] : [])];
+      if (allowed.length) expect(allowed, `round ${round}: ${JSON.stringify(text)}`).toContain(i.verdict?.reason);
+      else expect(i.verdict, `round ${round}: ${JSON.stringify(text)}`).toBeUndefined();
+    }
+    // the corpus holds every case many times over
+    for (const [k, n] of Object.entries(seen)) expect(n, k).toBeGreaterThan(15);
+  });
+  it("returns the very chunk it was given when nothing changes (no copy on the common path)", () => {
+    const i = new MessageInspector(limits);
+    const head = Buffer.from("Subject: x\r\n\r\nfirst body line\r\n", "latin1");
+    const body = Buffer.from("more body\r\n".repeat(100), "latin1");
+    expect(i.push(head)).toBe(head);
+    expect(i.push(body)).toBe(body);
+  });
 });
+
