@@ -9,7 +9,7 @@
  * On any failure nothing stays queued and the client gets the reply to retry or give up.
  */
 import type { Readable } from "node:stream";
-import type { MessageStore } from "../store/message-store.js";
+import type { MessageStore, SpoolWriter } from "../store/message-store.js";
 import type { DeliveryQueues, SpooledMessage } from "../../queues/delivery-queue.js";
 import { receivedHeader } from "../smtp/received-header.js";
 import { MessageInspector, type MessageLimits } from "../../policies/message-limits.js";
@@ -59,12 +59,11 @@ export class MessageAcceptor {
       if (inspector.verdict) return refuse(inspector.verdict);
       const verdict = scan ? await scan.end() : { action: "accept" as const };
       if (verdict.action !== "accept") return refuse(verdict);
-      await writer.commit();
       const headers = receivedHeader({
         helo: env.helo, clientHostname: env.clientHostname, clientIp: env.clientIp, hostname: this.hostname,
         id: env.id, tls: env.tls, smtputf8: env.smtputf8, rcpts: all, date: new Date(),
       }) + (verdict.headers ?? "");
-      await this.enqueue(env, headers, writer.size, verdict.flags ?? [], inspector.subject, verdict);
+      await this.enqueue(env, writer, headers, verdict.flags ?? [], inspector.subject, verdict);
       return { ok: true, id: env.id, size: writer.size, flags: verdict.flags ?? [] };
     } catch (err) {
       scan?.abort();
@@ -73,8 +72,9 @@ export class MessageAcceptor {
     }
   }
 
-  private async enqueue(env: Envelope, headers: string, size: number, flags: string[], subject: string, scan: { headers?: string }): Promise<void> {
+  private async enqueue(env: Envelope, writer: SpoolWriter, headers: string, flags: string[], subject: string, scan: { headers?: string }): Promise<void> {
     const receivedAt = Date.now();
+    const size = writer.size;
     const jobs: SpooledMessage[] = [...env.byDomain.keys()].map((domain, i) => ({
       id: i === 0 ? env.id : `${env.id}.${i + 1}`,
       domain,
@@ -90,32 +90,30 @@ export class MessageAcceptor {
       body8bit: env.body8bit,
       flags,
     }));
-    let recorded = false;
+    let written = false;
     try {
-      // a message for several domains gets one copy per domain: each drains on its own
-      for (const job of jobs.slice(1)) await this.store.copy(env.id, job.id);
+      // One MULTI holds the bytes (a copy per extra domain: each drains on its own), the
+      // records and the indexes; the jobs are added once it has returned, so that no job is
+      // ever seen without its bytes. Both are done before the 250; a failure of either
+      // removes everything below.
       const m = this.records.redisMulti();
+      writer.commitInto(m, jobs.slice(1).map((j) => j.id));
       for (const j of jobs) {
         this.records.addAccepted(m, { id: j.id, domain: j.domain, from: j.from, rcpts: j.allRcpts, subject, size, receivedAt, client: j.client, flags, addedHeaders: headers },
           { client: j.client, tls: j.tls?.protocol, size, scan: scan.headers ? scan.headers.trim().split(/\r\n(?![ \t])/) : undefined, flags });
       }
-      // record and job are written side by side (two round trips in parallel, not in a row);
-      // both have returned before the 250, and a failure of either removes both below
-      const written = m.exec().then((res) => {
-        const failed = res?.find(([err]) => err);
-        if (!res || failed) throw failed?.[0] ?? new Error("message record not written");
-        recorded = true;
-      });
-      const queued = Promise.all(jobs.map((job) => this.queues.enqueue(job)));
-      const [a, b] = await Promise.allSettled([written, queued]);
-      if (a.status === "rejected") throw a.reason;
-      if (b.status === "rejected") throw b.reason;
+      const res = await m.exec();
+      written = Boolean(res);
+      writer.committed(res);
+      const failed = res!.find(([err]) => err);
+      if (failed) throw failed[0];
+      await Promise.all(jobs.map((job) => this.queues.enqueue(job)));
     } catch (err) {
       // not queued means not accepted: remove what was written so nothing half-queued remains
       await Promise.all(jobs.map(async (j) => {
         await this.queues.get(j.domain).remove(j.id).catch(() => undefined);
         await this.store.remove(j.id).catch(() => undefined);
-        if (recorded) await this.records.remove(j.id, j.domain, j.allRcpts).catch(() => undefined);
+        if (written) await this.records.remove(j.id, j.domain, j.allRcpts).catch(() => undefined);
       }));
       throw err;
     }

@@ -5,7 +5,7 @@
  * a TTL past the longest a message may live, so nothing stays behind if a job is lost.
  */
 import { Readable } from "node:stream";
-import type { Redis } from "ioredis";
+import type { ChainableCommander, Redis } from "ioredis";
 import { keys } from "../../queues/names.js";
 
 /** Above this many buffered bytes a message is streamed to Redis instead of held in memory. */
@@ -21,9 +21,15 @@ export class MessageStore {
    * of streams that read SPOOL_CHUNK at a time (GETRANGE), so that many large deliveries at
    * once do not each hold a whole message in memory. null when the message is gone.
    */
-  async open(id: string, prepend = ""): Promise<Buffer | (() => Readable) | null> {
+  async open(id: string, prepend = "", sizeHint?: number): Promise<Buffer | (() => Readable) | null> {
     const key = keys.raw(this.prefix, id);
     const head = Buffer.from(prepend, "latin1");
+    if (sizeHint !== undefined && sizeHint <= 4 * SPOOL_CHUNK) {
+      // the size recorded at accept says it is small: one GET, no STRLEN first
+      const body = await this.redis.getBuffer(key);
+      if (body && body.length <= 4 * SPOOL_CHUNK) return Buffer.concat([head, body]);
+      if (!body) return null;
+    }
     const size = await this.redis.strlen(key);
     if (size === 0 && !(await this.redis.exists(key))) return null;
     if (size <= 4 * SPOOL_CHUNK) {
@@ -68,6 +74,8 @@ export class SpoolWriter {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private spilled = false;
+  /** How many commands commitInto() added to its MULTI. */
+  private commands = 0;
   size = 0;
 
   constructor(private readonly redis: Redis, private readonly prefix: string, readonly id: string, private readonly ttlMs: number) {}
@@ -93,22 +101,47 @@ export class SpoolWriter {
     }
   }
 
-  /** Makes the message durable under its final key. Returns once Redis has it (fsynced with AOF always). */
-  async commit(): Promise<void> {
+  /**
+   * Adds to `m` the commands that make the message durable under its final key (and under
+   * `copies`, one per extra recipient domain), so that the bytes, their record and their
+   * indexes are written in one MULTI: one round trip (fsynced with AOF always) before the 250.
+   * The caller checks the MULTI's results with `committed()`.
+   */
+  commitInto(m: ChainableCommander, copies: string[] = []): void {
     const raw = keys.raw(this.prefix, this.id);
     const rest = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
     this.chunks = [];
+    this.buffered = 0;
+    this.commands = 0;
     if (!this.spilled) {
-      await this.redis.set(raw, rest, "PX", this.ttlMs);
-      return;
+      m.set(raw, rest, "PX", this.ttlMs);
+      this.commands++;
+    } else {
+      const part = keys.rawPart(this.prefix, this.id);
+      if (rest.length) { m.append(part, rest); this.commands++; }
+      m.rename(part, raw).pexpire(raw, this.ttlMs);
+      this.commands += 2;
     }
-    const part = keys.rawPart(this.prefix, this.id);
+    for (const id of copies) {
+      m.copy(raw, keys.raw(this.prefix, id)).pexpire(keys.raw(this.prefix, id), this.ttlMs);
+      this.commands += 2;
+    }
+  }
+
+  /** Makes the message durable on its own (a DSN: no record to write beside it). */
+  async commit(): Promise<void> {
     const m = this.redis.multi();
-    if (rest.length) m.append(part, rest);
-    m.rename(part, raw).pexpire(raw, this.ttlMs);
-    const res = await m.exec();
-    const failed = res?.find(([err]) => err);
-    if (!res || failed) throw failed?.[0] ?? new Error("spool commit aborted");
+    this.commitInto(m);
+    this.committed(await m.exec());
+  }
+
+  /** Throws unless the first commands of this MULTI's results (those commitInto added) all succeeded. */
+  committed(res: [Error | null, unknown][] | null): void {
+    if (!res) throw new Error("spool commit aborted");
+    for (const [err, value] of res.slice(0, this.commands)) {
+      if (err) throw err;
+      if (value === 0) throw new Error(`spool copy of ${this.id} failed`); // COPY to an existing key, PEXPIRE of a missing one
+    }
   }
 
   async abort(): Promise<void> {
