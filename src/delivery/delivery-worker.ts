@@ -65,7 +65,8 @@ export class DeliveryWorkers {
 
   private async process(job: Job<SpooledMessage>, token?: string): Promise<unknown> {
     const m = job.data;
-    const raw = await this.store.open(m.id, m.headers);
+    // bytes and record in one round trip; the admin does not act on a message being delivered
+    const [raw, record] = await Promise.all([this.store.open(m.id, m.headers, m.size), this.records.get(m.id)]);
     if (!raw) {
       this.log.error({ event: "SPOOL_BODY_MISSING", id: m.id, domain: m.domain }, "message bytes missing from the store");
       throw new UnrecoverableError("message bytes missing from the store");
@@ -100,7 +101,7 @@ export class DeliveryWorkers {
     await this.records.completeAttempt(m.id, result.endpoint, result.results, {
       retentionMs: this.config.retention.delivered, lastError, expired,
       nextAttempt: deferred.length && !expired ? Date.now() + retryDelay(job.attemptsMade + 1, this.config.delivery.retry, () => 0.5) : undefined,
-    });
+    }, record);
     const asDsn = (rs: typeof failed, note = "") => rs.map((r) => ({ rcpt: r.rcpt, status: statusOf(r.code, r.response), diagnostic: note + r.response, remoteMta: result.endpoint }));
     await this.dsn.notify("failed", m, asDsn(failed));
     if (deferred.length) {

@@ -128,8 +128,10 @@ export class MessageRecords {
    * Returns the state the message is in afterwards.
    */
   async completeAttempt(id: string, endpoint: string, results: { rcpt: string; outcome: string; code?: number; response: string }[],
-                        opts: { retentionMs: number; lastError?: string; nextAttempt?: number; expired?: boolean }): Promise<MessageState | null> {
-    const r = await this.get(id);
+                        opts: { retentionMs: number; lastError?: string; nextAttempt?: number; expired?: boolean },
+                        /** The record as read when the delivery began (an active message is not changed by admin actions): saves a read. */
+                        known?: MessageRecord | null): Promise<MessageState | null> {
+    const r = known ?? await this.get(id);
     if (!r) return null;
     const now = Date.now();
     const outcomes = { ...r.outcomes };
@@ -169,13 +171,20 @@ export class MessageRecords {
     for (let rounds = 0; rounds < 200; rounds++) {
       const page = await this.redis.zrevrangebyscore(index, after ? String(after.score) : "+inf", min, "WITHSCORES", "LIMIT", 0, batch);
       let progressed = false;
+      const fresh: { id: string; score: number }[] = [];
       for (let i = 0; i < page.length; i += 2) {
         const id = page[i];
         const score = Number(page[i + 1]);
         if (after && (score > after.score || (score === after.score && id >= after.id))) continue; // seen already
+        fresh.push({ id, score });
+      }
+      // the page's records in one round trip (ioredis sends them together), not one by one
+      const recs = await Promise.all(fresh.map(({ id }) => this.get(id)));
+      for (let k = 0; k < fresh.length; k++) {
+        const { id, score } = fresh[k];
         after = { score, id };
         progressed = true;
-        const r = await this.get(id);
+        const r = recs[k];
         if (!r) continue;
         if (f.state && r.state !== f.state) continue;
         if (f.domain && r.domain !== f.domain) continue;
@@ -185,9 +194,10 @@ export class MessageRecords {
         items.push(r);
         if (items.length === limit) return { items, next: Buffer.from(`${score}:${id}`).toString("base64url") };
       }
-      if (!progressed || page.length < batch * 2) break;
+      if (!progressed || page.length < batch * 2) return { items }; // the end of the index
     }
-    return { items };
+    // a sparse filter scanned 200 batches: hand back a cursor rather than claim the end
+    return { items, next: after ? Buffer.from(`${after.score}:${after.id}`).toString("base64url") : undefined };
   }
 
   static parseCursor(text: string): { score: number; id: string } | null {
