@@ -7,6 +7,12 @@ import { pino, type Logger } from "pino";
 
 export type { Logger };
 
+/**
+ * Lines are written asynchronously: under load the lines logged while one write is under way
+ * go out together in the next, instead of a write() per line (measured: a synchronous
+ * write per line was ~6% of an SMTP process's CPU at 700 msg/s). pino flushes what is left
+ * when the process exits; a kill -9 can lose the last lines, as syslog can.
+ */
 export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
-  return pino({ level, base: { pid: process.pid, ...bindings }, timestamp: pino.stdTimeFunctions.isoTime });
+  return pino({ level, base: { pid: process.pid, ...bindings }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: false }));
 }
