@@ -138,15 +138,18 @@ const CLK_TCK = 100; // Linux's USER_HZ on every architecture Node runs on here
  * children, redis reaps its AOF-rewrite forks), so every CPU second is counted once.
  */
 export function treeCpuSeconds(root: number): number {
-  let ticks = 0;
-  for (const p of descendants(root)) {
-    try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields from 3 (state) on
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); // utime, stime, cutime, cstime (fields 14–17)
-    } catch { /* exited */ }
+  return descendants(root).reduce((a, p) => a + cpuSeconds(p), 0);
+}
+
+/** A process's own CPU seconds plus those of the children it reaped; 0 when it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields from 3 (state) on
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLK_TCK; // utime, stime, cutime, cstime (fields 14–17)
+  } catch {
+    return 0;
   }
-  return ticks / CLK_TCK;
 }
 
 /** Busy and total CPU seconds of the whole machine so far (all cores), from /proc/stat. */
@@ -155,4 +158,17 @@ export function machineCpuSeconds(): { busy: number; total: number } {
   const total = v.reduce((a, b) => a + b, 0);
   const idle = (v[3] ?? 0) + (v[4] ?? 0);
   return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
+}
+
+/** CPU seconds per group (as the memory sampler's classifier names them) over the trees under `roots`. */
+export function treeCpuByGroup(roots: number[], classify: (p: ProcMem, all: Map<number, ProcMem>) => string | undefined): Record<string, number> {
+  const all = new Map<number, ProcMem>();
+  for (const root of roots) for (const p of descendants(root)) { const m = procMem(p, false); if (m) all.set(p, m); }
+  const out: Record<string, number> = {};
+  for (const m of all.values()) {
+    const g = classify(m, all);
+    if (!g) continue;
+    out[g] = (out[g] ?? 0) + cpuSeconds(m.pid);
+  }
+  return out;
 }

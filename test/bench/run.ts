@@ -11,13 +11,14 @@
  * it to test-artifacts/bench.md, the raw figures to test-artifacts/bench.json.
  * Nothing here asserts a timing. Overrides: BENCH_MESSAGES, BENCH_RUNS, BENCH_SESSIONS,
  * BENCH_LATENCY_MESSAGES, BENCH_REDIS (embedded|external), BENCH_SYSTEMS (mxspool,postfix),
- * BENCH_MXSPOOL_LOG (info), BENCH_KEEP=1 (keep the temp dirs with logs and queues).
+ * BENCH_MXSPOOL_LOG (info), BENCH_KEEP=1 (keep the temp dirs with logs and queues),
+ * BENCH_MXSPOOL_ROOT (another built checkout to benchmark, e.g. a git worktree of an older revision).
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { MemSampler } from "./procs.js";
+import { MemSampler, treeCpuByGroup } from "./procs.js";
 import { runSmtpSource, SmtpSink } from "./postfix-tools.js";
 import { measureLatency, percentile } from "./latency-client.js";
 import { MxspoolUnderTest, PostfixUnderTest, repoRoot, type RedisMode, type SystemUnderTest } from "./systems.js";
@@ -37,6 +38,8 @@ const MXSPOOL_CONCURRENCY = 20;
 const MIB = 1024;
 /** info is mxspool's default (READY is logged at info); lines go to a file, like Postfix's maillog. */
 const MXSPOOL_LOG = env("BENCH_MXSPOOL_LOG", "info");
+/** The checkout whose built dist/ is benchmarked (another worktree, to compare two revisions with the same bench). */
+const MXSPOOL_ROOT = path.resolve(env("BENCH_MXSPOOL_ROOT", repoRoot()));
 let REV = "?";
 const LOAD_START = os.loadavg()[0];
 
@@ -48,6 +51,8 @@ interface SystemRun {
   latency: { messages: number; ok: number; reconnects?: number; p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number; msgsPerSec: number; errors: string[] };
   drain: { queued: number; received: number; seconds: number; msgsPerSec: number; firstToLastSeconds: number; queueEmptyAfterSeconds: number | null; sinkSessions: number };
   memory: { peak: Record<string, { rssKiB: number; pssKiB: number; procs: number }>; hwmSumKiB: Record<string, number>; milestones: Milestone[] };
+  /** CPU seconds per process group spent accepting (all accept tests and the latency test) and draining. */
+  cpu: { accept: Record<string, number>; acceptMessages: number; drain: Record<string, number>; drainMessages: number };
   problems: string[];
   logEvents?: Record<string, number>;
   failed?: string;
@@ -87,7 +92,13 @@ async function benchSystem(sys: SystemUnderTest, runNo: number): Promise<SystemR
     latency: { messages: 0, ok: 0, p50Ms: NaN, p90Ms: NaN, p99Ms: NaN, maxMs: NaN, msgsPerSec: NaN, errors: [] },
     drain: { queued: 0, received: 0, seconds: NaN, msgsPerSec: NaN, firstToLastSeconds: NaN, queueEmptyAfterSeconds: null, sinkSessions: 0 },
     memory: { peak: {}, hwmSumKiB: {}, milestones: [] },
+    cpu: { accept: {}, acceptMessages: 0, drain: {}, drainMessages: 0 },
     problems: [],
+  };
+  const cpuNow = () => treeCpuByGroup(sys.memRoots(), (p, all) => sys.memGroup(p, all));
+  const cpuSince = (before: Record<string, number>) => {
+    const now = cpuNow();
+    return Object.fromEntries(Object.keys({ ...before, ...now }).map((g) => [g, (now[g] ?? 0) - (before[g] ?? 0)]));
   };
   let sink: SmtpSink | undefined;
   let sampler: MemSampler | undefined;
@@ -108,6 +119,7 @@ async function benchSystem(sys: SystemUnderTest, runNo: number): Promise<SystemR
     };
 
     // 1. accept, primary down
+    const cpuAccept = cpuNow();
     for (const s of SESSIONS) {
       log(`run ${runNo}: ${sys.name} accept ${MESSAGES} × 10 KB, ${s} sessions`);
       const base = cumulative;
@@ -135,6 +147,9 @@ async function benchSystem(sys: SystemUnderTest, runNo: number): Promise<SystemR
       milestone(cumulative);
     }
 
+    result.cpu.accept = cpuSince(cpuAccept);
+    result.cpu.acceptMessages = cumulative;
+
     // everything accepted must be queued before the primary comes back
     // (Postfix's count walks incoming/, active/, deferred/ in turn: a file moving meanwhile can
     // be counted twice, so wait for the exact figure while qmgr settles)
@@ -147,6 +162,7 @@ async function benchSystem(sys: SystemUnderTest, runNo: number): Promise<SystemR
     // 3. drain to the primary
     log(`run ${runNo}: ${sys.name} drain ${queued} messages to smtp-sink`);
     sink = new SmtpSink(sys.sinkPort);
+    const cpuDrain = cpuNow();
     const t0 = await sink.start();
     await sys.primaryUp();
     const budget = Math.max(120_000, queued * 20); // 50 msg/s floor before giving up
@@ -159,6 +175,8 @@ async function benchSystem(sys: SystemUnderTest, runNo: number): Promise<SystemR
     const emptyOk = await waitUntil(`${sys.name} queue to be empty`, async () => (await sys.queued()) === 0, 60_000, 100);
     result.drain.queueEmptyAfterSeconds = emptyOk ? (performance.now() - t0) / 1000 : null;
     result.drain.sinkSessions = sink.sessions;
+    result.cpu.drain = cpuSince(cpuDrain);
+    result.cpu.drainMessages = sink.messages;
     if (!all) result.problems.push(`drain incomplete: the sink received ${sink.messages} of ${queued}`);
     if (sink.messages > queued) result.problems.push(`the sink received ${sink.messages} messages for ${queued} queued (duplicates)`);
     if (!emptyOk) result.problems.push(`queue not empty 60 s after the drain: ${await sys.queued().catch(() => "?")}`);
@@ -244,6 +262,18 @@ function report(results: SystemRun[], postfixSettings: string, startedAt: Date, 
     const fk = med(mx, (r) => mib(r.memory.peak["redis-fork"]?.rssKiB ?? 0));
     if (fk > 0) L(`| peak RSS of redis's AOF-rewrite child (MiB, copy-on-write, shares most of the above) | ${f0(fk)} | | | |`);
   }
+  {
+    // CPU per message: mxspool's node processes and its redis-server (with its AOF-rewrite forks) against all of Postfix's processes
+    const per = (r: SystemRun, phase: "accept" | "drain", groups: string[]) => {
+      const n = phase === "accept" ? r.cpu.acceptMessages : r.cpu.drainMessages;
+      return n ? (groups.reduce((a, g) => a + (r.cpu[phase][g] ?? 0), 0) * 1000) / n : NaN;
+    };
+    for (const phase of ["accept", "drain"] as const) {
+      const node = med(mx, (r) => per(r, phase, ["node"])), red = med(mx, (r) => per(r, phase, ["redis", "redis-fork"]));
+      const pfx = med(pf, (r) => per(r, phase, ["postfix"]));
+      L(`| CPU per message, ${phase} (ms; mxspool: node + redis) | ${f2(node + red)} (${f2(node)} + ${f2(red)}) | ${f2(pfx)} | ${ratio(node + red, pfx)} | lower is better |`);
+    }
+  }
   const thresholds = [...new Set(results.flatMap((r) => r.memory.milestones.map((m) => m.queued)))].sort((a, b) => a - b);
   if (thresholds.length) {
     const at = (rs: SystemRun[], g: string, q: number) => med(rs, (r) => mib(r.memory.milestones.find((m) => m.queued === q)?.groups[g]?.rssKiB));
@@ -280,14 +310,14 @@ function snapshotDist(): { cli: string; dir: string } {
   const dir = path.join(root, "test-artifacts", ".mxspool-dist");
   fs.rmSync(dir, { recursive: true, force: true });
   for (const d of ["src", "queues", "policies"]) {
-    const from = path.join(root, "dist", d);
+    const from = path.join(MXSPOOL_ROOT, "dist", d);
     if (fs.existsSync(from)) fs.cpSync(from, path.join(dir, d), { recursive: true });
   }
   return { cli: path.join(dir, "src", "cli", "main.js"), dir };
 }
 
 function revision(): string {
-  const root = repoRoot();
+  const root = MXSPOOL_ROOT;
   const head = sh("git", ["-C", root, "rev-parse", "--short", "HEAD"]);
   const dirty = sh("git", ["-C", root, "status", "--porcelain", "--", "src", "queues", "policies"]);
   return `${head}${dirty && dirty !== "?" ? ` + uncommitted changes in ${dirty.split("\n").length} file(s) of src/queues/policies` : ""}`;

@@ -104,7 +104,10 @@ export class MxspoolUnderTest implements SystemUnderTest {
     const out = fs.openSync(this.logFile, "a");
     const err = fs.openSync(path.join(dir, "stderr.log"), "a");
     this.exitCode = null;
-    const child = spawn(process.execPath, [this.opts.cli ?? cliPath(), "start", "--config", configFile], { stdio: ["ignore", out, err] });
+    // BENCH_NODE_ARGS: extra node flags for mxspool (its cluster children inherit them), e.g.
+    // "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a bench run
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, this.opts.cli ?? cliPath(), "start", "--config", configFile], { stdio: ["ignore", out, err] });
     fs.closeSync(out);
     fs.closeSync(err);
     this.child = child;
