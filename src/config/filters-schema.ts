@@ -30,8 +30,9 @@
  *     tagScore: 5                # score >= tagScore: accepted with X-Spam-Flag,
  *                                #   X-Spam-Status, X-Spam-Score, X-Spam-Report prepended
  *     rejectScore: 10            # score >= rejectScore: 550 5.7.1 (must be >= tagScore)
- *     maxConcurrent: 4           # checks in flight per SMTP process (keep the total over
- *                                #   all processes near spamd's --max-children)
+ *     maxConcurrent: 4           # checks in flight per SMTP process; a total over all
+ *                                #   processes of 1-2x spamd's --max-children keeps every
+ *                                #   child busy (the extra wait in spamd's listen queue)
  *     maxQueued: 4               # as for clamav
  *     queueTimeout: 10s          # as for clamav
  *   healthInterval: 30s          # PING each scanner this often (state up/down in logs and
