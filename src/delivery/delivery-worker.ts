@@ -21,8 +21,8 @@ import type { DsnNotifier } from "../dsn/dsn-notifier.js";
 import type { MessageRecords } from "../store/message-records.js";
 import { statusOf } from "../../policies/dsn-policy.js";
 import { isBusyReply } from "../../policies/drain-pace.js";
-import { paceKey } from "../monitor/drain-pacer.js";
 import { PaceGate } from "./pace-gate.js";
+import { PaceReporter } from "./pace-reporter.js";
 import { deliverToPrimary } from "./deliver-to-primary.js";
 import type { PrimaryEndpoints } from "../monitor/primary-endpoints.js";
 import { RecipientCache } from "../ingress/recipient-cache.js";
@@ -33,16 +33,19 @@ export class DeliveryWorkers {
   private workers: Worker<SpooledMessage>[] = [];
   private readonly pools: ConnectionPools;
   private readonly gates = new Map<string, PaceGate>();
+  private readonly pace: PaceReporter;
 
   /** `concurrency`: this process's share of delivery.concurrency (see deliveryShare). */
   constructor(private readonly config: Config, private readonly concurrency: number, private readonly connection: ConnectionOptions, private readonly redis: Redis,
               private readonly store: MessageStore, private readonly records: MessageRecords, private readonly endpoints: PrimaryEndpoints, private readonly dsn: DsnNotifier, private readonly log: Logger) {
     const d = config.delivery;
+    this.pace = new PaceReporter(redis, config.redis.prefix);
     this.pools = new ConnectionPools({ name: config.hostname, connectTimeout: d.connectTimeout, commandTimeout: d.commandTimeout, idleMs: d.connectionIdle, maxMessages: d.messagesPerConnection });
   }
 
   start(): void {
     const d = this.config.delivery;
+    this.pace.start();
     for (const domain of Object.keys(this.config.domains)) {
       const gate = new PaceGate(this.redis, this.config.redis.prefix, domain, this.concurrency, d.concurrency);
       gate.start();
@@ -88,8 +91,7 @@ export class DeliveryWorkers {
       throw new DelayedError();
     }
     const busy = result.results.some((r) => isBusyReply(r.code, r.response));
-    this.redis.multi().hincrby(paceKey(this.config.redis.prefix, m.domain), busy ? "busy" : "ok", 1)
-      .hincrby(paceKey(this.config.redis.prefix, m.domain), "ms", Date.now() - started).exec().catch(() => undefined);
+    this.pace.report(m.domain, busy, Date.now() - started);
     const delivered = result.results.filter((r) => r.outcome === "delivered");
     const failed = result.results.filter((r) => r.outcome === "permanent");
     const deferred = result.results.filter((r) => r.outcome !== "delivered" && r.outcome !== "permanent");
@@ -133,6 +135,7 @@ export class DeliveryWorkers {
   async stop(): Promise<void> {
     for (const g of this.gates.values()) g.stop();
     await Promise.all(this.workers.map((w) => w.close()));
+    await this.pace.stop();
     this.pools.close();
   }
 }

@@ -1,0 +1,47 @@
+/**
+ * What this process's deliveries tell the DrainPacer: per domain, how many replies were ok
+ * or busy and their total latency, summed here and written to `<prefix>:pace:<domain>` a
+ * few times per pacer step rather than once per message (one Redis write per 100 ms, not
+ * one per delivery, at a thousand deliveries a second).
+ */
+import type { Redis } from "ioredis";
+import { paceKey } from "../monitor/drain-pacer.js";
+
+interface Tally { ok: number; busy: number; ms: number }
+
+export class PaceReporter {
+  private readonly tallies = new Map<string, Tally>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly everyMs = 100) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.flush(), this.everyMs);
+    this.timer.unref();
+  }
+
+  report(domain: string, busy: boolean, ms: number): void {
+    const t = this.tallies.get(domain) ?? { ok: 0, busy: 0, ms: 0 };
+    if (busy) t.busy++; else t.ok++;
+    t.ms += ms;
+    this.tallies.set(domain, t);
+  }
+
+  async flush(): Promise<void> {
+    if (!this.tallies.size) return;
+    const m = this.redis.multi();
+    for (const [domain, t] of this.tallies) {
+      const k = paceKey(this.prefix, domain);
+      if (t.ok) m.hincrby(k, "ok", t.ok);
+      if (t.busy) m.hincrby(k, "busy", t.busy);
+      m.hincrby(k, "ms", Math.round(t.ms));
+    }
+    this.tallies.clear();
+    await m.exec().catch(() => undefined); // a lost tally only makes one pacer step less informed
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+}
