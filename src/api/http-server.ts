@@ -8,7 +8,7 @@
  * detail — no stack trace ever reaches a client.
  */
 import http from "node:http";
-import { parseHostPort } from "../monitor/primary-endpoints.js";
+import { parseHostPort } from "../config/host-port.js";
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";

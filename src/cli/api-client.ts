@@ -5,6 +5,7 @@
  * carries the message and exit code main.ts prints.
  */
 import os from "node:os";
+import { connectableUrl } from "../config/host-port.js";
 import type { Config } from "../config/schema.js";
 
 export class CliError extends Error {
@@ -14,12 +15,7 @@ export class CliError extends Error {
 export interface ApiResponse { status: number; body: unknown; bytes: Buffer }
 
 export function apiBaseUrl(listen: string): string {
-  const i = listen.lastIndexOf(":");
-  let host = listen.slice(0, i);
-  const port = listen.slice(i + 1);
-  if (host === "0.0.0.0" || host === "*") host = "127.0.0.1";
-  else if (host === "[::]" || host === "::") host = "[::1]";
-  return `http://${host}:${port}`;
+  return connectableUrl(listen);
 }
 
 export class ApiClient {

@@ -14,7 +14,7 @@ import type { DsnJob } from "../../queues/dsn-queue.js";
 import { retryDelay } from "../../queues/retry-schedule.js";
 import { ConnectionPools, type Endpoint } from "../delivery/connection-pool.js";
 import { deliverToPrimary } from "../delivery/deliver-to-primary.js";
-import { parseHostPort } from "../monitor/primary-endpoints.js";
+import { parseHostPort } from "../config/host-port.js";
 
 export class DsnWorker {
   private worker?: Worker<DsnJob>;

@@ -11,11 +11,7 @@ import os from "node:os";
 import { Resolver } from "node:dns/promises";
 import type { Config } from "../config/schema.js";
 import type { Endpoint } from "../delivery/connection-pool.js";
-
-export function parseHostPort(s: string): Endpoint {
-  const i = s.lastIndexOf(":");
-  return { host: s.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(s.slice(i + 1)) };
-}
+import { parseHostPort } from "../config/host-port.js";
 
 const normHost = (h: string) => h.toLowerCase().replace(/\.$/, "");
 

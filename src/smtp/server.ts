@@ -23,7 +23,7 @@ import type { RejectCounter } from "../observability/reject-counter.js";
 import { SmtpReply, reply } from "./reply.js";
 import { installSmtpServerPatches } from "./smtp-server-patches.js";
 import { newQueueId } from "./queue-id.js";
-import { parseHostPort } from "../monitor/primary-endpoints.js";
+import { parseHostPort } from "../config/host-port.js";
 
 interface Transaction { from: string; rcpts: string[]; rejected: { rcpt: string; reason: string }[]; started: number }
 interface SessionState { start: number; admitted: boolean; transactions: number; txn?: Transaction }

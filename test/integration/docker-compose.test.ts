@@ -13,7 +13,7 @@ import YAML from "yaml";
 import { describe, expect, it } from "vitest";
 import { loadConfigFile } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
-import { parseHostPort } from "../../src/monitor/primary-endpoints.js";
+import { parseHostPort } from "../../src/config/host-port.js";
 
 let root = import.meta.dirname;
 while (!fs.existsSync(path.join(root, "package.json"))) root = path.dirname(root);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config/load.js";
-import { PrimaryEndpoints, parseHostPort, primariesFromMx } from "../../../src/monitor/primary-endpoints.js";
+import { PrimaryEndpoints, primariesFromMx } from "../../../src/monitor/primary-endpoints.js";
 import { startDnsServer, type TestDnsServer } from "../../helpers/dns-server.js";
 
 const mx = (priority: number, exchange: string) => ({ priority, exchange });
@@ -49,13 +49,6 @@ describe("primariesFromMx", () => {
     const records = [mx(20, "b.test"), mx(10, "a.test")];
     primariesFromMx(records, "us.test");
     expect(records).toEqual([mx(20, "b.test"), mx(10, "a.test")]);
-  });
-});
-
-describe("parseHostPort", () => {
-  it("splits host:port and unbrackets IPv6", () => {
-    expect(parseHostPort("mail.example.com:25")).toEqual({ host: "mail.example.com", port: 25 });
-    expect(parseHostPort("[2001:db8::1]:2525")).toEqual({ host: "2001:db8::1", port: 2525 });
   });
 });
 
