@@ -67,7 +67,7 @@ export const configSchema = z.strictObject({
       /** Simultaneous sessions from one client IP on this node; more get 421 4.7.0. */
       maxConnectionsPerIp: z.number().int().positive().default(50),
       /** Mail transactions on one connection; the next MAIL gets 421 4.7.0. */
-      maxTransactionsPerSession: z.number().int().positive().default(100),
+      maxTransactionsPerSession: z.number().int().positive().default(1000), // Exim's smtp_accept_max_per_connection; Postfix has no limit
       /** Error replies (4xx/5xx) one session may provoke before it is dropped with 421 4.7.0. */
       maxErrorsPerSession: z.number().int().positive().default(20),
       /** New connections per client IP per minute, counted in Redis across all nodes; 0 = off. */
