@@ -47,8 +47,15 @@ export class MessageAcceptor {
       await writer.abort();
       return { ok: false, ...r, size: writer.size };
     };
+    // our Received header goes first to the scanners too: SpamAssassin finds the client's
+    // address in it (its relay and DNSBL rules), as it would behind any MTA
+    const received = receivedHeader({
+      helo: env.helo, clientHostname: env.clientHostname, clientIp: env.clientIp, hostname: this.hostname,
+      id: env.id, tls: env.tls, smtputf8: env.smtputf8, rcpts: all, date: new Date(),
+    });
     try {
       scan = this.filter?.begin({ id: env.id, from: env.from, rcpts: all, clientIp: env.clientIp });
+      scan?.write(Buffer.from(received, "latin1"));
       for await (const chunk of stream) {
         if (inspector.verdict) continue; // refused already: read the rest, store nothing
         const bytes = inspector.push(chunk as Buffer);
@@ -59,10 +66,7 @@ export class MessageAcceptor {
       if (inspector.verdict) return refuse(inspector.verdict);
       const verdict = scan ? await scan.end() : { action: "accept" as const };
       if (verdict.action !== "accept") return refuse(verdict);
-      const headers = receivedHeader({
-        helo: env.helo, clientHostname: env.clientHostname, clientIp: env.clientIp, hostname: this.hostname,
-        id: env.id, tls: env.tls, smtputf8: env.smtputf8, rcpts: all, date: new Date(),
-      }) + (verdict.headers ?? "");
+      const headers = received + (verdict.headers ?? "");
       await this.enqueue(env, writer, headers, verdict.flags ?? [], inspector.subject, verdict);
       return { ok: true, id: env.id, size: writer.size, flags: verdict.flags ?? [] };
     } catch (err) {

@@ -13,7 +13,8 @@ import { freePort, waitFor } from "./net.js";
 /** SpamAssassin's Generic Test for Unsolicited Bulk Email: scores 1000. */
 export const GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
 export const BORDERLINE_MARK = "mxspool-borderline-test";
-export const BORDERLINE_SCORE = 6;
+/** 7: other rules move a message by a point or so (ALL_TRUSTED −1 for our loopback client), it stays between 5 and 10. */
+export const BORDERLINE_SCORE = 7;
 export const BORDERLINE_RULE = "MXSPOOL_BORDERLINE";
 
 export interface TestSpamd {
