@@ -86,8 +86,13 @@ export class PrimaryMonitor {
         this.log.info({ event: "PRIMARY_UP", domain, endpoint }, `primary for ${domain} is up; delivering`);
         await this.onUp?.(domain);
       }
-      const adminPaused = (await this.redis.hget(key, "adminPaused")) === "1";
-      if (!adminPaused && (await queue.isPaused())) await queue.resume();
+      const adminPaused = async () => (await this.redis.hget(key, "adminPaused")) === "1";
+      if (!(await adminPaused()) && (await queue.isPaused())) {
+        await queue.resume();
+        // an admin may have paused between our read and our resume (the flag is set before the
+        // queue is paused): read the flag again and give the pause back
+        if (await adminPaused()) await queue.pause();
+      }
     }
   }
 
