@@ -84,7 +84,7 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     const store = new MessageStore(redis, config.redis.prefix, storeTtl(config));
     sweeper = new QueueSweeper(config, redis, queues, new MessageRecords(redis, config.redis.prefix), new DsnNotifier(config, store, dsnQueue, log), log);
     sweeper.start();
-    dsnWorker = new DsnWorker(config, bullConnection(target), store, log);
+    dsnWorker = new DsnWorker(config, bullConnection(target), store, new PrimaryEndpoints(config), log);
     dsnWorker.start();
   }
   let api: HttpApi | undefined;

@@ -1,10 +1,10 @@
 /**
  * Delivers the queued DSNs: envelope <> → the original sender, through `bounces.relay` when
- * set, otherwise to the MX hosts of the sender's domain (RFC 5321 §5: MX, else the domain's
- * own address), looked up through `dns.servers`. A DSN that cannot be delivered within
+ * set, otherwise to the mail hosts of the sender's domain (PrimaryEndpoints.mailHosts: MX
+ * above our own preference, else the domain's own address, IPv4 and IPv6, never one of our
+ * listeners), looked up through `dns.servers`. A DSN that cannot be delivered within
  * `bounces.maxLifetime` is dropped and logged: a bounce is never bounced.
  */
-import { Resolver } from "node:dns/promises";
 import { Worker, type ConnectionOptions, type Job } from "bullmq";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
@@ -15,16 +15,16 @@ import { retryDelay } from "../../queues/retry-schedule.js";
 import { ConnectionPools, type Endpoint } from "../delivery/connection-pool.js";
 import { deliverToPrimary } from "../delivery/deliver-to-primary.js";
 import { parseHostPort } from "../config/host-port.js";
+import type { PrimaryEndpoints } from "../monitor/primary-endpoints.js";
 
 export class DsnWorker {
   private worker?: Worker<DsnJob>;
   private readonly pools: ConnectionPools;
-  private readonly resolver = new Resolver({ timeout: 5000, tries: 2 });
 
-  constructor(private readonly config: Config, private readonly connection: ConnectionOptions, private readonly store: MessageStore, private readonly log: Logger) {
+  constructor(private readonly config: Config, private readonly connection: ConnectionOptions, private readonly store: MessageStore,
+              private readonly endpoints: PrimaryEndpoints, private readonly log: Logger) {
     const d = config.delivery;
     this.pools = new ConnectionPools({ name: config.hostname, connectTimeout: d.connectTimeout, commandTimeout: d.commandTimeout, idleMs: d.connectionIdle, maxMessages: 100 });
-    if (config.dns.servers?.length) this.resolver.setServers(config.dns.servers);
   }
 
   start(): void {
@@ -36,20 +36,11 @@ export class DsnWorker {
     this.worker.on("error", (err) => this.log.error({ event: "WORKER_ERROR", queue: DSN_QUEUE, err: err.message }, "DSN worker error"));
   }
 
+  /** The bounce relay, or the recipient domain's mail hosts (MX, or the domain itself) on port 25. */
   private async destinations(to: string): Promise<Endpoint[]> {
     if (this.config.bounces.relay) return [parseHostPort(this.config.bounces.relay)];
     const domain = to.slice(to.lastIndexOf("@") + 1).toLowerCase();
-    let hosts: string[];
-    try {
-      hosts = (await this.resolver.resolveMx(domain)).sort((a, b) => a.priority - b.priority).map((r) => r.exchange).filter((h) => h && h !== ".");
-    } catch {
-      hosts = [domain];
-    }
-    const eps: Endpoint[] = [];
-    for (const h of hosts) {
-      try { for (const ip of await this.resolver.resolve4(h)) eps.push({ host: ip, port: 25 }); } catch { /* next host */ }
-    }
-    return eps;
+    return this.endpoints.mailHosts(domain, 25).catch(() => []); // DNS trouble: unreachable for now, retried
   }
 
   private async process(job: Job<DsnJob>): Promise<void> {

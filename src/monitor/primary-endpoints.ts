@@ -77,16 +77,33 @@ export class PrimaryEndpoints {
     const hit = this.cache.get(domain);
     if (hit && Date.now() - hit.at < maxAgeMs) return hit.endpoints;
     try {
-      const hosts = primariesFromMx(await this.resolver.resolveMx(domain), this.config.hostname);
-      const found = await Promise.allSettled(hosts.map((host) => this.addresses(host)));
-      // every exchange failing with DNS trouble is DNS trouble; one failing is one fewer endpoint
-      if (found.length && found.every((r) => r.status === "rejected")) throw (found[0] as PromiseRejectedResult).reason;
-      const ips = found.flatMap((r) => (r.status === "fulfilled" ? r.value : []));
-      const endpoints = [...new Set(ips)].map((ip) => ({ host: ip, port: this.config.dns.mxPort })).filter((ep) => !this.isOurself(ep));
+      const endpoints = await this.mailHosts(domain, this.config.dns.mxPort, false);
       this.cache.set(domain, { at: Date.now(), endpoints });
       return endpoints;
     } catch {
       return hit?.endpoints ?? []; // DNS trouble: keep the last known answer
     }
+  }
+
+  /**
+   * Where mail for `domain` goes by DNS, as RFC 5321 section 5.1 says: its MX hosts above our
+   * own preference (we are never our own next hop, nor is any listener of ours), their IPv4
+   * then IPv6 addresses; a null MX names nobody. `implicitMx`: a domain without MX records
+   * is its own mail host (for DSNs to any sender; a configured domain must have its MX).
+   * Throws on DNS trouble (timeouts, SERVFAIL), which is not an answer.
+   */
+  async mailHosts(domain: string, port: number, implicitMx = true): Promise<Endpoint[]> {
+    let hosts: string[];
+    try {
+      hosts = primariesFromMx(await this.resolver.resolveMx(domain), this.config.hostname);
+    } catch (err) {
+      if (!implicitMx || !isNoData(err)) throw err;
+      hosts = [domain];
+    }
+    const found = await Promise.allSettled(hosts.map((host) => this.addresses(host)));
+    // every exchange failing with DNS trouble is DNS trouble; one failing is one fewer endpoint
+    if (found.length && found.every((r) => r.status === "rejected")) throw (found[0] as PromiseRejectedResult).reason;
+    const ips = found.flatMap((r) => (r.status === "fulfilled" ? r.value : []));
+    return [...new Set(ips)].map((ip) => ({ host: ip, port })).filter((ep) => !this.isOurself(ep));
   }
 }

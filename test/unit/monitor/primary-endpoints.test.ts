@@ -140,4 +140,36 @@ describe("PrimaryEndpoints with primary: mx", () => {
   it("returns nothing for a domain that is not configured", async () => {
     expect(await new PrimaryEndpoints(config()).resolve("other.test")).toEqual([]);
   });
+
+  describe("mailHosts (where a DSN to any sender goes)", () => {
+    it("uses the MX hosts above ours, or the domain itself without MX records, on the given port", async () => {
+      dns.zone = {
+        ...zone(),
+        "sender.test": { MX: [mx(10, "in.sender.test")] }, "in.sender.test": { A: ["192.0.2.10"], AAAA: ["2001:db8::10"] },
+        "nomx.test": { A: ["192.0.2.20"] },
+      };
+      const p = new PrimaryEndpoints(config());
+      expect(await p.mailHosts("sender.test", 25)).toEqual([{ host: "192.0.2.10", port: 25 }, { host: "2001:db8::10", port: 25 }]);
+      expect(await p.mailHosts("nomx.test", 25)).toEqual([{ host: "192.0.2.20", port: 25 }]);
+      // one of our domains: its primary, never us (MX 20 is mx2.example.test, our hostname);
+      // on port 25 these loopback addresses would be our own default listener (0.0.0.0:25)
+      expect((await p.mailHosts("example.test", 2526)).map((e) => e.host)).toEqual(["127.0.0.5", "::1", "127.0.0.1", "127.0.0.2"]);
+      expect(await p.mailHosts("example.test", 25)).toEqual([]);
+    });
+
+    it("a null MX names nobody; DNS trouble is an error, not an empty answer", async () => {
+      dns.zone = { "nullmx.test": { MX: [mx(0, ".")], A: ["192.0.2.30"] } };
+      const p = new PrimaryEndpoints(config());
+      expect(await p.mailHosts("nullmx.test", 25)).toEqual([]);
+      dns.servfail.add("trouble.test");
+      try { await expect(p.mailHosts("trouble.test", 25)).rejects.toBeTruthy(); } finally { dns.servfail.clear(); }
+    });
+
+    it("never returns one of our own listeners", async () => {
+      dns.zone = { "loop.test": { MX: [mx(10, "self.loop.test")] }, "self.loop.test": { A: ["127.0.0.1"] } };
+      const p = new PrimaryEndpoints(config({ smtp: { listen: ["0.0.0.0:25"] } }));
+      expect(await p.mailHosts("loop.test", 25)).toEqual([]);
+      expect(await p.mailHosts("loop.test", 2526)).toEqual([{ host: "127.0.0.1", port: 2526 }]);
+    });
+  });
 });
