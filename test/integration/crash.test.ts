@@ -10,18 +10,13 @@ import { freePort, sleep, waitFor } from "../helpers/net.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { RecordingPrimary } from "../helpers/recording-primary.js";
 import { MxspoolProcess } from "../helpers/mxspool-process.js";
+import { testMxspoolConfig } from "../helpers/mxspool-config.js";
 import { compose } from "../helpers/messages.js";
 
 async function mxConfig(redis: TestRedis, primaryPort: number, smtpPort: number) {
-  return {
-    hostname: "mx2.example.test",
-    smtp: { listen: [`127.0.0.1:${smtpPort}`], processes: 2, reverseLookup: false },
-    http: { listen: `127.0.0.1:${await freePort()}` },
-    redis: { url: redis.url },
-    domains: { "example.test": { primary: [`127.0.0.1:${primaryPort}`] } },
-    monitor: { interval: "1s", timeout: "2s" },
+  return testMxspoolConfig({ smtpPort, redisUrl: redis.url, primaryPort }, {
     delivery: { retry: { first: "1s", max: "3s" }, lockDuration: "3s", concurrency: 10 },
-  };
+  });
 }
 
 /** One client: sends messages one per connection until `stop()`; records what got 250. */

@@ -12,6 +12,7 @@ import { freePort, sleep, waitFor } from "../helpers/net.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { RecordingPrimary } from "../helpers/recording-primary.js";
 import { MxspoolProcess } from "../helpers/mxspool-process.js";
+import { testMxspoolConfig } from "../helpers/mxspool-config.js";
 import { compose } from "../helpers/messages.js";
 
 async function sendN(port: number, n: number, prefix: string, to = (i: number) => [`u${i}@example.test`]) {
@@ -46,15 +47,9 @@ describe("drain pacing", () => {
     redis = await startRedis();
     smtpPort = await freePort();
     primaryPort = await freePort();
-    mx = new MxspoolProcess({
-      hostname: "mx2.example.test",
-      smtp: { listen: [`127.0.0.1:${smtpPort}`], processes: 2, reverseLookup: false },
-      http: { listen: `127.0.0.1:${await freePort()}` },
-      redis: { url: redis.url },
-      domains: { "example.test": { primary: [`127.0.0.1:${primaryPort}`] } },
-      monitor: { interval: "1s", timeout: "2s" },
+    mx = new MxspoolProcess(await testMxspoolConfig({ smtpPort, redisUrl: redis.url, primaryPort }, {
       delivery: { concurrency: 3, ratePerSecond: 20, retry: { first: "1s", max: "2s" } },
-    });
+    }));
     await mx.start();
   });
   afterAll(async () => { await mx?.stop(); await new Promise<void>((r) => primary ? primary.close(() => r()) : r()); await redis?.stop(); mx?.cleanup(); });
@@ -107,15 +102,9 @@ describe("per-recipient outcomes", () => {
     });
     await primary.start();
     const smtpPort = await freePort();
-    mx = new MxspoolProcess({
-      hostname: "mx2.example.test",
-      smtp: { listen: [`127.0.0.1:${smtpPort}`], processes: 1, reverseLookup: false },
-      http: { listen: `127.0.0.1:${await freePort()}` },
-      redis: { url: redis.url },
-      domains: { "example.test": { primary: [`127.0.0.1:${primary.port}`] } },
-      monitor: { interval: "1s" },
+    mx = new MxspoolProcess(await testMxspoolConfig({ smtpPort, redisUrl: redis.url, primaryPort: primary.port, processes: 1 }, {
       delivery: { retry: { first: "500ms", max: "1s" } },
-    });
+    }));
     await mx.start();
     await sendN(smtpPort, 1, "mixed", () => ["good@example.test", "bad@example.test", "slow@example.test"]);
   });

@@ -11,6 +11,7 @@ import { freePort, sleep, waitFor } from "../helpers/net.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { RecordingPrimary } from "../helpers/recording-primary.js";
 import { MxspoolProcess } from "../helpers/mxspool-process.js";
+import { testMxspoolConfig } from "../helpers/mxspool-config.js";
 import { compose } from "../helpers/messages.js";
 
 const N = Number(process.env.FLAP_N ?? 1000);
@@ -26,16 +27,11 @@ describe("drain with a flapping primary and a kill -9", () => {
     redis = await startRedis();
     primary = new RecordingPrimary({ port: await freePort(), closeTimeout: 100 });
     smtpPort = await freePort();
-    mx = new MxspoolProcess({
-      hostname: "mx2.example.test",
-      smtp: { listen: [`127.0.0.1:${smtpPort}`], processes: 2, reverseLookup: false },
-      http: { listen: `127.0.0.1:${await freePort()}` },
-      redis: { url: redis.url },
-      domains: { "example.test": { primary: [`127.0.0.1:${primary.port}`] } },
+    mx = new MxspoolProcess(await testMxspoolConfig({ smtpPort, redisUrl: redis.url, primaryPort: primary.port }, {
       monitor: { interval: "500ms", timeout: "1s" },
       delivery: { retry: { first: "500ms", max: "2s" }, lockDuration: "3s", concurrency: 10 },
       log: { level: "info" },
-    });
+    }));
     await mx.start();
   });
   afterAll(async () => { flapping = false; await mx?.stop(); await primary?.stop(); await redis?.stop(); mx?.cleanup(); });

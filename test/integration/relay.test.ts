@@ -11,6 +11,7 @@ import { freePort, waitFor } from "../helpers/net.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { RecordingPrimary } from "../helpers/recording-primary.js";
 import { MxspoolProcess } from "../helpers/mxspool-process.js";
+import { testMxspoolConfig } from "../helpers/mxspool-config.js";
 import { compose, makeDkimKey, sendAll, signDkim, stripFirstReceived, type TestMessage } from "../helpers/messages.js";
 
 describe("relay: accept while the primary is down, drain when it returns", () => {
@@ -25,16 +26,11 @@ describe("relay: accept while the primary is down, drain when it returns", () =>
     redis = await startRedis();
     primary = new RecordingPrimary({ port: await freePort() });
     smtpPort = await freePort();
-    mx = new MxspoolProcess({
-      hostname: "mx2.example.test",
-      smtp: { listen: [`127.0.0.1:${smtpPort}`], processes: 2, reverseLookup: false },
-      http: { listen: `127.0.0.1:${await freePort()}` },
-      redis: { url: redis.url },
-      domains: { "example.test": { primary: [`127.0.0.1:${primary.port}`], recipients: "*" } },
-      monitor: { interval: "1s", timeout: "2s" },
+    mx = new MxspoolProcess(await testMxspoolConfig({ smtpPort, redisUrl: redis.url, primaryPort: primary.port }, {
+      domains: { "example.test": { recipients: "*" } },
       delivery: { retry: { first: "1s", max: "5s" }, sweepInterval: "1s" },
       retention: { delivered: "15s" },
-    });
+    }));
     await mx.start();
 
     for (let i = 0; i < 150; i++) {
