@@ -24,14 +24,12 @@ export class MessageStore {
   async open(id: string, prepend = "", sizeHint?: number): Promise<Buffer | (() => Readable) | null> {
     const key = keys.raw(this.prefix, id);
     const head = Buffer.from(prepend, "latin1");
-    if (sizeHint !== undefined && sizeHint <= 4 * SPOOL_CHUNK) {
-      // the size recorded at accept says it is small: one GET, no STRLEN first
-      const body = await this.redis.getBuffer(key);
-      if (body && body.length <= 4 * SPOOL_CHUNK) return Buffer.concat([head, body]);
-      if (!body) return null;
+    // the size recorded at accept saying "small" spares the STRLEN: one GET is all it takes
+    let size = sizeHint;
+    if (size === undefined || size > 4 * SPOOL_CHUNK) {
+      size = await this.redis.strlen(key);
+      if (size === 0 && !(await this.redis.exists(key))) return null;
     }
-    const size = await this.redis.strlen(key);
-    if (size === 0 && !(await this.redis.exists(key))) return null;
     if (size <= 4 * SPOOL_CHUNK) {
       const body = await this.redis.getBuffer(key);
       return body ? Buffer.concat([head, body]) : null;
@@ -52,12 +50,6 @@ export class MessageStore {
     const head = (await this.redis.getrangeBuffer(keys.raw(this.prefix, id), 0, 65_535)).toString("latin1");
     const end = head.search(/\r?\n\r?\n/);
     return end >= 0 ? head.slice(0, end) : head;
-  }
-
-  async copy(fromId: string, toId: string): Promise<void> {
-    const ok = await this.redis.copy(keys.raw(this.prefix, fromId), keys.raw(this.prefix, toId));
-    if (!ok) throw new Error(`spool copy ${fromId} → ${toId} failed`);
-    await this.redis.pexpire(keys.raw(this.prefix, toId), this.ttlMs);
   }
 
   async remove(id: string): Promise<void> {
