@@ -30,8 +30,8 @@ import { startSpamd, type TestSpamd } from "../helpers/spamd.js";
 import { body10k, measureLatency, percentile } from "./latency-client.js";
 import { MxspoolUnderTest, repoRoot } from "./systems.js";
 import { machineCpuSeconds, treeCpuSeconds } from "./procs.js";
+import { env, f0, f1, median } from "./figures.js";
 
-const env = (k: string, d: string) => (process.env[k] && process.env[k]!.trim() !== "" ? process.env[k]!.trim() : d);
 const MESSAGES = Number(env("BENCH_FILTER_MESSAGES", "300"));
 const RUNS = Number(env("BENCH_FILTER_RUNS", "3"));
 const SESSIONS = env("BENCH_FILTER_SESSIONS", "4,20").split(",").map((s) => Number(s.trim())).filter((n) => n > 0);
@@ -127,15 +127,6 @@ async function mxspoolAccept(spamd: TestSpamd, c: number, n: number, filters: Re
   } finally {
     await sys.stop().catch((e) => log(`stop: ${(e as Error).message}`));
   }
-}
-
-const f0 = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : "–");
-const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "–");
-function median(xs: number[]): number {
-  const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (!v.length) return NaN;
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
 function report(runs: Run[], startedAt: Date, loadStart: number, problems: string[]): string {

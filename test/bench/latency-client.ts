@@ -8,6 +8,7 @@
  * quits and the message is offered again after `retryDelayMs`, as an MTA retries (only sooner).
  */
 import net from "node:net";
+import { sleep } from "../helpers/net.js";
 
 export interface LatencyResult { samplesMs: number[]; errors: string[]; wallMs: number; sent: number; reconnects: number; tempfails: number; rejected: number }
 
@@ -89,7 +90,6 @@ export interface LatencyOptions {
   message?: (i: number) => Buffer;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function measureLatency(opts: LatencyOptions): Promise<LatencyResult> {
   const samplesMs: number[] = [];

@@ -23,8 +23,8 @@ import { runSmtpSource, SmtpSink } from "./postfix-tools.js";
 import { measureLatency, percentile } from "./latency-client.js";
 import { MxspoolUnderTest, PostfixUnderTest, repoRoot, type RedisMode, type SystemUnderTest } from "./systems.js";
 import { sleep } from "../helpers/net.js";
+import { env, f0, f1, f2, median } from "./figures.js";
 
-const env = (k: string, d: string) => (process.env[k] && process.env[k]!.trim() !== "" ? process.env[k]!.trim() : d);
 const MESSAGES = Number(env("BENCH_MESSAGES", "20000"));
 const RUNS = Number(env("BENCH_RUNS", "3"));
 const SESSIONS = env("BENCH_SESSIONS", "20,100").split(",").map((s) => Number(s.trim())).filter((n) => n > 0);
@@ -68,13 +68,6 @@ process.on("SIGINT", onFatalSignal);
 process.on("SIGTERM", onFatalSignal);
 
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
-
-function median(xs: number[]): number {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!v.length) return NaN;
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
 
 async function waitUntil(what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 50): Promise<boolean> {
   const end = Date.now() + timeoutMs;
@@ -206,9 +199,6 @@ async function benchSystem(sys: SystemUnderTest, runNo: number): Promise<SystemR
 
 // ---------------------------------------------------------------- report
 
-const f0 = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : "–");
-const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "–");
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "–");
 const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : "–");
 const mib = (k: number | undefined) => (k === undefined ? NaN : k / MIB);
 
