@@ -1,17 +1,10 @@
 /** The INSTREAM client against scripted fake clamd servers: framing, one write per frame, early answers, failures. */
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { fakeServers } from "../../helpers/fake-servers.js";
 import { ClamdEngine } from "../../../src/filters/clamd-client.js";
 
-const servers: net.Server[] = [];
-/** Closes the fake servers, cutting the connections a hung fake still holds. */
-const closeAll = () => Promise.all(servers.splice(0).map((s) => new Promise((r) => { s.close(r); s.emit("cut"); })));
-const track = (server: net.Server) => {
-  const sockets = new Set<net.Socket>();
-  server.on("connection", (c) => { sockets.add(c); c.on("close", () => sockets.delete(c)); });
-  server.on("cut", () => { for (const c of sockets) c.destroy(); });
-  servers.push(server);
-};
+const { track, closeAll } = fakeServers();
 afterEach(async () => { await closeAll(); });
 
 interface Seen { bytes: Buffer; packets: number }

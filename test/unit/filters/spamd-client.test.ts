@@ -1,17 +1,10 @@
 /** The SPAMC/1.5 client against scripted fake spamd servers: exact request bytes, replies in tiny pieces, failures. */
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { fakeServers } from "../../helpers/fake-servers.js";
 import { SpamdEngine } from "../../../src/filters/spamd-client.js";
 
-const servers: net.Server[] = [];
-/** Closes the fake servers, cutting the connections a hung fake still holds. */
-const closeAll = () => Promise.all(servers.splice(0).map((s) => new Promise((r) => { s.close(r); s.emit("cut"); })));
-const track = (server: net.Server) => {
-  const sockets = new Set<net.Socket>();
-  server.on("connection", (c) => { sockets.add(c); c.on("close", () => sockets.delete(c)); });
-  server.on("cut", () => { for (const c of sockets) c.destroy(); });
-  servers.push(server);
-};
+const { track, closeAll } = fakeServers();
 afterEach(async () => { await closeAll(); });
 
 /** A fake spamd: records the request, then `answer` it (or not). */
