@@ -55,10 +55,16 @@ export class MxspoolProcess {
     proc.stderr!.on("data", (d: Buffer) => this.stderr.push(d.toString()));
     proc.on("exit", (code) => { this.exitCode = code ?? -1; });
     const since = this.logs.length;
-    await waitFor("mxspool READY", () => {
-      if (this.exitCode !== null) throw new Error(`mxspool exited ${this.exitCode}: ${this.stderr.join("")}`);
-      return this.logs.slice(since).some((l) => l.event === "READY");
-    }, 60_000);
+    try {
+      await waitFor("mxspool READY", () => {
+        if (this.exitCode !== null) throw new Error(`mxspool exited ${this.exitCode}: ${this.stderr.join("")}`);
+        return this.logs.slice(since).some((l) => l.event === "READY");
+      }, 60_000);
+    } catch (err) {
+      // say why: the warnings and errors mxspool logged meanwhile (a child that cannot listen, Redis, ...)
+      const trouble = this.logs.slice(since).filter((l) => l.level >= 40).slice(-5).map((l) => JSON.stringify(l));
+      throw new Error(`${(err as Error).message}; mxspool logged ${trouble.length ? trouble.join(" | ") : "no warning or error"}; stderr: ${this.stderr.join("").slice(-500)}`);
+    }
   }
 
   events(name: string): LogLine[] { return this.logs.filter((l) => l.event === name); }
