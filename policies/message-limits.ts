@@ -1,10 +1,17 @@
 /**
  * Checks on the message bytes themselves, applied while they stream in (pure, no I/O):
- * header size, line length, NUL bytes, mail loops (too many Received headers), and bare LF
- * normalised to CRLF (Postfix's smtpd_forbid_bare_newline = normalize: a lone LF is never
- * taken as a line end that could smuggle a second message).
+ * message size, header size, line length, NUL bytes, mail loops (too many Received headers),
+ * and bare LF normalised to CRLF (Postfix's smtpd_forbid_bare_newline = normalize: a lone LF
+ * is never taken as a line end that could smuggle a second message). The size is counted
+ * here, chunk by chunk, because smtp-server says a message was too big only at the end of
+ * DATA: the verdict comes the moment the limit is passed, and the caller stops storing then.
+ * Where the header ends is src/mail/header-end.ts's rule, the one the store's DSN quote uses.
  */
+import { HeaderEndScanner } from "../src/mail/header-end.js";
+
 export interface MessageLimits {
+  /** smtp.maxMessageSize: bytes of DATA as sent (before bare LF → CRLF). */
+  maxMessageSize: number;
   maxHeaderSize: number;
   maxLineLength: number;
   maxReceivedHeaders: number;
@@ -14,6 +21,8 @@ const CR = Buffer.from([13]);
 
 export type LimitVerdict = { code: number; enhanced: string; text: string; reason: string };
 
+export const TOO_BIG: LimitVerdict = { code: 552, enhanced: "5.3.4", text: "Message size exceeds fixed limit", reason: "message-too-big" };
+
 export class MessageInspector {
   private inHeader = true;
   private headerBytes = 0;
@@ -21,7 +30,10 @@ export class MessageInspector {
   private received = 0;
   private lineStart = "";
   private lastWasCR = false;
+  private readonly headerEnd = new HeaderEndScanner();
   verdict?: LimitVerdict;
+  /** Bytes pushed so far, as sent. */
+  size = 0;
   bareLf = 0;
   /** The first line of the Subject header, as sent (for listings; not decoded). */
   subject = "";
@@ -31,7 +43,10 @@ export class MessageInspector {
 
   /** Inspects one chunk; returns the bytes to store: the chunk itself, or a copy with bare LF → CRLF. */
   push(chunk: Buffer): Buffer {
+    this.size += chunk.length;
+    if (this.size > this.limits.maxMessageSize && !this.verdict) this.verdict = TOO_BIG;
     if (!this.inHeader) return this.pushBody(chunk);
+    const end = this.headerEnd.push(chunk); // index just past the LF of the empty line, or -1
     let out: number[] | null = null; // built only when a bare LF must be rewritten
     for (let i = 0; i < chunk.length; i++) {
       if (!this.inHeader && !out) {
@@ -49,7 +64,7 @@ export class MessageInspector {
       if (out) out.push(b);
       if (this.inHeader) this.headerBytes++;
       if (b === 0 && !this.verdict) this.verdict = { code: 554, enhanced: "5.6.0", text: "Message contains NUL characters", reason: "nul-byte" };
-      if (b === 10) this.endLine();
+      if (b === 10) this.endLine(i + 1 === end);
       else if (b !== 13) {
         if (this.lineLength === 0 && this.subjectOpen) {
           // a folded Subject goes on while lines start with white space
@@ -119,11 +134,12 @@ export class MessageInspector {
     this.subjectOpen = false;
   }
 
-  private endLine(): void {
+  /** `headerEnds`: this LF ends the empty line that ends the header (src/mail/header-end.ts). */
+  private endLine(headerEnds: boolean): void {
     if (this.subjectLine) this.subjectOpen = true;
     if (this.inHeader) {
       this.headerBytes++;
-      if (this.lineLength === 0) { this.inHeader = false; this.closeSubject(); } // the empty line ends the header
+      if (headerEnds) { this.inHeader = false; this.closeSubject(); }
       else if (/^received:/i.test(this.lineStart)) {
         this.received++;
         if (this.received > this.limits.maxReceivedHeaders && !this.verdict) {

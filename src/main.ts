@@ -159,6 +159,7 @@ export async function startChild(): Promise<void> {
     recipients = new ConfiguredRecipients(config, log);
     recipients.watch();
     const acceptor = new MessageAcceptor(store, queues, records, config.hostname, {
+      maxMessageSize: config.smtp.maxMessageSize,
       maxHeaderSize: config.smtp.maxHeaderSize, maxLineLength: config.smtp.maxLineLength, maxReceivedHeaders: config.smtp.maxReceivedHeaders,
     }, filter);
     smtp = new SmtpIngress(config, {

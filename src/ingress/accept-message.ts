@@ -1,18 +1,21 @@
 /**
  * The end of DATA: turns the client's byte stream into a durable, queued message.
- * The bytes stream through the message inspector (loops, header size, line length, NUL,
- * bare LF) and the content filter (ClamAV, SpamAssassin) into the store; only when all of
+ * The bytes stream through the message inspector (size, loops, header size, line length,
+ * NUL, bare LF) and the content filter (ClamAV, SpamAssassin) into the store; only when all of
  * them agree and every write has returned from Redis is one delivery job per recipient
  * domain enqueued, and only then does the caller answer 250 — "250" means durable.
  * The headers mxspool adds (Received, filter results) are kept beside the client's bytes
  * and prepended on delivery: the client's bytes are stored exactly as received.
  * On any failure nothing stays queued and the client gets the reply to retry or give up.
+ * A refusal found mid-DATA (the size passed, a NUL...) stops the storing and the scan at
+ * once and removes what was stored; the rest of DATA is read and dropped, so Redis never
+ * holds more than about one limit's worth per session, and this process one chunk.
  */
 import type { Readable } from "node:stream";
 import type { MessageStore, SpoolWriter } from "../store/message-store.js";
 import type { DeliveryQueues, SpooledMessage } from "../../queues/delivery-queue.js";
 import { receivedHeader } from "../smtp/received-header.js";
-import { MessageInspector, type MessageLimits } from "../../policies/message-limits.js";
+import { MessageInspector, TOO_BIG, type MessageLimits } from "../../policies/message-limits.js";
 import type { ContentFilter, FilterSession } from "../filters/content-filter.js";
 import type { MessageRecords } from "../store/message-records.js";
 
@@ -42,10 +45,11 @@ export class MessageAcceptor {
     const writer = this.store.writer(env.id);
     const inspector = new MessageInspector(this.limits);
     let scan: FilterSession | undefined;
+    let dataBytes = 0; // bytes of DATA read, stored or not
     const refuse = async (r: { code: number; enhanced: string; text: string; reason: string }): Promise<AcceptResult> => {
       scan?.abort();
       await writer.abort();
-      return { ok: false, ...r, size: writer.size };
+      return { ok: false, ...r, size: Math.max(writer.size, dataBytes) };
     };
     // our Received header goes first to the scanners too: SpamAssassin finds the client's
     // address in it (its relay and DNSBL rules), as it would behind any MTA
@@ -57,12 +61,19 @@ export class MessageAcceptor {
       scan = this.filter?.begin({ id: env.id, from: env.from, rcpts: all, clientIp: env.clientIp });
       scan?.write(Buffer.from(received, "latin1"));
       for await (const chunk of stream) {
-        if (inspector.verdict) continue; // refused already: read the rest, store nothing
+        dataBytes += (chunk as Buffer).length;
+        if (inspector.verdict) continue; // refused already: read the rest to the end of DATA, store nothing
         const bytes = inspector.push(chunk as Buffer);
+        if (inspector.verdict) {
+          // refused now (too big, NUL, ...): drop what was stored at once, not after the rest has arrived
+          scan?.abort();
+          await writer.abort();
+          continue;
+        }
         await writer.write(bytes);
         scan?.write(bytes);
       }
-      if (stream.sizeExceeded) return refuse({ code: 552, enhanced: "5.3.4", text: "Message size exceeds fixed limit", reason: "message-too-big" });
+      if (stream.sizeExceeded) return refuse(TOO_BIG);
       if (inspector.verdict) return refuse(inspector.verdict);
       const verdict = scan ? await scan.end() : { action: "accept" as const };
       if (verdict.action !== "accept") return refuse(verdict);

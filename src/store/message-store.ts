@@ -7,9 +7,12 @@
 import { Readable } from "node:stream";
 import type { ChainableCommander, Redis } from "ioredis";
 import { keys } from "../../queues/names.js";
+import { headerBlock } from "../mail/header-end.js";
 
 /** Above this many buffered bytes a message is streamed to Redis instead of held in memory. */
 export const SPOOL_CHUNK = 256 * 1024;
+/** At most this many bytes of a message's header are quoted in a DSN. */
+const HEADERS_QUOTED = 65_536;
 
 export class MessageStore {
   constructor(private readonly redis: Redis, private readonly prefix: string, private readonly ttlMs: number) {}
@@ -45,11 +48,14 @@ export class MessageStore {
     })());
   }
 
-  /** The header block of a stored message (at most 64 KB), for DSNs. */
+  /**
+   * The header block of a stored message (at most 64 KB, whole lines, without the last line
+   * end), for DSNs and the API. Where it ends is src/mail/header-end.ts's rule, the one
+   * ingress measured maxHeaderSize against, so a DSN never quotes body lines as headers.
+   */
   async headers(id: string): Promise<string> {
-    const head = (await this.redis.getrangeBuffer(keys.raw(this.prefix, id), 0, 65_535)).toString("latin1");
-    const end = head.search(/\r?\n\r?\n/);
-    return end >= 0 ? head.slice(0, end) : head;
+    const head = (await this.redis.getrangeBuffer(keys.raw(this.prefix, id), 0, HEADERS_QUOTED - 1)).toString("latin1");
+    return headerBlock(head, head.length === HEADERS_QUOTED).replace(/\r?\n$/, "");
   }
 
   async remove(id: string): Promise<void> {
@@ -136,8 +142,13 @@ export class SpoolWriter {
     }
   }
 
+  /** Drops what was collected, in memory and in the part key; may be called again. */
   async abort(): Promise<void> {
     this.chunks = [];
-    if (this.spilled) await this.redis.del(keys.rawPart(this.prefix, this.id)).catch(() => undefined);
+    this.buffered = 0;
+    if (this.spilled) {
+      this.spilled = false;
+      await this.redis.del(keys.rawPart(this.prefix, this.id)).catch(() => undefined);
+    }
   }
 }

@@ -8,6 +8,7 @@
 import type { Redis } from "ioredis";
 import { keys } from "../../queues/names.js";
 import { decodeMimeWords } from "./mime-words.js";
+import { findHeaderEnd, headerBlock } from "../mail/header-end.js";
 
 export interface MessageSummary { fromName: string; fromAddress: string; subject: string; hasAttachments: boolean }
 
@@ -16,8 +17,7 @@ const CACHE_ENTRIES = 20_000;
 
 /** The header block as unfolded lines (name lower-cased). */
 export function headerLines(head: string): { name: string; value: string }[] {
-  const end = head.search(/\r?\n\r?\n/);
-  const block = (end >= 0 ? head.slice(0, end) : head).replace(/\r?\n[ \t]+/g, " ");
+  const block = headerBlock(head).replace(/\r?\n[ \t]+/g, " ");
   return block.split(/\r?\n/).map((l) => {
     const i = l.indexOf(":");
     return i > 0 ? { name: l.slice(0, i).trim().toLowerCase(), value: l.slice(i + 1).trim() } : { name: "", value: "" };
@@ -37,7 +37,7 @@ export function summarize(prefix: string): MessageSummary {
   const from = splitMailbox(headers.find((h) => h.name === "from")?.value ?? "");
   const type = headers.find((h) => h.name === "content-type")?.value.toLowerCase() ?? "";
   const attachment = /^content-disposition:[ \t]*attachment/im.test(prefix)
-    || (type.startsWith("multipart/mixed") && /^content-type:[^\r\n]*(\r?\n[ \t][^\r\n]*)*;\s*name\*?=/im.test(prefix.slice(prefix.search(/\r?\n\r?\n/) + 1)));
+    || (type.startsWith("multipart/mixed") && /^content-type:[^\r\n]*(\r?\n[ \t][^\r\n]*)*;\s*name\*?=/im.test(prefix.slice(findHeaderEnd(prefix)?.headerEnd ?? 0)));
   const subject = decodeMimeWords(headers.find((h) => h.name === "subject")?.value ?? "").trim();
   return { fromName: from.name, fromAddress: from.address, subject, hasAttachments: attachment };
 }

@@ -17,7 +17,7 @@ import { MessageAcceptor, type Envelope } from "../../src/ingress/accept-message
 import { keys } from "../../queues/names.js";
 
 const PREFIX = "mxspool";
-const LIMITS = { maxHeaderSize: 65_536, maxLineLength: 100_000, maxReceivedHeaders: 50 };
+const LIMITS = { maxMessageSize: 10_000_000, maxHeaderSize: 65_536, maxLineLength: 100_000, maxReceivedHeaders: 50 };
 
 function message(bodyBytes: number, tag: string): Buffer {
   const head = `From: <s@sender.test>\r\nTo: <a@one.test>\r\nSubject: ${tag}\r\nMessage-ID: <${tag}@sender.test>\r\n\r\n`;

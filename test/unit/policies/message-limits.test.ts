@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MessageInspector } from "../../../policies/message-limits.js";
 
-const limits = { maxHeaderSize: 10_000, maxLineLength: 1000, maxReceivedHeaders: 3 };
+const limits = { maxMessageSize: 10_000_000, maxHeaderSize: 10_000, maxLineLength: 1000, maxReceivedHeaders: 3 };
 const run = (chunks: string[]) => {
   const i = new MessageInspector(limits);
   const out = chunks.map((c) => i.push(Buffer.from(c, "latin1")).toString("latin1")).join("");
@@ -68,6 +68,27 @@ describe("MessageInspector", () => {
     }
     // the corpus holds every case many times over
     for (const [k, n] of Object.entries(seen)) expect(n, k).toBeGreaterThan(15);
+  });
+  it("refuses a message the moment its bytes pass maxMessageSize, not at the end of DATA", () => {
+    const i = new MessageInspector({ ...limits, maxMessageSize: 100 });
+    i.push(Buffer.from("Subject: x\r\n\r\n" + "a".repeat(80) + "\r\n", "latin1"));
+    expect(i.verdict).toBeUndefined();
+    i.push(Buffer.from("b".repeat(6), "latin1")); // 102 bytes: over
+    expect(i.verdict).toEqual({ code: 552, enhanced: "5.3.4", text: "Message size exceeds fixed limit", reason: "message-too-big" });
+    expect(i.size).toBe(102);
+    const exact = new MessageInspector({ ...limits, maxMessageSize: 14 });
+    exact.push(Buffer.from("Subject: x\r\n\r\n", "latin1"));
+    expect(exact.verdict).toBeUndefined();
+  });
+  it("ends the header where src/mail/header-end.ts does, also at CR CR LF and LF CR LF", () => {
+    for (const end of ["\r\n\r\n", "\n\n", "\r\n\r\r\n", "\n\r\n", "\r\n\r\r\r\n"]) {
+      // Received lines after the empty line are body: they count neither as hops nor as header
+      const msg = "Subject: s" + end + "Received: a\r\n".repeat(5) + "\r\n";
+      expect(run([msg]).i.verdict, JSON.stringify(end)).toBeUndefined();
+      expect(run([msg.slice(0, 11), msg.slice(11)]).i.verdict, JSON.stringify(end)).toBeUndefined();
+    }
+    // a bare CR is no line end: the Received lines are still header
+    expect(run(["Subject: s\r\r" + "Received: a\r\n".repeat(5) + "\r\n"]).i.verdict).toMatchObject({ reason: "mail-loop" });
   });
   it("returns the very chunk it was given when nothing changes (no copy on the common path)", () => {
     const i = new MessageInspector(limits);
