@@ -107,13 +107,11 @@ function openTxn(conn: Conn): BdatTxn {
 }
 
 /** The transaction is over (answered, or abandoned): the session is ready for the next MAIL. */
-function closeTxn(conn: Conn, counted: boolean): void {
+function closeTxn(conn: Conn): void {
   conn.mxBdat = undefined;
   conn._dataStream = false;
-  if (counted) {
-    conn._transactionCounter++;
-    conn._unrecognizedCommands = 0;
-  }
+  conn._transactionCounter++;
+  conn._unrecognizedCommands = 0;
   conn._resetSession();
 }
 
@@ -129,6 +127,16 @@ function abandonTxn(conn: Conn, why: string): void {
 function sendReply(conn: Conn, r: Reply): void {
   if (r.err) conn.send(r.err.responseCode || 451, r.err.message);
   else conn.send(250, r.message || "2.0.0 Ok");
+}
+
+/** Sends onData's answer once it has decided (the 250 once durable), and ends the transaction. */
+function answerWhenDecided(conn: Conn, txn: BdatTxn, done: () => void): void {
+  void txn.replied.then((r) => {
+    if (conn.mxBdat !== txn) return done(); // the connection closed first
+    sendReply(conn, r);
+    closeTxn(conn);
+    done();
+  });
 }
 
 function handlerBdat(this: Conn, command: Buffer, callback: () => void): void {
@@ -157,14 +165,7 @@ function handlerBdat(this: Conn, command: Buffer, callback: () => void): void {
     // over the limit: the stored part goes now, the chunk is read and discarded, then 552
     txn.stream.sizeExceeded = true;
     txn.stream.end();
-    return chunk(undefined, (done) => {
-      void txn.replied.then((r) => {
-        if (this.mxBdat !== txn) return done(); // RSET or close came first
-        sendReply(this, r);
-        closeTxn(this, true);
-        done();
-      });
-    });
+    return chunk(undefined, (done) => answerWhenDecided(this, txn, done));
   }
   chunk(txn.stream, (done) => {
     if (this.mxBdat !== txn) return done();
@@ -173,7 +174,7 @@ function handlerBdat(this: Conn, command: Buffer, callback: () => void): void {
     if (txn.reply?.err) {
       // onData gave up before the end (a store error): this chunk carries its answer
       sendReply(this, txn.reply);
-      closeTxn(this, true);
+      closeTxn(this);
       return done();
     }
     if (!last) {
@@ -183,12 +184,7 @@ function handlerBdat(this: Conn, command: Buffer, callback: () => void): void {
     }
     this._dataStream = txn.stream; // waiting for onData is not client idleness
     txn.stream.end();
-    void txn.replied.then((r) => {
-      if (this.mxBdat !== txn) return done();
-      sendReply(this, r);
-      closeTxn(this, true);
-      done();
-    });
+    answerWhenDecided(this, txn, done);
   });
 }
 

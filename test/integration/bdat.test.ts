@@ -64,6 +64,8 @@ const bdat = (data: Buffer | string, last = false) => {
 
 const queuedId = (r: string) => /^250 2\.0\.0 Ok: queued as (\S+)/.exec(r)?.[1];
 const spoolKeys = async () => (await db.keys("mxspool:msg:*")).sort();
+/** Waits until the first chunk's bytes are in Redis, so that what follows has something to remove. */
+const streamedIntoRedis = (before: string[]) => waitFor("the first chunk streamed into Redis", async () => (await spoolKeys()).length > before.length, 20_000);
 
 /** A message whose chunks split a CRLF and start right before lines that begin with dots. */
 function dottedMessage(testId: string, rcpt: string): { raw: Buffer; chunks: Buffer[] } {
@@ -155,7 +157,7 @@ describe("CHUNKING / BDAT (RFC 3030)", () => {
     await envelope(c, "big@example.test");
     c.write(bdat(big)); // over 256 KB: already streamed into Redis
     expect(await c.reply(30_000)).toMatch(/^250 2\.0\.0 \d+ octets received/);
-    await waitFor("the first chunk streamed into Redis", async () => (await spoolKeys()).length > before.length, 20_000);
+    await streamedIntoRedis(before);
     c.write(Buffer.concat([bdat(big), bdat("more\r\n", true), Buffer.from("NOOP\r\n")])); // the client pipelined past the failure
     expect(await c.reply(30_000)).toMatch(/^552 5\.3\.4 /);
     expect(await c.reply(30_000)).toMatch(/^503 5\.5\.1 /);
@@ -214,7 +216,7 @@ describe("CHUNKING / BDAT (RFC 3030)", () => {
     const line = "z".repeat(78) + "\r\n";
     c.write(bdat("Subject: reset\r\nX-Test-Id: bdat-reset\r\n\r\n" + line.repeat(4000))); // over 256 KB: in Redis already
     expect(await c.reply(30_000)).toMatch(/^250 2\.0\.0/);
-    await waitFor("the first chunk streamed into Redis", async () => (await spoolKeys()).length > before.length, 20_000);
+    await streamedIntoRedis(before);
     expect(await c.cmd("RSET")).toMatch(/^250/);
     c.write(bdat("x\r\n\r", true));
     expect(await c.reply()).toMatch(/^503 5\.5\.1 /); // and its bytes skipped
@@ -250,7 +252,7 @@ describe("CHUNKING / BDAT (RFC 3030)", () => {
     await envelope(c, "gone@example.test");
     c.write(bdat("Subject: gone\r\n\r\n" + ("g".repeat(78) + "\r\n").repeat(4000)));
     expect(await c.reply(30_000)).toMatch(/^250 2\.0\.0/);
-    await waitFor("the first chunk streamed into Redis", async () => (await spoolKeys()).length > before.length, 20_000);
+    await streamedIntoRedis(before);
     c.close();
     await waitFor("the abandoned chunks removed from Redis", async () => JSON.stringify(await spoolKeys()) === JSON.stringify(before), 20_000);
     expect(mx.exitCode).toBeNull();
