@@ -12,9 +12,11 @@
  *  - the greeting waits `greetDelay` (smtp-server hard-codes 100 ms to catch clients that
  *    talk first). At one message per connection that pause alone capped 20 sessions at
  *    200 msg/s in the benchmark; Postfix's smtpd does not pause (postscreen does, in front).
+ *  - CHUNKING / BDAT (RFC 3030), which smtp-server lacks: see src/smtp/bdat.ts.
  * Limits come from the server's options (mxLimits), set by src/smtp/server.ts.
  */
 import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
+import { installBdat } from "./bdat.js";
 
 export interface ConnectionLimits { maxErrors: number; commandTimeout: number; sessionTimeout: number; greetDelay: number }
 
@@ -39,6 +41,7 @@ let installed = false;
 export function installSmtpServerPatches(): void {
   if (installed) return;
   installed = true;
+  installBdat();
   const proto = SMTPConnection.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
 
   const send = proto.send;

@@ -1,8 +1,10 @@
 /**
  * A bounded fuzz run against a live mxspool: random and malformed command sequences,
- * pipelined garbage, binary data, huge lines, and 500 connections opened at once. It must
- * not crash, hang or grow without bound, and a normal message afterwards is accepted and
- * delivered.
+ * pipelined garbage, binary data, huge lines, BDAT chunks (random, truncated, huge or
+ * malformed sizes), and 500 connections opened at once. It must not crash, hang or grow
+ * without bound, and normal messages afterwards (DATA and BDAT) are accepted and
+ * delivered. The seed is fixed (FUZZ_SEED overrides it) and the counts of each kind of
+ * input sent are printed.
  */
 import fs from "node:fs";
 import net from "node:net";
@@ -14,6 +16,7 @@ import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { RecordingPrimary } from "../helpers/recording-primary.js";
 import { MxspoolProcess } from "../helpers/mxspool-process.js";
 import { compose } from "../helpers/messages.js";
+import { RawSmtp } from "../helpers/smtp-client.js";
 
 /** mulberry32: a seeded generator, so a failing run can be replayed with FUZZ_SEED. */
 function rng(seed: number) {
@@ -25,16 +28,53 @@ const rand = rng(SEED);
 const pick = <T>(a: T[]) => a[Math.floor(rand() * a.length)];
 const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
 
+/** What the fuzzer sent, by kind: printed with the seed so a run can be read and replayed. */
+const tried = new Map<string, number>();
+
 function fuzzLine(): Buffer {
+  const { kind, data } = fuzzInput();
+  tried.set(kind, (tried.get(kind) ?? 0) + 1);
+  return data;
+}
+
+function fuzzInput(): { kind: string; data: Buffer } {
   const cmds = ["EHLO fuzz.test", "HELO x", "MAIL FROM:<a@b.test>", "MAIL FROM:<>", "RCPT TO:<u@example.test>", "RCPT TO:<u@other.test>", "DATA", "RSET", "NOOP", "VRFY u", "EXPN list",
     "STARTTLS", "AUTH PLAIN AGVuAGV4", "BDAT 10 LAST", "MAIL FROM:<a@b.test> SIZE=99999999999", "MAIL FROM:<a@b.test> BODY=BINARYMIME", "RCPT TO:<@a,@b:u@example.test>",
     "RCPT TO:<\"a@b\"@example.test>", "MAIL FROM:", "RCPT TO:", "EHLO", "QUIT", ".", "..", "GET / HTTP/1.1", "\u00e9\u00e8 UTF8 \u4e2d\u6587", "MAIL FROM:<" + "a".repeat(600) + "@b.test>"];
   const r = rand();
-  if (r < 0.6) return Buffer.from(pick(cmds) + "\r\n");
-  if (r < 0.75) return Buffer.concat([bytes(1 + Math.floor(rand() * 200)), Buffer.from("\r\n")]);
-  if (r < 0.8) return Buffer.from("X".repeat(20_000 + Math.floor(rand() * 100_000))); // a huge line, no end
-  if (r < 0.9) return Buffer.from(pick(cmds) + "\n" + pick(cmds) + "\r" + pick(cmds) + "\x00\r\n");
-  return Buffer.from(Array.from({ length: 5 }, () => pick(cmds)).join("\r\n") + "\r\n"); // pipelined
+  if (r < 0.5) return { kind: "command", data: Buffer.from(pick(cmds) + "\r\n") };
+  if (r < 0.62) return { kind: "binary line", data: Buffer.concat([bytes(1 + Math.floor(rand() * 200)), Buffer.from("\r\n")]) };
+  if (r < 0.66) return { kind: "huge line", data: Buffer.from("X".repeat(20_000 + Math.floor(rand() * 100_000))) }; // no end
+  if (r < 0.74) return { kind: "mixed line ends", data: Buffer.from(pick(cmds) + "\n" + pick(cmds) + "\r" + pick(cmds) + "\x00\r\n") };
+  if (r < 0.82) return { kind: "pipelined commands", data: Buffer.from(Array.from({ length: 5 }, () => pick(cmds)).join("\r\n") + "\r\n") };
+  return bdatInput();
+}
+
+/** BDAT (RFC 3030): chunks of random sizes, truncated chunks, huge declared sizes, bad numbers, whole transactions. */
+function bdatInput(): { kind: string; data: Buffer } {
+  const r = rand();
+  const last = rand() < 0.4 ? " LAST" : "";
+  if (r < 0.3) {
+    const n = Math.floor(rand() * 2000);
+    return { kind: "bdat chunk", data: Buffer.concat([Buffer.from(`BDAT ${n}${last}\r\n`), bytes(n)]) };
+  }
+  if (r < 0.5) {
+    const n = 10 + Math.floor(rand() * 2000);
+    return { kind: "bdat truncated chunk", data: Buffer.concat([Buffer.from(`BDAT ${n}${last}\r\n`), bytes(Math.floor(rand() * n))]) };
+  }
+  if (r < 0.6) return { kind: "bdat huge size", data: Buffer.from(`BDAT ${pick(["2147483648", "999999999999999", "1000001", String(Number.MAX_SAFE_INTEGER)])}${last}\r\n`) };
+  if (r < 0.8) {
+    const bad = pick(["-1", "-0", "+5", "0x10", "1e3", "1.5", "NaN", "Infinity", "18446744073709551616", "99999999999999999999999", "", "10 LAST LAST", "10 last", "10 FIRST", "\u0661\u0662"]);
+    return { kind: "bdat bad size", data: Buffer.from(`BDAT ${bad}\r\n`) };
+  }
+  const body = Buffer.concat([Buffer.from("Subject: fuzz\r\n\r\n"), bytes(Math.floor(rand() * 300)), Buffer.from("\r\n")]);
+  const cut = Math.floor(rand() * body.length);
+  const chunks = [body.subarray(0, cut), body.subarray(cut)];
+  return {
+    kind: "bdat transaction",
+    data: Buffer.concat([Buffer.from("EHLO fuzz.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<u@example.test>\r\n"),
+      ...chunks.flatMap((c, i) => [Buffer.from(`BDAT ${c.length}${i === 1 ? " LAST" : ""}\r\n`), c])]),
+  };
 }
 
 function rssOf(pid: number): number {
@@ -88,10 +128,12 @@ describe(`fuzz (seed ${SEED})`, () => {
     const before = rssOf(mx.pid!);
     for (let wave = 0; wave < 10; wave++) await Promise.all(Array.from({ length: 40 }, () => fuzzSession(5 + Math.floor(rand() * 40))));
     const after = rssOf(mx.pid!);
+    console.log(`fuzz (seed ${SEED}): sent ${[...tried].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${n} ${k}`).join(", ")}`);
     console.log(`fuzz: RSS of mxspool processes ${Math.round(before / 1e6)} MB → ${Math.round(after / 1e6)} MB`);
     expect(mx.events("CHILD_EXIT")).toEqual([]);
     expect(mx.exitCode).toBeNull();
     expect(after - before).toBeLessThan(300e6);
+    for (const kind of ["bdat chunk", "bdat truncated chunk", "bdat huge size", "bdat bad size", "bdat transaction"]) expect(tried.get(kind), kind).toBeGreaterThan(0);
   });
 
   it("takes 500 connections opened at once, greets each, and frees them", async () => {
@@ -116,5 +158,16 @@ describe(`fuzz (seed ${SEED})`, () => {
     await waitFor("delivery after the fuzz", () => primary.received.some((m) => /X-Test-Id: after-fuzz/i.test(m.body)), 20_000);
     // nothing the fuzzer sent may have been queued: only our message reached the primary
     expect(primary.received.filter((m) => !/X-Test-Id: after-fuzz/i.test(m.body)).every((m) => m.rcpts.every((r) => r.endsWith("@example.test")))).toBe(true);
+  });
+
+  it("still accepts and delivers a BDAT message afterwards", async () => {
+    const c = await RawSmtp.connect(port);
+    await c.reply();
+    const body = "Subject: after\r\nX-Test-Id: after-fuzz-bdat\r\n\r\n.dot\r\n";
+    c.write(`EHLO client.test\r\nMAIL FROM:<s@sender.test>\r\nRCPT TO:<after@example.test>\r\nBDAT ${body.length} LAST\r\n${body}`);
+    const replies = [await c.reply(), await c.reply(), await c.reply(), await c.reply(30_000)];
+    c.close();
+    expect(replies[3]).toMatch(/^250 2\.0\.0 Ok: queued as/);
+    await waitFor("BDAT delivery after the fuzz", () => primary.received.some((m) => m.body.includes("X-Test-Id: after-fuzz-bdat\r\n\r\n.dot\r\n")), 20_000);
   });
 });
