@@ -31,28 +31,44 @@ function sourceFiles(root: string): string[] {
   return out.sort();
 }
 
-/** Code → the source files (relative to root, sorted) that log it. */
-export function scanEventUses(root: string): Map<string, string[]> {
-  const uses = new Map<string, Set<string>>();
+export interface EventUse { file: string; line: number; level?: string }
+
+/** The level of the log call an `event:` sits in, when the call opens before it in the same statement. */
+function callLevel(text: string, at: number): string | undefined {
+  const before = text.slice(Math.max(0, at - 400), at);
+  const calls = [...before.matchAll(/\.(debug|info|warn|error)\(/g)];
+  const last = calls[calls.length - 1];
+  return last && !before.slice(last.index).includes(";") ? last[1] : undefined;
+}
+
+/** Code → where it is logged (file relative to root, line, and the call's level when it can be read). */
+export function scanEventUses(root: string): Map<string, EventUse[]> {
+  const uses = new Map<string, EventUse[]>();
   for (const file of sourceFiles(root)) {
     const rel = path.relative(root, file).split(path.sep).join("/");
     if (rel === "src/observability/events.ts") continue;
-    for (const m of fs.readFileSync(file, "utf8").matchAll(EVENT_EXPR)) {
+    const text = fs.readFileSync(file, "utf8");
+    for (const m of text.matchAll(EVENT_EXPR)) {
       for (const c of m[1].matchAll(CODE_LITERAL)) {
-        const set = uses.get(c[1]) ?? new Set<string>();
-        set.add(rel);
-        uses.set(c[1], set);
+        const at = m.index + m[0].length - m[1].length + c.index;
+        const use = { file: rel, line: text.slice(0, at).split("\n").length, level: callLevel(text, m.index) };
+        uses.set(c[1], [...(uses.get(c[1]) ?? []), use]);
       }
     }
   }
-  return new Map([...uses].map(([code, files]) => [code, [...files].sort()]));
+  return uses;
+}
+
+/** The files a code is logged in, sorted. */
+export function filesOf(uses: EventUse[] | undefined): string[] {
+  return [...new Set((uses ?? []).map((u) => u.file))].sort();
 }
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
-export function renderEventsDoc(events: Record<string, EventSpec>, uses: Map<string, string[]>): string {
+export function renderEventsDoc(events: Record<string, EventSpec>, uses: Map<string, EventUse[]>): string {
   const rows = Object.entries(events).map(([code, spec]) => {
-    const where = (uses.get(code) ?? []).map((f) => `\`${f}\``).join(", ") || "—";
+    const where = filesOf(uses.get(code)).map((f) => `\`${f}\``).join(", ") || "—";
     const fields = spec.fields.map((f) => `\`${f}\``).join(", ") || "—";
     return `| \`${code}\` | ${eventLevels(spec).join(", ")} | ${fields} | ${cell(spec.meaning)} | ${where} |`;
   });

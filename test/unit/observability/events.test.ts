@@ -5,7 +5,7 @@ import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { DOC_PATH, renderEventsDoc, scanEventUses } from "../../../scripts/events-doc.js";
+import { DOC_PATH, filesOf, renderEventsDoc, scanEventUses } from "../../../scripts/events-doc.js";
 import { checkEventCodes, strictEventCodes } from "../../../src/observability/event-logger.js";
 import { EVENTS, eventLevels } from "../../../src/observability/events.js";
 
@@ -20,23 +20,39 @@ function capture(strict: boolean) {
 
 describe("log event codes", () => {
   it("finds the codes logged in src/ (a ternary, a const, the filters) where they are written", () => {
-    expect(uses.get("SMTP_TRANSACTION")).toEqual(["src/smtp/server.ts"]);
-    expect(uses.get("DSN_SENT")).toEqual(["src/dsn/dsn-worker.ts"]);
-    expect(uses.get("DSN_REFUSED")).toEqual(["src/dsn/dsn-worker.ts"]);
-    expect(uses.get("FILTER_TIMEOUT")).toEqual(["src/filters/scanner-health.ts"]);
-    expect(uses.get("FILTER_ERROR")).toEqual(["src/filters/scan-session.ts", "src/filters/scanner-health.ts"]);
+    expect(filesOf(uses.get("SMTP_TRANSACTION"))).toEqual(["src/smtp/server.ts"]);
+    expect(uses.get("SMTP_TRANSACTION")?.map((u) => u.level)).toEqual(["info", "info"]);
+    expect(filesOf(uses.get("DSN_SENT"))).toEqual(["src/dsn/dsn-worker.ts"]);
+    expect(filesOf(uses.get("DSN_REFUSED"))).toEqual(["src/dsn/dsn-worker.ts"]);
+    expect(filesOf(uses.get("FILTER_TIMEOUT"))).toEqual(["src/filters/scanner-health.ts"]);
+    expect(filesOf(uses.get("FILTER_ERROR"))).toEqual(["src/filters/scan-session.ts", "src/filters/scanner-health.ts"]);
     expect(uses.size).toBeGreaterThanOrEqual(80);
   });
 
   it("has every code written in src/ in the table", () => {
-    const missing = [...uses].filter(([code]) => !Object.hasOwn(EVENTS, code))
-      .map(([code, files]) => `  ${code}: { level: "info", fields: [...], meaning: "..." },   // logged in ${files.join(", ")}`);
+    const missing = [...uses].filter(([code]) => !Object.hasOwn(EVENTS, code)).map(([code, at]) => {
+      const levels = [...new Set(at.map((u) => u.level ?? "info"))];
+      const level = levels.length > 1 ? JSON.stringify(levels) : `"${levels[0]}"`;
+      return `  ${code}: { level: ${level}, fields: [...], meaning: "..." },   // logged at ${at.map((u) => `${u.file}:${u.line}`).join(", ")}`;
+    });
     expect(missing, `event codes logged but not in src/observability/events.ts; add to EVENTS:\n${missing.join("\n")}\nthen run \`npm run docs:events\``).toEqual([]);
   });
 
   it("logs every code of the table somewhere (no dead entries)", () => {
     const dead = Object.keys(EVENTS).filter((code) => !uses.has(code));
     expect(dead, `entries of EVENTS in src/observability/events.ts that nothing logs; remove them (or log them), then run \`npm run docs:events\``).toEqual([]);
+  });
+
+  it("lists for each code exactly the levels its call sites log it at", () => {
+    const wrong: string[] = [];
+    for (const [code, spec] of Object.entries(EVENTS)) {
+      const at = uses.get(code) ?? [];
+      const read = new Set(at.map((u) => u.level));
+      const table = eventLevels(spec);
+      for (const u of at) if (u.level && !table.includes(u.level as never)) wrong.push(`${code} is logged at ${u.level} in ${u.file}:${u.line}; the table says ${table.join(", ")}`);
+      for (const l of table) if (!read.has(l) && !read.has(undefined)) wrong.push(`${code}: the table lists ${l}, no call site logs it at ${l}`);
+    }
+    expect(wrong, "fix the level of these entries in src/observability/events.ts, then run `npm run docs:events`").toEqual([]);
   });
 
   it("describes every code: a level, a meaning of a sentence or more, no field twice", () => {
