@@ -8,7 +8,6 @@
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import { ClamdEngine } from "./clamd-client.js";
-import { FilterEvent } from "./filter-events.js";
 import { FILTERS_DISABLED_WARNING } from "./filter-status.js";
 import { ScanSlots } from "./scan-slots.js";
 import { ScannerHealth } from "./scanner-health.js";
@@ -18,7 +17,7 @@ import { SpamdEngine } from "./spamd-client.js";
 export function createContentFilter(config: Config, log: Logger): ScanningFilter | undefined {
   const { clamav, spamassassin, healthInterval } = config.filters;
   if (!clamav && !spamassassin) {
-    log.warn({ event: FilterEvent.FILTERS_DISABLED }, FILTERS_DISABLED_WARNING);
+    log.warn({ event: "FILTERS_DISABLED" }, FILTERS_DISABLED_WARNING);
     return undefined;
   }
   const scanner = <E extends { name: string; address: string }>(engine: E, c: { maxConcurrent: number; maxQueued: number; maxSize: number; queueTimeout: number }) => ({

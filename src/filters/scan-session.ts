@@ -8,7 +8,6 @@
 import type { Logger } from "../observability/log.js";
 import { contentVerdict, type ThresholdConfig } from "../../policies/content-thresholds.js";
 import type { FilterSession, FilterVerdict } from "./content-filter.js";
-import { FilterEvent } from "./filter-events.js";
 import type { ScannerHealth } from "./scanner-health.js";
 import type { SpamPass } from "./spam-pass.js";
 import type { VirusPass } from "./virus-pass.js";
@@ -35,27 +34,27 @@ export class ScanSession implements FilterSession {
       const [virus, spam] = await Promise.all([this.virus?.finish(id), this.spam?.finish(id)]);
       const verdict = contentVerdict({ virus, spam }, this.thresholds);
       const base = { id, from: this.facts.from, rcpts: this.facts.rcpts, client: this.facts.clientIp };
-      if (virus?.status === "infected") this.log.warn({ event: FilterEvent.VIRUS_FOUND, ...base, signature: virus.signature }, "virus found");
+      if (virus?.status === "infected") this.log.warn({ event: "VIRUS_FOUND", ...base, signature: virus.signature }, "virus found");
       if (spam?.status === "scored" && verdict.action === "reject" && verdict.reason === "spam") {
         this.spamHealth?.countSpam();
-        this.log.info({ event: FilterEvent.SPAM_REJECTED, ...base, score: spam.score }, "spam rejected");
+        this.log.info({ event: "SPAM_REJECTED", ...base, score: spam.score }, "spam rejected");
       }
       if (verdict.action === "accept" && verdict.headers?.includes("X-Spam-Flag: YES") && spam?.status === "scored") {
         this.spamHealth?.countSpam();
-        this.log.info({ event: FilterEvent.SPAM_TAGGED, ...base, score: spam.score }, "spam tagged");
+        this.log.info({ event: "SPAM_TAGGED", ...base, score: spam.score }, "spam tagged");
       }
       if (verdict.action === "accept" && verdict.flags?.includes("unscanned")) {
-        this.log.warn({ event: FilterEvent.FILTER_UNSCANNED, ...base, virus: virus?.status, spam: spam?.status }, "accepted without a complete scan");
+        this.log.warn({ event: "FILTER_UNSCANNED", ...base, virus: virus?.status, spam: spam?.status }, "accepted without a complete scan");
       }
-      if (verdict.action === "tempfail" && verdict.enhanced === "4.3.2") this.log.warn({ event: FilterEvent.FILTER_BUSY, ...base }, "no scan slot in time");
+      if (verdict.action === "tempfail" && verdict.enhanced === "4.3.2") this.log.warn({ event: "FILTER_BUSY", ...base }, "no scan slot in time");
       this.log.debug({
-        event: FilterEvent.FILTER_RESULT, id, action: verdict.action, ms: Date.now() - started,
+        event: "FILTER_RESULT", id, action: verdict.action, ms: Date.now() - started,
         virus: virus?.status, virusMs: this.virus?.ms, spam: spam?.status === "scored" ? spam.score : spam?.status, spamMs: this.spam?.ms,
       }, "content scanned");
       return verdict;
     } catch (err) {
       this.abort();
-      this.log.error({ event: FilterEvent.FILTER_ERROR, id, err: (err as Error).message }, "content filter fault");
+      this.log.error({ event: "FILTER_ERROR", id, err: (err as Error).message }, "content filter fault");
       return { action: "tempfail", code: 451, enhanced: "4.7.1", text: "Content scanner unavailable, try again later", reason: "filter-fault" };
     } finally {
       this.finish();

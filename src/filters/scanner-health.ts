@@ -5,7 +5,6 @@
  * message id (FILTER_TIMEOUT / FILTER_ERROR). Read by the filter's health() and stats().
  */
 import type { Logger } from "../observability/log.js";
-import { FilterEvent } from "./filter-events.js";
 import type { ScanFailure, SpamOutcome, VirusOutcome } from "./scan-outcome.js";
 
 export type ScannerState = "unknown" | "up" | "down";
@@ -55,7 +54,7 @@ export class ScannerHealth {
 
   private answered(): void {
     if (this.state === "up") return;
-    this.log.info({ event: FilterEvent.FILTER_UP, scanner: this.name, address: this.address, was: this.state }, `${this.name} is up`);
+    this.log.info({ event: "FILTER_UP", scanner: this.name, address: this.address, was: this.state }, `${this.name} is up`);
     this.state = "up";
     this.since = Date.now();
   }
@@ -65,11 +64,11 @@ export class ScannerHealth {
     if (id) {
       if (f.error === "timeout") this.counters.timeouts++;
       else this.counters.errors++;
-      const event = f.error === "timeout" ? FilterEvent.FILTER_TIMEOUT : FilterEvent.FILTER_ERROR;
+      const event = f.error === "timeout" ? "FILTER_TIMEOUT" : "FILTER_ERROR";
       this.log.warn({ event, id, scanner: this.name, address: this.address, error: f.error, detail: f.detail }, `${this.name} scan failed`);
     }
     if (this.state === "down") return;
-    this.log.error({ event: FilterEvent.FILTER_DOWN, scanner: this.name, address: this.address, error: f.error, detail: f.detail, was: this.state }, `${this.name} is down`);
+    this.log.error({ event: "FILTER_DOWN", scanner: this.name, address: this.address, error: f.error, detail: f.detail, was: this.state }, `${this.name} is down`);
     this.state = "down";
     this.since = Date.now();
   }

@@ -9,7 +9,6 @@
 import type { Logger } from "../observability/log.js";
 import type { ThresholdConfig } from "../../policies/content-thresholds.js";
 import type { ContentFilter, FilterSession } from "./content-filter.js";
-import { FilterEvent } from "./filter-events.js";
 import type { FiltersHealth, FiltersStats, ScannerStatus } from "./filter-status.js";
 import type { ScanSlots } from "./scan-slots.js";
 import { ScanSession, type SessionFacts } from "./scan-session.js";
@@ -44,7 +43,7 @@ export class ScanningFilter implements ContentFilter {
   /** Logs the configuration and starts the health PINGs (the first one at once). */
   start(): void {
     this.log.info({
-      event: FilterEvent.FILTERS_ENABLED,
+      event: "FILTERS_ENABLED",
       scanners: this.scanners().map((s) => ({ name: s.engine.name, address: s.engine.address, maxConcurrent: s.slots.maxConcurrent, maxQueued: s.slots.maxQueued })),
     }, "content filtering enabled");
     void this.probe();
@@ -68,11 +67,11 @@ export class ScanningFilter implements ContentFilter {
   private noteSaturation(busy = this.scanners().filter((s) => s.slots.saturated)): void {
     if (busy.length && !this.inSaturation) {
       this.inSaturation = true;
-      this.log.warn({ event: FilterEvent.FILTERS_SATURATED, scanners: busy.map((s) => ({ name: s.engine.name, ...s.slots.stats() })) },
+      this.log.warn({ event: "FILTERS_SATURATED", scanners: busy.map((s) => ({ name: s.engine.name, ...s.slots.stats() })) },
         "content scanners saturated: new transactions get 451 4.3.2");
     } else if (!busy.length && this.inSaturation) {
       this.inSaturation = false;
-      this.log.info({ event: FilterEvent.FILTERS_UNSATURATED, refused: Object.fromEntries(this.refusals) }, "content scanners no longer saturated");
+      this.log.info({ event: "FILTERS_UNSATURATED", refused: Object.fromEntries(this.refusals) }, "content scanners no longer saturated");
     }
   }
 

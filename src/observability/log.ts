@@ -1,9 +1,10 @@
 /**
  * Structured JSON logs (pino) on stdout. Every event carries a stable `event` code
- * (PRIMARY_DOWN, MESSAGE_ACCEPTED, ...) so that logs can be grepped and counted, and
- * message events carry the queue id as `id`.
+ * (PRIMARY_DOWN, SMTP_TRANSACTION, ...) so that logs can be grepped and counted, and
+ * message events carry the queue id as `id`. The codes are listed in events.ts (docs/events.md).
  */
-import { pino, type Logger } from "pino";
+import { pino } from "pino";
+import { checkEventCodes, type Logger } from "./event-logger.js";
 
 export type { Logger };
 
@@ -14,5 +15,5 @@ export type { Logger };
  * when the process exits; a kill -9 can lose the last lines, as syslog can.
  */
 export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
-  return pino({ level, base: { pid: process.pid, ...bindings }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: false }));
+  return pino({ level, hooks: { logMethod: checkEventCodes() }, base: { pid: process.pid, ...bindings }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: false }));
 }
