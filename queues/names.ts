@@ -15,6 +15,8 @@ export const DSN_QUEUE = "dsn";
 export const keys = {
   raw: (prefix: string, id: string) => `${prefix}:msg:{${id}}:raw`,
   rawPart: (prefix: string, id: string) => `${prefix}:msg:{${id}}:part`,
+  /** BullMQ's hash of one delivery job (its key layout: `<bull prefix>:<queue>:<job id>`). */
+  deliveryJob: (prefix: string, domain: string, id: string) => `${bullPrefix(prefix)}:${deliveryQueueName(domain)}:${id}`,
   primary: (prefix: string, domain: string) => `${prefix}:primary:${domain}`,
   probeChannel: (prefix: string) => `${prefix}:probe`,
 };
