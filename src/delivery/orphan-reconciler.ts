@@ -8,9 +8,9 @@
  * Each arrival is looked at once, when it is `delivery.orphanAge` old: a mark in Redis says
  * how far the `queued` index has been read (as for delay warnings), so a long queue is not
  * walked every sweep. A crash leaves orphans that arrived just before it, after the mark.
- * The removal re-checks everything in one script (see MessageRecords.removeOrphan), and the
- * accept path re-reads its records when its jobs were added later than LATE_ENQUEUE_MS (see
- * message-records.ts, accept-message.ts): so a slow accept in a live process is never removed under a sent 250.
+ * The removal re-checks everything in one script (see MessageRecords.removeOrphan), and an
+ * accept whose jobs were added later than LATE_ENQUEUE_MS re-reads its records before its 250
+ * (accept-message.ts): so a slow accept in a live process is never removed under a sent 250.
  */
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
