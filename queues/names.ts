@@ -12,9 +12,17 @@ export const deliveryQueueName = (domain: string) => `delivery-${domain}`;
 /** Delivery status notifications (bounces, delay warnings) to senders. */
 export const DSN_QUEUE = "dsn";
 
+/** The id shared by a message's per-domain copies (`<id>`, `<id>.2`, `<id>.3`, ...). */
+export const baseId = (id: string) => id.replace(/\.\d+$/, "");
+
 export const keys = {
   raw: (prefix: string, id: string) => `${prefix}:msg:{${id}}:raw`,
   rawPart: (prefix: string, id: string) => `${prefix}:msg:{${id}}:part`,
+  /** BullMQ's hash of one delivery job (its key layout: `<bull prefix>:<queue>:<job id>`). */
+  deliveryJob: (prefix: string, domain: string, id: string) => `${bullPrefix(prefix)}:${deliveryQueueName(domain)}:${id}`,
+  /** A message's recipients waiting to be named in one DSN of `kind` (hash: facts, collector; list: recipients). */
+  dsnPending: (prefix: string, base: string, kind: string) => `${prefix}:dsn:{${base}}:${kind}`,
+  dsnPendingRcpts: (prefix: string, base: string, kind: string) => `${prefix}:dsn:{${base}}:${kind}:rcpts`,
   primary: (prefix: string, domain: string) => `${prefix}:primary:${domain}`,
   probeChannel: (prefix: string) => `${prefix}:probe`,
 };

@@ -82,9 +82,10 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     monitor.onUp = (domain) => pacer!.restart(domain);
     await monitor.start();
     const store = new MessageStore(redis, config.redis.prefix, storeTtl(config));
-    sweeper = new QueueSweeper(config, redis, queues, new MessageRecords(redis, config.redis.prefix), new DsnNotifier(config, store, dsnQueue, log), log);
+    const notifier = new DsnNotifier(config, redis, store, dsnQueue, log);
+    sweeper = new QueueSweeper(config, redis, queues, new MessageRecords(redis, config.redis.prefix), notifier, log);
     sweeper.start();
-    dsnWorker = new DsnWorker(config, bullConnection(target), store, new PrimaryEndpoints(config), log);
+    dsnWorker = new DsnWorker(config, bullConnection(target), store, new PrimaryEndpoints(config), notifier, log);
     dsnWorker.start();
   }
   let api: HttpApi | undefined;
@@ -175,7 +176,7 @@ export async function startChild(): Promise<void> {
   let workers: DeliveryWorkers | undefined;
   const share = deliveryShare(config.delivery.concurrency, spec.processes, Number(process.env.MXSPOOL_CHILD_INDEX ?? 0));
   if (roles.includes("worker") && share > 0) {
-    const dsn = new DsnNotifier(config, store, dsnQueue, log);
+    const dsn = new DsnNotifier(config, redis, store, dsnQueue, log);
     workers = new DeliveryWorkers(config, share, conn, redis, store, records, new PrimaryEndpoints(config), dsn, log);
     workers.start();
   }

@@ -119,8 +119,13 @@ export const configSchema = z.strictObject({
       delayWarning: duration("4h"),
       /** Concurrent deliveries per domain, across every process and node. */
       concurrency: z.number().int().positive().default(20),
-      /** How often waiting mail is checked for delay warnings and expiry, and retention purged. */
+      /** How often waiting mail is checked for delay warnings and expiry, orphans removed, and retention purged. */
       sweepInterval: duration("1m"),
+      /**
+       * A stored message still without its delivery job this long after it arrived is an orphan
+       * (the process died between the two writes; no 250 was sent) and is removed. At least 5 s.
+       */
+      orphanAge: duration("10m").refine((ms) => ms >= 5000, 'expected at least "5s"'),
       /** A delivery slower than this counts as "the primary is struggling" for the drain pace. */
       slowReply: duration("10s"),
       /** Messages per second per domain; 0 = unlimited. */

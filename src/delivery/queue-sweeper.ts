@@ -2,7 +2,8 @@
  * Time-driven duties for messages that are waiting rather than being tried (a paused queue
  * spends no attempts, so the worker never sees them): one "delayed" DSN once a message has
  * waited `delivery.delayWarning`, and the bounce once it reaches `delivery.maxLifetime`;
- * and the purge of final messages past `retention.delivered`. Runs in the supervisor every
+ * the purge of final messages past `retention.delivered`; and the removal of orphans (stored
+ * but never queued, see orphan-reconciler.ts). Runs in the supervisor at start and then every
  * `delivery.sweepInterval`. It reads only the messages that are due, through the records'
  * state indexes (sorted by arrival): the queue is never walked whole.
  */
@@ -14,25 +15,31 @@ import type { MessageRecords } from "../store/message-records.js";
 import type { DeliveryQueues, SpooledMessage } from "../../queues/delivery-queue.js";
 import { keys } from "../../queues/names.js";
 import type { DsnNotifier } from "../dsn/dsn-notifier.js";
+import { OrphanReconciler } from "./orphan-reconciler.js";
 
 const BATCH = 500;
 
 export class QueueSweeper {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  private stopped = false;
+  private readonly orphans: OrphanReconciler;
 
   constructor(private readonly config: Config, private readonly redis: Redis, private readonly queues: DeliveryQueues, private readonly records: MessageRecords,
-              private readonly dsn: DsnNotifier, private readonly log: Logger) {}
+              private readonly dsn: DsnNotifier, private readonly log: Logger) {
+    this.orphans = new OrphanReconciler(config, redis, records, log);
+  }
 
+  /** The first sweep runs at once (orphans left by a crash are removed at start), then every sweepInterval. */
   start(): void {
-    const tick = () => {
+    const tick = (delay: number) => {
       this.timer = setTimeout(async () => {
         this.running = this.sweep().catch((err) => this.log.error({ event: "SWEEP_FAILED", err: (err as Error).message }, "queue sweep failed"));
         await this.running;
-        tick();
-      }, this.config.delivery.sweepInterval);
+        if (!this.stopped) tick(this.config.delivery.sweepInterval);
+      }, delay);
     };
-    tick();
+    tick(0);
   }
 
   private idx(name: string) { return `${this.config.redis.prefix}:idx:${name}`; }
@@ -52,6 +59,7 @@ export class QueueSweeper {
     const d = this.config.delivery;
     const purged = await this.records.purgeDue(now);
     if (purged) this.log.info({ event: "RETENTION_PURGED", count: purged }, "purged messages past retention");
+    await this.orphans.reconcile(now);
 
     // expiry: everything still waiting that arrived before now - maxLifetime
     for (const state of ["queued", "deferred"]) {
@@ -95,6 +103,7 @@ export class QueueSweeper {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
   }

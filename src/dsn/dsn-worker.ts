@@ -1,5 +1,6 @@
 /**
- * Delivers the queued DSNs: envelope <> → the original sender, through `bounces.relay` when
+ * Composes each message's DSN once its failures are gathered (DsnNotifier.collect), and
+ * delivers the queued DSNs: envelope <> → the original sender, through `bounces.relay` when
  * set, otherwise to the mail hosts of the sender's domain (PrimaryEndpoints.mailHosts: MX
  * above our own preference, else the domain's own address, IPv4 and IPv6, never one of our
  * listeners), looked up through `dns.servers`. A DSN that cannot be delivered within
@@ -10,7 +11,8 @@ import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import type { MessageStore } from "../store/message-store.js";
 import { bullPrefix, DSN_QUEUE } from "../../queues/names.js";
-import type { DsnJob } from "../../queues/dsn-queue.js";
+import { DSN_COLLECT, type DsnCollectJob, type DsnJob } from "../../queues/dsn-queue.js";
+import type { DsnNotifier } from "./dsn-notifier.js";
 import { retryDelay } from "../../queues/retry-schedule.js";
 import { ConnectionPools, type Endpoint } from "../delivery/connection-pool.js";
 import { deliverToPrimary } from "../delivery/deliver-to-primary.js";
@@ -18,17 +20,17 @@ import { parseHostPort } from "../config/host-port.js";
 import type { PrimaryEndpoints } from "../monitor/primary-endpoints.js";
 
 export class DsnWorker {
-  private worker?: Worker<DsnJob>;
+  private worker?: Worker<DsnJob | DsnCollectJob>;
   private readonly pools: ConnectionPools;
 
   constructor(private readonly config: Config, private readonly connection: ConnectionOptions, private readonly store: MessageStore,
-              private readonly endpoints: PrimaryEndpoints, private readonly log: Logger) {
+              private readonly endpoints: PrimaryEndpoints, private readonly notifier: DsnNotifier, private readonly log: Logger) {
     const d = config.delivery;
     this.pools = new ConnectionPools({ name: config.hostname, connectTimeout: d.connectTimeout, commandTimeout: d.commandTimeout, idleMs: d.connectionIdle, maxMessages: 100 });
   }
 
   start(): void {
-    this.worker = new Worker<DsnJob>(DSN_QUEUE, (job) => this.process(job), {
+    this.worker = new Worker<DsnJob | DsnCollectJob>(DSN_QUEUE, (job) => (job.name === DSN_COLLECT ? this.notifier.collect(job.data as DsnCollectJob) : this.process(job as Job<DsnJob>)), {
       connection: this.connection, prefix: bullPrefix(this.config.redis.prefix), concurrency: 5,
       lockDuration: this.config.delivery.lockDuration, maxStalledCount: 1_000_000,
       settings: { backoffStrategy: (n: number) => retryDelay(n, this.config.delivery.retry) },

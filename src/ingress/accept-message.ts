@@ -17,7 +17,7 @@ import type { DeliveryQueues, SpooledMessage } from "../../queues/delivery-queue
 import { receivedHeader } from "../smtp/received-header.js";
 import { MessageInspector, TOO_BIG, type MessageLimits } from "../../policies/message-limits.js";
 import type { ContentFilter, FilterSession } from "../filters/content-filter.js";
-import type { MessageRecords } from "../store/message-records.js";
+import { LATE_ENQUEUE_MS, type MessageRecords } from "../store/message-records.js";
 
 export interface Envelope {
   id: string;
@@ -122,7 +122,10 @@ export class MessageAcceptor {
       writer.committed(res);
       const failed = res!.find(([err]) => err);
       if (failed) throw failed[0];
+      if (process.env.MXSPOOL_FAULT === "after-records-commit") process.kill(process.pid, "SIGKILL"); // TEST ONLY (test/integration/orphans.test.ts): die between the two writes
       await Promise.all(jobs.map((job) => this.queues.enqueue(job)));
+      // jobs added this late may find their records removed as orphans meanwhile (orphan-reconciler.ts): then nothing is queued
+      if (Date.now() - receivedAt > LATE_ENQUEUE_MS && !(await this.records.allExist(jobs.map((j) => j.id)))) throw new Error("stored message removed as an orphan before its jobs were added");
     } catch (err) {
       // not queued means not accepted: remove what was written so nothing half-queued remains
       await Promise.all(jobs.map(async (j) => {

@@ -78,6 +78,7 @@ export const EVENTS = {
   EXPIRED: { level: "warn", fields: ["id", "rcpt", "rcpts", "reply"], meaning: "Undelivered after `delivery.maxLifetime`: given up, and a bounce goes to the sender. A primary down that long needs attention." },
   SPOOL_BODY_MISSING: { level: "error", fields: ["id", "domain"], meaning: "A delivery or DSN job found no message bytes in Redis (the message is failed, the DSN dropped). Should never happen: Redis lost data (no AOF?) or keys were deleted by hand." },
   WORKER_ERROR: { level: "error", fields: ["domain", "queue", "err"], meaning: "A BullMQ worker (delivery per `domain`, or the DSN `queue`) reported an error, usually Redis unreachable. It recovers by itself; check Redis." },
+  ORPHAN_REMOVED: { level: "warn", fields: ["id", "domain", "age", "rcpts"], meaning: "A message stored without its delivery job (a process died between the store and the job, before the 250) was removed with its bytes and index entries, `delivery.orphanAge` after arrival. Never acknowledged: the sender retries it. Nothing to do unless frequent (then look for crashes)." },
   SWEEP_FAILED: { level: "error", fields: ["err"], meaning: "The periodic sweep (delay warnings, expiry, retention purge) failed; it runs again after `delivery.sweepInterval`. Usually Redis." },
   RETENTION_PURGED: { level: "info", fields: ["count"], meaning: "`count` final messages (delivered, bounced, deleted) passed `retention` and were removed from Redis." },
 

@@ -40,6 +40,40 @@ export interface MessageRecord {
   addedHeaders: string;
 }
 
+/**
+ * An accept whose jobs were added more than this long after the record's arrival time checks
+ * that its records are still there before it answers 250 (an orphan reconcile may have removed
+ * them meanwhile). delivery.orphanAge must be well above it (the schema's minimum is 5 s),
+ * which leaves room for clock differences between nodes.
+ */
+export const LATE_ENQUEUE_MS = 1000;
+
+/**
+ * Removes a message that was never acknowledged. Does nothing if its record is gone already
+ * (so a message is never taken out of the counters twice). With a cutoff (ARGV[2]) it is the
+ * orphan check as well: only a record still `queued` with nothing in its ledger but
+ * "received" (a released or redelivered message has more), arrived before the cutoff, whose
+ * delivery job (KEYS[9]) does not exist.
+ * KEYS: 1 meta, 2 ledger, 3 raw, 4 part, 5 idx:all, 6 idx:state:queued, 7 idx:domain:<d>,
+ *       8 counters, 9 job hash (orphan check only), 10.. idx:rcpt:<x>
+ * ARGV: 1 id, 2 cutoff in ms ("" = no orphan check).   Returns 1 if removed, else 0.
+ */
+const REMOVE_UNACKNOWLEDGED = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 0 end
+if ARGV[2] ~= '' then
+  if state ~= 'queued' or redis.call('EXISTS', KEYS[9]) == 1 or redis.call('LLEN', KEYS[2]) > 1 then return 0 end
+  local at = tonumber(redis.call('HGET', KEYS[1], 'receivedAt'))
+  if not at or at > tonumber(ARGV[2]) then return 0 end
+end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+for i = 5, 7 do redis.call('ZREM', KEYS[i], ARGV[1]) end
+for i = 10, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+redis.call('HINCRBY', KEYS[8], 'accepted', -1)
+redis.call('HINCRBY', KEYS[8], 'rcpt_accepted', -(#KEYS - 9))
+return 1
+`;
+
 export interface LedgerEvent { at: number; type: string; [k: string]: unknown }
 
 export interface ListFilter { state?: MessageState; domain?: string; rcpt?: string; from?: string; q?: string; since?: number }
@@ -78,6 +112,11 @@ export class MessageRecords {
       client: JSON.parse(h.client || "{}"), flags: JSON.parse(h.flags || "[]"), outcomes: JSON.parse(h.outcomes || "{}"),
       finalAt: h.finalAt ? Number(h.finalAt) : undefined, addedHeaders: h.addedHeaders ?? "",
     };
+  }
+
+  /** Whether every one of these records is still there. */
+  async allExist(ids: string[]): Promise<boolean> {
+    return (await Promise.all(ids.map((id) => this.redis.exists(this.meta(id))))).every((n) => n === 1);
   }
 
   async ledger(id: string): Promise<LedgerEvent[]> {
@@ -213,12 +252,28 @@ export class MessageRecords {
     return out;
   }
 
-  /** Undoes addAccepted for a message that could not be queued (no 250 was sent). */
+  /** Undoes addAccepted for a message that could not be queued (no 250 was sent); a record already gone is left alone. */
   async remove(id: string, domain: string, rcpts: string[]): Promise<void> {
-    const m = this.redis.multi().del(this.meta(id), this.ledgerKey(id)).zrem(this.idx("all"), id).zrem(this.idx("state:queued"), id).zrem(this.idx(`domain:${domain}`), id);
-    for (const x of rcpts) m.zrem(this.idx(`rcpt:${x.toLowerCase()}`), id);
-    m.hincrby(this.counters(), "accepted", -1).hincrby(this.counters(), "rcpt_accepted", -rcpts.length);
-    await m.exec();
+    await this.removeUnacknowledged(id, domain, rcpts);
+  }
+
+  /**
+   * Removes an orphan: a record that stayed `queued` since it was written, with no delivery
+   * job, that arrived before `cutoff` (mxspool died between the accept MULTI and the job add,
+   * so no 250 was sent). The checks and the removal are one script: a job added meanwhile
+   * keeps the message. True when it was removed.
+   */
+  async removeOrphan(r: MessageRecord, jobKey: string, cutoff: number): Promise<boolean> {
+    return this.removeUnacknowledged(r.id, r.domain, r.rcpts, { jobKey, cutoff });
+  }
+
+  /** Everything addAccepted and the store wrote (record, ledger, bytes, index entries, counts), atomically. */
+  private async removeUnacknowledged(id: string, domain: string, rcpts: string[], orphan?: { jobKey: string; cutoff: number }): Promise<boolean> {
+    const keys = [this.meta(id), this.ledgerKey(id), `${this.prefix}:msg:{${id}}:raw`, `${this.prefix}:msg:{${id}}:part`,
+      this.idx("all"), this.idx("state:queued"), this.idx(`domain:${domain}`), this.counters(), orphan?.jobKey ?? this.meta(id),
+      ...rcpts.map((x) => this.idx(`rcpt:${x.toLowerCase()}`))];
+    const done = await this.redis.eval(REMOVE_UNACKNOWLEDGED, keys.length, ...keys, id, orphan ? String(orphan.cutoff) : "");
+    return done === 1;
   }
 
   /**

@@ -1,7 +1,7 @@
 /**
  * Delivery status notifications like a real MTA's: one bounce naming the recipient the
  * primary refused, none to the null sender, one bounce when a message expires in the queue,
- * one delay warning — each checked at the sender's side (bounces.relay is a recording SMTP
+ * one delay warning, one of each for a message stored as a copy per recipient domain — each checked at the sender's side (bounces.relay is a recording SMTP
  * server) as an RFC 3464 report.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,11 +46,12 @@ describe("DSNs", () => {
       domains: {
         "example.test": { primary: [`127.0.0.1:${primary.port}`] },
         "down.test": { primary: ["127.0.0.1:9"] },
+        "also-down.test": { primary: ["127.0.0.1:9"] },
       },
       bounces: { relay: `127.0.0.1:${senderSide.port}` },
       monitor: { interval: "1s", timeout: "1s" },
       delivery: { retry: { first: "500ms", max: "1s" }, delayWarning: "2s", maxLifetime: "6s", sweepInterval: "500ms" },
-      retention: { delivered: "2s" },
+      retention: { delivered: "10s" }, // past the DSN gathering (DSN_COALESCE_MS), so the record is still there when the DSN arrives
     });
     await mx.start();
   });
@@ -102,6 +103,28 @@ describe("DSNs", () => {
     expect(delay.body).toContain("THIS IS A WARNING ONLY");
     expect(delay.body).toMatch(/Will-Retry-Until: /);
     // then purged with everything it had in Redis
-    await waitFor("the expired message purged", async () => (await c.keys(`mxspool:msg:{${id}}:*`)).length === 0, 10_000);
+    await waitFor("the expired message purged", async () => (await c.keys(`mxspool:msg:{${id}}:*`)).length === 0, 20_000);
+  });
+
+  it("sends one delay warning and one bounce naming every recipient of a message stored as one copy per domain", async () => {
+    const rcpts = ["a@down.test", "b@down.test", "c@also-down.test"];
+    await send(port, "dave@sender.test", rcpts, "expire-2");
+    await waitFor("the expiry bounce", () => dsnsAbout("expire-2").some((m) => m.body.includes("Action: failed")), 30_000);
+    await sleep(2500);
+    const dsns = dsnsAbout("expire-2");
+    const delays = dsns.filter((m) => m.body.includes("Action: delayed"));
+    const bounces = dsns.filter((m) => m.body.includes("Action: failed"));
+    expect(delays).toHaveLength(1);
+    expect(bounces).toHaveLength(1);
+    const named = (body: string) => [...body.matchAll(/^Final-Recipient: rfc822; (\S+)\r$/gm)].map((x) => x[1]).sort();
+    expect(named(delays[0].body)).toEqual(rcpts);
+    expect(named(bounces[0].body)).toEqual(rcpts);
+    expect(bounces[0].rcpts).toEqual(["dave@sender.test"]);
+    const id = mx.events("SMTP_TRANSACTION").find((e) => (e.rcpts as string[])?.includes("c@also-down.test"))!.id as string;
+    expect(bounces[0].body).toContain(`X-Mxspool-Queue-ID: ${id}\r\n`);
+    const c = redis.client();
+    expect(await c.hget(`mxspool:msg:{${id}}:meta`, "state")).toBe("bounced");
+    expect(await c.hget(`mxspool:msg:{${id}.2}:meta`, "state")).toBe("bounced");
+    await waitFor("nothing left pending for DSNs", async () => (await c.keys(`mxspool:dsn:{${id}}:*`)).length === 0, 10_000);
   });
 });
