@@ -16,7 +16,7 @@ import type { Logger } from "../observability/log.js";
 import { classifyRecipient, type RecipientDirectory } from "../../policies/recipients.js";
 import { ipInList, validHeloName } from "../../policies/client-checks.js";
 import type { MessageAcceptor } from "../ingress/accept-message.js";
-import type { ConnectionLimits } from "../ingress/connection-limits.js";
+import type { ConnectionLimits, ConnectionSlot } from "../ingress/connection-limits.js";
 import type { RecipientVerifier } from "../ingress/recipient-verifier.js";
 import type { ContentFilter } from "../filters/content-filter.js";
 import type { RejectCounter } from "../observability/reject-counter.js";
@@ -26,7 +26,8 @@ import { newQueueId } from "./queue-id.js";
 import { parseHostPort } from "../config/host-port.js";
 
 interface Transaction { from: string; rcpts: string[]; rejected: { rcpt: string; reason: string }[]; started: number }
-interface SessionState { start: number; admitted: boolean; transactions: number; txn?: Transaction }
+/** slot: this session's place in the connection limits, released once it closes (or is refused). */
+interface SessionState { start: number; slot?: ConnectionSlot; closed?: boolean; transactions: number; txn?: Transaction }
 type Session = SMTPServerSession & { mx?: SessionState };
 type Callback = (err?: Error | null) => void;
 
@@ -97,23 +98,35 @@ export class SmtpIngress {
     cb(r);
   }
 
+  /**
+   * The slot is taken before anything is awaited and released by whichever comes last of
+   * onClose and a refusal: a client that resets while the rate check waits on Redis has its
+   * close handled first, and nothing may be counted for it after that.
+   */
   private async onConnect(session: Session, cb: Callback): Promise<void> {
-    session.mx = { start: Date.now(), admitted: false, transactions: 0 };
+    const mx: SessionState = session.mx ??= { start: Date.now(), transactions: 0 };
     if (this.shuttingDown) return this.refuse(cb, reply(421, "4.3.2", `${this.config.hostname} Service shutting down, try again later`, "shutting-down"));
-    const refusal = await this.parts.limits.admit(session.remoteAddress);
+    const taken = this.parts.limits.take(session.remoteAddress);
+    let refusal: SmtpReply | null = taken instanceof SmtpReply ? taken : null;
+    if (!refusal) {
+      const slot = taken as ConnectionSlot;
+      mx.slot = slot;
+      if (mx.closed) slot.release(); // closed already: nothing will release it later
+      refusal = await this.parts.limits.checkRate(slot);
+      if (refusal) slot.release();
+    }
     if (refusal) {
       this.log.info({ event: "CONNECTION_REFUSED", client: session.remoteAddress, reason: refusal.reason }, "connection refused");
       return this.refuse(cb, refusal);
     }
-    session.mx.admitted = true;
     cb();
   }
 
   private onClose(session: Session): void {
-    if (!session.mx) return;
+    const mx: SessionState = session.mx ??= { start: Date.now(), transactions: 0 };
+    mx.closed = true;
+    mx.slot?.release();
     this.flushTransaction(session, "abandoned");
-    if (session.mx.admitted) this.parts.limits.release(session.remoteAddress);
-    session.mx.admitted = false;
   }
 
   /** Logs a transaction that ended without DATA (every recipient refused, RSET, QUIT, drop). */
