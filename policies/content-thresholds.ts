@@ -11,9 +11,9 @@
  *   behaviour) and flags nothing.
  * A scanner that is not configured has no outcome (undefined) and is simply not consulted.
  */
-import type { FilterVerdict } from "../src/filters/content-filter.js";
-import type { SpamOutcome, VirusOutcome } from "../src/filters/scan-outcome.js";
-import { formatScore, spamHeaders, unscannedHeader } from "../src/filters/verdict-headers.js";
+import type { FilterVerdict } from "./verdict.js";
+import type { SpamOutcome, VirusOutcome } from "./scan-outcome.js";
+import { formatScore, spamHeaders, unscannedHeader } from "./verdict-headers.js";
 
 export type OnError = "tempfail" | "accept";
 

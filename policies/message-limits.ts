@@ -19,7 +19,8 @@ export interface MessageLimits {
 
 const CR = Buffer.from([13]);
 
-export type LimitVerdict = { code: number; enhanced: string; text: string; reason: string };
+import type { Refusal } from "./verdict.js";
+export type LimitVerdict = Refusal;
 
 export const TOO_BIG: LimitVerdict = { code: 552, enhanced: "5.3.4", text: "Message size exceeds fixed limit", reason: "message-too-big" };
 

@@ -4,10 +4,11 @@
  * the old relay tricks (%-hack, bang paths, source routes, quoted or doubled @, IP
  * literals) are refused as relaying, never guessed at.
  */
+import type { Refusal } from "./verdict.js";
 export type RecipientVerdict =
   | { action: "accept"; domain: string; address: string }
   | { action: "verify"; domain: string; address: string }
-  | { action: "reject"; code: number; enhanced: string; text: string; reason: string };
+  | ({ action: "reject" } & Refusal);
 
 export interface RecipientDirectory {
   /** Configured domain names, lower case, no trailing dot. */
@@ -41,3 +42,7 @@ export function classifyRecipient(address: string, dir: RecipientDirectory): Rec
   }
   return { action: "accept", domain, address: normalised };
 }
+
+/** `recipients: { verify: true, ... }`: ask the primary (RCPT callout) and cache its answers. */
+export type VerifyConfig = { verify: true; whenUnknown: "accept" | "defer"; positiveTtl: number; negativeTtl: number; calloutTimeout: number };
+export const isVerify = (r: unknown): r is VerifyConfig => typeof r === "object" && r !== null && (r as { verify?: unknown }).verify === true;

@@ -8,7 +8,7 @@
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import { readScannerReports, type ReportedScanner } from "../observability/scanner-report.js";
-import { formatScannerAddress } from "../filters/scanner-address.js";
+import { formatScannerAddress } from "../config/scanner-address.js";
 
 export interface ScannerView {
   name: string;

@@ -5,7 +5,7 @@
  * throws or touches Redis.
  */
 import { MessageRecords, STATES, type ListFilter, type MessageState } from "../store/message-records.js";
-import { QUEUE_ID_PATTERN } from "../smtp/queue-id.js";
+import { QUEUE_ID_PATTERN } from "../mail/queue-id.js";
 import { BULK_ACTIONS, type BulkAction } from "../admin/bulk-actions.js";
 import { failure, ok, type Outcome } from "../admin/outcome.js";
 

@@ -43,7 +43,7 @@
  */
 import { z } from "zod";
 import { duration } from "./zod-duration.js";
-import { parseScannerAddress, SCANNER_ADDRESS_FORM, type ScannerAddress } from "../filters/scanner-address.js";
+import { parseScannerAddress, SCANNER_ADDRESS_FORM, type ScannerAddress } from "./scanner-address.js";
 
 const address = z.string().transform((text, ctx): ScannerAddress => {
   const a = parseScannerAddress(text);

@@ -16,17 +16,17 @@ import type { MessageStore } from "../store/message-store.js";
 import type { SpooledMessage } from "../../queues/delivery-queue.js";
 import { bullPrefix, deliveryQueueName, keys } from "../../queues/names.js";
 import { isExpired, retryDelay } from "../../queues/retry-schedule.js";
-import { ConnectionPools } from "./connection-pool.js";
+import { ConnectionPools } from "../transport/connection-pool.js";
 import type { DsnNotifier } from "../dsn/dsn-notifier.js";
 import type { MessageRecords } from "../store/message-records.js";
 import { statusOf } from "../../policies/dsn-policy.js";
 import { isBusyReply } from "../../policies/drain-pace.js";
 import { PaceGate } from "./pace-gate.js";
 import { PaceReporter } from "./pace-reporter.js";
-import { deliverToPrimary } from "./deliver-to-primary.js";
-import type { PrimaryEndpoints } from "../monitor/primary-endpoints.js";
-import { RecipientCache } from "../ingress/recipient-cache.js";
-import { isVerify } from "../ingress/recipient-verifier.js";
+import { sendMessage } from "../transport/send-message.js";
+import type { PrimaryEndpoints } from "../transport/primary-endpoints.js";
+import { RecipientCache } from "../store/recipient-cache.js";
+import { isVerify } from "../../policies/recipients.js";
 import { statsKeys } from "../observability/delivery-stats.js";
 
 export class DeliveryWorkers {
@@ -80,7 +80,7 @@ export class DeliveryWorkers {
     const started = Date.now();
     let result;
     try {
-      result = await deliverToPrimary(this.pools.for(eps), { from: m.from, rcpts: m.rcpts, raw, body8bit: m.body8bit });
+      result = await sendMessage(this.pools.for(eps), { from: m.from, rcpts: m.rcpts, raw, body8bit: m.body8bit });
     } finally {
       gate.release();
     }

@@ -4,7 +4,7 @@
  * the original message's headers (text/rfc822-headers). Pure: bytes out, no I/O.
  */
 import { randomBytes } from "node:crypto";
-import { rfc5322Date } from "../smtp/received-header.js";
+import { rfc5322Date } from "../mail/received-header.js";
 
 export interface DsnRecipient { rcpt: string; status: string; diagnostic: string; remoteMta?: string }
 

@@ -14,7 +14,7 @@ import type { SpooledMessage } from "../../queues/delivery-queue.js";
 import { enqueueDsn, enqueueDsnCollect, type DsnCollectJob, type DsnQueue } from "../../queues/dsn-queue.js";
 import { baseId, keys } from "../../queues/names.js";
 import { mayNotify } from "../../policies/dsn-policy.js";
-import { newQueueId } from "../smtp/queue-id.js";
+import { newQueueId } from "../mail/queue-id.js";
 import { composeDsn, type DsnRecipient } from "./compose-dsn.js";
 
 /** What the report says about the message, the same for all its copies. */

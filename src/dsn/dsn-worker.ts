@@ -14,10 +14,10 @@ import { bullPrefix, DSN_QUEUE } from "../../queues/names.js";
 import { DSN_COLLECT, type DsnCollectJob, type DsnJob } from "../../queues/dsn-queue.js";
 import type { DsnNotifier } from "./dsn-notifier.js";
 import { retryDelay } from "../../queues/retry-schedule.js";
-import { ConnectionPools, type Endpoint } from "../delivery/connection-pool.js";
-import { deliverToPrimary } from "../delivery/deliver-to-primary.js";
+import { ConnectionPools, type Endpoint } from "../transport/connection-pool.js";
+import { sendMessage } from "../transport/send-message.js";
 import { parseHostPort } from "../config/host-port.js";
-import type { PrimaryEndpoints } from "../monitor/primary-endpoints.js";
+import type { PrimaryEndpoints } from "../transport/primary-endpoints.js";
 
 export class DsnWorker {
   private worker?: Worker<DsnJob | DsnCollectJob>;
@@ -49,7 +49,7 @@ export class DsnWorker {
     const d = job.data;
     const raw = await this.store.open(d.id);
     if (!raw) { this.log.error({ event: "SPOOL_BODY_MISSING", id: d.id }, "DSN bytes missing"); return; }
-    const result = await deliverToPrimary(this.pools.for(await this.destinations(d.to)), { from: "", rcpts: [d.to], raw, body8bit: false });
+    const result = await sendMessage(this.pools.for(await this.destinations(d.to)), { from: "", rcpts: [d.to], raw, body8bit: false });
     const r = result.kind === "attempted" ? result.results[0] : undefined;
     if (r?.outcome === "delivered" || r?.outcome === "permanent") {
       this.log.info({ event: r.outcome === "delivered" ? "DSN_SENT" : "DSN_REFUSED", id: d.about, dsn: d.id, kind: d.kind, to: d.to, reply: r.response }, "DSN delivery finished");

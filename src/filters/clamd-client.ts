@@ -10,9 +10,10 @@
  * stalls that long mid-DATA gets the onError treatment.
  */
 import type net from "node:net";
-import { connectScanner, formatScannerAddress, type ScannerAddress } from "./scanner-address.js";
+import { formatScannerAddress, type ScannerAddress } from "../config/scanner-address.js";
+import { connectScanner } from "./scanner-connect.js";
 import { parseClamdReply } from "./clamd-reply.js";
-import type { ScanFailure, VirusOutcome } from "./scan-outcome.js";
+import type { ScanFailure, VirusOutcome } from "../../policies/scan-outcome.js";
 import type { VirusEngine, VirusScan } from "./virus-engine.js";
 
 export interface ClamdOptions { address: ScannerAddress; connectTimeout: number; timeout: number }

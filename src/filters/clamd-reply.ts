@@ -3,7 +3,7 @@
  * Pure. "stream: OK" is clean, "stream: NAME FOUND" infected, anything ending in ERROR (e.g.
  * "INSTREAM size limit exceeded. ERROR") or unrecognised text is a failure.
  */
-import type { VirusOutcome } from "./scan-outcome.js";
+import type { VirusOutcome } from "../../policies/scan-outcome.js";
 
 export function parseClamdReply(raw: string): VirusOutcome {
   const text = raw.replace(/\0[\s\S]*$/, "").trim();

@@ -8,9 +8,8 @@
  */
 import type { FiltersHealth, FiltersStats } from "./filter-status.js";
 
-export type FilterVerdict =
-  | { action: "accept"; headers?: string; flags?: string[] }
-  | { action: "reject" | "tempfail"; code: number; enhanced: string; text: string; reason: string };
+import type { FilterVerdict } from "../../policies/verdict.js";
+export type { FilterVerdict };
 
 export interface FilterSession {
   write(chunk: Buffer): void;

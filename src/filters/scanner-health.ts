@@ -5,7 +5,7 @@
  * message id (FILTER_TIMEOUT / FILTER_ERROR). Read by the filter's health() and stats().
  */
 import type { Logger } from "../observability/log.js";
-import type { ScanFailure, SpamOutcome, VirusOutcome } from "./scan-outcome.js";
+import type { ScanFailure, SpamOutcome, VirusOutcome } from "../../policies/scan-outcome.js";
 
 export type ScannerState = "unknown" | "up" | "down";
 

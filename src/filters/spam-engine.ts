@@ -4,7 +4,7 @@
  * would be one more implementation, chosen in create-filter.ts, with no change to the SMTP
  * session, the filter session or the threshold policy. Engines never throw.
  */
-import type { ScanFailure, SpamOutcome } from "./scan-outcome.js";
+import type { ScanFailure, SpamOutcome } from "../../policies/scan-outcome.js";
 
 export interface SpamEngine {
   readonly name: string;

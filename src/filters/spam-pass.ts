@@ -6,7 +6,7 @@
  */
 import type { ScanSlots } from "./scan-slots.js";
 import type { ScannerHealth } from "./scanner-health.js";
-import type { SpamOutcome } from "./scan-outcome.js";
+import type { SpamOutcome } from "../../policies/scan-outcome.js";
 import type { SpamEngine } from "./spam-engine.js";
 import type { PassLimits } from "./virus-pass.js";
 

@@ -8,9 +8,10 @@
  * socket; the evidence is in src/filters/README.md. Never throws: failures are outcome values.
  */
 import type net from "node:net";
-import { connectScanner, formatScannerAddress, type ScannerAddress } from "./scanner-address.js";
+import { formatScannerAddress, type ScannerAddress } from "../config/scanner-address.js";
+import { connectScanner } from "./scanner-connect.js";
 import { parseReportRules, parseSpamdReply } from "./spamd-reply.js";
-import type { ScanFailure, SpamOutcome } from "./scan-outcome.js";
+import type { ScanFailure, SpamOutcome } from "../../policies/scan-outcome.js";
 import type { SpamEngine } from "./spam-engine.js";
 
 export interface SpamdOptions { address: ScannerAddress; connectTimeout: number; timeout: number }

@@ -9,7 +9,7 @@
  * preview"), so it is handled as bytes and decoded as latin1 only to read the rule table,
  * and its length is checked against Content-length (a short body means a cut connection).
  */
-import type { SpamRule } from "./scan-outcome.js";
+import type { SpamRule } from "../../policies/scan-outcome.js";
 
 export type SpamdReply =
   | { ok: true; version: string; code: 0; message: string; headers: Map<string, string>;

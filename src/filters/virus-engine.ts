@@ -3,7 +3,7 @@
  * handed over as the SMTP client sends them, the outcome comes after end(). Engines never
  * throw: every failure is an outcome value. ClamAV (clamd-client.ts) implements it.
  */
-import type { ScanFailure, VirusOutcome } from "./scan-outcome.js";
+import type { ScanFailure, VirusOutcome } from "../../policies/scan-outcome.js";
 
 export interface VirusScan {
   write(chunk: Buffer): void;

@@ -6,7 +6,7 @@
  */
 import type { ScanSlots, Release } from "./scan-slots.js";
 import type { ScannerHealth } from "./scanner-health.js";
-import type { VirusOutcome } from "./scan-outcome.js";
+import type { VirusOutcome } from "../../policies/scan-outcome.js";
 import type { VirusEngine, VirusScan } from "./virus-engine.js";
 
 export interface PassLimits { maxSize: number; queueTimeout: number }

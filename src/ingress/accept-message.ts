@@ -14,7 +14,8 @@
 import type { Readable } from "node:stream";
 import type { MessageStore, SpoolWriter } from "../store/message-store.js";
 import type { DeliveryQueues, SpooledMessage } from "../../queues/delivery-queue.js";
-import { receivedHeader } from "../smtp/received-header.js";
+import { receivedHeader } from "../mail/received-header.js";
+import type { Refusal } from "../../policies/verdict.js";
 import { MessageInspector, TOO_BIG, type MessageLimits } from "../../policies/message-limits.js";
 import type { ContentFilter, FilterSession } from "../filters/content-filter.js";
 import { LATE_ENQUEUE_MS, type MessageRecords } from "../store/message-records.js";
@@ -34,7 +35,7 @@ export interface Envelope {
 
 export type AcceptResult =
   | { ok: true; id: string; size: number; flags: string[] }
-  | { ok: false; code: number; enhanced: string; text: string; reason: string; size: number };
+  | ({ ok: false; size: number } & Refusal);
 
 export class MessageAcceptor {
   constructor(private readonly store: MessageStore, private readonly queues: DeliveryQueues, private readonly records: MessageRecords, private readonly hostname: string,
@@ -46,7 +47,7 @@ export class MessageAcceptor {
     const inspector = new MessageInspector(this.limits);
     let scan: FilterSession | undefined;
     let dataBytes = 0; // bytes of DATA read, stored or not
-    const refuse = async (r: { code: number; enhanced: string; text: string; reason: string }): Promise<AcceptResult> => {
+    const refuse = async (r: Refusal): Promise<AcceptResult> => {
       scan?.abort();
       await writer.abort();
       return { ok: false, ...r, size: Math.max(writer.size, dataBytes) };

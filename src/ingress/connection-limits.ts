@@ -14,7 +14,7 @@
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import { ipInList } from "../../policies/client-checks.js";
-import { reply, type SmtpReply } from "../smtp/reply.js";
+import { reply, type SmtpReply } from "../mail/reply.js";
 
 /** A counted connection. release() gives the place back; a second call does nothing. */
 export interface ConnectionSlot {

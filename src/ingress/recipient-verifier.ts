@@ -9,14 +9,13 @@ import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import { keys } from "../../queues/names.js";
-import type { PrimaryEndpoints } from "../monitor/primary-endpoints.js";
+import type { PrimaryEndpoints } from "../transport/primary-endpoints.js";
 import { rcptCallout } from "./rcpt-callout.js";
-import type { RecipientCache } from "./recipient-cache.js";
-import { reply, type SmtpReply } from "../smtp/reply.js";
+import type { RecipientCache } from "../store/recipient-cache.js";
+import { isVerify, type VerifyConfig } from "../../policies/recipients.js";
+import { reply, type SmtpReply } from "../mail/reply.js";
 
-export type VerifyConfig = { verify: true; whenUnknown: "accept" | "defer"; positiveTtl: number; negativeTtl: number; calloutTimeout: number };
 
-export const isVerify = (r: unknown): r is VerifyConfig => typeof r === "object" && r !== null && (r as { verify?: unknown }).verify === true;
 
 const unknownUser = (address: string) => reply(550, "5.1.1", `<${address}>: Recipient address rejected: user unknown`, "unknown-recipient");
 

@@ -11,7 +11,7 @@ import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import type { DeliveryQueues } from "../../queues/delivery-queue.js";
 import { keys } from "../../queues/names.js";
-import type { PrimaryEndpoints } from "./primary-endpoints.js";
+import type { PrimaryEndpoints } from "../transport/primary-endpoints.js";
 import { probeEndpoint } from "./probe.js";
 
 export interface PrimaryState { state: "up" | "down" | "unknown"; since: number; lastProbe: number; lastError?: string; endpoint?: string }

@@ -3,7 +3,7 @@
  * within `timeoutMs`. Up means the primary would take a transaction now.
  */
 import SMTPConnection from "nodemailer/lib/smtp-connection";
-import type { Endpoint } from "../delivery/connection-pool.js";
+import type { Endpoint } from "../transport/connection-pool.js";
 
 export interface ProbeResult { up: boolean; ms: number; error?: string }
 

@@ -20,9 +20,9 @@ import type { ConnectionLimits, ConnectionSlot } from "../ingress/connection-lim
 import type { RecipientVerifier } from "../ingress/recipient-verifier.js";
 import type { ContentFilter } from "../filters/content-filter.js";
 import type { RejectCounter } from "../observability/reject-counter.js";
-import { SmtpReply, reply } from "./reply.js";
+import { SmtpReply, reply } from "../mail/reply.js";
 import { installSmtpServerPatches } from "./smtp-server-patches.js";
-import { newQueueId } from "./queue-id.js";
+import { newQueueId } from "../mail/queue-id.js";
 import { parseHostPort } from "../config/host-port.js";
 
 interface Transaction { from: string; rcpts: string[]; rejected: { rcpt: string; reason: string }[]; started: number }

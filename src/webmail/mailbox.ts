@@ -9,7 +9,7 @@
  */
 import type { MessageRecord, MessageRecords } from "../store/message-records.js";
 import { MessageRecords as Records } from "../store/message-records.js";
-import { QUEUE_ID_PATTERN } from "../smtp/queue-id.js";
+import { QUEUE_ID_PATTERN } from "../mail/queue-id.js";
 import { isRecipient } from "./address.js";
 import { decodeMimeWords } from "./mime-words.js";
 

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, sleep, waitFor } from "../helpers/net.js";
 import { EICAR, SIGNATURES, ZIP_PAYLOAD, startClamd, zip, type TestClamd } from "../helpers/clamd.js";
 import { ClamdEngine } from "../../src/filters/clamd-client.js";
-import type { VirusOutcome } from "../../src/filters/scan-outcome.js";
+import type { VirusOutcome } from "../../policies/scan-outcome.js";
 
 /** One proxied connection: bytes client -> clamd (`up`) and back (`down`), and its state. */
 interface Conn { up: number; down: number; clientEnded: boolean; open: boolean }

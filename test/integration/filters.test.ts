@@ -25,7 +25,7 @@ import { EICAR, SIGNATURES, ZIP_PAYLOAD, startClamd, zip, type TestClamd } from 
 import { BORDERLINE_MARK, BORDERLINE_RULE, BORDERLINE_SCORE, GTUBE, startSpamd, type TestSpamd } from "../helpers/spamd.js";
 import { ClamdEngine } from "../../src/filters/clamd-client.js";
 import { SpamdEngine } from "../../src/filters/spamd-client.js";
-import { parseScannerAddress } from "../../src/filters/scanner-address.js";
+import { parseScannerAddress } from "../../src/config/scanner-address.js";
 
 const FROM = "sender@sender.test";
 

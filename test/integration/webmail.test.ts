@@ -10,7 +10,7 @@ import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { MessageRecords } from "../../src/store/message-records.js";
-import { newQueueId } from "../../src/smtp/queue-id.js";
+import { newQueueId } from "../../src/mail/queue-id.js";
 import { createUserWithOneTimePassword, removeUser } from "../../src/webmail/accounts.js";
 import { adminCreateWebmailUser } from "../../src/webmail/admin-create-user.js";
 import { waitFor } from "../helpers/net.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { contentVerdict, type ScanResults, type ThresholdConfig } from "../../../policies/content-thresholds.js";
-import type { SpamOutcome, VirusOutcome } from "../../../src/filters/scan-outcome.js";
+import type { SpamOutcome, VirusOutcome } from "../../../policies/scan-outcome.js";
 
 const both: ThresholdConfig = { clamav: { onError: "tempfail" }, spamassassin: { onError: "tempfail", tagScore: 5, rejectScore: 10 } };
 const lenient: ThresholdConfig = { clamav: { onError: "accept" }, spamassassin: { onError: "accept", tagScore: 5, rejectScore: 10 } };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../../../src/config/load.js";
-import { formatScannerAddress, parseScannerAddress } from "../../../src/filters/scanner-address.js";
+import { formatScannerAddress, parseScannerAddress } from "../../../src/config/scanner-address.js";
 
 const minimal = { domains: { "example.com": { primary: ["mail.example.com:25"] } } };
 function problems(raw: unknown): string[] {

@@ -9,7 +9,7 @@ import { filtersHealth } from "../../../src/filters/filter-status.js";
 import { ScanSlots } from "../../../src/filters/scan-slots.js";
 import { ScannerHealth } from "../../../src/filters/scanner-health.js";
 import { ScanningFilter } from "../../../src/filters/scanning-filter.js";
-import type { ScanFailure, SpamOutcome, VirusOutcome } from "../../../src/filters/scan-outcome.js";
+import type { ScanFailure, SpamOutcome, VirusOutcome } from "../../../policies/scan-outcome.js";
 import type { SpamEngine } from "../../../src/filters/spam-engine.js";
 import type { VirusEngine, VirusScan } from "../../../src/filters/virus-engine.js";
 

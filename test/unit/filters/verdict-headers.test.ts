@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { foldHeader, spamHeaders, unscannedHeader } from "../../../src/filters/verdict-headers.js";
+import { foldHeader, spamHeaders, unscannedHeader } from "../../../policies/verdict-headers.js";
 
 const lines = (h: string) => h.slice(0, -2).split("\r\n");
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
 import { parseConfig } from "../../../src/config/load.js";
 import { ConnectionLimits, type ConnectionSlot } from "../../../src/ingress/connection-limits.js";
-import { SmtpReply } from "../../../src/smtp/reply.js";
+import { SmtpReply } from "../../../src/mail/reply.js";
 
 /** A Redis whose rate INCR answers only when the test says so (a stalled Redis). */
 function stalledRedis() {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config/load.js";
-import { PrimaryEndpoints, primariesFromMx } from "../../../src/monitor/primary-endpoints.js";
+import { PrimaryEndpoints, primariesFromMx } from "../../../src/transport/primary-endpoints.js";
 import { startDnsServer, type TestDnsServer } from "../../helpers/dns-server.js";
 
 const mx = (priority: number, exchange: string) => ({ priority, exchange });

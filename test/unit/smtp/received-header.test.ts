@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { receivedHeader } from "../../../src/smtp/received-header.js";
-import { newQueueId, QUEUE_ID_PATTERN } from "../../../src/smtp/queue-id.js";
+import { receivedHeader } from "../../../src/mail/received-header.js";
+import { newQueueId, QUEUE_ID_PATTERN } from "../../../src/mail/queue-id.js";
 import { classifyConnectionError, classifyReplyCode } from "../../../policies/primary-reply.js";
 
 const base = { helo: "client.test", clientIp: "192.0.2.1", hostname: "mx2.example.com", id: "ID1", smtputf8: false, rcpts: ["a@example.com"], date: new Date("2026-11-21T10:00:00Z") };

@@ -10,7 +10,7 @@ import net from "node:net";
 import os from "node:os";
 import { Resolver } from "node:dns/promises";
 import type { Config } from "../config/schema.js";
-import type { Endpoint } from "../delivery/connection-pool.js";
+import type { Endpoint } from "./connection-pool.js";
 import { parseHostPort } from "../config/host-port.js";
 
 const normHost = (h: string) => h.toLowerCase().replace(/\.$/, "");

@@ -1,8 +1,8 @@
 /**
- * One delivery attempt of one spooled message to its domain's primary: tries each endpoint
- * in order until one takes the transaction, sends the original envelope and the stored
- * bytes unchanged, and reports an outcome per recipient. Never throws for SMTP or network
- * trouble: those are results.
+ * One SMTP transaction to a list of endpoints: tries each in order until one takes it, sends
+ * the envelope and the bytes unchanged, and reports an outcome per recipient. The drain uses
+ * it toward a domain's primary, the DSN worker toward a sender's MX. Never throws for SMTP or
+ * network trouble: those are results.
  */
 import type { Readable } from "node:stream";
 import type { ConnectionPool, Pooled } from "./connection-pool.js";
@@ -69,7 +69,7 @@ function sendOnce(pooled: Pooled, msg: OutgoingMessage, timeoutMs: number): Prom
   });
 }
 
-export async function deliverToPrimary(pools: ConnectionPool[], msg: OutgoingMessage): Promise<AttemptResult> {
+export async function sendMessage(pools: ConnectionPool[], msg: OutgoingMessage): Promise<AttemptResult> {
   const errors: string[] = [];
   for (const pool of pools) {
     const ep = `${pool.endpoint.host}:${pool.endpoint.port}`;
