@@ -14,7 +14,7 @@ import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { SpooledMessage } from "../../queues/delivery-queue.js";
-import { bullPrefix, deliveryQueueName, keys } from "../../queues/names.js";
+import { deliveryQueueName, type Keyspace } from "../redis/keyspace.js";
 import { isExpired, retryDelay } from "../../queues/retry-schedule.js";
 import { ConnectionPools } from "../transport/connection-pool.js";
 import type { DsnNotifier } from "../dsn/dsn-notifier.js";
@@ -27,7 +27,6 @@ import { sendMessage } from "../transport/send-message.js";
 import type { PrimaryEndpoints } from "../transport/primary-endpoints.js";
 import { RecipientCache } from "../store/recipient-cache.js";
 import { isVerify } from "../../policies/recipients.js";
-import { statsKeys } from "../observability/delivery-stats.js";
 
 export class DeliveryWorkers {
   private workers: Worker<SpooledMessage>[] = [];
@@ -36,10 +35,10 @@ export class DeliveryWorkers {
   private readonly pace: PaceReporter;
 
   /** `concurrency`: this process's share of delivery.concurrency (see deliveryShare). */
-  constructor(private readonly config: Config, private readonly concurrency: number, private readonly connection: ConnectionOptions, private readonly redis: Redis,
+  constructor(private readonly config: Config, private readonly concurrency: number, private readonly connection: ConnectionOptions, private readonly redis: Redis, private readonly keys: Keyspace,
               private readonly store: MessageStore, private readonly records: MessageRecords, private readonly endpoints: PrimaryEndpoints, private readonly dsn: DsnNotifier, private readonly log: Logger) {
     const d = config.delivery;
-    this.pace = new PaceReporter(redis, config.redis.prefix);
+    this.pace = new PaceReporter(redis, keys);
     this.pools = new ConnectionPools({ name: config.hostname, connectTimeout: d.connectTimeout, commandTimeout: d.commandTimeout, idleMs: d.connectionIdle, maxMessages: d.messagesPerConnection });
   }
 
@@ -47,12 +46,12 @@ export class DeliveryWorkers {
     const d = this.config.delivery;
     this.pace.start();
     for (const domain of Object.keys(this.config.domains)) {
-      const gate = new PaceGate(this.redis, this.config.redis.prefix, domain, this.concurrency, d.concurrency);
+      const gate = new PaceGate(this.redis, this.keys, domain, this.concurrency, d.concurrency);
       gate.start();
       this.gates.set(domain, gate);
       const worker = new Worker<SpooledMessage>(deliveryQueueName(domain), (job, token) => this.process(job, token), {
         connection: this.connection,
-        prefix: bullPrefix(this.config.redis.prefix),
+        prefix: this.keys.bullPrefix,
         concurrency: this.concurrency,
         limiter: d.ratePerSecond > 0 ? { max: Math.max(1, Math.round(d.ratePerSecond)), duration: 1000 } : undefined,
         lockDuration: d.lockDuration,
@@ -86,7 +85,7 @@ export class DeliveryWorkers {
     }
     if (result.kind === "unreachable") {
       this.log.info({ event: "PRIMARY_UNREACHABLE", id: m.id, domain: m.domain, error: result.error }, "primary unreachable; message waits");
-      await this.redis.multi().publish(keys.probeChannel(this.config.redis.prefix), m.domain).hincrby(statsKeys.attempts(this.config.redis.prefix), "unreachable", 1).exec();
+      await this.redis.multi().publish(this.keys.probeChannel(), m.domain).hincrby(this.keys.attempts(), "unreachable", 1).exec();
       await job.moveToDelayed(Date.now() + this.config.monitor.interval, token);
       throw new DelayedError();
     }
@@ -124,7 +123,7 @@ export class DeliveryWorkers {
   private async learn(domain: string, good: string[], bad: string[]): Promise<void> {
     const v = this.config.domains[domain]?.recipients;
     if (!isVerify(v)) return;
-    const cache = new RecipientCache(this.redis, this.config.redis.prefix);
+    const cache = new RecipientCache(this.redis, this.keys);
     await Promise.all([
       ...good.map((a) => cache.set(domain, a, "ok", v.positiveTtl)),
       ...bad.map((a) => cache.set(domain, a, "bad", v.negativeTtl)),

@@ -1,25 +1,17 @@
 /**
  * Cross-process delivery statistics kept in Redis for the metrics endpoint: attempts by
- * result (`<prefix>:stats:attempts`: delivered, deferred, bounced, unreachable) and the
+ * result (Keyspace.attempts: delivered, deferred, bounced, unreachable) and the
  * delivery latency — from acceptance to the primary's 250 — as bucket counts
- * (`<prefix>:stats:latency`: one field per upper bound, plus sum_ms and count). Writers add
+ * (Keyspace.latency: one field per upper bound, plus sum_ms and count). Writers add
  * to these inside the MULTI that records the attempt; nothing here does I/O of its own.
  */
 import type { ChainableCommander } from "ioredis";
+import type { Keyspace } from "../redis/keyspace.js";
 
 export type AttemptResult = "delivered" | "deferred" | "bounced" | "unreachable";
 
 /** Upper bounds, in seconds: a healthy primary takes under a second, an outage hours or days. */
 export const LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14_400, 86_400, 432_000];
-
-export const statsKeys = {
-  counters: (prefix: string) => `${prefix}:stats:counters`,
-  rejected: (prefix: string) => `${prefix}:stats:rejected`,
-  attempts: (prefix: string) => `${prefix}:stats:attempts`,
-  latency: (prefix: string) => `${prefix}:stats:latency`,
-  /** Scanner reports from the processes that run a content filter (field = process). */
-  scanners: (prefix: string) => `${prefix}:stats:scanners`,
-};
 
 /** The field of the smallest bucket that holds `ms`; "inf" past the last bound. */
 export function latencyField(ms: number): string {
@@ -28,12 +20,12 @@ export function latencyField(ms: number): string {
   return b === undefined ? "inf" : String(b);
 }
 
-export function countAttempt(m: ChainableCommander, prefix: string, result: AttemptResult): void {
-  m.hincrby(statsKeys.attempts(prefix), result, 1);
+export function countAttempt(m: ChainableCommander, keys: Keyspace, result: AttemptResult): void {
+  m.hincrby(keys.attempts(), result, 1);
 }
 
-export function countLatency(m: ChainableCommander, prefix: string, ms: number): void {
-  const key = statsKeys.latency(prefix);
+export function countLatency(m: ChainableCommander, keys: Keyspace, ms: number): void {
+  const key = keys.latency();
   const v = Math.max(0, Math.round(ms));
   m.hincrby(key, latencyField(v), 1).hincrby(key, "sum_ms", v).hincrby(key, "count", 1);
 }
