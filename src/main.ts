@@ -13,6 +13,7 @@ import os from "node:os";
 import type { Config } from "./config/schema.js";
 import { createLogger, type Logger } from "./observability/log.js";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./redis/embedded.js";
+import { Keyspace } from "./redis/keyspace.js";
 import { bullConnection, checkPersistence, connectRedis, type RedisTarget } from "./redis/connection.js";
 import { DeliveryQueues } from "../queues/delivery-queue.js";
 import { MessageStore } from "./store/message-store.js";
@@ -68,30 +69,31 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
   if (roles.includes("smtp") && ensureTlsFiles(config).generated) {
     log.info({ event: "TLS_CERT_GENERATED", dir: config.dataDir }, "generated a self-signed STARTTLS certificate");
   }
-  const queues = new DeliveryQueues(bullConnection(target), config.redis.prefix, Object.keys(config.domains));
+  const keys = new Keyspace(config.redis.prefix);
+  const queues = new DeliveryQueues(bullConnection(target), keys, Object.keys(config.domains));
 
   let monitor: PrimaryMonitor | undefined;
   let sweeper: QueueSweeper | undefined;
   let pacer: DrainPacer | undefined;
   let dsnWorker: DsnWorker | undefined;
-  const dsnQueue = createDsnQueue(bullConnection(target), config.redis.prefix);
+  const dsnQueue = createDsnQueue(bullConnection(target), keys);
   if (roles.includes("worker")) {
-    monitor = new PrimaryMonitor(config, redis, connectRedis(target, "mxspool-monitor", log), queues, new PrimaryEndpoints(config), log);
-    pacer = new DrainPacer(config, redis, queues, log);
+    monitor = new PrimaryMonitor(config, redis, keys, connectRedis(target, "mxspool-monitor", log), queues, new PrimaryEndpoints(config), log);
+    pacer = new DrainPacer(config, redis, keys, queues, log);
     await pacer.start();
     monitor.onUp = (domain) => pacer!.restart(domain);
     await monitor.start();
-    const store = new MessageStore(redis, config.redis.prefix, storeTtl(config));
-    const notifier = new DsnNotifier(config, redis, store, dsnQueue, log);
-    sweeper = new QueueSweeper(config, redis, queues, new MessageRecords(redis, config.redis.prefix), notifier, log);
+    const store = new MessageStore(redis, keys, storeTtl(config));
+    const notifier = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
+    sweeper = new QueueSweeper(config, redis, keys, queues, new MessageRecords(redis, keys), notifier, log);
     sweeper.start();
-    dsnWorker = new DsnWorker(config, bullConnection(target), store, new PrimaryEndpoints(config), notifier, log);
+    dsnWorker = new DsnWorker(config, bullConnection(target), keys, store, new PrimaryEndpoints(config), notifier, log);
     dsnWorker.start();
   }
   let api: HttpApi | undefined;
   if (roles.includes("http")) {
-    const webmail = config.webmail.enabled ? new Webmail(config, redis, new MessageRecords(redis, config.redis.prefix), new MessageStore(redis, config.redis.prefix, storeTtl(config)), log) : undefined;
-    api = new HttpApi(config, redis, queues, log, webmail);
+    const webmail = config.webmail.enabled ? new Webmail(config, redis, keys, new MessageRecords(redis, keys), new MessageStore(redis, keys, storeTtl(config)), log) : undefined;
+    api = new HttpApi(config, redis, keys, queues, log, webmail);
     await api.listen();
   }
 
@@ -147,14 +149,15 @@ export async function startChild(): Promise<void> {
   const log: Logger = createLogger(config.log.level, { role: roles.join("+") });
   const redis = connectRedis(spec.redis, `mxspool-${process.pid}`, log);
   const conn = bullConnection(spec.redis);
-  const store = new MessageStore(redis, config.redis.prefix, storeTtl(config));
-  const queues = new DeliveryQueues(conn, config.redis.prefix, Object.keys(config.domains));
-  const dsnQueue = createDsnQueue(conn, config.redis.prefix);
-  const records = new MessageRecords(redis, config.redis.prefix);
+  const keys = new Keyspace(config.redis.prefix);
+  const store = new MessageStore(redis, keys, storeTtl(config));
+  const queues = new DeliveryQueues(conn, keys, Object.keys(config.domains));
+  const dsnQueue = createDsnQueue(conn, keys);
+  const records = new MessageRecords(redis, keys);
   let smtp: SmtpIngress | undefined;
   const filter = roles.includes("smtp") ? createContentFilter(config, log) : undefined;
   // the API runs in the supervisor: it learns the scanners' health from these reports
-  const scannerReport = filter ? new ScannerReporter(redis, config.redis.prefix, filter, log).start() : undefined;
+  const scannerReport = filter ? new ScannerReporter(redis, keys, filter, log).start() : undefined;
   let recipients: ConfiguredRecipients | undefined;
   if (roles.includes("smtp")) {
     recipients = new ConfiguredRecipients(config, log);
@@ -165,9 +168,9 @@ export async function startChild(): Promise<void> {
     }, filter);
     smtp = new SmtpIngress(config, {
       recipients, acceptor, filter,
-      limits: new ConnectionLimits(config, redis, spec.processes),
-      verifier: new RecipientVerifier(config, redis, new RecipientCache(redis, config.redis.prefix), new PrimaryEndpoints(config), log),
-      rejects: new RejectCounter(redis, config.redis.prefix),
+      limits: new ConnectionLimits(config, redis, keys, spec.processes),
+      verifier: new RecipientVerifier(config, redis, keys, new RecipientCache(redis, keys), new PrimaryEndpoints(config), log),
+      rejects: new RejectCounter(redis, keys),
       tls: readTls(config),
     }, log);
     await smtp.listen();
@@ -176,8 +179,8 @@ export async function startChild(): Promise<void> {
   let workers: DeliveryWorkers | undefined;
   const share = deliveryShare(config.delivery.concurrency, spec.processes, Number(process.env.MXSPOOL_CHILD_INDEX ?? 0));
   if (roles.includes("worker") && share > 0) {
-    const dsn = new DsnNotifier(config, redis, store, dsnQueue, log);
-    workers = new DeliveryWorkers(config, share, conn, redis, store, records, new PrimaryEndpoints(config), dsn, log);
+    const dsn = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
+    workers = new DeliveryWorkers(config, share, conn, redis, keys, store, records, new PrimaryEndpoints(config), dsn, log);
     workers.start();
   }
   process.send?.({ type: "ready" });

@@ -1,6 +1,6 @@
 /**
  * The durable store of message bytes in Redis, one key per spooled copy:
- * `<prefix>:msg:{<id>}:raw`. Bytes are written as they arrive (see SpoolWriter), read back
+ * Keyspace.messageRaw(id). Bytes are written as they arrive (see SpoolWriter), read back
  * whole for delivery, and deleted when the message reaches a final state. Every key carries
  * a TTL past the longest a message may live, so nothing stays behind if a job is lost.
  */

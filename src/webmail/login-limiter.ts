@@ -4,20 +4,18 @@
  * `maxFailuresPerAccount` the account is locked for `lockout` from everywhere, past
  * `maxFailuresPerIp` the IP is locked for every account. Addresses that do not exist are
  * counted the same way, so a lock-out reveals nothing about which accounts exist. Keys:
- * `<prefix>:webmail:{fail,lock}:{acct,ip}:<sha256>`.
+ * Keyspace.webmailLogin (`fail`/`lock` per `acct`/`ip`, subjects hashed).
  */
-import crypto from "node:crypto";
 import type { Redis } from "ioredis";
+import type { Keyspace } from "../redis/keyspace.js";
 import type { WebmailConfig } from "../config/webmail-schema.js";
 
 export type LoginGate = { allowed: true } | { allowed: false; retryAfterMs: number; scope: "account" | "ip" };
 
 export class LoginLimiter {
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly opts: WebmailConfig["login"]) {}
+  constructor(private readonly redis: Redis, private readonly keys: Keyspace, private readonly opts: WebmailConfig["login"]) {}
 
-  private key(kind: "fail" | "lock", scope: "acct" | "ip", subject: string): string {
-    return `${this.prefix}:webmail:${kind}:${scope}:${crypto.createHash("sha256").update(subject).digest("hex").slice(0, 32)}`;
-  }
+  private key(kind: "fail" | "lock", scope: "acct" | "ip", subject: string): string { return this.keys.webmailLogin(kind, scope, subject); }
 
   async check(address: string, ip: string): Promise<LoginGate> {
     const [acct, byIp] = await Promise.all([this.redis.pttl(this.key("lock", "acct", address)), this.redis.pttl(this.key("lock", "ip", ip))]);
