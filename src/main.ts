@@ -6,7 +6,10 @@
  *
  * Shutdown order on SIGTERM/SIGINT: children stop taking sessions (421 4.3.2), finish the
  * transactions in DATA and the deliveries in progress, and exit; then the monitor and API
- * stop, then the embedded Redis (which fsyncs its AOF), then exit 0.
+ * stop, then the embedded Redis (which fsyncs its AOF), then exit 0. Every step has a
+ * deadline: with Redis unreachable the process is gone within smtp.shutdownGrace + ~10 s,
+ * exit 1 (SHUTDOWN_FORCED). A start that fails (an address in use, Redis) stops every child
+ * it started, the embedded Redis included, before it throws a StartFailure to the CLI.
  */
 import cluster, { type Worker as ClusterWorker } from "node:cluster";
 import os from "node:os";

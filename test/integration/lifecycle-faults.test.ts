@@ -63,7 +63,7 @@ describe("shutdown with Redis gone", () => {
     cleanups.push(async () => { await mx.kill9(); await redis.stop(); mx.cleanup(); });
     await mx.start();
     await redis.kill9();
-    await new Promise((r) => setTimeout(r, 5000)); // Redis gone for a while before the admin stops mxspool
+    await new Promise((r) => setTimeout(r, 3000)); // Redis gone for a while before the admin stops mxspool
     // shutdownGrace (2 s) + the few seconds mxspool allows itself, with a wide margin for a loaded machine
     const code = await mx.stop("SIGTERM", 25_000);
     expect(code).toBe(1); // 1: stopped without Redis answering (SHUTDOWN_FORCED)
