@@ -5,7 +5,8 @@
  * (`<prefix>:stats:latency`: one field per upper bound, plus sum_ms and count). Writers add
  * to these inside the MULTI that records the attempt; nothing here does I/O of its own.
  */
-import type { ChainableCommander } from "ioredis";
+/** Where the increments go: a MULTI (ioredis ChainableCommander) or a guarded write batch. */
+export interface Increments { hincrby(key: string, field: string, by: number): unknown }
 
 export type AttemptResult = "delivered" | "deferred" | "bounced" | "unreachable";
 
@@ -28,12 +29,14 @@ export function latencyField(ms: number): string {
   return b === undefined ? "inf" : String(b);
 }
 
-export function countAttempt(m: ChainableCommander, prefix: string, result: AttemptResult): void {
+export function countAttempt(m: Increments, prefix: string, result: AttemptResult): void {
   m.hincrby(statsKeys.attempts(prefix), result, 1);
 }
 
-export function countLatency(m: ChainableCommander, prefix: string, ms: number): void {
+export function countLatency(m: Increments, prefix: string, ms: number): void {
   const key = statsKeys.latency(prefix);
   const v = Math.max(0, Math.round(ms));
-  m.hincrby(key, latencyField(v), 1).hincrby(key, "sum_ms", v).hincrby(key, "count", 1);
+  m.hincrby(key, latencyField(v), 1);
+  m.hincrby(key, "sum_ms", v);
+  m.hincrby(key, "count", 1);
 }
