@@ -6,7 +6,10 @@
  *
  * Shutdown order on SIGTERM/SIGINT: children stop taking sessions (421 4.3.2), finish the
  * transactions in DATA and the deliveries in progress, and exit; then the monitor and API
- * stop, then the embedded Redis (which fsyncs its AOF), then exit 0.
+ * stop, then the embedded Redis (which fsyncs its AOF), then exit 0. Every step has a
+ * deadline: with Redis unreachable the process is gone within smtp.shutdownGrace + ~10 s,
+ * exit 1 (SHUTDOWN_FORCED). A start that fails (an address in use, Redis) stops every child
+ * it started, the embedded Redis included, before it throws a StartFailure to the CLI.
  */
 import cluster, { type Worker as ClusterWorker } from "node:cluster";
 import os from "node:os";
@@ -38,6 +41,9 @@ import { MessageRecords } from "./store/message-records.js";
 import { ScannerReporter } from "./observability/scanner-report.js";
 import { Webmail } from "./webmail/webmail.js";
 import { DrainPacer } from "./monitor/drain-pacer.js";
+import { repeatedErrors } from "./observability/repeated-errors.js";
+import { listenFailure, startFailure, StartFailure } from "./start-failure.js";
+import type { Redis } from "ioredis";
 
 export type Role = "smtp" | "worker" | "http";
 export const ALL_ROLES: Role[] = ["smtp", "worker", "http"];
@@ -57,82 +63,44 @@ const storeTtl = (c: Config) => c.delivery.maxLifetime + 2 * 86_400_000;
 
 export async function startPrimary(config: Config, roles: Role[]): Promise<void> {
   const log = createLogger(config.log.level, { role: "primary" });
-  let embedded: EmbeddedRedis | undefined;
-  let target: RedisTarget;
-  if (config.redis.url) target = { url: config.redis.url };
-  else {
-    embedded = await startEmbeddedRedis(config.dataDir, log);
-    target = { path: embedded.socketPath };
-  }
-  const redis = connectRedis(target, "mxspool-primary", log);
-  await checkPersistence(redis, log);
-  if (roles.includes("smtp") && ensureTlsFiles(config).generated) {
-    log.info({ event: "TLS_CERT_GENERATED", dir: config.dataDir }, "generated a self-signed STARTTLS certificate");
-  }
   const keys = new Keyspace(config.redis.prefix);
-  const queues = new DeliveryQueues(bullConnection(target), keys, Object.keys(config.domains));
-
+  const grace = config.smtp.shutdownGrace;
+  let embedded: EmbeddedRedis | undefined;
+  let redis: Redis | undefined;
+  let queues: DeliveryQueues | undefined;
+  let dsnQueue: ReturnType<typeof createDsnQueue> | undefined;
   let monitor: PrimaryMonitor | undefined;
   let sweeper: QueueSweeper | undefined;
   let pacer: DrainPacer | undefined;
   let dsnWorker: DsnWorker | undefined;
-  const dsnQueue = createDsnQueue(bullConnection(target), keys);
-  if (roles.includes("worker")) {
-    monitor = new PrimaryMonitor(config, redis, keys, connectRedis(target, "mxspool-monitor", log), queues, new PrimaryEndpoints(config), log);
-    pacer = new DrainPacer(config, redis, keys, queues, log);
-    await pacer.start();
-    monitor.onUp = (domain) => pacer!.restart(domain);
-    await monitor.start();
-    const store = new MessageStore(redis, keys, storeTtl(config));
-    const notifier = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
-    sweeper = new QueueSweeper(config, redis, keys, queues, new MessageRecords(redis, keys), notifier, log);
-    sweeper.start();
-    dsnWorker = new DsnWorker(config, bullConnection(target), keys, store, new PrimaryEndpoints(config), notifier, log);
-    dsnWorker.start();
-  }
   let api: HttpApi | undefined;
-  if (roles.includes("http")) {
-    const webmail = config.webmail.enabled ? new Webmail(config, redis, keys, new MessageRecords(redis, keys), new MessageStore(redis, keys, storeTtl(config)), log) : undefined;
-    api = new HttpApi(config, redis, keys, queues, log, webmail);
-    await api.listen();
-  }
-
-  const childRoles = roles.filter((r) => r !== "http");
-  const n = config.smtp.processes || os.availableParallelism();
   let stopping = false;
   const children = new Set<ClusterWorker>();
-  let ready = 0;
-  const spec: ChildSpec = { config, roles: childRoles, redis: target, processes: n };
-  const fork = (index: number) => {
-    const w = cluster.fork({ MXSPOOL_CHILD: JSON.stringify(spec), MXSPOOL_CHILD_INDEX: String(index) });
-    children.add(w);
-    w.on("message", (m: { type?: string }) => {
-      if (m?.type === "ready" && ++ready === n) log.info({ event: "READY", processes: n, roles }, "mxspool ready");
-    });
-    w.on("exit", (code, signal) => {
-      children.delete(w);
-      if (!stopping) {
-        log.error({ event: "CHILD_EXIT", code, signal }, "a worker process died; starting another");
-        setTimeout(() => fork(index), 200);
-      }
-    });
+
+  /** Everything this process started, in order; resolves whether the Redis-bound parts closed in time. */
+  const stopAll = async (childrenMs: number): Promise<boolean> => {
+    const childrenClean = await stopChildren(children, childrenMs);
+    pacer?.stop();
+    // with Redis unreachable these never finish; the queue state is in Redis, nothing is lost by not waiting
+    const clean = await withDeadline(Promise.all([monitor?.stop(), sweeper?.stop(), dsnWorker?.stop(), api?.stop(), queues?.close(), dsnQueue?.close()]), PARTS_CLOSE_MS);
+    redis?.disconnect();
+    await embedded?.stop();
+    repeatedErrors(log).flush();
+    return childrenClean && clean;
   };
-  if (childRoles.length) for (let i = 0; i < n; i++) fork(i);
-  else log.info({ event: "READY", processes: 0, roles }, "mxspool ready");
 
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ event: "SHUTDOWN", signal }, "shutting down");
-    const exits = [...children].map((w) => new Promise<void>((resolve) => { if (w.isDead()) resolve(); else w.once("exit", () => resolve()); }));
-    for (const w of children) w.send({ type: "shutdown" });
-    const hard = setTimeout(() => { for (const w of children) w.process.kill("SIGKILL"); }, config.smtp.shutdownGrace + 60_000);
-    await Promise.all(exits);
-    clearTimeout(hard);
-    pacer?.stop();
-    const clean = await withDeadline(Promise.all([monitor?.stop(), sweeper?.stop(), dsnWorker?.stop(), api?.stop(), queues.close(), dsnQueue.close()]), 15_000);
-    redis.disconnect();
-    await embedded?.stop();
+    // a backstop: whatever hangs, the process is gone shutdownGrace + a few seconds after the signal
+    setTimeout(() => {
+      log.warn({ event: "SHUTDOWN_FORCED" }, "shutdown did not complete in time; exiting anyway");
+      for (const w of children) w.process.kill("SIGKILL");
+      embedded?.kill();
+      process.exit(1);
+    }, grace + CHILD_SLACK_MS + CHILD_WAIT_MS + PARTS_CLOSE_MS + 2000).unref();
+    const clean = await stopAll(grace + CHILD_SLACK_MS + CHILD_WAIT_MS);
     if (!clean) log.warn({ event: "SHUTDOWN_FORCED" }, "Redis did not answer during shutdown; stopped without waiting for it");
     log.info({ event: "STOPPED" }, "mxspool stopped");
     process.exit(clean ? 0 : 1);
@@ -141,6 +109,79 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
   process.on("SIGINT", () => void shutdown("SIGINT"));
   // SIGHUP to the supervisor reloads the recipient files in every worker process
   process.on("SIGHUP", () => { for (const w of children) w.process.kill("SIGHUP"); });
+
+  try {
+    let target: RedisTarget;
+    if (config.redis.url) target = { url: config.redis.url };
+    else {
+      embedded = await startEmbeddedRedis(config.dataDir, log);
+      target = { path: embedded.socketPath };
+    }
+    redis = connectRedis(target, "mxspool-primary", log);
+    await checkPersistence(redis, log);
+    if (roles.includes("smtp") && ensureTlsFiles(config).generated) {
+      log.info({ event: "TLS_CERT_GENERATED", dir: config.dataDir }, "generated a self-signed STARTTLS certificate");
+    }
+    queues = new DeliveryQueues(bullConnection(target), keys, Object.keys(config.domains));
+    dsnQueue = createDsnQueue(bullConnection(target), keys);
+    reportQueueErrors(queues, dsnQueue, log);
+    if (roles.includes("worker")) {
+      monitor = new PrimaryMonitor(config, redis, keys, connectRedis(target, "mxspool-monitor", log), queues, new PrimaryEndpoints(config), log);
+      pacer = new DrainPacer(config, redis, keys, queues, log);
+      await pacer.start();
+      monitor.onUp = (domain) => pacer!.restart(domain);
+      await monitor.start();
+      const store = new MessageStore(redis, keys, storeTtl(config));
+      const notifier = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
+      sweeper = new QueueSweeper(config, redis, keys, queues, new MessageRecords(redis, keys), notifier, log);
+      sweeper.start();
+      dsnWorker = new DsnWorker(config, bullConnection(target), keys, store, new PrimaryEndpoints(config), notifier, log);
+      dsnWorker.start();
+    }
+    if (roles.includes("http")) {
+      const webmail = config.webmail.enabled ? new Webmail(config, redis, keys, new MessageRecords(redis, keys), new MessageStore(redis, keys, storeTtl(config)), log) : undefined;
+      api = new HttpApi(config, redis, keys, queues, log, webmail);
+      await api.listen().catch((err) => { throw listenFailure(err, "http.listen"); });
+    }
+
+    const childRoles = roles.filter((r) => r !== "http");
+    const n = config.smtp.processes || os.availableParallelism();
+    const spec: ChildSpec = { config, roles: childRoles, redis: target, processes: n };
+    await new Promise<void>((resolve, reject) => {
+      let ready = 0;
+      const fork = (index: number) => {
+        const w = cluster.fork({ MXSPOOL_CHILD: JSON.stringify(spec), MXSPOOL_CHILD_INDEX: String(index) });
+        children.add(w);
+        w.on("message", (m: { type?: string; message?: string; fields?: Record<string, unknown>; exitCode?: number }) => {
+          if (m?.type === "ready" && ++ready === n) {
+            log.info({ event: "READY", processes: n, roles }, "mxspool ready");
+            resolve();
+          }
+          // a process that cannot start (its listen address is taken) before mxspool is ready fails the start
+          if (m?.type === "start-failed" && ready < n) reject(new StartFailure(m.message ?? "a worker process could not start", m.fields, m.exitCode));
+        });
+        w.on("exit", (code, signal) => {
+          children.delete(w);
+          if (!stopping) {
+            log.error({ event: "CHILD_EXIT", code, signal }, "a worker process died; starting another");
+            setTimeout(() => { if (!stopping) fork(index); }, 200);
+          }
+        });
+      };
+      if (childRoles.length) for (let i = 0; i < n; i++) fork(i);
+      else {
+        log.info({ event: "READY", processes: 0, roles }, "mxspool ready");
+        resolve();
+      }
+    });
+  } catch (err) {
+    // stop whatever started: an embedded redis-server left running would hold dataDir's socket
+    const failure = startFailure(err);
+    stopping = true;
+    log.error({ event: "START_FAILED", ...failure.fields, err: failure.message }, `mxspool cannot start: ${failure.message}`);
+    await stopAll(CHILD_WAIT_MS);
+    throw failure;
+  }
 }
 
 export async function startChild(): Promise<void> {
@@ -153,6 +194,7 @@ export async function startChild(): Promise<void> {
   const store = new MessageStore(redis, keys, storeTtl(config));
   const queues = new DeliveryQueues(conn, keys, Object.keys(config.domains));
   const dsnQueue = createDsnQueue(conn, keys);
+  reportQueueErrors(queues, dsnQueue, log);
   const records = new MessageRecords(redis, keys);
   let smtp: SmtpIngress | undefined;
   const filter = roles.includes("smtp") ? createContentFilter(config, log) : undefined;
@@ -173,7 +215,14 @@ export async function startChild(): Promise<void> {
       rejects: new RejectCounter(redis, keys),
       tls: readTls(config),
     }, log);
-    await smtp.listen();
+    try {
+      await smtp.listen();
+    } catch (err) {
+      // the supervisor says why, stops the others and its embedded Redis, and exits
+      const failure = startFailure(listenFailure(err, "smtp.listen"));
+      process.send?.({ type: "start-failed", message: failure.message, fields: failure.fields, exitCode: failure.exitCode }, () => process.exit(failure.exitCode));
+      return;
+    }
     process.on("SIGHUP", () => recipients?.reload());
   }
   let workers: DeliveryWorkers | undefined;
@@ -189,12 +238,15 @@ export async function startChild(): Promise<void> {
   const shutdown = async () => {
     if (stopping) return;
     stopping = true;
-    // with Redis unreachable, deliveries in progress cannot finish: they are taken over after
-    // lockDuration by whichever process runs next, so waiting longer would gain nothing
-    const clean = await withDeadline(Promise.all([smtp?.stop(config.smtp.shutdownGrace), workers?.stop()]), config.smtp.shutdownGrace + 10_000)
-      && await withDeadline(Promise.all([scannerReport?.stop(), filter?.close(), queues.close(), dsnQueue.close()]), 10_000);
+    const grace = config.smtp.shutdownGrace;
+    // sessions in DATA get the grace; deliveries in progress that cannot finish (Redis
+    // unreachable, a slow primary) are taken over after lockDuration by whichever process
+    // runs next, so waiting longer would gain nothing
+    const clean = await withDeadline(Promise.all([smtp?.stop(grace), workers?.stop()]), grace + 1000)
+      && await withDeadline(Promise.all([scannerReport?.stop(), filter?.close(), queues.close(), dsnQueue.close()]), CHILD_SLACK_MS - 1000);
     recipients?.close();
     redis.disconnect();
+    repeatedErrors(log).flush();
     if (!clean) log.warn({ event: "SHUTDOWN_FORCED" }, "shutdown did not complete in time (Redis unreachable?); exiting anyway");
     process.exit(clean ? 0 : 1);
   };
@@ -204,6 +256,36 @@ export async function startChild(): Promise<void> {
 }
 
 export const isChild = () => cluster.isWorker;
+
+/** A worker process exits at most this long after shutdownGrace (see startChild's shutdown). */
+const CHILD_SLACK_MS = 3000;
+/** How much longer the supervisor waits for a worker process before SIGKILL. */
+const CHILD_WAIT_MS = 2000;
+/** How long the supervisor's own Redis-bound parts may take to close. */
+const PARTS_CLOSE_MS = 3000;
+
+/** Asks each worker process to stop and waits for them; SIGKILL for those still there after `ms`. Resolves whether all exited 0. */
+async function stopChildren(children: Set<ClusterWorker>, ms: number): Promise<boolean> {
+  let clean = true;
+  const exits = [...children].map((w) => new Promise<void>((resolve) => {
+    if (w.isDead()) return resolve();
+    w.once("exit", (code) => { if (code !== 0) clean = false; resolve(); });
+  }));
+  for (const w of children) {
+    if (w.isConnected()) w.send({ type: "shutdown" }, undefined, undefined, () => undefined);
+    else w.process.kill("SIGTERM");
+  }
+  const all = await withDeadline(Promise.all(exits), ms);
+  if (!all) for (const w of children) w.process.kill("SIGKILL");
+  await withDeadline(Promise.all(exits), 2000);
+  return clean && all;
+}
+
+/** BullMQ queues report connection errors as "error" events; without a listener they print raw stack traces. */
+function reportQueueErrors(queues: DeliveryQueues, dsnQueue: ReturnType<typeof createDsnQueue>, log: Logger): void {
+  for (const d of queues.domains()) queues.get(d).on("error", (err) => repeatedErrors(log).error({ event: "QUEUE_ERROR", queue: d, err: err.message }, "delivery queue error"));
+  dsnQueue.on("error", (err) => repeatedErrors(log).error({ event: "QUEUE_ERROR", queue: "dsn", err: err.message }, "DSN queue error"));
+}
 
 /** Resolves true when `p` settles within `ms`, false otherwise (it is then abandoned). */
 function withDeadline(p: Promise<unknown>, ms: number): Promise<boolean> {

@@ -5,6 +5,7 @@
  *   retry     deliver now, ignoring the backoff: promote the delayed job (or re-add a lost one)
  *   redeliver send a retained delivered/bounced message again, to every recipient → queued
  *   delete    remove the job and the bytes → deleted (the record stays for retention.delivered)
+ * Which action is allowed in which state, and the 409 codes, come from policies/message-state.ts.
  * A message being delivered right now is never touched (409 BEING_DELIVERED): BullMQ refuses
  * to remove a locked job, and that refusal is the check. Talks to BullMQ and Redis only.
  */
@@ -12,7 +13,8 @@ import type { Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
-import { FINAL, type MessageRecord, type MessageRecords } from "../store/message-records.js";
+import type { MessageRecord, MessageRecords } from "../store/message-records.js";
+import { nextState, type MessageEvent } from "../../policies/message-state.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { DeliveryQueues, SpooledMessage } from "../../queues/delivery-queue.js";
 import type { Keyspace } from "../redis/keyspace.js";
@@ -24,7 +26,12 @@ export type MessageAction = "hold" | "release" | "retry" | "redeliver" | "delete
 export interface ActionDone { id: string; action: MessageAction; state: MessageRecord["state"]; note?: string; queuePaused?: boolean }
 
 const beingDelivered = (id: string) => failure("conflict", "BEING_DELIVERED", `message ${id} is being delivered right now; try again when the attempt ends`);
-const alreadyFinal = (r: MessageRecord) => failure("conflict", "ALREADY_FINAL", `message ${r.id} is already ${r.state}`);
+/** The state policy's answer to `event` on `r` as it was read: a 409 with its code, or nothing. */
+const refusal = (r: MessageRecord, event: MessageEvent): Failure | undefined => {
+  const v = nextState(r, event);
+  return v.ok ? undefined : failure("conflict", v.code, v.why);
+};
+type Applied = Awaited<ReturnType<MessageRecords["transition"]>>;
 
 export class MessageActions {
   constructor(private readonly config: Config, private readonly redis: Redis, private readonly keys: Keyspace, private readonly queues: DeliveryQueues,
@@ -44,37 +51,38 @@ export class MessageActions {
     const l = await this.load(id);
     if (!l.ok) return l;
     const r = l.value;
-    if (r.state === "held") return failure("conflict", "ALREADY_HELD", `message ${id} is already held`);
-    if (FINAL.includes(r.state)) return alreadyFinal(r);
+    const no = refusal(r, "hold");
+    if (no) return no;
     const job = await this.removeJob(r);
     if (!job.ok) return job;
-    const after = await this.records.transition(id, "held", this.event("held", actor), job.value ? { heldJob: JSON.stringify(job.value) } : {});
-    return this.done("hold", id, actor, after, "held");
+    const after = await this.records.transition(id, "hold", this.event("held", actor), job.value ? { heldJob: JSON.stringify(job.value) } : {});
+    return this.done("hold", id, actor, after);
   }
 
   async release(id: string, actor: Actor): Promise<Outcome<ActionDone>> {
     const l = await this.load(id);
     if (!l.ok) return l;
     const r = l.value;
-    if (r.state !== "held") return failure("conflict", "NOT_HELD", `message ${id} is ${r.state}, not held`);
+    const no = refusal(r, "release");
+    if (no) return no;
     if (!(await this.bytesStored(id))) return failure("conflict", "BYTES_GONE", `the bytes of message ${id} are no longer stored`);
     const savedText = await this.redis.hget(this.keys.messageMeta(id), "heldJob");
     const saved = savedText ? JSON.parse(savedText) as SpooledMessage : undefined;
     const pending = Object.entries(r.outcomes).filter(([, o]) => o.state === "pending").map(([rcpt]) => rcpt);
     const data = await spooledFromRecord(r, pending.length ? pending : r.rcpts, this.store, { saved });
-    const after = await this.records.transition(id, "queued", this.event("released", actor));
-    if (after?.state !== "queued") return this.done("release", id, actor, after, "queued");
+    const after = await this.records.transition(id, "release", this.event("released", actor));
+    if (!after || after.refused) return this.done("release", id, actor, after);
     await this.redis.hdel(this.keys.messageMeta(id), "heldJob");
     await this.queues.enqueue(data);
-    return this.done("release", id, actor, after, "queued", { queuePaused: await this.queues.get(r.domain).isPaused() });
+    return this.done("release", id, actor, after, { queuePaused: await this.queues.get(r.domain).isPaused() });
   }
 
   async retry(id: string, actor: Actor): Promise<Outcome<ActionDone>> {
     const l = await this.load(id);
     if (!l.ok) return l;
     const r = l.value;
-    if (r.state === "held") return failure("conflict", "HELD", `message ${id} is held; release it instead`);
-    if (FINAL.includes(r.state)) return alreadyFinal(r);
+    const no = refusal(r, "retry");
+    if (no) return no;
     const job = await this.queues.get(r.domain).getJob(id) as Job<SpooledMessage> | undefined;
     let note: string;
     if (!job) {
@@ -92,38 +100,38 @@ export class MessageActions {
         note = "failed job retried";
       } else note = "already waiting";
     }
-    const after = await this.records.transition(id, r.state, this.event("retry", actor, { note }));
-    return this.done("retry", id, actor, after, r.state, { note, queuePaused: await this.queues.get(r.domain).isPaused() });
+    const after = await this.records.transition(id, "retry", this.event("retry", actor, { note }));
+    return this.done("retry", id, actor, after, { note, queuePaused: await this.queues.get(r.domain).isPaused() });
   }
 
   async redeliver(id: string, actor: Actor): Promise<Outcome<ActionDone>> {
     const l = await this.load(id);
     if (!l.ok) return l;
     const r = l.value;
-    if (r.state !== "delivered" && r.state !== "bounced") {
-      return failure("conflict", "NOT_REDELIVERABLE", `only a delivered or bounced message can be redelivered; message ${id} is ${r.state}`);
-    }
+    const no = refusal(r, "redeliver");
+    if (no) return no;
     if (!(await this.bytesStored(id))) return failure("conflict", "BYTES_GONE", `the bytes of message ${id} are no longer stored`);
     const job = await this.removeJob(r); // a kept failed job with this id would swallow the new one
     if (!job.ok) return job;
-    const after = await this.records.transition(id, "queued", this.event("redeliver", actor));
-    if (after?.state !== "queued") return this.done("redeliver", id, actor, after, "queued");
+    const after = await this.records.transition(id, "redeliver", this.event("redeliver", actor));
+    if (!after || after.refused) return this.done("redeliver", id, actor, after);
     // a new life in the queue: the bytes live as long as a newly accepted message's
     await this.redis.pexpire(this.keys.messageRaw(id), this.config.delivery.maxLifetime + 2 * 86_400_000);
     await this.queues.enqueue(await spooledFromRecord(r, r.rcpts, this.store, { receivedAt: Date.now() }));
-    return this.done("redeliver", id, actor, after, "queued", { queuePaused: await this.queues.get(r.domain).isPaused() });
+    return this.done("redeliver", id, actor, after, { queuePaused: await this.queues.get(r.domain).isPaused() });
   }
 
   async remove(id: string, actor: Actor): Promise<Outcome<ActionDone>> {
     const l = await this.load(id);
     if (!l.ok) return l;
     const r = l.value;
-    if (FINAL.includes(r.state)) return alreadyFinal(r);
+    const no = refusal(r, "delete");
+    if (no) return no;
     const job = await this.removeJob(r);
     if (!job.ok) return job;
     await this.store.remove(id);
-    const after = await this.records.transition(id, "deleted", this.event("deleted", actor, { reason: `deleted by ${actor.name}` }), {}, this.config.retention.delivered);
-    return this.done("delete", id, actor, after, "deleted");
+    const after = await this.records.transition(id, "delete", this.event("deleted", actor, { reason: `deleted by ${actor.name}` }), {}, this.config.retention.delivered);
+    return this.done("delete", id, actor, after);
   }
 
   private async load(id: string): Promise<Outcome<MessageRecord>> {
@@ -153,11 +161,10 @@ export class MessageActions {
   }
 
   /** The action's result: the state it reached, or a conflict if the message moved on meanwhile. */
-  private done(action: MessageAction, id: string, actor: Actor, after: MessageRecord | null, expected: MessageRecord["state"],
-               extra: { note?: string; queuePaused?: boolean } = {}): Outcome<ActionDone> | Failure {
+  private done(action: MessageAction, id: string, actor: Actor, after: Applied, extra: { note?: string; queuePaused?: boolean } = {}): Outcome<ActionDone> | Failure {
     if (!after) return failure("not-found", "NOT_FOUND", `no message ${id} (purged meanwhile)`);
-    if (after.state !== expected) return failure("conflict", "STATE_CHANGED", `message ${id} became ${after.state} meanwhile`);
+    if (after.refused) return failure("conflict", "STATE_CHANGED", `message ${id} became ${after.record.state} meanwhile`);
     this.log.info({ event: "ADMIN_ACTION", action, id, actor: actor.name, ip: actor.ip, ...extra }, `admin ${action}`);
-    return ok({ id, action, state: after.state, ...extra });
+    return ok({ id, action, state: after.record.state, ...extra });
   }
 }

@@ -7,7 +7,9 @@
  *   mxspool queue ls|show|raw|retry|hold|release|rm|redeliver|flush ...   see queue-command.ts
  * FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml; status and queue read http.listen
  * and http.adminToken from it and talk to the running mxspool's API. Exit codes: 0 ok,
- * 1 runtime failure (API unreachable, an action refused), 2 invalid configuration or usage.
+ * 1 runtime failure (API unreachable, an action refused, `start` failed, a stop that could not
+ * wait for Redis), 2 invalid configuration or usage, 3 `start` failed because a listen
+ * address is in use or not permitted (the message names it and its config key).
  */
 import cluster from "node:cluster";
 import { ConfigError, loadConfigFile } from "../config/load.js";
@@ -15,6 +17,7 @@ import { ApiClient, CliError } from "./api-client.js";
 import { statusCommand } from "./status-command.js";
 import { queueCommand } from "./queue-command.js";
 import { runUserCommand } from "./user-command.js";
+import { StartFailure } from "../start-failure.js";
 
 const ROLES = ["smtp", "worker", "http"];
 
@@ -86,6 +89,7 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message, 2);
     if (err instanceof CliError) fail(`mxspool: ${err.message}`, err.exitCode);
+    if (err instanceof StartFailure) fail(`mxspool: cannot start: ${err.message}`, err.exitCode);
     if ((err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) fail(`mxspool: ${(err as Error).message}\n${USAGE}`, 2);
     fail(`mxspool: ${(err as Error).message}`, 1);
   }

@@ -12,6 +12,7 @@ import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type 
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
+import { repeatedErrors } from "../observability/repeated-errors.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { SpooledMessage } from "../../queues/delivery-queue.js";
 import { deliveryQueueName, type Keyspace } from "../redis/keyspace.js";
@@ -60,7 +61,7 @@ export class DeliveryWorkers {
         maxStalledCount: 1_000_000,
         settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, d.retry) },
       });
-      worker.on("error", (err) => this.log.error({ event: "WORKER_ERROR", domain, err: err.message }, "delivery worker error"));
+      worker.on("error", (err) => repeatedErrors(this.log).error({ event: "WORKER_ERROR", domain, err: err.message }, "delivery worker error"));
       this.workers.push(worker);
     }
   }

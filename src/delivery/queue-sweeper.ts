@@ -71,7 +71,7 @@ export class QueueSweeper {
         this.log.warn({ event: "EXPIRED", id, rcpts: m.rcpts }, "message expired in the queue; bouncing");
         const why = await this.why(m);
         await this.dsn.notify("failed", m, m.rcpts.map((rcpt) => ({ rcpt, status: "4.4.7", diagnostic: `delivery time expired; ${why}` })));
-        await this.records.transition(id, "bounced", { type: "expired", reason: `delivery time expired; ${why}` }, {}, this.config.retention.delivered);
+        await this.records.transition(id, "expire", { type: "expired", reason: `delivery time expired; ${why}` }, {}, this.config.retention.delivered);
       }
     }
 

@@ -9,6 +9,7 @@
 import { Worker, type ConnectionOptions, type Job } from "bullmq";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
+import { repeatedErrors } from "../observability/repeated-errors.js";
 import type { MessageStore } from "../store/message-store.js";
 import { DSN_QUEUE, type Keyspace } from "../redis/keyspace.js";
 import { DSN_COLLECT, type DsnCollectJob, type DsnJob } from "../../queues/dsn-queue.js";
@@ -35,7 +36,7 @@ export class DsnWorker {
       lockDuration: this.config.delivery.lockDuration, maxStalledCount: 1_000_000,
       settings: { backoffStrategy: (n: number) => retryDelay(n, this.config.delivery.retry) },
     });
-    this.worker.on("error", (err) => this.log.error({ event: "WORKER_ERROR", queue: DSN_QUEUE, err: err.message }, "DSN worker error"));
+    this.worker.on("error", (err) => repeatedErrors(this.log).error({ event: "WORKER_ERROR", queue: DSN_QUEUE, err: err.message }, "DSN worker error"));
   }
 
   /** The bounce relay, or the recipient domain's mail hosts (MX, or the domain itself) on port 25. */

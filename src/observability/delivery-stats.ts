@@ -5,8 +5,9 @@
  * (Keyspace.latency: one field per upper bound, plus sum_ms and count). Writers add
  * to these inside the MULTI that records the attempt; nothing here does I/O of its own.
  */
-import type { ChainableCommander } from "ioredis";
 import type { Keyspace } from "../redis/keyspace.js";
+/** Where the increments go: a MULTI (ioredis ChainableCommander) or a guarded write batch. */
+export interface Increments { hincrby(key: string, field: string, by: number): unknown }
 
 export type AttemptResult = "delivered" | "deferred" | "bounced" | "unreachable";
 
@@ -20,12 +21,14 @@ export function latencyField(ms: number): string {
   return b === undefined ? "inf" : String(b);
 }
 
-export function countAttempt(m: ChainableCommander, keys: Keyspace, result: AttemptResult): void {
+export function countAttempt(m: Increments, keys: Keyspace, result: AttemptResult): void {
   m.hincrby(keys.attempts(), result, 1);
 }
 
-export function countLatency(m: ChainableCommander, keys: Keyspace, ms: number): void {
+export function countLatency(m: Increments, keys: Keyspace, ms: number): void {
   const key = keys.latency();
   const v = Math.max(0, Math.round(ms));
-  m.hincrby(key, latencyField(v), 1).hincrby(key, "sum_ms", v).hincrby(key, "count", 1);
+  m.hincrby(key, latencyField(v), 1);
+  m.hincrby(key, "sum_ms", v);
+  m.hincrby(key, "count", 1);
 }

@@ -29,6 +29,7 @@ export const EVENTS = {
   SHUTDOWN_FORCED: { level: "warn", fields: [], meaning: "Shutdown did not finish in time, usually because Redis did not answer; the process exits 1. Anything acknowledged is already in Redis; check Redis." },
   CHILD_EXIT: { level: "error", fields: ["code", "signal"], meaning: "A forked worker process died unexpectedly and is restarted after 200 ms. Its deliveries are taken over after `delivery.lockDuration`. Repeated: look for the crash on stderr." },
   TLS_CERT_GENERATED: { level: "info", fields: ["dir"], meaning: "STARTTLS is on without `smtp.tls.cert`: a self-signed certificate was generated in `dataDir` (once). Set `smtp.tls.cert`/`key` for a real one." },
+  START_FAILED: { level: "error", fields: ["address", "key", "err"], meaning: "`mxspool start` could not start (exit 3 when an address in `smtp.listen`/`http.listen` is in use, naming it; exit 1 otherwise). Every part it had started, embedded Redis included, was stopped first. Free the address or fix the cause, then start again." },
   UNKNOWN_EVENT_CODE: { level: "error", fields: ["code", "loggedAt", "text"], meaning: "A log line carried an event code missing from src/observability/events.ts (a bug; logged once per code and process; the line itself is still written). Report it." },
 
   // --- Redis ---------------------------------------------------------------------------------
@@ -37,6 +38,7 @@ export const EVENTS = {
   REDIS_NO_AOF: { level: "warn", fields: [], meaning: "The Redis at `redis.url` has RDB snapshots only: mail accepted since the last snapshot is lost on a crash. Set `appendonly yes`." },
   REDIS_FSYNC_RELAXED: { level: "warn", fields: ["appendfsync"], meaning: "Redis fsyncs its AOF less often than on every write: up to about a second of accepted mail can be lost on power loss. Set `appendfsync always`." },
   EMBEDDED_REDIS_UP: { level: "info", fields: ["socket", "dir"], meaning: "The embedded redis-server (no `redis.url`) answers on its unix socket, AOF with `appendfsync always`." },
+  EMBEDDED_REDIS_STALE_PID: { level: "warn", fields: ["redisPid", "pidFile"], meaning: "The data dir's redis.pid names a process that is not this data dir's redis-server (after a host crash the number can belong to anything): the pid file is removed and nothing is signalled." },
   EMBEDDED_REDIS_STALE: { level: "warn", fields: ["redisPid"], meaning: "A redis-server from a previous run still held the data dir; it is stopped with SIGTERM (it fsyncs its AOF) before a new one starts. Usually after a kill -9 of mxspool." },
   EMBEDDED_REDIS_EXIT: { level: "error", fields: ["code", "signal"], meaning: "The embedded redis-server exited; it is restarted from its AOF after 500 ms. Repeated: read `<dataDir>/redis/redis.log` (disk full?)." },
   EMBEDDED_REDIS_SPAWN: { level: "error", fields: ["err"], meaning: "redis-server could not be started (not installed, not executable). Install Debian's redis-server (scripts/install-deps.sh) or set `redis.url`." },
@@ -77,6 +79,7 @@ export const EVENTS = {
   PRIMARY_UNREACHABLE: { level: "info", fields: ["id", "domain", "error"], meaning: "No connection to any primary of `domain` for this message: it waits one `monitor.interval` without spending an attempt, and a probe is triggered." },
   EXPIRED: { level: "warn", fields: ["id", "rcpt", "rcpts", "reply"], meaning: "Undelivered after `delivery.maxLifetime`: given up, and a bounce goes to the sender. A primary down that long needs attention." },
   SPOOL_BODY_MISSING: { level: "error", fields: ["id", "domain"], meaning: "A delivery or DSN job found no message bytes in Redis (the message is failed, the DSN dropped). Should never happen: Redis lost data (no AOF?) or keys were deleted by hand." },
+  QUEUE_ERROR: { level: "error", fields: ["queue", "err"], meaning: "A BullMQ queue (a domain's delivery queue, or `dsn`) lost its Redis connection; repeats are collapsed into a count every 10 s. It reconnects by itself; check Redis." },
   WORKER_ERROR: { level: "error", fields: ["domain", "queue", "err"], meaning: "A BullMQ worker (delivery per `domain`, or the DSN `queue`) reported an error, usually Redis unreachable. It recovers by itself; check Redis." },
   ORPHAN_REMOVED: { level: "warn", fields: ["id", "domain", "age", "rcpts"], meaning: "A message stored without its delivery job (a process died between the store and the job, before the 250) was removed with its bytes and index entries, `delivery.orphanAge` after arrival. Never acknowledged: the sender retries it. Nothing to do unless frequent (then look for crashes)." },
   SWEEP_FAILED: { level: "error", fields: ["err"], meaning: "The periodic sweep (delay warnings, expiry, retention purge) failed; it runs again after `delivery.sweepInterval`. Usually Redis." },

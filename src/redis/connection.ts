@@ -6,6 +6,7 @@
 import { Redis, type RedisOptions } from "ioredis";
 import type { ConnectionOptions } from "bullmq";
 import type { Logger } from "../observability/log.js";
+import { repeatedErrors } from "../observability/repeated-errors.js";
 
 export type RedisTarget = { url: string } | { path: string };
 
@@ -34,17 +35,10 @@ export function redisOptions(target: RedisTarget): RedisOptions {
 /** The same options in the shape BullMQ's own typings expect. */
 export const bullConnection = (target: RedisTarget) => redisOptions(target) as unknown as ConnectionOptions;
 
-let lastErrorLog = 0;
-
 export function connectRedis(target: RedisTarget, name: string, log?: Logger): Redis {
   const r = new Redis({ ...redisOptions(target), connectionName: name });
   // ioredis reconnects by itself; an unhandled "error" event would only print a stack trace
-  r.on("error", (err: Error) => {
-    if (log && Date.now() - lastErrorLog > 5000) {
-      lastErrorLog = Date.now();
-      log.error({ event: "REDIS_UNREACHABLE", err: err.message }, "Redis connection error; retrying");
-    }
-  });
+  r.on("error", (err: Error) => { if (log) repeatedErrors(log).error({ event: "REDIS_UNREACHABLE", err: err.message }, "Redis connection error; retrying"); });
   return r;
 }
 

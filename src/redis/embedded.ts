@@ -3,7 +3,8 @@
  * fresh install has a durable queue with no set-up: data in `<dataDir>/redis`, AOF on with
  * `appendfsync always` (a write is on disk before Redis answers it, hence before our 250),
  * `maxmemory-policy noeviction`, reachable only through a unix socket in dataDir.
- * A redis-server left over by a killed mxspool is shut down (it saves its AOF) first.
+ * A redis-server left over by a killed mxspool is shut down (it saves its AOF) first, once
+ * /proc says the PID in redis.pid really is this data dir's redis-server (isOurRedis).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -13,7 +14,10 @@ import type { Logger } from "../observability/log.js";
 
 export interface EmbeddedRedis {
   socketPath: string;
+  /** SIGTERM (it saves its AOF), and wait for it to exit. */
   stop(): Promise<void>;
+  /** SIGTERM without waiting: for a process about to exit. */
+  kill(): void;
 }
 
 function ping(socketPath: string, timeoutMs = 500): Promise<boolean> {
@@ -38,17 +42,37 @@ async function waitFor(cond: () => Promise<boolean>, timeoutMs: number): Promise
   return false;
 }
 
+/**
+ * Whether `pid` is the redis-server of `dir`: after a host crash the PID in an old pid file can
+ * belong to any process, which must never get our SIGTERM. Ours runs as redis-server with its
+ * working directory in `dir` (--dir) and shows its unix socket in its process title.
+ */
+export function isOurRedis(pid: number, dir: string, socketPath: string): boolean {
+  try {
+    const comm = fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    if (comm !== "redis-server" && !path.basename(cmdline[0] ?? "").startsWith("redis-server")) return false;
+    let cwd = "";
+    try { cwd = fs.realpathSync(`/proc/${pid}/cwd`); } catch { /* another user's process: not ours */ }
+    return cwd === fs.realpathSync(dir) || cmdline.some((a) => a.includes(socketPath));
+  } catch {
+    return false; // gone, or no /proc: never signal what we cannot identify
+  }
+}
+
 async function stopStale(dir: string, socketPath: string, log: Logger): Promise<void> {
   const pidFile = path.join(dir, "redis.pid");
   let pid = 0;
   try { pid = Number(fs.readFileSync(pidFile, "utf8").trim()); } catch { return; }
-  if (!pid) return;
-  try { process.kill(pid, 0); } catch { return; }
+  if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid || !isOurRedis(pid, dir, socketPath)) {
+    log.warn({ event: "EMBEDDED_REDIS_STALE_PID", redisPid: pid || undefined, pidFile }, "the old redis.pid does not name this data dir's redis-server; removing it, signalling nothing");
+    fs.rmSync(pidFile, { force: true });
+    return;
+  }
   log.warn({ event: "EMBEDDED_REDIS_STALE", redisPid: pid }, "a redis-server from a previous run is still alive; shutting it down");
   process.kill(pid, "SIGTERM"); // redis fsyncs its AOF on SIGTERM
-  const gone = await waitFor(async () => { try { process.kill(pid, 0); return false; } catch { return true; } }, 30_000);
+  const gone = await waitFor(async () => !isOurRedis(pid, dir, socketPath), 30_000);
   if (!gone) process.kill(pid, "SIGKILL");
-  void socketPath;
 }
 
 export async function startEmbeddedRedis(dataDir: string, log: Logger, redisServer = "redis-server"): Promise<EmbeddedRedis> {
@@ -88,7 +112,13 @@ export async function startEmbeddedRedis(dataDir: string, log: Logger, redisServ
     const up = await waitFor(() => ping(socketPath), 60_000);
     if (!up) throw new Error(`embedded redis-server did not answer on ${socketPath}; see ${path.join(dir, "redis.log")}`);
   };
-  await launch();
+  try {
+    await launch();
+  } catch (err) {
+    stopping = true; // one that started but does not answer must not outlive this failed start
+    if (child!.pid) { child!.kill("SIGKILL"); await exited!; }
+    throw err;
+  }
   log.info({ event: "EMBEDDED_REDIS_UP", socket: socketPath, dir }, "embedded redis-server running (AOF, appendfsync always)");
   return {
     socketPath,
@@ -96,6 +126,10 @@ export async function startEmbeddedRedis(dataDir: string, log: Logger, redisServ
       stopping = true;
       child.kill("SIGTERM");
       await exited;
+    },
+    kill() {
+      stopping = true;
+      child.kill("SIGTERM");
     },
   };
 }

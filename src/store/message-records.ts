@@ -6,20 +6,23 @@
  * listing: all messages, per state, per recipient, per domain. Counters per message and per
  * recipient that always reconcile: accepted = delivered + bounced + deleted + in queue.
  *
- * States: queued → active → (deferred ↔ active) → delivered | bounced; held ⇄ queued by an
- * admin; deleted by an admin. Each change is one MULTI: record, indexes and counters move
- * together. (The indexes are global keys: with Redis Cluster they would need a hash tag of
- * their own; single Redis and Sentinel are what is supported today.)
+ * States and which event moves a message between them: policies/message-state.ts. A state
+ * change (transition, completeAttempt) reads the record, asks that policy, and writes record,
+ * ledger, indexes and counters together only if the record is still what was read (one
+ * guarded Lua write, ./guarded-write.ts); if it moved on meanwhile, it reads and asks again.
+ * (The indexes are global keys: with Redis Cluster they would need a hash tag of their own;
+ * single Redis and Sentinel are what is supported today.)
  */
 import type { Redis, ChainableCommander } from "ioredis";
 import { countAttempt, countLatency } from "../observability/delivery-stats.js";
 import type { Keyspace } from "../redis/keyspace.js";
+import { closePending, FINAL, foldAttempt, nextState, STATES, type MessageEvent, type MessageState, type RecipientOutcome, type RecipientResult } from "../../policies/message-state.js";
+import { GuardedWrite } from "./guarded-write.js";
 
-export type MessageState = "queued" | "deferred" | "active" | "held" | "delivered" | "bounced" | "deleted";
-export const STATES: MessageState[] = ["queued", "deferred", "active", "held", "delivered", "bounced", "deleted"];
-export const FINAL: MessageState[] = ["delivered", "bounced", "deleted"];
+export { FINAL, STATES, type MessageEvent, type MessageState, type RecipientOutcome };
 
-export interface RecipientOutcome { state: "pending" | "delivered" | "bounced" | "deleted"; reply?: string; at?: number }
+/** How often a state change is computed again when the record keeps changing under it. */
+const APPLY_TRIES = 5;
 
 export interface MessageRecord {
   id: string;
@@ -124,81 +127,93 @@ export class MessageRecords {
     return (await this.redis.lrange(this.ledgerKey(id), 0, -1)).map((l) => JSON.parse(l));
   }
 
-  /** Moves a message to `to` (if it is not already final), with a ledger event; atomic. */
-  async transition(id: string, to: MessageState, event: Omit<LedgerEvent, "at"> & { type: string }, extra: Record<string, string> = {}, retentionMs?: number): Promise<MessageRecord | null> {
-    const r = await this.get(id);
-    if (!r) return null;
-    if (FINAL.includes(r.state) && to !== "queued") return r; // final states are final (redeliver re-queues)
-    const now = Date.now();
-    const m = this.redis.multi();
-    m.hset(this.meta(id), { state: to, ...extra });
-    m.rpush(this.ledgerKey(id), JSON.stringify({ at: now, ...event }));
-    m.zrem(this.keys.indexState(r.state), id).zadd(this.keys.indexState(to), r.receivedAt, id);
-    if (FINAL.includes(to)) {
-      m.hset(this.meta(id), { finalAt: String(now) });
-      const pending = Object.entries(r.outcomes).filter(([, o]) => o.state === "pending").map(([rcpt]) => rcpt);
-      if (pending.length) {
-        const outcomes = { ...r.outcomes };
-        const rcptState = to === "delivered" ? "delivered" : to === "bounced" ? "bounced" : "deleted";
-        for (const p of pending) outcomes[p] = { state: rcptState, at: now, reply: String(event.reply ?? event.reason ?? "") };
-        m.hset(this.meta(id), { outcomes: JSON.stringify(outcomes) });
-        m.hincrby(this.counters(), `rcpt_${rcptState}`, pending.length);
+  /** A record's state change applies only if these fields are still what `r` says. */
+  private guarded(r: MessageRecord): GuardedWrite {
+    return new GuardedWrite(this.meta(r.id), { state: r.state, attempts: String(r.attempts), outcomes: JSON.stringify(r.outcomes) });
+  }
+
+  /**
+   * Applies `event` to a message as policies/message-state.ts allows, with a ledger event and
+   * `extra` meta fields; atomic against any other change of the record. Null: no such
+   * message. `refused`: the policy said no to the record as it is now (nothing written).
+   */
+  async transition(id: string, event: MessageEvent, ledger: Omit<LedgerEvent, "at"> & { type: string }, extra: Record<string, string> = {},
+                   retentionMs?: number): Promise<{ record: MessageRecord; refused?: { code: string; why: string } } | null> {
+    for (let tries = 1; ; tries++) {
+      const r = await this.get(id);
+      if (!r) return null;
+      const v = nextState(r, event);
+      if (!v.ok) return { record: r, refused: { code: v.code, why: v.why } };
+      const to = v.to;
+      const now = Date.now();
+      const w = this.guarded(r);
+      w.hset(this.meta(id), { state: to, ...extra });
+      w.rpush(this.ledgerKey(id), JSON.stringify({ at: now, ...ledger }));
+      if (to !== r.state) w.zrem(this.keys.indexState(r.state), id).zadd(this.keys.indexState(to), r.receivedAt, id);
+      if (to === "delivered" || to === "bounced" || to === "deleted") {
+        w.hset(this.meta(id), { finalAt: String(now) });
+        const closed = closePending(r.outcomes, to, String(ledger.reply ?? ledger.reason ?? ""), now);
+        if (closed.closed) w.hset(this.meta(id), { outcomes: JSON.stringify(closed.outcomes) }).hincrby(this.counters(), `rcpt_${to}`, closed.closed);
+        w.hincrby(this.counters(), to, 1);
+        // purged by purgeDue() with its index entries; the TTL is only a safety net
+        if (retentionMs !== undefined) {
+          w.zadd(this.keys.indexPurge(), now + retentionMs, id);
+          w.pexpire(this.meta(id), retentionMs + 86_400_000).pexpire(this.ledgerKey(id), retentionMs + 86_400_000);
+        }
       }
-      m.hincrby(this.counters(), to, 1);
-      // purged by purgeDue() with its index entries; the TTL is only a safety net
-      if (retentionMs !== undefined) {
-        m.zadd(this.keys.indexPurge(), now + retentionMs, id);
-        m.pexpire(this.meta(id), retentionMs + 86_400_000).pexpire(this.ledgerKey(id), retentionMs + 86_400_000);
+      if (FINAL.includes(r.state) && !FINAL.includes(to)) {
+        // redelivery of a retained message: a new life in the queue, counted again
+        w.hincrby(this.counters(), r.state, -1).persist(this.meta(id)).persist(this.ledgerKey(id)).zrem(this.keys.indexPurge(), id);
+        w.hset(this.meta(id), { outcomes: JSON.stringify(Object.fromEntries(r.rcpts.map((x) => [x, { state: "pending" }]))) });
+        w.hincrby(this.counters(), `rcpt_${r.state}`, -r.rcpts.length);
+        w.hdel(this.meta(id), "finalAt");
       }
+      if (await w.apply(this.redis)) return { record: { ...r, state: to } };
+      if (tries === APPLY_TRIES) throw new Error(`message ${id} kept changing; ${event} not applied`);
     }
-    if (FINAL.includes(r.state) && to === "queued") {
-      // redelivery of a retained message: a new life in the queue, counted again
-      m.hincrby(this.counters(), r.state, -1).persist(this.meta(id)).persist(this.ledgerKey(id)).zrem(this.keys.indexPurge(), id);
-      m.hset(this.meta(id), { outcomes: JSON.stringify(Object.fromEntries(r.rcpts.map((x) => [x, { state: "pending" }]))) });
-      m.hincrby(this.counters(), `rcpt_${r.state}`, -r.rcpts.length);
-      m.hdel(this.meta(id), "finalAt");
-    }
-    await m.exec();
-    return { ...r, state: to };
   }
 
   /**
    * One attempt's per-recipient results and, when nothing is left pending, the final state
-   * and the start of retention (record, ledger and bytes kept for `retentionMs`) — one MULTI.
-   * Returns the state the message is in afterwards.
+   * and the start of retention (record, ledger and bytes kept for `retentionMs`) — one
+   * guarded write. A result on a message that became final meanwhile (deleted while the
+   * primary answered) goes to the ledger only; the state stays. Returns the state afterwards.
    */
-  async completeAttempt(id: string, endpoint: string, results: { rcpt: string; outcome: string; code?: number; response: string }[],
+  async completeAttempt(id: string, endpoint: string, results: (RecipientResult & { code?: number })[],
                         opts: { retentionMs: number; lastError?: string; nextAttempt?: number; expired?: boolean },
-                        /** The record as read when the delivery began (an active message is not changed by admin actions): saves a read. */
+                        /** The record as read when the delivery began: a first guess that saves a read while nobody changed it. */
                         known?: MessageRecord | null): Promise<MessageState | null> {
-    const r = known ?? await this.get(id);
-    if (!r) return null;
-    const now = Date.now();
-    const outcomes = { ...r.outcomes };
-    const m = this.redis.multi();
-    for (const x of results) {
-      const done = x.outcome === "delivered" ? "delivered" : x.outcome === "permanent" || opts.expired ? "bounced" : null;
-      if (!done) continue;
-      if (outcomes[x.rcpt]?.state === "pending") m.hincrby(this.counters(), `rcpt_${done}`, 1);
-      outcomes[x.rcpt] = { state: done, reply: x.response, at: now };
+    let r = known ?? await this.get(id);
+    for (let tries = 1; ; tries++) {
+      if (!r) return null;
+      const now = Date.now();
+      const fold = foldAttempt(r.outcomes, results, opts.expired ?? false, now);
+      const v = nextState(r, fold.event);
+      const to = v.ok ? v.to : r.state;
+      const w = this.guarded(r);
+      const attempt = { at: now, type: "attempt", primary: endpoint, results: results.map((x) => ({ rcpt: x.rcpt, outcome: x.outcome, reply: x.response })) };
+      w.rpush(this.ledgerKey(id), JSON.stringify(v.ok ? attempt : { ...attempt, refused: v.code }));
+      const result = fold.event === "attempt-deferred" ? "deferred" : fold.event === "attempt-delivered" ? "delivered" : "bounced";
+      countAttempt(w, this.keys, result);
+      if (v.ok) {
+        if (fold.settled.delivered) w.hincrby(this.counters(), "rcpt_delivered", fold.settled.delivered);
+        if (fold.settled.bounced) w.hincrby(this.counters(), "rcpt_bounced", fold.settled.bounced);
+        w.hset(this.meta(id), { outcomes: JSON.stringify(fold.outcomes), attempts: String(r.attempts + 1), state: to, ...(opts.lastError ? { lastError: opts.lastError } : {}), ...(opts.nextAttempt ? { nextAttempt: String(opts.nextAttempt) } : {}) });
+        if (to !== r.state) w.zrem(this.keys.indexState(r.state), id).zadd(this.keys.indexState(to), r.receivedAt, id);
+        if (to === "delivered") countLatency(w, this.keys, now - r.receivedAt);
+        if (to === "delivered" || to === "bounced") {
+          w.hset(this.meta(id), { finalAt: String(now) }).hdel(this.meta(id), "nextAttempt");
+          w.rpush(this.ledgerKey(id), JSON.stringify({ at: now, type: to }));
+          w.hincrby(this.counters(), to, 1);
+          w.zadd(this.keys.indexPurge(), now + opts.retentionMs, id);
+          const safety = opts.retentionMs + 86_400_000;
+          w.pexpire(this.meta(id), safety).pexpire(this.ledgerKey(id), safety).pexpire(this.keys.messageRaw(id), safety);
+        }
+      }
+      if (await w.apply(this.redis)) return to;
+      if (tries === APPLY_TRIES) throw new Error(`message ${id} kept changing; attempt not recorded`);
+      r = await this.get(id);
     }
-    const pending = Object.values(outcomes).some((o) => o.state === "pending");
-    const to: MessageState = pending ? "deferred" : Object.values(outcomes).some((o) => o.state === "delivered") ? "delivered" : "bounced";
-    m.hset(this.meta(id), { outcomes: JSON.stringify(outcomes), attempts: String(r.attempts + 1), state: to, ...(opts.lastError ? { lastError: opts.lastError } : {}), ...(opts.nextAttempt ? { nextAttempt: String(opts.nextAttempt) } : {}) });
-    m.rpush(this.ledgerKey(id), JSON.stringify({ at: now, type: "attempt", primary: endpoint, results: results.map((x) => ({ rcpt: x.rcpt, outcome: x.outcome, reply: x.response })) }));
-    if (to !== r.state) m.zrem(this.keys.indexState(r.state), id).zadd(this.keys.indexState(to), r.receivedAt, id);
-    countAttempt(m, this.keys, to === "deferred" ? "deferred" : to === "delivered" ? "delivered" : "bounced");
-    if (to === "delivered") countLatency(m, this.keys, now - r.receivedAt);
-    if (!pending) {
-      m.hset(this.meta(id), { finalAt: String(now) }).hdel(this.meta(id), "nextAttempt");
-      m.rpush(this.ledgerKey(id), JSON.stringify({ at: now, type: to }));
-      m.hincrby(this.counters(), to, 1);
-      m.zadd(this.keys.indexPurge(), now + opts.retentionMs, id);
-      const safety = opts.retentionMs + 86_400_000;
-      m.pexpire(this.meta(id), safety).pexpire(this.ledgerKey(id), safety).pexpire(this.keys.messageRaw(id), safety);
-    }
-    await m.exec();
-    return to;
   }
 
   /** Newest first; `cursor` is the arrival time and id of the last item seen (ties by id, descending). */

@@ -56,10 +56,9 @@ export class MxspoolProcess {
     proc.on("exit", (code) => { this.exitCode = code ?? -1; });
     const since = this.logs.length;
     try {
-      await waitFor("mxspool READY", () => {
-        if (this.exitCode !== null) throw new Error(`mxspool exited ${this.exitCode}: ${this.stderr.join("")}`);
-        return this.logs.slice(since).some((l) => l.event === "READY");
-      }, 60_000);
+      // (waitFor retries a condition that throws: an exit must end the wait, not time it out)
+      await waitFor("mxspool READY", () => this.exitCode !== null || this.logs.slice(since).some((l) => l.event === "READY"), 60_000);
+      if (this.exitCode !== null) throw new Error(`mxspool exited ${this.exitCode}: ${this.stderr.join("")}`);
     } catch (err) {
       // say why: the warnings and errors mxspool logged meanwhile (a child that cannot listen, Redis, ...)
       const trouble = this.logs.slice(since).filter((l) => l.level >= 40).slice(-5).map((l) => JSON.stringify(l));
