@@ -53,7 +53,14 @@ const SCHEMAS: Record<string, unknown> = {
     })],
   },
   ActionDone: obj({ id: str, action: { type: "string", enum: ["hold", "release", "retry", "redeliver", "delete"] }, state: { type: "string", enum: STATES }, note: str, queuePaused: { type: "boolean" } }, ["id", "action", "state"]),
-  BulkRequest: obj({ action: { type: "string", enum: BULK_ACTIONS }, filter: filterSchema }),
+  BulkRequest: {
+    ...obj({
+      action: { type: "string", enum: BULK_ACTIONS },
+      filter: { ...filterSchema, description: "At least one criterion that narrows: blank text, empty arrays and a since at or before 2000-01-01 count as absent" },
+      all: { type: "boolean", default: false, description: "true (and no filter): act on every message. A filter that selects everything without it is a 400" },
+    }, ["action"]),
+    description: "Either a filter that narrows, or \"all\": true — never everything by default",
+  },
   BulkResult: obj({ action: { type: "string", enum: BULK_ACTIONS }, matched: int, touched: int, skipped: { type: "object", additionalProperties: int, description: "Messages the action did not apply to, by error code" } }),
   Primary: primary,
   PrimaryList: obj({ primaries: { type: "array", items: { $ref: "#/components/schemas/Primary" } } }),

@@ -359,6 +359,34 @@ describe("admin API", () => {
     expect((await api("GET", "/api/messages?state=queued&q=virus")).body.items).toEqual([]);
   });
 
+  it("refuses a bulk action whose filter selects everything ({\"q\":\" \"}, {\"since\":0}) and touches nothing; \"all\": true acts on every message", async () => {
+    let total = 0;
+    for (let cursor = ""; ;) {
+      const page = (await api("GET", `/api/messages?limit=500${cursor ? `&cursor=${cursor}` : ""}`)).body;
+      total += page.count;
+      if (!page.next) break;
+      cursor = page.next;
+    }
+    const deletedBefore = (await api("GET", "/api/status")).body.totals.deleted;
+    const heldBefore = (await api("GET", "/api/messages?state=held&limit=500")).body.items.length;
+    for (const body of [{ action: "hold", filter: { q: " " } }, { action: "hold", filter: { since: 0 } }, { action: "delete", filter: { q: "\t", since: -1 } }, { action: "delete" }]) {
+      const r = await call("/api/messages/bulk", "POST", "/api/messages/bulk", { body });
+      expectError(r, 400, "INVALID_FILTER");
+      expect(r.body.error.message).toMatch(/"all": true/);
+    }
+    expect((await api("GET", "/api/messages?state=held&limit=500")).body.items).toHaveLength(heldBefore);
+    expect((await api("GET", "/api/status")).body.totals.deleted).toBe(deletedBefore);
+
+    // "all": true: release acts on every message; only the two held ones are touched
+    const two = [ids.get("page-0")!, ids.get("page-1")!];
+    for (const id of two) expect((await api("POST", `/api/messages/${id}/hold`)).status).toBe(200);
+    const all = await api("POST", "/api/messages/bulk", { body: { action: "release", all: true } });
+    expect(all.status, all.text).toBe(200);
+    expect(all.body.matched).toBe(total);
+    expect(all.body.touched).toBe(heldBefore + 2);
+    for (const id of two) expect((await api("GET", `/api/messages/${id}`)).body.state).toBe("queued");
+  });
+
   it("lists a message being delivered as active and refuses to hold or delete it (409)", async () => {
     const id = (await send([await message("slow-1", ["someone@slow.test"], "slow one")])).get("slow-1")!;
     await waitFor("the slow primary in DATA", () => slow.inData() >= 1, 30_000);
