@@ -1,7 +1,8 @@
 /**
  * The `http` role: the admin API (bind http.listen, default 127.0.0.1:8025), JSON over the
  * routes of routes.ts. Per request: match the route (404 / 405), check the bearer token on
- * every route but /api/health (401), refuse fast when Redis is away (503), check the query
+ * every route but /api/health, and there too when one is presented (401; health then gives
+ * its details), refuse fast when Redis is away (503), check the query
  * parameters, read a JSON body where the route takes one, run the handler within its time
  * limit, and send its reply. Every error is { "error": { "code", "message" } }; a failure
  * inside a handler is logged (HTTP_ERROR, with a request id) and answered 500 without any
@@ -99,11 +100,14 @@ export class HttpApi {
     if (!match) return apiError(404, "NO_ROUTE", `no route ${method} ${url.pathname.slice(0, 200)} (see GET /api/openapi.json)`);
     if ("allowed" in match) return apiError(405, "METHOD_NOT_ALLOWED", `${method} is not allowed here; allowed: ${match.allowed.join(", ")}`, { allow: match.allowed.join(", ") });
     const { route, params } = match;
-    if (route.auth) {
+    // Open routes (health) answer without a token; one that is presented must be right, and
+    // then the route may say more (health's details).
+    const presented = req.headers.authorization !== undefined;
+    if (route.auth || presented) {
       const refused = checkBearer(req, this.config.http.adminToken);
       if (refused) return refused;
-      if (this.redis.status !== "ready") return apiError(503, "UNAVAILABLE", "Redis is not reachable; try again shortly");
     }
+    if (route.auth && this.redis.status !== "ready") return apiError(503, "UNAVAILABLE", "Redis is not reachable; try again shortly");
     const okParams = checkParams(url.searchParams, route.query);
     if (!okParams.ok) return fromFailure(okParams);
     let body: unknown;
@@ -113,7 +117,7 @@ export class HttpApi {
       body = read.value;
     } else req.resume();
     const actor = this.actor(req);
-    return this.withDeadline(route, route.handle({ params, query: url.searchParams, body, actor }, this.deps), requestId);
+    return this.withDeadline(route, route.handle({ params, query: url.searchParams, body, actor, authenticated: route.auth || presented }, this.deps), requestId);
   }
 
   /** Who is acting: X-Mxspool-Actor if given (the CLI sends the user), else "api"; and the client address. */

@@ -46,8 +46,8 @@ const messageAction = (verb: string, op: string, summary: string, handle: Handle
 });
 
 export const ROUTES: readonly Route[] = [
-  { method: "GET", path: "/api/health", operationId: "health", summary: "Liveness and readiness: Redis, each scanner, each primary (no authentication, no message data)", tag: "health", auth: false, query: [],
-    responses: { 200: ok("Health", "Ready"), 503: ok("Health", "Not ready; `reasons` says why") }, handle: health },
+  { method: "GET", path: "/api/health", operationId: "health", summary: "Liveness and readiness, no token needed: { status, reason } only; with the admin token also Redis, each scanner, each primary and queue (never message data)", tag: "health", auth: false, query: [],
+    responses: { 200: ok("Health", "Ready"), 401: { description: "A bearer token was presented and is wrong", schema: "Error" }, 503: ok("Health", "Not ready; `reason` (and with the token `reasons`) says why") }, handle: health },
   { method: "GET", path: "/api/status", operationId: "status", summary: "Primary state per domain, messages per state, rates, drain pace, scanners", tag: "health", auth: true, query: [],
     responses: { 200: ok("Status") }, handle: status },
   { method: "GET", path: "/api/messages", operationId: "listMessages", summary: "Messages, newest first, a page at a time (pass `next` as `cursor` for the following page)", tag: "messages", auth: true, query: LIST_PARAMS,
