@@ -81,6 +81,11 @@ export class HttpApi {
       keepAliveTimeout: KEEP_ALIVE_MS,
       maxHeaderSize: MAX_HEADER_BYTES,
     }, (req, res) => void this.handle(req, res));
+    // CONNECT (a proxy request) would otherwise be dropped without a word: answer it like any wrong method
+    this.server.on("connect", (_req: http.IncomingMessage, socket: import("node:stream").Duplex) => {
+      const body = JSON.stringify({ error: { code: "METHOD_NOT_ALLOWED", message: "CONNECT is not allowed: this is not a proxy" } });
+      socket.end(`HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    });
     // over the cap Node closes a new connection at once ("drop"); said in the log at most every 10 s
     this.server.maxConnections = maxConnections;
     let lastDropLog = 0;
