@@ -93,6 +93,10 @@ export const configSchema = z.strictObject({
     .strictObject({
       listen: hostPort.default("127.0.0.1:8025"),
       adminToken: z.string().min(16, "must be at least 16 characters").optional(),
+      /** Simultaneous HTTP connections (API and webmail together); more are closed at once. */
+      maxConnections: z.number().int().min(1).max(100_000).default(256),
+      /** A request's headers must arrive within this (slowloris), then 408 and close. */
+      headersTimeout: duration("10s"),
     })
     .prefault({}),
   redis: z

@@ -100,6 +100,7 @@ export const EVENTS = {
   DSN_EXPIRED: { level: "warn", fields: ["id", "dsn", "to", "reply"], meaning: "A DSN could not be delivered within `bounces.maxLifetime`; dropped. Check outbound port 25 or `bounces.relay`." },
 
   // --- admin API -----------------------------------------------------------------------------
+  HTTP_CONNECTIONS_FULL: { level: "warn", fields: ["maxConnections", "ip"], meaning: "`http.maxConnections` HTTP connections are open: new ones are closed at once (logged at most every 10 s). Many idle clients or a flood; raise the limit only if they are legitimate." },
   HTTP_LISTENING: { level: "info", fields: ["listen"], meaning: "The admin HTTP API (and webmail, if enabled) is up on `http.listen`." },
   API_NO_TOKEN: { level: "warn", fields: [], meaning: "No `http.adminToken` / MXSPOOL_ADMIN_TOKEN: the admin API answers 401 to everything but /api/health. Set a token to use it." },
   HTTP_ERROR: { level: "error", fields: ["requestId", "method", "path", "err", "stack"], meaning: "An API handler threw: the client got 500 INTERNAL (or 503 if Redis is down) naming `requestId`. A bug unless Redis was down; report it with the stack." },
