@@ -55,7 +55,7 @@ export function deliveryShare(concurrency: number, processes: number, index: num
 const storeTtl = (c: Config) => c.delivery.maxLifetime + 2 * 86_400_000;
 
 export async function startPrimary(config: Config, roles: Role[]): Promise<void> {
-  const log = createLogger(config.log.level, { role: "primary" });
+  const log = createLogger(config.log.level, { role: "primary" }, config.log.format);
   let embedded: EmbeddedRedis | undefined;
   let target: RedisTarget;
   if (config.redis.url) target = { url: config.redis.url };
@@ -143,7 +143,7 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
 export async function startChild(): Promise<void> {
   const spec = JSON.parse(process.env.MXSPOOL_CHILD!) as ChildSpec;
   const { config, roles } = spec;
-  const log: Logger = createLogger(config.log.level, { role: roles.join("+") });
+  const log: Logger = createLogger(config.log.level, { role: roles.join("+") }, config.log.format);
   const redis = connectRedis(spec.redis, `mxspool-${process.pid}`, log);
   const conn = bullConnection(spec.redis);
   const store = new MessageStore(redis, config.redis.prefix, storeTtl(config));

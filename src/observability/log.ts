@@ -4,6 +4,7 @@
  * message events carry the queue id as `id`.
  */
 import { pino, type Logger } from "pino";
+import { prettyDestination, wantsPretty } from "./pretty-log.js";
 
 export type { Logger };
 
@@ -13,6 +14,7 @@ export type { Logger };
  * write per line was ~6% of an SMTP process's CPU at 700 msg/s). pino flushes what is left
  * when the process exits; a kill -9 can lose the last lines, as syslog can.
  */
-export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
-  return pino({ level, base: { pid: process.pid, ...bindings }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: false }));
+export function createLogger(level: string, bindings: Record<string, unknown> = {}, format?: "json" | "pretty" | "auto"): Logger {
+  const dest = wantsPretty(format) ? prettyDestination() : pino.destination({ dest: 1, sync: false }); // log.format, pretty-log.ts
+  return pino({ level, base: { pid: process.pid, ...bindings }, timestamp: pino.stdTimeFunctions.isoTime }, dest);
 }
