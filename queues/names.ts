@@ -17,4 +17,6 @@ export const keys = {
   rawPart: (prefix: string, id: string) => `${prefix}:msg:{${id}}:part`,
   primary: (prefix: string, domain: string) => `${prefix}:primary:${domain}`,
   probeChannel: (prefix: string) => `${prefix}:probe`,
+  /** The spool's format version (src/store/store-format.ts). */
+  format: (prefix: string) => `${prefix}:format`,
 };

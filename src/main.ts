@@ -16,6 +16,7 @@ import { startEmbeddedRedis, type EmbeddedRedis } from "./redis/embedded.js";
 import { bullConnection, checkPersistence, connectRedis, type RedisTarget } from "./redis/connection.js";
 import { DeliveryQueues } from "../queues/delivery-queue.js";
 import { MessageStore } from "./store/message-store.js";
+import { ensureStoreFormat } from "./store/store-format.js";
 import { MessageAcceptor } from "./ingress/accept-message.js";
 import { ConfiguredRecipients } from "./ingress/recipient-directory.js";
 import { SmtpIngress } from "./smtp/server.js";
@@ -65,6 +66,8 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
   }
   const redis = connectRedis(target, "mxspool-primary", log);
   await checkPersistence(redis, log);
+  // an older spool is migrated, a newer one refused, before any process reads it (store-format.ts)
+  await ensureStoreFormat(redis, config.redis.prefix, log).catch(async (err) => { redis.disconnect(); await embedded?.stop(); throw err; });
   if (roles.includes("smtp") && ensureTlsFiles(config).generated) {
     log.info({ event: "TLS_CERT_GENERATED", dir: config.dataDir }, "generated a self-signed STARTTLS certificate");
   }
