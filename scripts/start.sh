@@ -18,10 +18,11 @@ for a in "$@"; do [ "$prev" = "--config" ] && config="$a"; prev="$a"; done
 if [ ! -f "$config" ]; then
   # shellcheck disable=SC2086 # MXSPOOL_INIT_ARGS is a list of options
   node dist/src/cli/main.js init --yes --config "$config" ${MXSPOOL_INIT_ARGS:-} >&2
+  listen=$(CONFIG="$config" node -e 'const y = require("yaml").parse(require("fs").readFileSync(process.env.CONFIG, "utf8")); console.log(y.smtp.listen[0])')
   cat >&2 <<EOT
 
 First run: $config was written with local defaults and mxspool starts now.
-  Try it:      swaks --server 127.0.0.1:2525 --to postmaster@example.test
+  Try it:      swaks --server $listen --to postmaster@example.test
   See it:      node dist/src/cli/main.js status --config $config    (no token needed on this box)
   The primary in $config is a placeholder: mail waits in the queue until something
   answers there (e.g. 'smtp-sink 127.0.0.1:2526 10'), then it drains.

@@ -9,7 +9,7 @@ import net from "node:net";
 import os from "node:os";
 import { parseHostPort } from "../config/host-port.js";
 
-export interface InitPlan { hostname: string; listen: string[]; domains: Record<string, { primary: "mx" | string[] }> }
+export interface InitPlan { hostname: string; listen: string[]; domains: Record<string, { primary: "mx" | string[] }>; dnsServers?: string[] }
 
 const TIMEOUT_MS = 3000;
 
@@ -43,13 +43,25 @@ export function listenCheck(hostPort: string): Promise<{ ok: boolean; detail: st
   });
 }
 
-async function mxRecords(domain: string): Promise<{ exchange: string; priority: number }[] | string> {
+function resolver(servers?: string[]): dns.promises.Resolver {
   const r = new dns.promises.Resolver({ timeout: TIMEOUT_MS, tries: 1 });
+  if (servers?.length) r.setServers(servers);
+  return r;
+}
+
+async function mxRecords(r: dns.promises.Resolver, domain: string): Promise<{ exchange: string; priority: number }[] | string> {
   try {
     return (await r.resolveMx(domain)).sort((a, b) => a.priority - b.priority);
   } catch (e) {
     return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
   }
+}
+
+/** host:port with the host's first IPv4 address from `r` (the resolver mxspool will use), when it has one. */
+async function viaResolver(r: dns.promises.Resolver, hostPort: string): Promise<string> {
+  const { host, port } = parseHostPort(hostPort);
+  const [ip] = await r.resolve4(host).catch(() => [] as string[]);
+  return ip ? `${ip}:${port}` : hostPort;
 }
 
 /** One line per finding, "ok", "!!" or "--" first. */
@@ -60,19 +72,20 @@ export async function runChecks(plan: InitPlan): Promise<string[]> {
     const c = await listenCheck(l);
     lines.push(`${mark(c.ok)} SMTP listen ${l}: ${c.detail}`);
   }
+  const name = (exchange: string) => exchange.toLowerCase().replace(/\.$/, "");
+  const self = name(plan.hostname);
+  const r = resolver(plan.dnsServers);
   for (const [domain, d] of Object.entries(plan.domains)) {
-    const mx = await mxRecords(domain);
-    const self = plan.hostname.toLowerCase().replace(/\.$/, "");
+    const mx = await mxRecords(r, domain);
+    const ours = typeof mx === "string" ? undefined : mx.find((m) => name(m.exchange) === self)?.priority;
     if (typeof mx === "string") lines.push(`-- ${domain}: no MX records found (${mx})`);
-    else {
-      const listed = mx.some((m) => m.exchange.toLowerCase().replace(/\.$/, "") === self);
-      lines.push(`${mark(listed)} ${domain} MX: ${mx.map((m) => `${m.priority} ${m.exchange}`).join(", ") || "none"}${listed ? "" : ` (${plan.hostname} is not listed yet)`}`);
-    }
-    if (d.primary !== "mx") {
-      for (const p of d.primary) {
-        const c = await probeSmtp(p);
-        lines.push(`${c.ok ? "ok" : "--"} ${domain} primary ${p}: ${c.ok ? c.detail : `not answering now (${c.detail}); mail waits in the queue until it does`}`);
-      }
+    else lines.push(`${mark(ours !== undefined)} ${domain} MX: ${mx.map((m) => `${m.priority} ${m.exchange}`).join(", ") || "none"}${ours !== undefined ? "" : ` (${plan.hostname} is not listed yet)`}`);
+    // with "mx" the primaries are the MX hosts preferred over ours (all of them while we are not listed)
+    const primaries = d.primary !== "mx" ? d.primary
+      : typeof mx === "string" ? [] : mx.filter((m) => ours === undefined || m.priority < ours).map((m) => `${name(m.exchange)}:25`);
+    for (const p of primaries) {
+      const c = await probeSmtp(d.primary === "mx" ? await viaResolver(r, p) : p);
+      lines.push(`${c.ok ? "ok" : "--"} ${domain} primary ${p}: ${c.ok ? c.detail : `not answering now (${c.detail}); mail waits in the queue until it does`}`);
     }
   }
   return lines;

@@ -4,7 +4,7 @@
  * config, which is written mode 0600 — an existing file keeps its owner and mode), picks
  * dataDir, checks what it can (init-checks.ts) and prints the DNS records to publish.
  *   mxspool init [--config FILE] [--hostname H] [--domain D]... [--primary D=HOST:PORT[,HOST:PORT]|D=mx]...
- *                [--recipients '*'|verify] [--listen HOST:PORT]... [--http HOST:PORT] [--data-dir DIR]
+ *                [--recipients '*'|verify] [--listen HOST:PORT]... [--http HOST:PORT] [--data-dir DIR] [--dns IP[:PORT]]...
  *                [--yes] [--force] [--no-checks]
  * --yes (or stdin not a terminal): no questions; what is not given takes the safe local
  * defaults: SMTP on 127.0.0.1:2525 only, the domain example.test with a placeholder primary.
@@ -42,6 +42,7 @@ export async function initCommand(args: string[], file: string): Promise<number>
     options: {
       hostname: { type: "string" }, domain: { type: "string", multiple: true }, primary: { type: "string", multiple: true },
       recipients: { type: "string" }, listen: { type: "string", multiple: true }, http: { type: "string" }, "data-dir": { type: "string" },
+      dns: { type: "string", multiple: true },
       yes: { type: "boolean", short: "y" }, force: { type: "boolean" }, "no-checks": { type: "boolean" },
     },
   });
@@ -65,6 +66,7 @@ export async function initCommand(args: string[], file: string): Promise<number>
     plan = {
       hostname, domains: plans, recipients, listen, http: v.http ?? LOCAL_DEFAULTS.http,
       dataDir: v["data-dir"] ?? (installed ? "/var/lib/mxspool" : "./data"),
+      dnsServers: v.dns,
     };
   } finally {
     close();
@@ -76,6 +78,7 @@ export async function initCommand(args: string[], file: string): Promise<number>
     smtp: { listen: plan.listen },
     http: { listen: plan.http, adminToken: token },
     domains: Object.fromEntries(Object.entries(plan.domains).map(([d, x]) => [d, { primary: x.primary, recipients: plan.recipients === "verify" ? { verify: true } : "*" }])),
+    ...(plan.dnsServers?.length ? { dns: { servers: plan.dnsServers } } : {}),
   };
   parseConfig(doc, {}, file); // a ConfigError names the bad flag's key; nothing is written
   const text = `# Written by \`mxspool init\` on ${new Date().toISOString().slice(0, 10)}. Every other key has its default:\n`

@@ -33,7 +33,7 @@ function defaultConfigFile(): string {
 const USAGE = `usage:
   mxspool start [--config FILE] [--roles smtp,worker,http]
   mxspool init [--config FILE] [--hostname H] [--domain D]... [--primary D=HOST:PORT|D=mx]... [--recipients '*'|verify]
-               [--listen HOST:PORT]... [--http HOST:PORT] [--data-dir DIR] [--yes] [--force] [--no-checks]
+               [--listen HOST:PORT]... [--http HOST:PORT] [--data-dir DIR] [--dns IP[:PORT]] [--yes] [--force] [--no-checks]
   mxspool check-config [FILE]
   mxspool status [--config FILE] [--json]
   mxspool queue ls [--state S] [--domain D] [--rcpt ADDR] [--from TEXT] [--q TEXT] [--since T] [--limit N] [--cursor C] [--all] [--json]

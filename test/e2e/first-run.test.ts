@@ -14,6 +14,7 @@ import { cliPath, MxspoolProcess } from "../helpers/mxspool-process.js";
 import { freePort, waitFor } from "../helpers/net.js";
 import { RecordingPrimary } from "../helpers/recording-primary.js";
 import { startRedis } from "../helpers/redis-server.js";
+import { startDnsServer } from "../helpers/dns-server.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mxspool-first-run-"));
@@ -23,14 +24,41 @@ afterAll(async () => { for (const c of cleanups.reverse()) await c(); fs.rmSync(
 const cli = (args: string[], env: Record<string, string> = {}, opts: { uid?: number; gid?: number } = {}) =>
   spawnSync(process.execPath, [cliPath(), ...args], { encoding: "utf8", env: { ...process.env, MXSPOOL_ADMIN_TOKEN: "", MXSPOOL_CONFIG: "", ...env }, ...opts });
 
+/** The CLI without blocking this process: the test's DNS server and primary answer meanwhile. */
+function cliAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [cliPath(), ...args], { env: { ...process.env, MXSPOOL_ADMIN_TOKEN: "", MXSPOOL_CONFIG: "" } });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d) => { stdout += d; });
+    p.stderr.on("data", (d) => { stderr += d; });
+    p.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 describe("mxspool init", () => {
-  it("writes a config from flags that check-config accepts, with a token printed once and the file mode 0600", () => {
+  it("writes a config from flags that check-config accepts, with a token printed once and the file mode 0600, and checks the primaries and MX records", async () => {
+    const dns = await startDnsServer({
+      "example.org": { MX: [{ priority: 10, exchange: "mail.example.org" }, { priority: 20, exchange: "mx2.example.org" }] },
+      "example.net": { MX: [{ priority: 10, exchange: "mail.example.net" }] },
+      "mail.example.net": { A: ["127.0.0.1"] },
+    });
+    cleanups.push(() => dns.stop());
+    const primary = new RecordingPrimary({ port: await freePort() });
+    await primary.start();
+    cleanups.push(() => primary.stop());
     const file = path.join(tmp, "init/mxspool.yaml");
-    const r = cli(["init", "--yes", "--config", file, "--hostname", "mx2.example.org", "--domain", "example.org", "--domain", "example.net",
-      "--primary", "example.org=127.0.0.1:9", "--primary", "example.net=mx", "--recipients", "verify", "--listen", "127.0.0.1:2525"]);
+    const r = await cliAsync(["init", "--yes", "--config", file, "--hostname", "mx2.example.org", "--domain", "example.org", "--domain", "example.net",
+      "--primary", `example.org=127.0.0.1:9,127.0.0.1:${primary.port}`, "--primary", "example.net=mx", "--recipients", "verify", "--listen", "127.0.0.1:2525",
+      "--dns", `127.0.0.1:${dns.port}`]);
     expect(r.status, r.stderr).toBe(0);
     const doc = YAML.parse(fs.readFileSync(file, "utf8"));
-    expect(doc.domains).toEqual({ "example.org": { primary: ["127.0.0.1:9"], recipients: { verify: true } }, "example.net": { primary: "mx", recipients: { verify: true } } });
+    expect(doc.domains).toEqual({ "example.org": { primary: ["127.0.0.1:9", `127.0.0.1:${primary.port}`], recipients: { verify: true } }, "example.net": { primary: "mx", recipients: { verify: true } } });
+    expect(doc.dns).toEqual({ servers: [`127.0.0.1:${dns.port}`] });
+    expect(r.stdout).toContain("ok example.org MX: 10 mail.example.org, 20 mx2.example.org\n");
+    expect(r.stdout).toContain("!! example.net MX: 10 mail.example.net (mx2.example.org is not listed yet)\n");
+    expect(r.stdout).toMatch(new RegExp(`ok example\\.org primary 127\\.0\\.0\\.1:${primary.port}: 220 `));
+    expect(r.stdout).toMatch(/-- example\.net primary mail\.example\.net:25: not answering now|ok example\.net primary mail\.example\.net:25: 220/);
     expect(r.stdout).toContain(`shown only now): ${doc.http.adminToken}`);
     expect(doc.http.adminToken).toMatch(/^[\w-]{43}$/);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
@@ -64,6 +92,7 @@ describe("npm start on a checkout without a config", () => {
     cleanups.push(async () => { await primary.stop(); signalGroup("SIGKILL"); });
     await waitFor("mxspool READY", () => { if (exited !== null) throw new Error(`npm start exited ${exited}: ${out.slice(-800)}`); return out.includes('"event":"READY"'); }, 120_000);
     expect(out).toMatch(/First run: .*mxspool\.yaml was written with local defaults/);
+    expect(out).toContain(`swaks --server 127.0.0.1:${smtpPort} --to postmaster@example.test`);
     const doc = YAML.parse(fs.readFileSync(cfg, "utf8"));
     expect(doc.smtp.listen).toEqual([`127.0.0.1:${smtpPort}`]);
     expect(Object.keys(doc.domains)).toEqual(["example.test"]);
