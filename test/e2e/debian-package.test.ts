@@ -99,6 +99,9 @@ describe("the Debian package", () => {
     const check = sh(bin, ["check-config", path.join(scratch, "etc/mxspool/mxspool.yaml")], { cwd: tmp });
     expect(check.status, check.stderr).toBe(0);
     expect(check.stdout).toMatch(/ok \(1 domain\(s\): example\.test\)/);
+    // with no --config and no MXSPOOL_CONFIG the installed command reads /etc/mxspool/mxspool.yaml (absent on this machine)
+    const etc = sh(bin, ["check-config"], { cwd: tmp, env: { MXSPOOL_CONFIG: "" } });
+    expect(etc.stderr).toMatch(/^invalid configuration in \/etc\/mxspool\/mxspool\.yaml:/);
 
     // the shipped config with this test's ports and a spool of its own (this is not /var/lib)
     const cfg = path.join(tmp, "installed.yaml");
