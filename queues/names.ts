@@ -25,4 +25,6 @@ export const keys = {
   dsnPendingRcpts: (prefix: string, base: string, kind: string) => `${prefix}:dsn:{${base}}:${kind}:rcpts`,
   primary: (prefix: string, domain: string) => `${prefix}:primary:${domain}`,
   probeChannel: (prefix: string) => `${prefix}:probe`,
+  /** The spool's format version (src/store/store-format.ts). */
+  format: (prefix: string) => `${prefix}:format`,
 };

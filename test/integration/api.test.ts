@@ -550,7 +550,7 @@ describe("admin API without a token configured", () => {
     httpPort = await freePort();
     mx = new MxspoolProcess({
       smtp: { listen: [`127.0.0.1:${await freePort()}`], processes: 1 },
-      http: { listen: `127.0.0.1:${httpPort}` },
+      http: { listen: `127.0.0.1:${httpPort}`, localToken: false }, // no token at all, not even the local one
       redis: { url: redis.url },
       domains: { "example.test": { primary: ["127.0.0.1:9"] } },
       monitor: { interval: "1s", timeout: "1s" },
