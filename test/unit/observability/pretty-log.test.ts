@@ -28,14 +28,14 @@ describe("prettyLine", () => {
 describe("createLogger's format", () => {
   const log = (format: string) => spawnSync(process.execPath, ["--input-type=module", "-e",
     `import { createLogger } from ${JSON.stringify(path.join(root, "dist/src/observability/log.js"))};
-     createLogger("info", { role: "smtp" }, ${JSON.stringify(format)}).info({ event: "MESSAGE_ACCEPTED", id: "00MWR173JMQVYF0J49W5" }, "accepted");`],
+     createLogger("info", { role: "smtp" }, ${JSON.stringify(format)}).info({ event: "SMTP_TRANSACTION", id: "00MWR173JMQVYF0J49W5" }, "accepted");`],
   { encoding: "utf8" }).stdout;
 
   it("pretty writes one readable line per event with the message id", () => {
-    expect(log("pretty")).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}MESSAGE_ACCEPTED 00MWR173JMQVYF0J49W5 accepted {2}role=smtp\n$/);
+    expect(log("pretty")).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}SMTP_TRANSACTION 00MWR173JMQVYF0J49W5 accepted {2}role=smtp\n$/);
   });
 
   it("json, and auto when stdout is not a terminal, write the JSON line", () => {
-    for (const f of ["json", "auto"]) expect(JSON.parse(log(f))).toMatchObject({ event: "MESSAGE_ACCEPTED", id: "00MWR173JMQVYF0J49W5", level: 30 });
+    for (const f of ["json", "auto"]) expect(JSON.parse(log(f))).toMatchObject({ event: "SMTP_TRANSACTION", id: "00MWR173JMQVYF0J49W5", level: 30 });
   });
 });
