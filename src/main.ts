@@ -20,6 +20,7 @@ import { Keyspace } from "./redis/keyspace.js";
 import { bullConnection, checkPersistence, connectRedis, type RedisTarget } from "./redis/connection.js";
 import { DeliveryQueues } from "../queues/delivery-queue.js";
 import { MessageStore } from "./store/message-store.js";
+import { ensureStoreFormat } from "./store/store-format.js";
 import { MessageAcceptor } from "./ingress/accept-message.js";
 import { ConfiguredRecipients } from "./ingress/recipient-directory.js";
 import { SmtpIngress } from "./smtp/server.js";
@@ -62,7 +63,7 @@ export function deliveryShare(concurrency: number, processes: number, index: num
 const storeTtl = (c: Config) => c.delivery.maxLifetime + 2 * 86_400_000;
 
 export async function startPrimary(config: Config, roles: Role[]): Promise<void> {
-  const log = createLogger(config.log.level, { role: "primary" });
+  const log = createLogger(config.log.level, { role: "primary" }, config.log.format);
   const keys = new Keyspace(config.redis.prefix);
   const grace = config.smtp.shutdownGrace;
   let embedded: EmbeddedRedis | undefined;
@@ -119,6 +120,8 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     }
     redis = connectRedis(target, "mxspool-primary", log);
     await checkPersistence(redis, log);
+    // an older spool is migrated, a newer one refused, before any process reads it (store-format.ts)
+    await ensureStoreFormat(redis, keys, log);
     if (roles.includes("smtp") && ensureTlsFiles(config).generated) {
       log.info({ event: "TLS_CERT_GENERATED", dir: config.dataDir }, "generated a self-signed STARTTLS certificate");
     }
@@ -187,7 +190,7 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
 export async function startChild(): Promise<void> {
   const spec = JSON.parse(process.env.MXSPOOL_CHILD!) as ChildSpec;
   const { config, roles } = spec;
-  const log: Logger = createLogger(config.log.level, { role: roles.join("+") });
+  const log: Logger = createLogger(config.log.level, { role: roles.join("+") }, config.log.format);
   const redis = connectRedis(spec.redis, `mxspool-${process.pid}`, log);
   const conn = bullConnection(spec.redis);
   const keys = new Keyspace(config.redis.prefix);

@@ -1,5 +1,6 @@
 /**
- * What route handlers get: the parsed request (path params, query, JSON body, actor) and
+ * What route handlers get: the parsed request (path params, query, JSON body, actor, whether
+ * it carried the admin token) and
  * the services they may use. Built once by http-server.ts; handlers hold no state.
  */
 import type { Redis } from "ioredis";
@@ -36,6 +37,8 @@ export interface ApiRequest {
   query: URLSearchParams;
   body: unknown;
   actor: Actor;
+  /** The request carried the admin bearer token (always true on routes that need it). */
+  authenticated: boolean;
 }
 
 export type Handler = (req: ApiRequest, deps: ApiDeps) => Promise<import("./reply.js").Reply>;

@@ -1,7 +1,10 @@
 /**
  * The `http` role: the admin API (bind http.listen, default 127.0.0.1:8025), JSON over the
- * routes of routes.ts. Per request: match the route (404 / 405), check the bearer token on
- * every route but /api/health (401), refuse fast when Redis is away (503), check the query
+ * routes of routes.ts. Bounded: at most http.maxConnections connections, headers within
+ * http.headersTimeout (checked every second), a whole request within 30 s, 16 KB of headers.
+ * Per request: match the route (404 / 405), check the bearer token on
+ * every route but /api/health, and there too when one is presented (401; health then gives
+ * its details), refuse fast when Redis is away (503), check the query
  * parameters, read a JSON body where the route takes one, run the handler within its time
  * limit, and send its reply. Every error is { "error": { "code", "message" } }; a failure
  * inside a handler is logged (HTTP_ERROR, with a request id) and answered 500 without any
@@ -31,6 +34,13 @@ import { ROUTES, type Route } from "./routes.js";
 import { checkParams } from "./validate.js";
 
 const MAX_BODY = 64 * 1024;
+/** How often Node looks for connections past headersTimeout / requestTimeout. */
+const CHECK_INTERVAL_MS = 1_000;
+/** A whole request (headers and body) must arrive within this. */
+const REQUEST_TIMEOUT_MS = 30_000;
+const KEEP_ALIVE_MS = 5_000;
+/** Request line + headers; more is 431. */
+const MAX_HEADER_BYTES = 16 * 1024;
 const DEFAULT_TIMEOUT_MS = 20_000;
 const ACTOR = /^[\w.@:+ -]{1,64}$/;
 
@@ -60,9 +70,29 @@ export class HttpApi {
     if (!this.config.http.adminToken) {
       this.log.warn({ event: "API_NO_TOKEN" }, "no http.adminToken (or MXSPOOL_ADMIN_TOKEN) configured: the admin API answers 401 to everything but /api/health");
     }
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    this.server.headersTimeout = 10_000;
-    this.server.requestTimeout = 30_000;
+    const { maxConnections, headersTimeout } = this.config.http;
+    this.server = http.createServer({
+      // Node checks headersTimeout and requestTimeout only every connectionsCheckingInterval
+      // (default 30 s: a header trickled a line a second was cut after 33 s, not 10)
+      connectionsCheckingInterval: CHECK_INTERVAL_MS,
+      headersTimeout,
+      requestTimeout: Math.max(REQUEST_TIMEOUT_MS, headersTimeout),
+      keepAliveTimeout: KEEP_ALIVE_MS,
+      maxHeaderSize: MAX_HEADER_BYTES,
+    }, (req, res) => void this.handle(req, res));
+    // CONNECT (a proxy request) would otherwise be dropped without a word: answer it like any wrong method
+    this.server.on("connect", (_req: http.IncomingMessage, socket: import("node:stream").Duplex) => {
+      const body = JSON.stringify({ error: { code: "METHOD_NOT_ALLOWED", message: "CONNECT is not allowed: this is not a proxy" } });
+      socket.end(`HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    });
+    // over the cap Node closes a new connection at once ("drop"); said in the log at most every 10 s
+    this.server.maxConnections = maxConnections;
+    let lastDropLog = 0;
+    this.server.on("drop", (d?: { remoteAddress?: string }) => {
+      if (Date.now() - lastDropLog < 10_000) return;
+      lastDropLog = Date.now();
+      this.log.warn({ event: "HTTP_CONNECTIONS_FULL", maxConnections, ip: d?.remoteAddress }, "http.maxConnections reached: new connections are closed");
+    });
     const { host, port } = parseHostPort(this.config.http.listen);
     await new Promise<void>((resolve, reject) => { this.server!.once("error", reject); this.server!.listen(port, host, () => resolve()); });
     this.deps.rates.start();
@@ -98,11 +128,14 @@ export class HttpApi {
     if (!match) return apiError(404, "NO_ROUTE", `no route ${method} ${url.pathname.slice(0, 200)} (see GET /api/openapi.json)`);
     if ("allowed" in match) return apiError(405, "METHOD_NOT_ALLOWED", `${method} is not allowed here; allowed: ${match.allowed.join(", ")}`, { allow: match.allowed.join(", ") });
     const { route, params } = match;
-    if (route.auth) {
+    // Open routes (health) answer without a token; one that is presented must be right, and
+    // then the route may say more (health's details).
+    const presented = req.headers.authorization !== undefined;
+    if (route.auth || presented) {
       const refused = checkBearer(req, this.config.http.adminToken);
       if (refused) return refused;
-      if (this.redis.status !== "ready") return apiError(503, "UNAVAILABLE", "Redis is not reachable; try again shortly");
     }
+    if (route.auth && this.redis.status !== "ready") return apiError(503, "UNAVAILABLE", "Redis is not reachable; try again shortly");
     const okParams = checkParams(url.searchParams, route.query);
     if (!okParams.ok) return fromFailure(okParams);
     let body: unknown;
@@ -112,7 +145,7 @@ export class HttpApi {
       body = read.value;
     } else req.resume();
     const actor = this.actor(req);
-    return this.withDeadline(route, route.handle({ params, query: url.searchParams, body, actor }, this.deps), requestId);
+    return this.withDeadline(route, route.handle({ params, query: url.searchParams, body, actor, authenticated: route.auth || presented }, this.deps), requestId);
   }
 
   /** Who is acting: X-Mxspool-Actor if given (the CLI sends the user), else "api"; and the client address. */

@@ -53,7 +53,7 @@ export const deleteMessage = action("delete");
 export const bulkAction: Handler = async (req, d) => {
   const b = parseBulk(req.body, d.queues.domains());
   if (!b.ok) return fromFailure(b);
-  const result = await runBulk(d.query, d.actions, b.value.filter, b.value.action, req.actor);
-  d.log.info({ event: "ADMIN_BULK", ...result, filter: b.value.filter, actor: req.actor.name, ip: req.actor.ip }, `admin bulk ${b.value.action}`);
+  const result = await runBulk(d.query, d.actions, b.value.scope, b.value.action, req.actor);
+  d.log.info({ event: "ADMIN_BULK", ...result, ...b.value.scope, actor: req.actor.name, ip: req.actor.ip }, `admin bulk ${b.value.action}`);
   return json(200, result);
 };

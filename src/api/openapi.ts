@@ -53,7 +53,14 @@ const SCHEMAS: Record<string, unknown> = {
     })],
   },
   ActionDone: obj({ id: str, action: { type: "string", enum: ["hold", "release", "retry", "redeliver", "delete"] }, state: { type: "string", enum: STATES }, note: str, queuePaused: { type: "boolean" } }, ["id", "action", "state"]),
-  BulkRequest: obj({ action: { type: "string", enum: BULK_ACTIONS }, filter: filterSchema }),
+  BulkRequest: {
+    ...obj({
+      action: { type: "string", enum: BULK_ACTIONS },
+      filter: { ...filterSchema, description: "At least one criterion that narrows: blank text, empty arrays and a since at or before 2000-01-01 count as absent" },
+      all: { type: "boolean", default: false, description: "true (and no filter): act on every message. A filter that selects everything without it is a 400" },
+    }, ["action"]),
+    description: "Either a filter that narrows, or \"all\": true — never everything by default",
+  },
   BulkResult: obj({ action: { type: "string", enum: BULK_ACTIONS }, matched: int, touched: int, skipped: { type: "object", additionalProperties: int, description: "Messages the action did not apply to, by error code" } }),
   Primary: primary,
   PrimaryList: obj({ primaries: { type: "array", items: { $ref: "#/components/schemas/Primary" } } }),
@@ -61,11 +68,16 @@ const SCHEMAS: Record<string, unknown> = {
   ProbeResult: obj({ probed: { type: "boolean" }, primary: { $ref: "#/components/schemas/Primary" } }),
   WebmailUserRequest: obj({ address: str, reset: { type: "boolean", default: false } }, ["address"]),
   WebmailUser: obj({ address: str, oneTimePassword: str, mustChangePassword: { type: "boolean" } }),
-  Health: obj({
-    status: { type: "string", enum: ["ok", "degraded", "unavailable"] }, live: { type: "boolean" }, ready: { type: "boolean" },
-    reasons: { type: "array", items: str }, warnings: { type: "array", items: str }, redis: { type: "string", enum: ["up", "down"] },
-    primaries: { type: "object", additionalProperties: { type: "object" } }, queue: { type: "object", additionalProperties: { type: "object" } }, scanners: nullable({ type: "object" }),
-  }),
+  Health: {
+    ...obj({
+      status: { type: "string", enum: ["ok", "degraded", "unavailable"] },
+      reason: nullable({ type: "string", enum: ["redis", "scanner", "primary", "paused", "unscanned"], description: "Why it is not ok, in one word; null when ok" }),
+      live: { type: "boolean" }, ready: { type: "boolean" },
+      reasons: { type: "array", items: str }, warnings: { type: "array", items: str }, redis: { type: "string", enum: ["up", "down"] },
+      primaries: { type: "object", additionalProperties: { type: "object" } }, queue: { type: "object", additionalProperties: { type: "object" } }, scanners: nullable({ type: "object" }),
+    }, ["status", "reason"]),
+    description: "Without a token only status and reason; with the admin bearer token also the details (reasons, warnings, primaries, queues, scanners)",
+  },
   Status: obj({
     now: ms, hostname: str, domains: { type: "object", additionalProperties: { type: "object" } },
     queue: { type: "object", additionalProperties: int }, totals: { type: "object" },
@@ -100,7 +112,7 @@ export function buildOpenApi(routes: readonly Route[]): object {
     paths[r.path] ??= {};
     paths[r.path][r.method.toLowerCase()] = {
       operationId: r.operationId, summary: r.summary, tags: [r.tag],
-      ...(r.auth ? {} : { security: [] }),
+      ...(r.auth ? {} : { security: [{}, { bearer: [] }] }), // the token is optional there (it unlocks details)
       ...(params.length ? { parameters: params } : {}),
       ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: { $ref: `#/components/schemas/${r.body}` } } } } } : {}),
       responses,

@@ -46,14 +46,14 @@ const messageAction = (verb: string, op: string, summary: string, handle: Handle
 });
 
 export const ROUTES: readonly Route[] = [
-  { method: "GET", path: "/api/health", operationId: "health", summary: "Liveness and readiness: Redis, each scanner, each primary (no authentication, no message data)", tag: "health", auth: false, query: [],
-    responses: { 200: ok("Health", "Ready"), 503: ok("Health", "Not ready; `reasons` says why") }, handle: health },
+  { method: "GET", path: "/api/health", operationId: "health", summary: "Liveness and readiness, no token needed: { status, reason } only; with the admin token also Redis, each scanner, each primary and queue (never message data)", tag: "health", auth: false, query: [],
+    responses: { 200: ok("Health", "Ready"), 401: { description: "A bearer token was presented and is wrong", schema: "Error" }, 503: ok("Health", "Not ready; `reason` (and with the token `reasons`) says why") }, handle: health },
   { method: "GET", path: "/api/status", operationId: "status", summary: "Primary state per domain, messages per state, rates, drain pace, scanners", tag: "health", auth: true, query: [],
     responses: { 200: ok("Status") }, handle: status },
   { method: "GET", path: "/api/messages", operationId: "listMessages", summary: "Messages, newest first, a page at a time (pass `next` as `cursor` for the following page)", tag: "messages", auth: true, query: LIST_PARAMS,
     responses: { 200: ok("MessagePage"), 400: { description: "A bad state, domain, rcpt, since, cursor or limit", schema: "Error" } }, handle: listMessages },
-  { method: "POST", path: "/api/messages/bulk", operationId: "bulkAction", summary: "Apply hold, release, retry or delete to every message a filter matches", tag: "messages", auth: true, query: [], body: "BulkRequest", timeoutMs: 600_000,
-    responses: { 200: ok("BulkResult"), 400: { description: "A bad action or filter", schema: "Error" }, 413: { description: "Body too large", schema: "Error" }, 415: { description: "Body is not application/json", schema: "Error" } }, handle: bulkAction },
+  { method: "POST", path: "/api/messages/bulk", operationId: "bulkAction", summary: "Apply hold, release, retry or delete to every message a filter matches (every message only with \"all\": true)", tag: "messages", auth: true, query: [], body: "BulkRequest", timeoutMs: 600_000,
+    responses: { 200: ok("BulkResult"), 400: { description: "A bad action or filter, or a filter that selects every message without \"all\": true", schema: "Error" }, 413: { description: "Body too large", schema: "Error" }, 415: { description: "Body is not application/json", schema: "Error" } }, handle: bulkAction },
   { method: "GET", path: "/api/messages/{id}", operationId: "getMessage", summary: "Everything known about one message, its ledger included", tag: "messages", auth: true, query: [],
     responses: { 200: ok("MessageDetail"), 400: badId, 404: notFound }, handle: getMessage },
   { method: "DELETE", path: "/api/messages/{id}", operationId: "deleteMessage", summary: "Delete a message that is not final: its job and bytes go, the record stays for retention", tag: "messages", auth: true, query: [],

@@ -1,8 +1,12 @@
 /**
- * GET /api/health (unauthenticated; no message data) and GET /api/status.
+ * GET /api/health (no token needed; no message data) and GET /api/status.
  * health: live as long as it answers; ready (200) unless Redis does not answer or a scanner
  * is down while its onError is tempfail (mail is being refused) — 503 with the reasons. A
  * primary being down is what mxspool is for: reported under `warnings`, still ready.
+ * Without a token the body is only { status, reason } — ok / degraded / unavailable and one
+ * word for why (redis, scanner, primary, paused, unscanned) — so a load balancer or Docker can
+ * check it without learning the primaries' addresses, errors, domains or the filter state.
+ * With the admin bearer token (checked by http-server.ts) the same route gives the details.
  * status: per domain the primary and its queue, messages per state, accept/delivery rates,
  * the drain pace and the time to empty the queue at that pace, and the scanners.
  */
@@ -19,11 +23,18 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   });
 }
 
-export const health: Handler = async (_req, d) => {
+/** The one word an unauthenticated health check gets for why it is not "ok". */
+export type HealthReason = "redis" | "scanner" | "primary" | "paused" | "unscanned";
+
+export const health: Handler = async (req, d) => {
   const reasons: string[] = [];
   const warnings: string[] = [];
+  let unavailableWhy: HealthReason | undefined;
+  let degradedWhy: HealthReason | undefined;
+  const refuse = (why: HealthReason, text: string) => { reasons.push(text); unavailableWhy ??= why; };
+  const warn = (why: HealthReason, text: string) => { warnings.push(text); degradedWhy ??= why; };
   const redisOk = d.redis.status === "ready" && (await withTimeout(d.redis.ping(), PING_TIMEOUT_MS)) === "PONG";
-  if (!redisOk) reasons.push("redis: not answering");
+  if (!redisOk) refuse("redis", "redis: not answering");
   const primaries: Record<string, unknown> = {};
   const queue: Record<string, unknown> = {};
   let scanners: unknown = null;
@@ -31,24 +42,27 @@ export const health: Handler = async (_req, d) => {
     const read = async () => {
       for (const p of await d.domains.primaries()) {
         primaries[p.domain] = { state: p.state, since: p.since, lastProbe: p.lastProbe, lastError: p.lastError, queuePaused: p.queuePaused, adminPaused: p.adminPaused };
-        if (p.state !== "up") warnings.push(`primary for ${p.domain}: ${p.state}${p.lastError ? ` (${p.lastError})` : ""}; mail is queued`);
-        if (p.adminPaused) warnings.push(`delivery to ${p.domain} is paused by an admin`);
+        if (p.state !== "up") warn("primary", `primary for ${p.domain}: ${p.state}${p.lastError ? ` (${p.lastError})` : ""}; mail is queued`);
+        if (p.adminPaused) warn("paused", `delivery to ${p.domain} is paused by an admin`);
         queue[p.domain] = await d.queues.get(p.domain).getJobCounts("wait", "active", "delayed", "prioritized", "failed");
       }
       const s = await scannersStatus(d.config, d.redis, d.keys);
       for (const x of s.scanners) {
-        if (x.mailRefused) reasons.push(`${x.name}: down (${x.lastError ?? "no answer"}); mail is deferred (onError: tempfail)`);
-        else if (x.state === "down") warnings.push(`${x.name}: down; mail is accepted unscanned (onError: accept)`);
+        if (x.mailRefused) refuse("scanner", `${x.name}: down (${x.lastError ?? "no answer"}); mail is deferred (onError: tempfail)`);
+        else if (x.state === "down") warn("scanner", `${x.name}: down; mail is accepted unscanned (onError: accept)`);
       }
-      if (s.warning) warnings.push(s.warning);
+      if (s.warning) warn("unscanned", s.warning);
       scanners = { status: s.status, scanners: s.scanners.map((x) => ({ name: x.name, state: x.state, since: x.since })) };
       return true;
     };
-    if (!(await withTimeout(read(), 5_000))) reasons.push("redis: too slow to answer");
+    if (!(await withTimeout(read(), 5_000))) refuse("redis", "redis: too slow to answer");
   }
   const ready = reasons.length === 0;
+  const status = ready ? (warnings.length ? "degraded" : "ok") : "unavailable";
+  const reason = unavailableWhy ?? degradedWhy ?? null;
+  if (!req.authenticated) return json(ready ? 200 : 503, { status, reason });
   return json(ready ? 200 : 503, {
-    status: ready ? (warnings.length ? "degraded" : "ok") : "unavailable",
+    status, reason,
     live: true, ready, reasons, warnings,
     redis: redisOk ? "up" : "down",
     primaries, queue, scanners,

@@ -8,6 +8,7 @@ import { MessageRecords, STATES, type ListFilter, type MessageState } from "../s
 import { QUEUE_ID_PATTERN } from "../mail/queue-id.js";
 import { BULK_ACTIONS, type BulkAction } from "../admin/bulk-actions.js";
 import { failure, ok, type Outcome } from "../admin/outcome.js";
+import { everythingRefusal, normaliseFilter, type BulkScope } from "../admin/bulk-scope.js";
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
@@ -99,27 +100,43 @@ export function parseListQuery(q: URLSearchParams, domains: string[]): Outcome<L
   return ok({ filter: filter.value, cursor, limit });
 }
 
-export interface BulkRequest { filter: ListFilter; action: BulkAction }
+export interface BulkRequest { scope: BulkScope<ListFilter>; action: BulkAction }
 
-/** { "action": "hold", "filter": { "q": "invoice.zip" } }: at least one filter criterion. */
+/**
+ * { "action": "hold", "filter": { "q": "invoice.zip" } }, or { "action": "hold", "all": true }.
+ * A filter that selects everything once blank text and a since at or before the epoch are
+ * dropped (bulk-scope.ts) is refused unless "all": true says so; "all" never goes with a
+ * narrowing filter.
+ */
 export function parseBulk(body: unknown, domains: string[]): Outcome<BulkRequest> {
-  if (!body || typeof body !== "object" || Array.isArray(body)) return invalid("INVALID_BODY", 'expected a JSON object { "action": ..., "filter": { ... } }');
+  if (!body || typeof body !== "object" || Array.isArray(body)) return invalid("INVALID_BODY", 'expected a JSON object { "action": ..., "filter": { ... } } or { "action": ..., "all": true }');
   const b = body as Record<string, unknown>;
-  const extra = Object.keys(b).filter((k) => k !== "action" && k !== "filter");
-  if (extra.length) return invalid("INVALID_BODY", `unknown field "${printable(extra[0])}"; expected "action" and "filter"`);
+  const extra = Object.keys(b).filter((k) => k !== "action" && k !== "filter" && k !== "all");
+  if (extra.length) return invalid("INVALID_BODY", `unknown field "${printable(extra[0])}"; expected "action" and "filter" (or "all": true)`);
   if (typeof b.action !== "string" || !BULK_ACTIONS.includes(b.action as BulkAction)) {
     return invalid("INVALID_ACTION", `action must be one of: ${BULK_ACTIONS.join(", ")}`);
   }
-  if (!b.filter || typeof b.filter !== "object" || Array.isArray(b.filter)) return invalid("INVALID_FILTER", `filter must be an object with some of: ${FILTER_PARAMS.join(", ")}`);
-  const f = b.filter as Record<string, unknown>;
-  for (const [k, v] of Object.entries(f)) {
+  if (b.all !== undefined && typeof b.all !== "boolean") return invalid("INVALID_BODY", '"all" must be true or false');
+  const all = b.all === true;
+  if (b.filter !== undefined && (!b.filter || typeof b.filter !== "object" || Array.isArray(b.filter))) {
+    return invalid("INVALID_FILTER", `filter must be an object with some of: ${FILTER_PARAMS.join(", ")}`);
+  }
+  const given = (b.filter ?? {}) as Record<string, unknown>;
+  for (const k of Object.keys(given)) {
     if (!(FILTER_PARAMS as readonly string[]).includes(k)) return invalid("INVALID_FILTER", `unknown filter "${printable(k)}"; expected some of: ${FILTER_PARAMS.join(", ")}`);
+  }
+  const n = normaliseFilter(given);
+  if (n.selectsEverything) {
+    if (all) return ok({ scope: { all: true }, action: b.action as BulkAction });
+    return invalid("INVALID_FILTER", everythingRefusal(n.dropped));
+  }
+  if (all) return invalid("INVALID_FILTER", '"all": true acts on every message: send it without a filter, or drop "all" to act on the filter\'s matches');
+  for (const [k, v] of Object.entries(n.filter)) {
     if (typeof v !== "string" && !(k === "since" && typeof v === "number")) return invalid("INVALID_FILTER", `filter.${k} must be a string`);
   }
-  if (!Object.keys(f).length) return invalid("INVALID_FILTER", `filter must name at least one of: ${FILTER_PARAMS.join(", ")} (a bulk action never applies to everything by default)`);
-  const filter = parseFilter((n) => (f[n] === undefined ? undefined : String(f[n])), domains);
+  const filter = parseFilter((name) => (n.filter[name] === undefined ? undefined : String(n.filter[name])), domains);
   if (!filter.ok) return filter;
-  return ok({ filter: filter.value, action: b.action as BulkAction });
+  return ok({ scope: { filter: filter.value }, action: b.action as BulkAction });
 }
 
 /** User input echoed in a message: printable ASCII only, and short. */

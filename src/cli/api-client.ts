@@ -1,12 +1,15 @@
 /**
  * How the admin commands reach mxspool: the HTTP API at http.listen with http.adminToken,
  * both read from the same config file `start` uses (MXSPOOL_ADMIN_TOKEN overrides the
- * token). A wildcard listen address is reached on loopback. Failures are values: a CliError
+ * token). Without a token in the config, the service's local token file in dataDir
+ * (local-token.ts) is used: readable by root and the service user only. A wildcard listen
+ * address is reached on loopback. Failures are values: a CliError
  * carries the message and exit code main.ts prints.
  */
 import os from "node:os";
 import { connectableUrl } from "../config/host-port.js";
 import type { Config } from "../config/schema.js";
+import { localTokenPath, readTokenFile } from "./local-token.js";
 
 export class CliError extends Error {
   constructor(message: string, readonly exitCode = 1) { super(message); }
@@ -24,8 +27,7 @@ export class ApiClient {
   constructor(readonly baseUrl: string, private readonly token: string) {}
 
   static fromConfig(config: Config, file: string): ApiClient {
-    if (!config.http.adminToken) throw new CliError(`no http.adminToken in ${file} (nor MXSPOOL_ADMIN_TOKEN): the admin API needs one`, 2);
-    return new ApiClient(apiBaseUrl(config.http.listen), config.http.adminToken);
+    return new ApiClient(apiBaseUrl(config.http.listen), config.http.adminToken ?? localToken(config, file));
   }
 
   /** The response, whatever its status; throws CliError only when the API cannot be reached. */
@@ -56,6 +58,21 @@ export class ApiClient {
     if (r.status >= 200 && r.status < 300) return r.body as T;
     throw new CliError(errorText(r), r.status === 400 ? 2 : 1); // 400: what the admin typed is wrong
   }
+}
+
+function localToken(config: Config, file: string): string {
+  const none = `no http.adminToken in ${file} (nor MXSPOOL_ADMIN_TOKEN)`;
+  if (!config.http.localToken) throw new CliError(`${none}, and http.localToken is off: the admin API needs one`, 2);
+  const tokenFile = localTokenPath(config.dataDir);
+  let token: string | undefined;
+  try {
+    token = readTokenFile(tokenFile);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(`${none}, and ${tokenFile} cannot be read (${code ?? (err as Error).message}): run this as root or as the user mxspool runs as, or set MXSPOOL_ADMIN_TOKEN`, 2);
+  }
+  if (!token) throw new CliError(`${none}, and no local token in ${tokenFile}: mxspool writes it when it starts with the http role (is it running with this config?)`, 2);
+  return token;
 }
 
 export function errorText(r: ApiResponse): string {

@@ -2,27 +2,41 @@
 /**
  * The `mxspool` command.
  *   mxspool start [--config FILE] [--roles smtp,worker,http]
+ *   mxspool init [--config FILE] [--yes] [--domain D --primary D=HOST:PORT ...]   see init-command.ts
  *   mxspool check-config FILE
  *   mxspool status [--json]                         see status-command.ts
  *   mxspool queue ls|show|raw|retry|hold|release|rm|redeliver|flush ...   see queue-command.ts
- * FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml; status and queue read http.listen
- * and http.adminToken from it and talk to the running mxspool's API. Exit codes: 0 ok,
- * 1 runtime failure (API unreachable, an action refused, `start` failed, a stop that could not
- * wait for Redis), 2 invalid configuration or usage, 3 `start` failed because a listen
+ * FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml, then /etc/mxspool/mxspool.yaml
+ * (installed); status and queue read http.listen and http.adminToken from it (or the local
+ * token file in dataDir, see local-token.ts) and talk to the running mxspool's API. Exit codes:
+ * 0 ok, 1 runtime failure (API unreachable, an action refused, `start` failed, a stop that could
+ * not wait for Redis), 2 invalid configuration or usage, 3 `start` failed because a listen
  * address is in use or not permitted (the message names it and its config key).
  */
 import cluster from "node:cluster";
+import fs from "node:fs";
 import { ConfigError, loadConfigFile } from "../config/load.js";
 import { ApiClient, CliError } from "./api-client.js";
 import { statusCommand } from "./status-command.js";
 import { queueCommand } from "./queue-command.js";
 import { runUserCommand } from "./user-command.js";
 import { StartFailure } from "../start-failure.js";
+import { ensureLocalToken } from "./local-token.js";
+import { initCommand } from "./init-command.js";
 
 const ROLES = ["smtp", "worker", "http"];
+/** Where the Debian package puts the config (scripts/build-deb.sh). */
+const INSTALLED_CONFIG = "/etc/mxspool/mxspool.yaml";
+
+function defaultConfigFile(): string {
+  if (process.env.MXSPOOL_CONFIG) return process.env.MXSPOOL_CONFIG;
+  return !fs.existsSync("mxspool.yaml") && fs.existsSync(INSTALLED_CONFIG) ? INSTALLED_CONFIG : "mxspool.yaml";
+}
 
 const USAGE = `usage:
   mxspool start [--config FILE] [--roles smtp,worker,http]
+  mxspool init [--config FILE] [--hostname H] [--domain D]... [--primary D=HOST:PORT|D=mx]... [--recipients '*'|verify]
+               [--listen HOST:PORT]... [--http HOST:PORT] [--data-dir DIR] [--dns IP[:PORT]] [--yes] [--force] [--no-checks]
   mxspool check-config [FILE]
   mxspool status [--config FILE] [--json]
   mxspool queue ls [--state S] [--domain D] [--rcpt ADDR] [--from TEXT] [--q TEXT] [--since T] [--limit N] [--cursor C] [--all] [--json]
@@ -31,7 +45,7 @@ const USAGE = `usage:
   mxspool queue retry|hold|release|rm --state S|--domain D|--rcpt ADDR|--from TEXT|--q TEXT|--since T   (every match)
   mxspool queue flush [DOMAIN...]
   mxspool user add|passwd|rm|ls ...               (webmail users; see mxspool user)
-FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml`;
+FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml, then ${INSTALLED_CONFIG}`;
 
 function fail(message: string, code = 2): never {
   process.stderr.write(message.endsWith("\n") ? message : message + "\n");
@@ -50,7 +64,7 @@ function option(args: string[], name: string): string | undefined {
 async function main(argv: string[]): Promise<void> {
   if (cluster.isWorker) return (await import("../main.js")).startChild();
   const [cmd, ...args] = argv;
-  const configFile = () => option(args, "--config") ?? process.env.MXSPOOL_CONFIG ?? "mxspool.yaml";
+  const configFile = () => option(args, "--config") ?? defaultConfigFile();
   try {
     switch (cmd) {
       case "start": {
@@ -61,6 +75,8 @@ async function main(argv: string[]): Promise<void> {
         if (bad.length || !roles.length) fail(`--roles: unknown role ${bad.join(", ") || "(none)"}; expected a list of ${ROLES.join(", ")}`);
         if (args.length) fail(`unexpected argument ${args[0]}\n${USAGE}`);
         const config = loadConfigFile(file);
+        // no configured token: one in dataDir that only root and this user can read, for the CLI on this box
+        if (!config.http.adminToken && config.http.localToken && roles.includes("http")) config.http.adminToken = ensureLocalToken(config.dataDir);
         const { startPrimary } = await import("../main.js");
         return await startPrimary(config, roles as Parameters<typeof startPrimary>[1]);
       }
@@ -77,6 +93,9 @@ async function main(argv: string[]): Promise<void> {
         process.exitCode = code;
         return;
       }
+      case "init":
+        process.exitCode = await initCommand(args, configFile());
+        return;
       case "user":
         process.exitCode = await runUserCommand(args, configFile());
         return;

@@ -4,12 +4,15 @@
  *   show ID | raw ID
  *   retry|hold|release|rm|redeliver ID...      one message each
  *   retry|hold|release|rm --state/--domain/--rcpt/--from/--q/--since ...   every match (bulk)
+ *   retry|hold|release|rm --all                every message (bulk; never without --all: a blank
+ *                                              --q or --since 0 filters nothing and is refused)
  *   flush [DOMAIN...]                          deliver now, ignoring backoff (all domains by default)
  * --json prints the API's JSON instead of tables. Exit 1 when any action failed.
  */
 import { parseArgs } from "node:util";
 import { CliError, errorText, type ApiClient } from "./api-client.js";
 import { clip, size, table, time } from "./format.js";
+import { everythingRefusal, normaliseFilter } from "../admin/bulk-scope.js";
 
 interface Summary { id: string; domain: string; envelope: { from: string; to: string[] }; subject: string; size: number; receivedAt: number; state: string; attempts: number; lastError: string | null; nextAttempt: number | null }
 interface Page { items: Summary[]; next: string | null }
@@ -97,10 +100,15 @@ export async function queueCommand(args: string[], client: ApiClient): Promise<n
       const action = sub ? ACTIONS[sub] : undefined;
       if (!action) throw new CliError(`unknown queue command ${sub ?? "(none)"}; expected ls, show, raw, retry, hold, release, rm, redeliver or flush`, 2);
       if (positionals.length && Object.keys(filters).length) throw new CliError("give message ids or filter options, not both", 2);
+      if (positionals.length && values.all) throw new CliError("give message ids or --all, not both", 2);
       if (!positionals.length) {
-        if (!Object.keys(filters).length) throw new CliError(`queue ${sub} needs message ids, or filter options (--state, --domain, --rcpt, --from, --q, --since) for every match`, 2);
         if (!action.bulk) throw new CliError(`queue ${sub} works on message ids only`, 2);
-        const r = await client.call<{ matched: number; touched: number; skipped: Record<string, number> }>("POST", "/api/messages/bulk", { action: action.bulk, filter: filters }, 600_000);
+        const scope = normaliseFilter(filters);
+        if (!values.all && !Object.keys(filters).length) throw new CliError(`queue ${sub} needs message ids, filter options (--state, --domain, --rcpt, --from, --q, --since) for every match, or --all for every message`, 2);
+        if (!values.all && scope.selectsEverything) throw new CliError(everythingRefusal(scope.dropped, "--all"), 2);
+        if (values.all && !scope.selectsEverything) throw new CliError("--all acts on every message: give it without filter options, or drop it to act on the matches", 2);
+        const body = values.all ? { action: action.bulk, all: true } : { action: action.bulk, filter: scope.filter };
+        const r = await client.call<{ matched: number; touched: number; skipped: Record<string, number> }>("POST", "/api/messages/bulk", body, 600_000);
         if (json) out(JSON.stringify(r, null, 2) + "\n");
         else out(`${r.touched} of ${r.matched} matching message(s) ${action.past}` + (Object.keys(r.skipped).length ? `; skipped: ${Object.entries(r.skipped).map(([k, n]) => `${n} ${k}`).join(", ")}` : "") + "\n");
         return 0;

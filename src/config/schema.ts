@@ -93,6 +93,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       listen: hostPort.default("127.0.0.1:8025"),
       adminToken: z.string().min(16, "must be at least 16 characters").optional(),
+      /** Simultaneous HTTP connections (API and webmail together); more are closed at once. */
+      maxConnections: z.number().int().min(1).max(100_000).default(256),
+      /** A request's headers must arrive within this (slowloris), then 408 and close. */
+      headersTimeout: duration("10s"),
+      /** Without adminToken: keep a token in dataDir/admin.token (0600) for `mxspool status`/`queue` on this box. */
+      localToken: z.boolean().default(true),
     })
     .prefault({}),
   redis: z
@@ -169,7 +175,11 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   log: z
-    .strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info") })
+    .strictObject({
+      level: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+      /** json: one JSON object per line (journal, log shippers); pretty: one readable line per event; auto: pretty on a terminal. */
+      format: z.enum(["json", "pretty", "auto"]).default("auto"),
+    })
     .prefault({}),
 });
 

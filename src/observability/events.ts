@@ -37,6 +37,8 @@ export const EVENTS = {
   REDIS_NOT_PERSISTENT: { level: "warn", fields: [], meaning: "The Redis at `redis.url` has neither AOF nor RDB: every queued message is lost when it restarts. Set `appendonly yes` and `appendfsync always`." },
   REDIS_NO_AOF: { level: "warn", fields: [], meaning: "The Redis at `redis.url` has RDB snapshots only: mail accepted since the last snapshot is lost on a crash. Set `appendonly yes`." },
   REDIS_FSYNC_RELAXED: { level: "warn", fields: ["appendfsync"], meaning: "Redis fsyncs its AOF less often than on every write: up to about a second of accepted mail can be lost on power loss. Set `appendfsync always`." },
+  STORE_FORMAT_MIGRATED: { level: "warn", fields: ["from", "to", "what"], meaning: "The spool in Redis was written by an older mxspool and was migrated at start to the format this one uses (`<prefix>:format`). Nothing to do; the old release cannot read it any more." },
+  STORE_FORMAT_NEWER: { level: "error", fields: ["format", "supported"], meaning: "The spool in Redis was written by a newer mxspool: this one refuses to start rather than misread it. Run that release (or newer) on it." },
   EMBEDDED_REDIS_UP: { level: "info", fields: ["socket", "dir"], meaning: "The embedded redis-server (no `redis.url`) answers on its unix socket, AOF with `appendfsync always`." },
   EMBEDDED_REDIS_STALE_PID: { level: "warn", fields: ["redisPid", "pidFile"], meaning: "The data dir's redis.pid names a process that is not this data dir's redis-server (after a host crash the number can belong to anything): the pid file is removed and nothing is signalled." },
   EMBEDDED_REDIS_STALE: { level: "warn", fields: ["redisPid"], meaning: "A redis-server from a previous run still held the data dir; it is stopped with SIGTERM (it fsyncs its AOF) before a new one starts. Usually after a kill -9 of mxspool." },
@@ -100,6 +102,7 @@ export const EVENTS = {
   DSN_EXPIRED: { level: "warn", fields: ["id", "dsn", "to", "reply"], meaning: "A DSN could not be delivered within `bounces.maxLifetime`; dropped. Check outbound port 25 or `bounces.relay`." },
 
   // --- admin API -----------------------------------------------------------------------------
+  HTTP_CONNECTIONS_FULL: { level: "warn", fields: ["maxConnections", "ip"], meaning: "`http.maxConnections` HTTP connections are open: new ones are closed at once (logged at most every 10 s). Many idle clients or a flood; raise the limit only if they are legitimate." },
   HTTP_LISTENING: { level: "info", fields: ["listen"], meaning: "The admin HTTP API (and webmail, if enabled) is up on `http.listen`." },
   API_NO_TOKEN: { level: "warn", fields: [], meaning: "No `http.adminToken` / MXSPOOL_ADMIN_TOKEN: the admin API answers 401 to everything but /api/health. Set a token to use it." },
   HTTP_ERROR: { level: "error", fields: ["requestId", "method", "path", "err", "stack"], meaning: "An API handler threw: the client got 500 INTERNAL (or 503 if Redis is down) naming `requestId`. A bug unless Redis was down; report it with the stack." },

@@ -5,6 +5,7 @@
  */
 import { pino } from "pino";
 import { checkEventCodes, type Logger } from "./event-logger.js";
+import { prettyDestination, wantsPretty } from "./pretty-log.js";
 
 export type { Logger };
 
@@ -14,6 +15,7 @@ export type { Logger };
  * write per line was ~6% of an SMTP process's CPU at 700 msg/s). pino flushes what is left
  * when the process exits; a kill -9 can lose the last lines, as syslog can.
  */
-export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
-  return pino({ level, hooks: { logMethod: checkEventCodes() }, base: { pid: process.pid, ...bindings }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: false }));
+export function createLogger(level: string, bindings: Record<string, unknown> = {}, format?: "json" | "pretty" | "auto"): Logger {
+  const dest = wantsPretty(format) ? prettyDestination() : pino.destination({ dest: 1, sync: false }); // log.format, pretty-log.ts
+  return pino({ level, hooks: { logMethod: checkEventCodes() }, base: { pid: process.pid, ...bindings }, timestamp: pino.stdTimeFunctions.isoTime }, dest);
 }

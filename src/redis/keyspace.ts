@@ -13,7 +13,7 @@
  *   slot, so one MULTI changes them together, and messages spread over the Cluster.
  * - A DSN gathering carries `{<base id>}`, a recipient-cache entry `{<domain>}`.
  * - Everything else is global (untagged): the indexes, counters and stats, primary states,
- *   pace, rate counters, sweep marks, webmail sessions and locks. A MULTI that joins a
+ *   pace, rate counters, sweep marks, the format version, webmail sessions and locks. A MULTI that joins a
  *   message's keys with indexes and counters (accept, transition, purge) would need these
  *   under one tag on Cluster; single Redis and Sentinel are what is supported today.
  *
@@ -109,6 +109,13 @@ export class Keyspace {
   dsnPending(base: string, kind: string) { return this.key("dsn", `{${base}}`, kind); }
   /** List: the recipients waiting to be named in that DSN (JSON). TTL one day. */
   dsnPendingRcpts(base: string, kind: string) { return this.key("dsn", `{${base}}`, kind, "rcpts"); }
+
+  // ── the spool as a whole ────────────────────────────────────────────────────────────
+
+  /** String: the spool's format version (src/store/store-format.ts). Global, no TTL. */
+  format() { return this.key("format"); }
+  /** SCAN MATCH patterns that find any key of this spool (ours and BullMQ's): is this Redis new? */
+  spoolPatterns() { return [`${this.prefix}:*`, `${this.bullPrefix}:*`]; }
 
   // ── sweep marks (global strings, no TTL) ─────────────────────────────────────────────
 

@@ -152,6 +152,19 @@ describe("mxspool status and mxspool queue", () => {
     expect(run(["queue", "release", "--q", "Urgent"]).status).toBe(0);
   });
 
+  it("queue hold/rm never act on everything without --all: a blank --q or --since 0 is refused (exit 2), --all acts on every message", () => {
+    for (const args of [["hold", "--q", " "], ["rm", "--since", "0"], ["hold"]]) {
+      const r = run(["queue", ...args]);
+      expect(r.status, `queue ${args.join(" ")}: ${r.stdout}`).toBe(2);
+      expect(r.stderr).toMatch(/--all/);
+    }
+    expect(run(["queue", "ls", "--state", "held"]).stdout).toMatch(/^0 message\(s\)$/m);
+    const all = run(["queue", "release", "--all"]);
+    expect(all.status).toBe(0);
+    expect(all.stdout).toMatch(/^0 of [1-9]\d* matching message\(s\) released; skipped: [1-9]\d* NOT_HELD/);
+    expect(run(["queue", "hold", "--all", "--q", "x"]).status).toBe(2);
+  });
+
   it("queue flush promotes the delayed mail of every domain, and mail flows once the primary is up", async () => {
     const r = run(["queue", "flush"]);
     expect(r.status).toBe(0);

@@ -1,6 +1,6 @@
 /**
  * The admin API over real HTTP against a running mxspool (the built CLI) with a real Redis
- * and real SMTP: bearer auth on every route but /api/health, paging through 1,000 queued
+ * and real SMTP: bearer auth on every route but /api/health (whose details need it), paging through 1,000 queued
  * messages, filters, every 400/401/404 path, the single-message actions and their ledger,
  * bulk actions for a virus wave, domain pause/resume/flush, primaries and probes, the OpenAPI
  * document checked against the routes, and /metrics counters that move when mail flows.
@@ -177,10 +177,19 @@ describe("admin API", () => {
     expect((await api("GET", `/api/messages?since=${new Date(since).toISOString()}&limit=500`)).body.items).toHaveLength(recent.length);
   });
 
-  it("answers /api/health without a token: ready, Redis up, each primary and queue, the scanners", async () => {
+  it("answers /api/health without a token with only { status, reason }: no addresses, ports, domains, errors or filter state", async () => {
     const r = await call("/api/health", "GET", "/api/health", { token: null });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ status: "degraded", live: true, ready: true, reasons: [], redis: "up", scanners: { status: "disabled" } });
+    expect(r.body).toEqual({ status: "degraded", reason: "primary" });
+    expect(r.text).not.toMatch(/127\.0\.0\.1|example\.test|slow\.test|other\.test|\.test|:\d{2,5}\b|ECONNREFUSED|refused|scanner|clam|spam/i);
+    // a wrong token is refused, never the details
+    expectError(await api("GET", "/api/health", { token: "wrong-token-0123456789" }), 401, "UNAUTHORIZED");
+  });
+
+  it("answers /api/health with the admin token: ready, Redis up, each primary and queue, the scanners", async () => {
+    const r = await call("/api/health", "GET", "/api/health");
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ reason: "primary", status: "degraded", live: true, ready: true, reasons: [], redis: "up", scanners: { status: "disabled" } });
     expect(r.body.primaries["example.test"].state).toBe("down");
     expect(r.body.primaries["slow.test"].state).toBe("up");
     expect(r.body.queue["example.test"].wait).toBe(1000);
@@ -359,6 +368,34 @@ describe("admin API", () => {
     expect((await api("GET", "/api/messages?state=queued&q=virus")).body.items).toEqual([]);
   });
 
+  it("refuses a bulk action whose filter selects everything ({\"q\":\" \"}, {\"since\":0}) and touches nothing; \"all\": true acts on every message", async () => {
+    let total = 0;
+    for (let cursor = ""; ;) {
+      const page = (await api("GET", `/api/messages?limit=500${cursor ? `&cursor=${cursor}` : ""}`)).body;
+      total += page.count;
+      if (!page.next) break;
+      cursor = page.next;
+    }
+    const deletedBefore = (await api("GET", "/api/status")).body.totals.deleted;
+    const heldBefore = (await api("GET", "/api/messages?state=held&limit=500")).body.items.length;
+    for (const body of [{ action: "hold", filter: { q: " " } }, { action: "hold", filter: { since: 0 } }, { action: "delete", filter: { q: "\t", since: -1 } }, { action: "delete" }]) {
+      const r = await call("/api/messages/bulk", "POST", "/api/messages/bulk", { body });
+      expectError(r, 400, "INVALID_FILTER");
+      expect(r.body.error.message).toMatch(/"all": true/);
+    }
+    expect((await api("GET", "/api/messages?state=held&limit=500")).body.items).toHaveLength(heldBefore);
+    expect((await api("GET", "/api/status")).body.totals.deleted).toBe(deletedBefore);
+
+    // "all": true: release acts on every message; only the two held ones are touched
+    const two = [ids.get("page-0")!, ids.get("page-1")!];
+    for (const id of two) expect((await api("POST", `/api/messages/${id}/hold`)).status).toBe(200);
+    const all = await api("POST", "/api/messages/bulk", { body: { action: "release", all: true } });
+    expect(all.status, all.text).toBe(200);
+    expect(all.body.matched).toBe(total);
+    expect(all.body.touched).toBe(heldBefore + 2);
+    for (const id of two) expect((await api("GET", `/api/messages/${id}`)).body.state).toBe("queued");
+  });
+
   it("lists a message being delivered as active and refuses to hold or delete it (409)", async () => {
     const id = (await send([await message("slow-1", ["someone@slow.test"], "slow one")])).get("slow-1")!;
     await waitFor("the slow primary in DATA", () => slow.inData() >= 1, 30_000);
@@ -486,7 +523,7 @@ describe("admin API", () => {
           expect(op.parameters.some((x: any) => x.in === "path" && x.name === name), `${method} ${p} documents {${name}}`).toBe(true);
         }
         if (p !== "/api/health") expect(op.responses["401"], `${method} ${p}`).toBeDefined();
-        else expect(op.security).toEqual([]);
+        else expect(op.security).toEqual([{}, { bearer: [] }]); // the token is optional: it unlocks the details
         // each documented route is served: with a harmless input it answers one of its documented statuses
         const concrete = p.replace("{id}", "00AAAAAAAAAAAAAAAAAA").replace("{domain}", "nowhere.test");
         const body = method === "post" && op.requestBody ? {} : undefined;
@@ -513,7 +550,7 @@ describe("admin API without a token configured", () => {
     httpPort = await freePort();
     mx = new MxspoolProcess({
       smtp: { listen: [`127.0.0.1:${await freePort()}`], processes: 1 },
-      http: { listen: `127.0.0.1:${httpPort}` },
+      http: { listen: `127.0.0.1:${httpPort}`, localToken: false }, // no token at all, not even the local one
       redis: { url: redis.url },
       domains: { "example.test": { primary: ["127.0.0.1:9"] } },
       monitor: { interval: "1s", timeout: "1s" },
@@ -583,11 +620,12 @@ describe("admin API: the content scanners, as the SMTP processes report them", (
     const metrics = (await api("GET", "/metrics")).text;
     expect(metrics).toMatch(/^mxspool_scanner_up\{scanner="clamav"\} 1$/m);
     expect(metrics).toMatch(/^mxspool_scanner_latency_seconds\{scanner="clamav"\} \d/m);
-    expect((await api("GET", "/api/health", { token: null })).body.scanners).toMatchObject({ status: "ok", scanners: [{ name: "clamav", state: "up" }] });
+    expect((await api("GET", "/api/health")).body.scanners).toMatchObject({ status: "ok", scanners: [{ name: "clamav", state: "up" }] });
 
     await clamd.stop();
-    const health = await waitFor("health to turn 503", async () => { const r = await api("GET", "/api/health", { token: null }); return r.status === 503 ? r : undefined; }, 30_000);
-    expect(health.body).toMatchObject({ status: "unavailable", ready: false, redis: "up", scanners: { status: "degraded", scanners: [{ name: "clamav", state: "down" }] } });
+    const health = await waitFor("health to turn 503", async () => { const r = await api("GET", "/api/health"); return r.status === 503 ? r : undefined; }, 30_000);
+    expect(await api("GET", "/api/health", { token: null })).toMatchObject({ status: 503, body: { status: "unavailable", reason: "scanner" } });
+    expect(health.body).toMatchObject({ status: "unavailable", reason: "scanner", ready: false, redis: "up", scanners: { status: "degraded", scanners: [{ name: "clamav", state: "down" }] } });
     expect(health.body.reasons.join("\n")).toMatch(/^clamav: down .*mail is deferred \(onError: tempfail\)$/m);
     expect((await scanner()).scanners[0]).toMatchObject({ state: "down", mailRefused: true });
     expect((await api("GET", "/metrics")).text).toMatch(/^mxspool_scanner_up\{scanner="clamav"\} 0$/m);

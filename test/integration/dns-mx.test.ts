@@ -14,6 +14,9 @@ import { freePort, sleep, waitFor } from "../helpers/net.js";
 import { RecordingPrimary } from "../helpers/recording-primary.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 
+/** The admin token: /api/health gives its details (primaries, queues) only with it. */
+const HEALTH_TOKEN = "dns-mx-admin-token-0123456";
+
 const DOMAIN = "example.test";
 
 const withPrimary = (): Zone => ({
@@ -46,7 +49,7 @@ describe("primary: mx", () => {
     } finally { t.close(); }
   };
   const health = async () => {
-    const res = await fetch(`http://127.0.0.1:${httpPort}/api/health`);
+    const res = await fetch(`http://127.0.0.1:${httpPort}/api/health`, { headers: { authorization: `Bearer ${HEALTH_TOKEN}` } });
     return (await res.json()) as { primaries: Record<string, { state: string; lastError: string | null }>; queue: Record<string, Record<string, number>> };
   };
   const received = (id: string) => primary.received.filter((r) => new RegExp(`^X-Test-Id: *${id}\\r?$`, "im").test(r.body));
@@ -61,7 +64,7 @@ describe("primary: mx", () => {
     mxspool = new MxspoolProcess({
       hostname: "mx2.example.test",
       smtp: { listen: [`127.0.0.1:${smtpPort}`], processes: 1, reverseLookup: false },
-      http: { listen: `127.0.0.1:${httpPort}` },
+      http: { listen: `127.0.0.1:${httpPort}`, adminToken: HEALTH_TOKEN },
       redis: { url: redis.url },
       domains: { [DOMAIN]: { primary: "mx" } },
       dns: { servers: [dns.address], mxPort: primary.port },
@@ -136,7 +139,7 @@ describe("primary: mx that points back at us", () => {
     const mx = new MxspoolProcess({
       hostname: "misnamed.example.test",
       smtp: { listen: [`0.0.0.0:${smtpPort}`], processes: 1, reverseLookup: false },
-      http: { listen: `127.0.0.1:${httpPort}` },
+      http: { listen: `127.0.0.1:${httpPort}`, adminToken: HEALTH_TOKEN },
       redis: { url: redis.url },
       domains: { [DOMAIN]: { primary: "mx" } },
       dns: { servers: [dns.address], mxPort: smtpPort },
@@ -148,7 +151,7 @@ describe("primary: mx that points back at us", () => {
       await t.sendMail({ envelope: { from: "s@origin.test", to: [`user@${DOMAIN}`] }, raw: "Subject: loop?\r\n\r\nhello\r\n" });
       t.close();
       await sleep(4000);
-      const h = await (await fetch(`http://127.0.0.1:${httpPort}/api/health`)).json() as { primaries: Record<string, { state: string; lastError: string }> };
+      const h = await (await fetch(`http://127.0.0.1:${httpPort}/api/health`, { headers: { authorization: `Bearer ${HEALTH_TOKEN}` } })).json() as { primaries: Record<string, { state: string; lastError: string }> };
       expect(h.primaries[DOMAIN].state).toBe("down");
       expect(h.primaries[DOMAIN].lastError).toMatch(/no primary endpoint/);
       expect(mx.events("SMTP_TRANSACTION")).toHaveLength(1); // it never delivered the message to itself

@@ -15,6 +15,8 @@ import { MxspoolProcess } from "../helpers/mxspool-process.js";
 import { RawSmtp } from "../helpers/smtp-client.js";
 import { compose } from "../helpers/messages.js";
 
+/** The admin token: /api/health gives its details (queues, primaries) only with it. */
+const HEALTH_TOKEN = "lifecycle-admin-token-0123";
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => { for (const c of cleanups.reverse()) await c(); });
 
@@ -35,7 +37,7 @@ describe("embedded redis-server", () => {
     const mx = new MxspoolProcess({
       hostname: "mx2.example.test",
       smtp: { listen: [`127.0.0.1:${smtpPort}`], processes: 1, reverseLookup: false },
-      http: { listen: `127.0.0.1:${httpPort}` },
+      http: { listen: `127.0.0.1:${httpPort}`, adminToken: HEALTH_TOKEN },
       domains: { "example.test": { primary: [`127.0.0.1:${primary.port}`] } },
       monitor: { interval: "1s", timeout: "2s" },
     });
@@ -54,7 +56,7 @@ describe("embedded redis-server", () => {
 
     await mx.start();
     const health = await waitFor("health with the queue", async () => {
-      const r = await fetch(`http://127.0.0.1:${httpPort}/api/health`);
+      const r = await fetch(`http://127.0.0.1:${httpPort}/api/health`, { headers: { authorization: `Bearer ${HEALTH_TOKEN}` } }); // the details need the token
       const body = await r.json() as { queue: Record<string, { wait: number }>; primaries: Record<string, { state: string }> };
       return body.primaries["example.test"].state === "down" ? body : undefined;
     });

@@ -41,6 +41,8 @@ const LAYOUT: [string, string, string][] = [
   ["recipientCache", ks.recipientCache("example.test", "Bob@Example.test"), "mxspool:rcpt:{example.test}:bob@example.test"],
   ["dsnPending", ks.dsnPending(ID, "failed"), `mxspool:dsn:{${ID}}:failed`],
   ["dsnPendingRcpts", ks.dsnPendingRcpts(ID, "delayed"), `mxspool:dsn:{${ID}}:delayed:rcpts`],
+  ["format", ks.format(), "mxspool:format"],
+  ["spoolPatterns", ks.spoolPatterns().join(" "), "mxspool:* {mxspool}:*"],
   ["sweepDelayWarned", ks.sweepDelayWarned(), "mxspool:sweep:delayWarnedUpTo"],
   ["sweepOrphansChecked", ks.sweepOrphansChecked(), "mxspool:sweep:orphansCheckedUpTo"],
   ["webmailSession", ks.webmailSession("tok"), `mxspool:webmail:session:${sha("tok")}`],
@@ -116,7 +118,8 @@ describe("hash slots for Redis Cluster", () => {
  * A Redis key literal, outside src/redis/keyspace.ts, is any code line (comments skipped) with:
  * - a string or template literal holding a key segment of ours — `:msg:`, `:idx:`, `:stats:`,
  *   `:rate:`, `:primary:`, `:pace:`, `:dsn:`, `:rcpt:`, `:sweep:`, `:webmail:`, or ending in `:probe`;
- * - a template that interpolates a prefix (`${prefix}`, `${this.prefix}`, `${x.prefix}:`);
+ * - a template that glues a segment to a prefix (`${prefix}:`, `${this.prefix}:`, `${x.prefix}:`;
+ *   a prefix named in a message, `(prefix ${keys.prefix})`, is no key);
  * - `redis.prefix` anywhere but `new Keyspace(config.redis.prefix)` (the composition root);
  * - a hand-made BullMQ prefix: `bullPrefix(` or a `{${` template.
  */
@@ -125,7 +128,7 @@ const KEYSPACE = "src/redis/keyspace.ts";
 const LITERAL_RULES: [string, RegExp][] = [
   ["key segment in a literal", /["'`][^"'`\n]*:(msg|idx|stats|rate|primary|pace|dsn|rcpt|sweep|webmail):/],
   ["probe channel literal", /["'`][^"'`\n]*:probe["'`]/],
-  ["prefix interpolated", /\$\{[\w.]*prefix\}/i],
+  ["prefix glued to a key segment", /\$\{[\w.]*prefix\}:/i],
   ["redis.prefix outside the Keyspace", /redis\.prefix(?<!new Keyspace\(config\.redis\.prefix)/],
   ["hand-made BullMQ prefix", /bullPrefix\(|`\{\$\{/],
 ];
@@ -156,7 +159,7 @@ function keyLiterals(files: string[]): string[] {
 
 describe("one keyspace", () => {
   it("finds a key literal when one is written (the scan works)", () => {
-    const samples = ["const k = `${this.prefix}:idx:${name}`;", "redis.get(`${prefix}:stats:rejected`)", "x(config.redis.prefix)", "prefix: bullPrefix(p)", "`mxspool:probe`"];
+    const samples = ["const k = `${this.prefix}:idx:${name}`;", "redis.get(`${prefix}:stats:rejected`)", "x(config.redis.prefix)", "prefix: bullPrefix(p)", "`mxspool:probe`", "`${keys.prefix}:format`"];
     for (const s of samples) expect(LITERAL_RULES.some(([, re]) => re.test(s)), s).toBe(true);
     expect(LITERAL_RULES.some(([, re]) => re.test("const keys = new Keyspace(config.redis.prefix);".replace(/new Keyspace\(config\.redis\.prefix\)/g, "")))).toBe(false);
   });
