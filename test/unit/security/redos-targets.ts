@@ -26,6 +26,7 @@ const fill = (unit: string, size = K64) => unit.repeat(Math.ceil(size / unit.len
 export const INPUTS: Record<string, string> = {
   spaces: fill(" "),
   "spaces then x": fill(" ", K64 - 1) + "x",
+  "spaces inside": "x" + fill(" ", K64 - 2) + "x",
   "q-encoded underscores": `=?utf-8?q?${fill("_", K64 - 14)}?=x`,
   "q-encoded underscores then <": `=?utf-8?q?${fill("_", K64 - 16)}?=x<`,
   quotes: fill('"'),
