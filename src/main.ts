@@ -127,7 +127,9 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     dsnQueue = createDsnQueue(bullConnection(target), config.redis.prefix);
     reportQueueErrors(queues, dsnQueue, log);
     if (roles.includes("worker")) {
-      monitor = new PrimaryMonitor(config, redis, connectRedis(target, "mxspool-monitor", log), queues, new PrimaryEndpoints(config), log);
+      // one DNS cache per process: the monitor's fresh answers serve the DSN worker too
+      const endpoints = new PrimaryEndpoints(config);
+      monitor = new PrimaryMonitor(config, redis, connectRedis(target, "mxspool-monitor", log), queues, endpoints, log);
       pacer = new DrainPacer(config, redis, queues, log);
       await pacer.start();
       monitor.onUp = (domain) => pacer!.restart(domain);
@@ -136,7 +138,7 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
       const notifier = new DsnNotifier(config, redis, store, dsnQueue, log);
       sweeper = new QueueSweeper(config, redis, queues, new MessageRecords(redis, config.redis.prefix), notifier, log);
       sweeper.start();
-      dsnWorker = new DsnWorker(config, bullConnection(target), store, new PrimaryEndpoints(config), notifier, log);
+      dsnWorker = new DsnWorker(config, bullConnection(target), store, endpoints, notifier, log);
       dsnWorker.start();
     }
     if (roles.includes("http")) {
@@ -196,6 +198,8 @@ export async function startChild(): Promise<void> {
   const dsnQueue = createDsnQueue(conn, config.redis.prefix);
   reportQueueErrors(queues, dsnQueue, log);
   const records = new MessageRecords(redis, config.redis.prefix);
+  // one DNS cache per process, shared by the RCPT verifier and the delivery workers
+  const endpoints = new PrimaryEndpoints(config);
   let smtp: SmtpIngress | undefined;
   const filter = roles.includes("smtp") ? createContentFilter(config, log) : undefined;
   // the API runs in the supervisor: it learns the scanners' health from these reports
@@ -211,7 +215,7 @@ export async function startChild(): Promise<void> {
     smtp = new SmtpIngress(config, {
       recipients, acceptor, filter,
       limits: new ConnectionLimits(config, redis, spec.processes),
-      verifier: new RecipientVerifier(config, redis, new RecipientCache(redis, config.redis.prefix), new PrimaryEndpoints(config), log),
+      verifier: new RecipientVerifier(config, redis, new RecipientCache(redis, config.redis.prefix), endpoints, log),
       rejects: new RejectCounter(redis, config.redis.prefix),
       tls: readTls(config),
     }, log);
@@ -229,7 +233,7 @@ export async function startChild(): Promise<void> {
   const share = deliveryShare(config.delivery.concurrency, spec.processes, Number(process.env.MXSPOOL_CHILD_INDEX ?? 0));
   if (roles.includes("worker") && share > 0) {
     const dsn = new DsnNotifier(config, redis, store, dsnQueue, log);
-    workers = new DeliveryWorkers(config, share, conn, redis, store, records, new PrimaryEndpoints(config), dsn, log);
+    workers = new DeliveryWorkers(config, share, conn, redis, store, records, endpoints, dsn, log);
     workers.start();
   }
   process.send?.({ type: "ready" });

@@ -4,6 +4,9 @@
  * no such user: cached for hours). Filled by RCPT callouts and by every delivery result.
  */
 import type { Redis } from "ioredis";
+import type { Config } from "../config/schema.js";
+import { isVerify } from "../../policies/recipients.js";
+import type { RecipientFact } from "../../policies/primary-reply.js";
 
 export type Known = "ok" | "bad" | null;
 
@@ -21,5 +24,21 @@ export class RecipientCache {
 
   async set(domain: string, address: string, value: "ok" | "bad", ttlMs: number): Promise<void> {
     await this.redis.set(this.key(domain, address), value, "PX", ttlMs);
+  }
+}
+
+/** Where delivery results go to keep the cache fresh: what the primary said about a recipient. */
+export interface RecipientLearner {
+  learned(domain: string, rcpt: string, fact: RecipientFact): Promise<void>;
+}
+
+/** The cache as a learner: only `verify` domains keep what deliveries teach, for their TTLs. */
+export class RecipientLearning implements RecipientLearner {
+  constructor(private readonly cache: RecipientCache, private readonly domains: Config["domains"]) {}
+
+  async learned(domain: string, rcpt: string, fact: RecipientFact): Promise<void> {
+    const v = this.domains[domain]?.recipients;
+    if (!isVerify(v)) return;
+    await this.cache.set(domain, rcpt, fact, fact === "ok" ? v.positiveTtl : v.negativeTtl);
   }
 }
