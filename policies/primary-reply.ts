@@ -29,3 +29,19 @@ export function classifyConnectionError(err: { code?: string; responseCode?: num
   if (err.responseCode === 421 && (err.command === "CONN" || err.command === "EHLO" || err.command === "HELO" || !err.command)) return "unreachable";
   return classifyReplyCode(err.responseCode);
 }
+
+/** What the primary's answer taught us about a recipient: it exists, or it does not. */
+export type RecipientFact = "ok" | "bad";
+
+/**
+ * What a reply says about the recipient's existence, for the recipient cache of `verify`
+ * domains: a 2xx means it exists; 550, 551 and 553 (mailbox unavailable, not local,
+ * mailbox name not allowed) that it does not — the code decides, whatever the text. Anything
+ * else (a full mailbox 452/552, a transaction refusal 554, a temporary failure, no reply)
+ * says nothing.
+ */
+export function recipientFact(code: number | undefined): RecipientFact | null {
+  if (code === undefined) return null;
+  if (code >= 200 && code < 300) return "ok";
+  return code === 550 || code === 551 || code === 553 ? "bad" : null;
+}

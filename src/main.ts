@@ -129,7 +129,9 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     dsnQueue = createDsnQueue(bullConnection(target), keys);
     reportQueueErrors(queues, dsnQueue, log);
     if (roles.includes("worker")) {
-      monitor = new PrimaryMonitor(config, redis, keys, connectRedis(target, "mxspool-monitor", log), queues, new PrimaryEndpoints(config), log);
+      // one DNS cache per process: the monitor's fresh answers serve the DSN worker too
+      const endpoints = new PrimaryEndpoints(config);
+      monitor = new PrimaryMonitor(config, redis, keys, connectRedis(target, "mxspool-monitor", log), queues, endpoints, log);
       pacer = new DrainPacer(config, redis, keys, queues, log);
       await pacer.start();
       monitor.onUp = (domain) => pacer!.restart(domain);
@@ -138,7 +140,7 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
       const notifier = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
       sweeper = new QueueSweeper(config, redis, keys, queues, new MessageRecords(redis, keys), notifier, log);
       sweeper.start();
-      dsnWorker = new DsnWorker(config, bullConnection(target), keys, store, new PrimaryEndpoints(config), notifier, log);
+      dsnWorker = new DsnWorker(config, bullConnection(target), keys, store, endpoints, notifier, log);
       dsnWorker.start();
     }
     if (roles.includes("http")) {
@@ -199,6 +201,8 @@ export async function startChild(): Promise<void> {
   const dsnQueue = createDsnQueue(conn, keys);
   reportQueueErrors(queues, dsnQueue, log);
   const records = new MessageRecords(redis, keys);
+  // one DNS cache per process, shared by the RCPT verifier and the delivery workers
+  const endpoints = new PrimaryEndpoints(config);
   let smtp: SmtpIngress | undefined;
   const filter = roles.includes("smtp") ? createContentFilter(config, log) : undefined;
   // the API runs in the supervisor: it learns the scanners' health from these reports
@@ -214,7 +218,7 @@ export async function startChild(): Promise<void> {
     smtp = new SmtpIngress(config, {
       recipients, acceptor, filter,
       limits: new ConnectionLimits(config, redis, keys, spec.processes),
-      verifier: new RecipientVerifier(config, redis, keys, new RecipientCache(redis, keys), new PrimaryEndpoints(config), log),
+      verifier: new RecipientVerifier(config, redis, keys, new RecipientCache(redis, keys), endpoints, log),
       rejects: new RejectCounter(redis, keys),
       tls: readTls(config),
     }, log);
@@ -232,7 +236,7 @@ export async function startChild(): Promise<void> {
   const share = deliveryShare(config.delivery.concurrency, spec.processes, Number(process.env.MXSPOOL_CHILD_INDEX ?? 0));
   if (roles.includes("worker") && share > 0) {
     const dsn = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
-    workers = new DeliveryWorkers(config, share, conn, redis, keys, store, records, new PrimaryEndpoints(config), dsn, log);
+    workers = new DeliveryWorkers(config, share, conn, redis, keys, store, records, endpoints, dsn, log);
     workers.start();
   }
   process.send?.({ type: "ready" });

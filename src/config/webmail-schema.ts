@@ -22,6 +22,10 @@
  *                                #   is locked for `lockout` (for every address)
  *     failureWindow: 15m
  *     lockout: 15m
+ *     maxConcurrentPerIp: 4      # password checks under way at once for one client IP; more
+ *                                #   logins from it are refused with 429 (Retry-After) at once
+ *     maxConcurrent: 32          # password checks under way at once in one process; more are
+ *                                #   refused with 503 (Retry-After) instead of queueing
  *   minPasswordLength: 10        # for passwords set in the webmail and with `mxspool user`
  *   pageSize: 50                 # messages per inbox page
  *   maxMessageSize: 26214400     # larger messages show their summary and the .eml download only
@@ -45,6 +49,8 @@ export const webmailSchema = z
         maxFailuresPerIp: count(20),
         failureWindow: duration("15m"),
         lockout: duration("15m"),
+        maxConcurrentPerIp: count(4),
+        maxConcurrent: count(32),
       })
       .prefault({}),
     minPasswordLength: z.number().int().min(8, "must be at least 8").default(10),

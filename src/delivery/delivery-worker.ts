@@ -1,7 +1,8 @@
 /**
  * The delivery side of one process: a BullMQ Worker per domain queue whose processor
  * delivers one spooled message to the primary and turns the per-recipient results into the
- * job's fate:
+ * job's fate (what the results mean for the record, the DSNs and the recipient cache is
+ * attempt-outcome.ts's job):
  *   - every recipient delivered or permanently refused → done, bytes removed;
  *   - some recipients temporarily refused → only those stay on the job, retried with the
  *     backoff of queues/retry-schedule.ts until maxLifetime;
@@ -14,32 +15,33 @@ import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import { repeatedErrors } from "../observability/repeated-errors.js";
 import type { MessageStore } from "../store/message-store.js";
+import type { MessageRecords } from "../store/message-records.js";
+import { RecipientCache, RecipientLearning } from "../store/recipient-cache.js";
 import type { SpooledMessage } from "../../queues/delivery-queue.js";
 import { deliveryQueueName, type Keyspace } from "../redis/keyspace.js";
-import { isExpired, retryDelay } from "../../queues/retry-schedule.js";
+import { retryDelay } from "../../queues/retry-schedule.js";
 import { ConnectionPools } from "../transport/connection-pool.js";
-import type { DsnNotifier } from "../dsn/dsn-notifier.js";
-import type { MessageRecords } from "../store/message-records.js";
-import { statusOf } from "../../policies/dsn-policy.js";
-import { isBusyReply } from "../../policies/drain-pace.js";
-import { PaceGate } from "./pace-gate.js";
-import { PaceReporter } from "./pace-reporter.js";
 import { sendMessage } from "../transport/send-message.js";
 import type { PrimaryEndpoints } from "../transport/primary-endpoints.js";
-import { RecipientCache } from "../store/recipient-cache.js";
-import { isVerify } from "../../policies/recipients.js";
+import type { DsnNotifier } from "../dsn/dsn-notifier.js";
+import { PaceGate } from "./pace-gate.js";
+import { PaceReporter } from "./pace-reporter.js";
+import { AttemptOutcomes } from "./attempt-outcome.js";
 
 export class DeliveryWorkers {
   private workers: Worker<SpooledMessage>[] = [];
   private readonly pools: ConnectionPools;
   private readonly gates = new Map<string, PaceGate>();
   private readonly pace: PaceReporter;
+  private readonly outcomes: AttemptOutcomes;
 
   /** `concurrency`: this process's share of delivery.concurrency (see deliveryShare). */
   constructor(private readonly config: Config, private readonly concurrency: number, private readonly connection: ConnectionOptions, private readonly redis: Redis, private readonly keys: Keyspace,
               private readonly store: MessageStore, private readonly records: MessageRecords, private readonly endpoints: PrimaryEndpoints, private readonly dsn: DsnNotifier, private readonly log: Logger) {
     const d = config.delivery;
     this.pace = new PaceReporter(redis, keys);
+    const learner = new RecipientLearning(new RecipientCache(redis, keys), config.domains);
+    this.outcomes = new AttemptOutcomes(config, redis, keys, records, dsn, learner, log);
     this.pools = new ConnectionPools({ name: config.hostname, connectTimeout: d.connectTimeout, commandTimeout: d.commandTimeout, idleMs: d.connectionIdle, maxMessages: d.messagesPerConnection });
   }
 
@@ -85,50 +87,18 @@ export class DeliveryWorkers {
       gate.release();
     }
     if (result.kind === "unreachable") {
-      this.log.info({ event: "PRIMARY_UNREACHABLE", id: m.id, domain: m.domain, error: result.error }, "primary unreachable; message waits");
-      await this.redis.multi().publish(this.keys.probeChannel(), m.domain).hincrby(this.keys.attempts(), "unreachable", 1).exec();
+      await this.outcomes.unreachable(m, result.error);
       await job.moveToDelayed(Date.now() + this.config.monitor.interval, token);
       throw new DelayedError();
     }
-    const busy = result.results.some((r) => isBusyReply(r.code, r.response));
-    this.pace.report(m.domain, busy, Date.now() - started);
-    const delivered = result.results.filter((r) => r.outcome === "delivered");
-    const failed = result.results.filter((r) => r.outcome === "permanent");
-    const deferred = result.results.filter((r) => r.outcome !== "delivered" && r.outcome !== "permanent");
-    await this.learn(m.domain, delivered.map((r) => r.rcpt), failed.filter((r) => r.code === 550 || r.code === 551 || r.code === 553).map((r) => r.rcpt));
-    for (const r of delivered) this.log.info({ event: "DELIVERED", id: m.id, rcpt: r.rcpt, primary: result.endpoint, reply: r.response, attempt: job.attemptsMade + 1 }, "delivered");
-    for (const r of failed) this.log.warn({ event: "BOUNCED", id: m.id, rcpt: r.rcpt, primary: result.endpoint, reply: r.response }, "recipient refused by the primary");
-    const expired = deferred.length > 0 && isExpired(m.receivedAt, this.config.delivery.maxLifetime);
-    const lastError = deferred.map((r) => `${r.rcpt}: ${r.response}`).join("; ") || undefined;
-    await this.records.completeAttempt(m.id, result.endpoint, result.results, {
-      retentionMs: this.config.retention.delivered, lastError, expired,
-      nextAttempt: deferred.length && !expired ? Date.now() + retryDelay(job.attemptsMade + 1, this.config.delivery.retry, () => 0.5) : undefined,
-    }, record);
-    const asDsn = (rs: typeof failed, note = "") => rs.map((r) => ({ rcpt: r.rcpt, status: statusOf(r.code, r.response), diagnostic: note + r.response, remoteMta: result.endpoint }));
-    await this.dsn.notify("failed", m, asDsn(failed));
-    if (deferred.length) {
-      if (expired) {
-        for (const r of deferred) this.log.warn({ event: "EXPIRED", id: m.id, rcpt: r.rcpt, reply: r.response }, "message too old; giving up");
-        await this.dsn.notify("failed", m, asDsn(deferred, "delivery time expired; last reply: "));
-        return { delivered: delivered.length, bounced: failed.length + deferred.length };
-      }
-      for (const r of deferred) this.log.info({ event: "DELIVERY_DEFERRED", id: m.id, rcpt: r.rcpt, reply: r.response }, "deferred");
-      await job.updateData({ ...m, rcpts: deferred.map((r) => r.rcpt), lastError });
-      throw new Error(`deferred: ${lastError}`);
+    this.pace.report(m.domain, result.results, Date.now() - started);
+    const fate = await this.outcomes.settle(m, job.attemptsMade, result.endpoint, result.results, record);
+    if (fate.retry) {
+      await job.updateData({ ...m, rcpts: fate.retry, lastError: fate.lastError });
+      throw new Error(`deferred: ${fate.lastError}`);
     }
     // the bytes stay for retention.delivered (re-delivery, webmail); MessageRecords purges them
-    return { delivered: delivered.length, bounced: failed.length };
-  }
-
-  /** Delivery results keep the recipient cache of `verify` domains fresh for the next outage. */
-  private async learn(domain: string, good: string[], bad: string[]): Promise<void> {
-    const v = this.config.domains[domain]?.recipients;
-    if (!isVerify(v)) return;
-    const cache = new RecipientCache(this.redis, this.keys);
-    await Promise.all([
-      ...good.map((a) => cache.set(domain, a, "ok", v.positiveTtl)),
-      ...bad.map((a) => cache.set(domain, a, "bad", v.negativeTtl)),
-    ]).catch((err) => this.log.warn({ event: "RCPT_CACHE_WRITE_FAILED", err: (err as Error).message }, "could not record recipient results"));
+    return { delivered: fate.delivered, bounced: fate.bounced };
   }
 
   /** Waits for the deliveries in progress, then closes the connections to the primaries. */

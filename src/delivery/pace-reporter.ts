@@ -6,6 +6,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Keyspace } from "../redis/keyspace.js";
+import { isBusyReply } from "../../policies/drain-pace.js";
 
 interface Tally { ok: number; busy: number; ms: number }
 
@@ -20,7 +21,9 @@ export class PaceReporter {
     this.timer.unref();
   }
 
-  report(domain: string, busy: boolean, ms: number): void {
+  /** One attempt's replies: busy if any of them says "slow down" (policies/drain-pace.ts). */
+  report(domain: string, replies: { code?: number; response: string }[], ms: number): void {
+    const busy = replies.some((r) => isBusyReply(r.code, r.response));
     const t = this.tallies.get(domain) ?? { ok: 0, busy: 0, ms: 0 };
     if (busy) t.busy++; else t.ok++;
     t.ms += ms;

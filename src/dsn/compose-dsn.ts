@@ -21,6 +21,12 @@ export interface DsnFacts {
 }
 
 const line = (s: string) => s.replace(/[\r\n]+/g, " ");
+/** The text without its trailing CRLFs (a loop: `/(\r\n)+$/` is quadratic on runs of CRLF). */
+function withoutTrailingCrlf(s: string): string {
+  let end = s.length;
+  while (end >= 2 && s[end - 2] === "\r" && s[end - 1] === "\n") end -= 2;
+  return s.slice(0, end);
+}
 
 export function composeDsn(f: DsnFacts): Buffer {
   const now = f.now ?? new Date();
@@ -80,7 +86,7 @@ export function composeDsn(f: DsnFacts): Buffer {
     `Content-Description: ${failed ? "Undelivered" : "Delayed"} Message Headers`,
     "Content-Type: text/rfc822-headers",
     "",
-    f.originalHeaders.replace(/\r?\n/g, "\r\n").replace(/(\r\n)+$/, ""),
+    withoutTrailingCrlf(f.originalHeaders.replace(/\r?\n/g, "\r\n")),
     "",
     `--${boundary}--`,
     "",

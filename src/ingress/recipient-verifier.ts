@@ -14,6 +14,7 @@ import { rcptCallout } from "./rcpt-callout.js";
 import type { RecipientCache } from "../store/recipient-cache.js";
 import { isVerify, type VerifyConfig } from "../../policies/recipients.js";
 import { reply, type SmtpReply } from "../mail/reply.js";
+import { recipientFact } from "../../policies/primary-reply.js";
 
 
 
@@ -37,7 +38,7 @@ export class RecipientVerifier {
         this.log.info({ event: "RCPT_CALLOUT", domain, rcpt: address, reply: r.text }, "recipient verified with the primary");
         if (r.code >= 200 && r.code < 300) { await this.cache.set(domain, address, "ok", v.positiveTtl); return null; }
         if (r.code >= 500) {
-          if (r.code === 550 || r.code === 551 || r.code === 553) await this.cache.set(domain, address, "bad", v.negativeTtl);
+          if (recipientFact(r.code) === "bad") await this.cache.set(domain, address, "bad", v.negativeTtl);
           return unknownUser(address);
         }
         break; // 4xx: the primary cannot say now; treat as unknown

@@ -5,9 +5,11 @@
  * (Keyspace.latency: one field per upper bound, plus sum_ms and count). Writers add
  * to these inside the MULTI that records the attempt; nothing here does I/O of its own.
  */
-import type { Keyspace } from "../redis/keyspace.js";
 /** Where the increments go: a MULTI (ioredis ChainableCommander) or a guarded write batch. */
 export interface Increments { hincrby(key: string, field: string, by: number): unknown }
+
+/** The two keys written here (src/redis/keyspace.ts names them; observability sits below redis, so only their shape is named here). */
+export interface StatsKeys { attempts(): string; latency(): string }
 
 export type AttemptResult = "delivered" | "deferred" | "bounced" | "unreachable";
 
@@ -21,11 +23,11 @@ export function latencyField(ms: number): string {
   return b === undefined ? "inf" : String(b);
 }
 
-export function countAttempt(m: Increments, keys: Keyspace, result: AttemptResult): void {
+export function countAttempt(m: Increments, keys: StatsKeys, result: AttemptResult): void {
   m.hincrby(keys.attempts(), result, 1);
 }
 
-export function countLatency(m: Increments, keys: Keyspace, ms: number): void {
+export function countLatency(m: Increments, keys: StatsKeys, ms: number): void {
   const key = keys.latency();
   const v = Math.max(0, Math.round(ms));
   m.hincrby(key, latencyField(v), 1);

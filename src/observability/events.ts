@@ -122,6 +122,7 @@ export const EVENTS = {
   WEBMAIL_USER_CREATED: { level: "info", fields: ["address", "reset"], meaning: "An admin created a webmail user (or reset its password, `reset`) with a one-time password." },
   WEBMAIL_LOGIN: { level: "info", fields: ["address", "ip"], meaning: "A webmail user logged in." },
   WEBMAIL_LOGIN_FAILED: { level: "warn", fields: ["address", "ip", "lockedAccount", "lockedIp"], meaning: "Wrong address or password; `lockedAccount`/`lockedIp` say whether this failure locked the account or the address out. Many from one ip: password guessing." },
+  WEBMAIL_LOGIN_BUSY: { level: "warn", fields: ["address", "ip", "scope"], meaning: "A login or password change was refused before hashing: too many password checks under way from this ip (429, `webmail.login.maxConcurrentPerIp`) or in total (503, `webmail.login.maxConcurrent`). Many: a password-guessing flood." },
   WEBMAIL_LOGIN_LOCKED: { level: "warn", fields: ["address", "ip", "scope"], meaning: "A login was refused with 429 because the account or ip (`scope`) is locked out after repeated failures." },
   WEBMAIL_LOGOUT: { level: "info", fields: ["address", "ip"], meaning: "A webmail user logged out." },
   WEBMAIL_PASSWORD_CHANGED: { level: "info", fields: ["address", "ip"], meaning: "A webmail user changed their password; other sessions of that user end." },

@@ -4,12 +4,14 @@
  * (Keyspace.rejected) so that the count covers every process and node.
  */
 import type { Redis } from "ioredis";
-import type { Keyspace } from "../redis/keyspace.js";
+
+/** The key written here (named by src/redis/keyspace.ts, which sits above observability). */
+interface RejectKeys { rejected(): string }
 
 export class RejectCounter {
   readonly local = new Map<string, number>();
 
-  constructor(private readonly redis: Redis, private readonly keys: Keyspace) {}
+  constructor(private readonly redis: Redis, private readonly keys: RejectKeys) {}
 
   count(reason: string): void {
     const r = reason || "unspecified";

@@ -8,7 +8,6 @@
 import os from "node:os";
 import type { Redis } from "ioredis";
 import type { Logger } from "./log.js";
-import type { Keyspace } from "../redis/keyspace.js";
 
 export const REPORT_EVERY_MS = 5_000;
 export const STALE_MS = 30_000;
@@ -24,11 +23,14 @@ export interface ReportedScanner {
 
 export interface ScannerReport { at: number; process: string; health: { status?: string; scanners?: ReportedScanner[] } | null }
 
+/** The key written here (named by src/redis/keyspace.ts, which sits above observability). */
+interface ScannerKeys { scanners(): string }
+
 export class ScannerReporter {
   private timer?: NodeJS.Timeout;
   private readonly field = `${os.hostname()}:${process.pid}`;
 
-  constructor(private readonly redis: Redis, private readonly keys: Keyspace, private readonly filter: ReportingFilter, private readonly log: Logger) {}
+  constructor(private readonly redis: Redis, private readonly keys: ScannerKeys, private readonly filter: ReportingFilter, private readonly log: Logger) {}
 
   start(): this {
     const report = () => {
@@ -49,7 +51,7 @@ export class ScannerReporter {
 }
 
 /** The fresh reports of every process; stale ones are deleted on the way. */
-export async function readScannerReports(redis: Redis, keys: Keyspace, now = Date.now()): Promise<ScannerReport[]> {
+export async function readScannerReports(redis: Redis, keys: ScannerKeys, now = Date.now()): Promise<ScannerReport[]> {
   const all = await redis.hgetall(keys.scanners());
   const fresh: ScannerReport[] = [];
   const stale: string[] = [];

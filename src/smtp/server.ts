@@ -2,8 +2,8 @@
  * The SMTP listener: one smtp-server instance per `smtp.listen` address, and one handler
  * per phase. Each handler asks the policies for a verdict and turns it into a reply:
  *   connect  shutting down (421 4.3.2), connection limits and rate (421 4.7.0)
- *   MAIL     HELO syntax (501 5.5.2), STARTTLS required (530 5.7.0), transactions per
- *            session (421 4.7.0), scanners saturated (451 4.3.2)
+ *   MAIL     policies/mail-phase.ts: HELO syntax (501 5.5.2), STARTTLS required (530 5.7.0),
+ *            transactions per session (421 4.7.0), scanners saturated (451 4.3.2)
  *   RCPT     recipients per message (452 4.5.3), relay and unknown users (550 5.7.1 / 5.1.1),
  *            primary verification (550 5.1.1 / 450 4.2.0)
  *   DATA     the MessageAcceptor: 250 2.0.0 only once the message is durable and queued
@@ -14,7 +14,8 @@ import { SMTPServer, type SMTPServerSession, type SMTPServerDataStream, type SMT
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import { classifyRecipient, type RecipientDirectory } from "../../policies/recipients.js";
-import { ipInList, validHeloName } from "../../policies/client-checks.js";
+import { mailPhase, shuttingDown } from "../../policies/mail-phase.js";
+import type { Refusal } from "../../policies/verdict.js";
 import type { MessageAcceptor } from "../ingress/accept-message.js";
 import type { ConnectionLimits, ConnectionSlot } from "../ingress/connection-limits.js";
 import type { RecipientVerifier } from "../ingress/recipient-verifier.js";
@@ -30,6 +31,8 @@ interface Transaction { from: string; rcpts: string[]; rejected: { rcpt: string;
 interface SessionState { start: number; slot?: ConnectionSlot; closed?: boolean; transactions: number; txn?: Transaction }
 type Session = SMTPServerSession & { mx?: SessionState };
 type Callback = (err?: Error | null) => void;
+
+const replyOf = (r: Refusal) => reply(r.code, r.enhanced, r.text, r.reason);
 
 export interface IngressParts {
   recipients: RecipientDirectory;
@@ -105,7 +108,7 @@ export class SmtpIngress {
    */
   private async onConnect(session: Session, cb: Callback): Promise<void> {
     const mx: SessionState = session.mx ??= { start: Date.now(), transactions: 0 };
-    if (this.shuttingDown) return this.refuse(cb, reply(421, "4.3.2", `${this.config.hostname} Service shutting down, try again later`, "shutting-down"));
+    if (this.shuttingDown) return this.refuse(cb, replyOf(shuttingDown(this.config.hostname)));
     const taken = this.parts.limits.take(session.remoteAddress);
     let refusal: SmtpReply | null = taken instanceof SmtpReply ? taken : null;
     if (!refusal) {
@@ -144,17 +147,14 @@ export class SmtpIngress {
   private onMailFrom(address: SMTPServerAddress, session: Session, cb: Callback): void {
     const mx = session.mx!;
     this.flushTransaction(session, "abandoned");
-    if (this.shuttingDown) return this.refuse(cb, reply(421, "4.3.2", `${this.config.hostname} Service shutting down, try again later`, "shutting-down"));
-    if (!validHeloName(session.hostNameAppearsAs)) {
-      return this.refuse(cb, reply(501, "5.5.2", `<${session.hostNameAppearsAs}>: Helo command rejected: Invalid name`, "invalid-helo"));
-    }
-    if (!session.secure && ipInList(session.remoteAddress, this.config.smtp.tls.requireTlsFrom)) {
-      return this.refuse(cb, reply(530, "5.7.0", "Must issue a STARTTLS command first", "tls-required"));
-    }
-    if (++mx.transactions > this.config.smtp.maxTransactionsPerSession) {
-      return this.refuse(cb, reply(421, "4.7.0", `${this.config.hostname} Too many transactions in this session, closing connection`, "too-many-transactions"));
-    }
-    if (this.parts.filter?.saturated()) return this.refuse(cb, reply(451, "4.3.2", "Content scanners busy, try again later", "filters-saturated"));
+    const { refusal, counted } = mailPhase({
+      hostname: this.config.hostname, shuttingDown: this.shuttingDown, helo: session.hostNameAppearsAs,
+      clientIp: session.remoteAddress, secure: session.secure, requireTlsFrom: this.config.smtp.tls.requireTlsFrom,
+      transactions: mx.transactions, maxTransactions: this.config.smtp.maxTransactionsPerSession,
+      scannersSaturated: () => Boolean(this.parts.filter?.saturated()),
+    });
+    if (counted) mx.transactions++;
+    if (refusal) return this.refuse(cb, replyOf(refusal));
     mx.txn = { from: address.address, rcpts: [], rejected: [], started: Date.now() };
     cb();
   }
@@ -215,7 +215,7 @@ export class SmtpIngress {
       if (!result.ok) {
         this.parts.rejects.count(result.reason);
         logLine(result.code >= 500 ? "reject" : "tempfail", { reason: result.reason, size: result.size, code: result.code });
-        return cb(reply(result.code, result.enhanced, result.text, result.reason));
+        return cb(replyOf(result));
       }
       logLine("accept", { size: result.size, flags: result.flags.length ? result.flags : undefined });
       cb(null, `2.0.0 Ok: queued as ${id}`);

@@ -5,6 +5,9 @@
  */
 import type { Redis } from "ioredis";
 import type { Keyspace } from "../redis/keyspace.js";
+import type { Config } from "../config/schema.js";
+import { isVerify } from "../../policies/recipients.js";
+import type { RecipientFact } from "../../policies/primary-reply.js";
 
 export type Known = "ok" | "bad" | null;
 
@@ -20,5 +23,21 @@ export class RecipientCache {
 
   async set(domain: string, address: string, value: "ok" | "bad", ttlMs: number): Promise<void> {
     await this.redis.set(this.key(domain, address), value, "PX", ttlMs);
+  }
+}
+
+/** Where delivery results go to keep the cache fresh: what the primary said about a recipient. */
+export interface RecipientLearner {
+  learned(domain: string, rcpt: string, fact: RecipientFact): Promise<void>;
+}
+
+/** The cache as a learner: only `verify` domains keep what deliveries teach, for their TTLs. */
+export class RecipientLearning implements RecipientLearner {
+  constructor(private readonly cache: RecipientCache, private readonly domains: Config["domains"]) {}
+
+  async learned(domain: string, rcpt: string, fact: RecipientFact): Promise<void> {
+    const v = this.domains[domain]?.recipients;
+    if (!isVerify(v)) return;
+    await this.cache.set(domain, rcpt, fact, fact === "ok" ? v.positiveTtl : v.negativeTtl);
   }
 }

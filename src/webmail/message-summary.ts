@@ -4,8 +4,14 @@
  * multipart/mixed message), read from the first SUMMARY_BYTES of the stored message only —
  * one GETRANGE per row, however large the message. Messages never change, so summaries are
  * kept in a bounded in-memory cache by queue id.
+ *
+ * Everything here reads text a stranger wrote, on the supervisor's event loop: header values
+ * are cut to MAX_HEADER_TEXT before anything else looks at them, the From header is parsed by
+ * nodemailer's addressparser (a tokenizer, not a backtracking regex), and every regex left is
+ * linear (test/unit/security/regex-audit.test.ts feeds each a pathological 64 KB input).
  */
 import type { Redis } from "ioredis";
+import addressparser from "nodemailer/lib/addressparser";
 import type { Keyspace } from "../redis/keyspace.js";
 import { decodeMimeWords } from "./mime-words.js";
 import { findHeaderEnd, headerBlock } from "../mail/header-end.js";
@@ -14,6 +20,8 @@ export interface MessageSummary { fromName: string; fromAddress: string; subject
 
 const SUMMARY_BYTES = 64 * 1024;
 const CACHE_ENTRIES = 20_000;
+/** A From or Subject longer than this is cut before it is parsed or decoded (RFC 5322 lines stop at 998). */
+export const MAX_HEADER_TEXT = 2048;
 
 /** The header block as unfolded lines (name lower-cased). */
 export function headerLines(head: string): { name: string; value: string }[] {
@@ -24,12 +32,15 @@ export function headerLines(head: string): { name: string; value: string }[] {
   }).filter((h) => h.name);
 }
 
-/** "Alice Example <alice@example.com>" → name and address (either may be empty). */
+/**
+ * "Alice Example <alice@example.com>" → name and address (either may be empty): the first
+ * mailbox of the header (a group's first member), its name decoded from RFC 2047 words after
+ * parsing, so an encoded word can never turn into address syntax.
+ */
 export function splitMailbox(value: string): { name: string; address: string } {
-  const decoded = decodeMimeWords(value);
-  const m = /^\s*"?(.*?)"?\s*<([^>]*)>/.exec(decoded);
-  if (m) return { name: m[1].replace(/\\(.)/g, "$1").trim(), address: m[2].trim() };
-  return { name: "", address: decoded.replace(/\(.*?\)/g, "").trim() };
+  const first = addressparser(value.slice(0, MAX_HEADER_TEXT), { flatten: true })[0];
+  if (!first) return { name: "", address: "" };
+  return { name: decodeMimeWords(first.name ?? "").trim(), address: (first.address ?? "").trim() };
 }
 
 export function summarize(prefix: string): MessageSummary {
@@ -38,7 +49,7 @@ export function summarize(prefix: string): MessageSummary {
   const type = headers.find((h) => h.name === "content-type")?.value.toLowerCase() ?? "";
   const attachment = /^content-disposition:[ \t]*attachment/im.test(prefix)
     || (type.startsWith("multipart/mixed") && /^content-type:[^\r\n]*(\r?\n[ \t][^\r\n]*)*;\s*name\*?=/im.test(prefix.slice(findHeaderEnd(prefix)?.headerEnd ?? 0)));
-  const subject = decodeMimeWords(headers.find((h) => h.name === "subject")?.value ?? "").trim();
+  const subject = decodeMimeWords((headers.find((h) => h.name === "subject")?.value ?? "").slice(0, MAX_HEADER_TEXT)).trim();
   return { fromName: from.name, fromAddress: from.address, subject, hasAttachments: attachment };
 }
 

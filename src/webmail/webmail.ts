@@ -24,6 +24,7 @@ import { usersFilePath } from "./accounts.js";
 import { readCookies, setCookie } from "./cookies.js";
 import { CSRF_FIELD, tokensMatch } from "./csrf.js";
 import { LoginLimiter } from "./login-limiter.js";
+import { LoginSlots } from "./login-slots.js";
 import { Mailbox } from "./mailbox.js";
 import { MessageLoader } from "./message-loader.js";
 import { SummaryCache } from "./message-summary.js";
@@ -52,6 +53,7 @@ export class Webmail {
       users: new UserDirectory(usersFilePath(config), log),
       sessions: new Sessions(redis, keys, w.sessionIdle, w.sessionMax),
       limiter: new LoginLimiter(redis, keys, w.login),
+      slots: new LoginSlots(w.login.maxConcurrentPerIp, w.login.maxConcurrent),
       mailbox: new Mailbox(records),
       summaries: new SummaryCache(redis, keys),
       loader: new MessageLoader(store, w.maxMessageSize),

@@ -17,18 +17,19 @@ import { adminCreateWebmailUser } from "../../src/webmail/admin-create-user.js";
 import { waitFor } from "../helpers/net.js";
 import { mail, startWebmailStack, WebClient, type WebmailStack } from "../helpers/webmail-stack.js";
 
-const PW = { alice: "alice-secret-password", bob: "bob-secret-password", carol: "carol-secret-password", erin: "erin-secret-password" };
+const PW = { alice: "alice-secret-password", bob: "bob-secret-password", carol: "carol-secret-password", erin: "erin-secret-password", ivan: "ivan-secret-password" };
 
 describe("webmail over HTTP", () => {
   let s: WebmailStack;
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    s = await startWebmailStack({ webmail: { trustProxy: true, pageSize: 50, login: { maxFailuresPerAccount: 5, maxFailuresPerIp: 12 } } });
+    s = await startWebmailStack({ webmail: { trustProxy: true, pageSize: 50, login: { maxFailuresPerAccount: 5, maxFailuresPerIp: 12, maxConcurrent: 64 } } });
     await s.addUser("alice@example.test", PW.alice);
     await s.addUser("Bob@Example.test", PW.bob);
     await s.addUser("carol@example.test", PW.carol);
     await s.addUser("erin@example.test", PW.erin);
+    await s.addUser("ivan@example.test", PW.ivan);
 
     // delivered while the primary was up: still readable (retention.delivered)
     const seen = (event: string) => s.mx.events(event).filter((l) => l.domain === "example.test").length;
@@ -287,6 +288,18 @@ describe("webmail over HTTP", () => {
     expect((await new WebClient(s.base, { "x-forwarded-for": "198.51.100.1" }).login("alice@example.test", PW.alice)).status).toBe(303);
     expect(s.mx.events("WEBMAIL_LOGIN_LOCKED").length).toBeGreaterThan(0);
     expect(JSON.stringify(s.mx.logs)).not.toContain(PW.erin);
+  });
+
+  it("counts 30 parallel wrong passwords for one account before hashing: at most 5 get 401, the rest 429, then the right one is refused", async () => {
+    const clients = Array.from({ length: 30 }, (_, i) => new WebClient(s.base, { "x-forwarded-for": `198.18.0.${i + 1}` }));
+    const tokens = await Promise.all(clients.map((c) => c.csrf("/login")));
+    const statuses = await Promise.all(clients.map((c, i) => c.post("/login", { _csrf: tokens[i], address: "ivan@example.test", password: `wrong-${i}-password` }).then((r) => r.status)));
+    expect(statuses.filter((x) => x === 401).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((x) => x !== 401 && x !== 429)).toEqual([]);
+    expect(statuses.filter((x) => x === 429).length).toBeGreaterThanOrEqual(25);
+    const right = await new WebClient(s.base, { "x-forwarded-for": "198.18.1.1" }).login("ivan@example.test", PW.ivan);
+    expect(right.status).toBe(429);
+    expect(Number(right.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 
   it("locks an IP after too many failures across accounts, and no other IP", async () => {

@@ -9,6 +9,7 @@ import type { Keyspace } from "../../redis/keyspace.js";
 import type { Config } from "../../config/schema.js";
 import type { Logger } from "../../observability/log.js";
 import type { LoginLimiter } from "../login-limiter.js";
+import type { LoginSlots } from "../login-slots.js";
 import type { Mailbox } from "../mailbox.js";
 import type { MessageLoader } from "../message-loader.js";
 import type { SummaryCache } from "../message-summary.js";
@@ -25,6 +26,7 @@ export interface Deps {
   users: UserDirectory;
   sessions: Sessions;
   limiter: LoginLimiter;
+  slots: LoginSlots;
   mailbox: Mailbox;
   summaries: SummaryCache;
   loader: MessageLoader;

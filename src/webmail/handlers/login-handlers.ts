@@ -1,22 +1,25 @@
 /**
  * GET/POST /login and POST /logout. Login answers one generic error for a wrong address or
  * password (the same work is done for unknown addresses: a dummy scrypt check), refuses
- * while the account or the IP is locked out (429 with Retry-After), and on success starts a
- * fresh session (a new token: no fixation) and sends a one-time-password user to /password.
+ * while the account or the IP is locked out (429 with Retry-After) or while too many password
+ * checks are under way (429 for one IP, 503 in total: see password-check.ts), and on success
+ * starts a fresh session (a new token: no fixation) and sends a one-time-password user to
+ * /password.
  */
 import { setCookie } from "../cookies.js";
 import { CSRF_FIELD, LOGIN_COOKIE, newToken, tokensMatch } from "../csrf.js";
 import { normalizeAddress } from "../address.js";
-import { dummyHash, verifyPassword } from "../password-hash.js";
 import { UserDirectory } from "../user-directory.js";
 import { errorPage } from "../pages/error-page.js";
 import { loginPage } from "../pages/login-page.js";
 import { readForm, sameOrigin } from "../request-info.js";
 import { redirect, sendPage } from "../respond.js";
 import { SESSION_COOKIE, type Ctx, type Deps } from "./context.js";
+import { checkPassword } from "./password-check.js";
 
 const WRONG = "Wrong address or password.";
 const LOCKED = "Too many failed attempts. Wait a few minutes, then try again.";
+const BUSY = "Too many logins are being checked right now. Wait a few seconds, then try again.";
 
 function loginToken(ctx: Ctx): { token: string; cookie?: string } {
   const cur = ctx.cookies.get(LOGIN_COOKIE);
@@ -44,20 +47,23 @@ export async function login(deps: Deps, ctx: Ctx): Promise<void> {
   const subject = address ?? typed.toLowerCase();
   // what was typed is logged only when it is an address: a password typed into the wrong field must not reach the log
   const logged = address ?? "(not an address)";
-  const gate = await deps.limiter.check(subject, ctx.ip);
-  if (!gate.allowed) {
-    deps.log.warn({ event: "WEBMAIL_LOGIN_LOCKED", address: logged, ip: ctx.ip, scope: gate.scope }, "login refused: locked out");
-    ctx.res.setHeader("retry-after", String(Math.ceil(gate.retryAfterMs / 1000)));
+  const user = address ? deps.users.get(address) : undefined;
+  const check = await checkPassword(deps, ctx.ip, subject, password, user?.hash);
+  if (check.outcome === "busy") {
+    deps.log.warn({ event: "WEBMAIL_LOGIN_BUSY", address: logged, ip: ctx.ip, scope: check.scope }, "login refused: too many password checks under way");
+    ctx.res.setHeader("retry-after", String(Math.ceil(check.retryAfterMs / 1000)));
+    return showLogin(deps, ctx, check.status, BUSY, typed);
+  }
+  if (check.outcome === "locked") {
+    deps.log.warn({ event: "WEBMAIL_LOGIN_LOCKED", address: logged, ip: ctx.ip, scope: check.scope }, "login refused: locked out");
+    ctx.res.setHeader("retry-after", String(Math.ceil(check.retryAfterMs / 1000)));
     return showLogin(deps, ctx, 429, LOCKED, typed);
   }
-  const user = address ? deps.users.get(address) : undefined;
-  const ok = (await verifyPassword(password, user?.hash ?? await dummyHash())) && user !== undefined;
-  if (!ok || !user) {
-    const locked = await deps.limiter.failure(subject, ctx.ip);
+  if (check.outcome === "wrong" || !user) {
+    const locked = check.outcome === "wrong" ? { lockedAccount: check.lockedAccount, lockedIp: check.lockedIp } : {};
     deps.log.warn({ event: "WEBMAIL_LOGIN_FAILED", address: logged, ip: ctx.ip, ...locked }, "webmail login failed");
     return showLogin(deps, ctx, 401, WRONG, typed);
   }
-  await deps.limiter.success(user.address);
   const { token } = await deps.sessions.create(user.address, UserDirectory.credentialStamp(user), user.mustChangePassword);
   deps.log.info({ event: "WEBMAIL_LOGIN", address: user.address, ip: ctx.ip }, "webmail login");
   redirect(ctx.res, user.mustChangePassword ? "/password" : "/", {

@@ -6,12 +6,12 @@
  */
 import { setPassword } from "../accounts.js";
 import { setCookie } from "../cookies.js";
-import { verifyPassword } from "../password-hash.js";
 import { UserDirectory } from "../user-directory.js";
 import { passwordPage } from "../pages/password-page.js";
 import { errorPage } from "../pages/error-page.js";
 import { redirect, sendPage } from "../respond.js";
 import { SESSION_COOKIE, type Ctx, type Deps } from "./context.js";
+import { checkPassword } from "./password-check.js";
 
 export function showPassword(deps: Deps, ctx: Ctx, status = 200, error?: string): void {
   sendPage(ctx.res, status, passwordPage(ctx.viewer!, { forced: ctx.session!.mustChangePassword, minLength: deps.config.webmail.minPasswordLength, error }));
@@ -23,14 +23,15 @@ export async function changePassword(deps: Deps, ctx: Ctx, form: URLSearchParams
   const current = (form.get("current") ?? "").slice(0, 1024);
   const next = form.get("new") ?? "";
   const confirm = form.get("confirm") ?? "";
-  const gate = await deps.limiter.check(session.address, ctx.ip);
-  if (!gate.allowed) {
-    ctx.res.setHeader("retry-after", String(Math.ceil(gate.retryAfterMs / 1000)));
-    return showPassword(deps, ctx, 429, "Too many failed attempts. Wait a few minutes, then try again.");
-  }
   const user = deps.users.get(session.address);
-  if (!user || !(await verifyPassword(current, user.hash))) {
-    await deps.limiter.failure(session.address, ctx.ip);
+  const check = await checkPassword(deps, ctx.ip, session.address, current, user?.hash);
+  if (check.outcome === "locked" || check.outcome === "busy") {
+    ctx.res.setHeader("retry-after", String(Math.ceil(check.retryAfterMs / 1000)));
+    return showPassword(deps, ctx, check.outcome === "busy" ? check.status : 429, check.outcome === "busy"
+      ? "Too many password checks are under way. Wait a few seconds, then try again."
+      : "Too many failed attempts. Wait a few minutes, then try again.");
+  }
+  if (check.outcome === "wrong" || !user) {
     deps.log.warn({ event: "WEBMAIL_PASSWORD_CHANGE_FAILED", address: session.address, ip: ctx.ip }, "wrong current password");
     return showPassword(deps, ctx, 400, session.mustChangePassword ? "The one-time password is wrong." : "The current password is wrong.");
   }
