@@ -43,6 +43,8 @@ import { ScannerReporter } from "./observability/scanner-report.js";
 import { Webmail } from "./webmail/webmail.js";
 import { DrainPacer } from "./monitor/drain-pacer.js";
 import { repeatedErrors } from "./observability/repeated-errors.js";
+import { AlertQueue } from "./alerts/alert-queue.js";
+import { AlertWorker } from "./alerts/alert-worker.js";
 import { listenFailure, startFailure, StartFailure } from "./start-failure.js";
 import type { Redis } from "ioredis";
 
@@ -74,6 +76,8 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
   let sweeper: QueueSweeper | undefined;
   let pacer: DrainPacer | undefined;
   let dsnWorker: DsnWorker | undefined;
+  let alerts: AlertQueue | undefined;
+  let alertWorker: AlertWorker | undefined;
   let api: HttpApi | undefined;
   let stopping = false;
   const children = new Set<ClusterWorker>();
@@ -83,7 +87,7 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     const childrenClean = await stopChildren(children, childrenMs);
     pacer?.stop();
     // with Redis unreachable these never finish; the queue state is in Redis, nothing is lost by not waiting
-    const clean = await withDeadline(Promise.all([monitor?.stop(), sweeper?.stop(), dsnWorker?.stop(), api?.stop(), queues?.close(), dsnQueue?.close()]), PARTS_CLOSE_MS);
+    const clean = await withDeadline(Promise.all([monitor?.stop(), sweeper?.stop(), dsnWorker?.stop(), alertWorker?.stop(), api?.stop(), queues?.close(), dsnQueue?.close(), alerts?.close()]), PARTS_CLOSE_MS);
     redis?.disconnect();
     await embedded?.stop();
     repeatedErrors(log).flush();
@@ -128,6 +132,8 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     queues = new DeliveryQueues(bullConnection(target), keys, Object.keys(config.domains));
     dsnQueue = createDsnQueue(bullConnection(target), keys);
     reportQueueErrors(queues, dsnQueue, log);
+    // the continuity's AlertSink (where `noAlerts` stood): transitions become durable alert jobs
+    alerts = new AlertQueue(config, bullConnection(target), keys);
     if (roles.includes("worker")) {
       // one DNS cache per process: the monitor's fresh answers serve the DSN worker too
       const endpoints = new PrimaryEndpoints(config);
@@ -142,10 +148,13 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
       sweeper.start();
       dsnWorker = new DsnWorker(config, bullConnection(target), keys, store, endpoints, notifier, log);
       dsnWorker.start();
+      // out of band: webhooks and the alert relay, never the primaries; reminders need the event store
+      alertWorker = new AlertWorker(config, bullConnection(target), redis, keys, alerts, undefined, log);
+      alertWorker.start();
     }
     if (roles.includes("http")) {
       const webmail = config.webmail.enabled ? new Webmail(config, redis, keys, new MessageRecords(redis, keys), new MessageStore(redis, keys, storeTtl(config)), log) : undefined;
-      api = new HttpApi(config, redis, keys, queues, log, webmail);
+      api = new HttpApi(config, redis, keys, queues, log, webmail, alerts);
       await api.listen().catch((err) => { throw listenFailure(err, "http.listen"); });
     }
 

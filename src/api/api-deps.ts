@@ -30,6 +30,8 @@ export interface ApiDeps {
   rates: RateSampler;
   metrics: Metrics;
   log: Logger;
+  /** The alert queue (continuity alerts); absent where no alert can be queued. */
+  alerts?: { sendTestAlert(): Promise<{ id: string; destinations: number }>; readonly destinations: number };
 }
 
 export interface ApiRequest {

@@ -50,7 +50,7 @@ export class HttpApi {
   private readonly deps: ApiDeps;
 
   constructor(private readonly config: Config, private readonly redis: Redis, keys: Keyspace, queues: DeliveryQueues, private readonly log: Logger,
-              private readonly webmail?: { handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> }) {
+              private readonly webmail?: { handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> }, alerts?: ApiDeps["alerts"]) {
     const records = new MessageRecords(redis, keys);
     const store = new MessageStore(redis, keys, config.delivery.maxLifetime + 2 * 86_400_000);
     const rates = new RateSampler(async () => {
@@ -58,7 +58,7 @@ export class HttpApi {
       return { accepted: c.accepted, delivered: c.delivered, bounced: c.bounced, deleted: c.deleted, rejected: Object.values(rejected).reduce((n, v) => n + Number(v), 0) };
     });
     this.deps = {
-      config, redis, keys, queues, records, store, rates, log,
+      config, redis, keys, queues, records, store, rates, log, alerts,
       query: new MessageQuery(redis, keys, queues, records),
       actions: new MessageActions(config, redis, keys, queues, records, store, log),
       domains: new DomainActions(config, redis, keys, queues, log),

@@ -6,12 +6,11 @@
 import os from "node:os";
 import { z } from "zod";
 import { duration } from "./zod-duration.js";
+import { hostPort } from "./zod-host-port.js";
 import { filtersSchema } from "./filters-schema.js";
 import { webmailSchema } from "./webmail-schema.js";
+import { alertsSchema } from "./alerts-schema.js";
 
-const hostPort = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$/, 'expected "host:port"');
 
 const domainName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$|^[a-z0-9-]+\.test$/;
 
@@ -166,6 +165,8 @@ export const configSchema = z.strictObject({
   monitor: z
     .strictObject({ interval: duration("15s"), timeout: duration("10s") })
     .prefault({}),
+  /** Continuity alerts to operators (webhooks, e-mail), out of band: see alerts-schema.ts. */
+  alerts: alertsSchema,
   dns: z
     .strictObject({
       /** DNS servers for `primary: "mx"` look-ups ("ip" or "ip:port"); default: the system resolver. */

@@ -101,6 +101,12 @@ export const EVENTS = {
   DSN_REFUSED: { level: "info", fields: ["id", "dsn", "kind", "to", "reply"], meaning: "The sender's server refused the DSN permanently; it is dropped (no double bounce)." },
   DSN_EXPIRED: { level: "warn", fields: ["id", "dsn", "to", "reply"], meaning: "A DSN could not be delivered within `bounces.maxLifetime`; dropped. Check outbound port 25 or `bounces.relay`." },
 
+  // --- continuity alerts -------------------------------------------------------------------
+  ALERT_SENT: { level: "info", fields: ["channel", "key", "attempts", "reply"], meaning: "An alert (`key` = event id and transition) reached one destination (`channel` webhook or email). Nothing to do." },
+  ALERT_FAILED: { level: "warn", fields: ["channel", "key", "attempts", "err"], meaning: "An alert could not be sent to one destination; it is retried with backoff (`alerts.retry`) until `alerts.maxAge`. Mail is not affected. Check the webhook URL or the e-mail relay." },
+  ALERT_EXPIRED: { level: "error", fields: ["channel", "key", "attempts", "err"], meaning: "An alert was not sent within `alerts.maxAge` and was dropped: operators were not told of that transition through this destination. Fix the destination; `mxspool doctor --send-test-alert` checks it." },
+  ALERT_DESTINATION_GONE: { level: "warn", fields: ["channel", "key"], meaning: "A queued alert's webhook or e-mail is no longer in the config (changed since it was queued); it is dropped." },
+
   // --- admin API -----------------------------------------------------------------------------
   HTTP_CONNECTIONS_FULL: { level: "warn", fields: ["maxConnections", "ip"], meaning: "`http.maxConnections` HTTP connections are open: new ones are closed at once (logged at most every 10 s). Many idle clients or a flood; raise the limit only if they are legitimate." },
   HTTP_LISTENING: { level: "info", fields: ["listen"], meaning: "The admin HTTP API (and webmail, if enabled) is up on `http.listen`." },

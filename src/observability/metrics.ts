@@ -10,6 +10,8 @@
  *   mxspool_delivery_latency_seconds               histogram, acceptance → the primary's 250
  *   mxspool_primary_up{domain}, mxspool_queue_paused{domain}
  *   mxspool_scanner_up{scanner}, mxspool_scanner_latency_seconds{scanner}  (last scan)
+ *   mxspool_alerts_sent_total{channel}, mxspool_alerts_failed_total{channel}  webhook | email;
+ *                                                  failed counts each failed attempt (retried)
  * A counter here can go down when Redis is reset; Prometheus reads that as a counter reset.
  */
 import { Counter, Gauge, Registry, type Metric } from "prom-client";
@@ -24,6 +26,8 @@ export interface MetricsSnapshot {
   latency: Record<string, string>;
   primaries: { domain: string; state: string; queuePaused: boolean }[];
   scanners: { name: string; state: string; lastLatencyMs: number | null }[];
+  /** The alert stats hash: `sent:<channel>`, `failed:<channel>` → count. */
+  alerts?: Record<string, number>;
 }
 
 type Values = { value: number; labels?: Record<string, string | number>; metricName?: string }[];
@@ -67,6 +71,9 @@ export class Metrics {
   private readonly scannerUp = new Gauge({ name: "mxspool_scanner_up", help: "1 when the content scanner answers, 0 when down (absent: not configured or not yet seen)", labelNames: ["scanner"], registers: this.r });
   private readonly scannerLatency = new Gauge({ name: "mxspool_scanner_latency_seconds", help: "Latency of the scanner's last scan (the slowest across processes)", labelNames: ["scanner"], registers: this.r });
 
+  private readonly alertsSent = new Counter({ name: "mxspool_alerts_sent_total", help: "Continuity alerts delivered, per channel (webhook, email)", labelNames: ["channel"], registers: this.r });
+  private readonly alertsFailed = new Counter({ name: "mxspool_alerts_failed_total", help: "Failed attempts to send a continuity alert, per channel (each is retried until alerts.maxAge)", labelNames: ["channel"], registers: this.r });
+
   constructor() {
     this.registry.registerMetric(this.latency as unknown as Metric<string>);
   }
@@ -74,7 +81,7 @@ export class Metrics {
   get contentType(): string { return this.registry.contentType; }
 
   async render(s: MetricsSnapshot): Promise<string> {
-    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.finished, this.queue, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency]) m.reset();
+    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.finished, this.queue, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency, this.alertsSent, this.alertsFailed]) m.reset();
     this.accepted.inc(s.counters.accepted ?? 0);
     this.rcptAccepted.inc(s.counters.rcpt_accepted ?? 0);
     for (const [reason, n] of Object.entries(s.rejected)) this.rejected.inc({ reason }, Math.max(0, n));
@@ -89,6 +96,10 @@ export class Metrics {
     for (const sc of s.scanners) {
       if (sc.state !== "unknown") this.scannerUp.set({ scanner: sc.name }, sc.state === "up" ? 1 : 0);
       if (sc.lastLatencyMs !== null) this.scannerLatency.set({ scanner: sc.name }, sc.lastLatencyMs / 1000);
+    }
+    for (const channel of ["webhook", "email"]) {
+      this.alertsSent.inc({ channel }, Math.max(0, s.alerts?.[`sent:${channel}`] ?? 0));
+      this.alertsFailed.inc({ channel }, Math.max(0, s.alerts?.[`failed:${channel}`] ?? 0));
     }
     return this.registry.metrics();
   }

@@ -28,6 +28,9 @@ export const deliveryQueueName = (domain: string) => `delivery-${domain}`;
 /** Delivery status notifications (bounces, delay warnings) to senders. */
 export const DSN_QUEUE = "dsn";
 
+/** Continuity alerts (webhooks, e-mail, reminders) to operators, sent out of band (src/alerts/). */
+export const ALERTS_QUEUE = "alerts";
+
 /** Which keys share a hash slot (what a Cluster move would have to keep true). */
 export const SLOTS = {
   bullmq: "every BullMQ key (queues, jobs, deliveryJob) is tagged {<prefix>}: one slot",
@@ -78,6 +81,8 @@ export class Keyspace {
 
   /** Hash: accepted, delivered, bounced, deleted … and rcpt_* counts that reconcile with the queue. */
   counters() { return this.key("stats", "counters"); }
+  /** Hash: alerts by outcome and channel (`sent:webhook`, `failed:email`, ...), for the metrics. */
+  alertStats() { return this.key("stats", "alerts"); }
   /** Hash: SMTP refusals by reason (RejectCounter). */
   rejected() { return this.key("stats", "rejected"); }
   /** Hash: delivery attempts by result (delivered, deferred, bounced, unreachable). */

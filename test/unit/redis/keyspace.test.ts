@@ -7,7 +7,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { DSN_QUEUE, Keyspace, deliveryQueueName } from "../../../src/redis/keyspace.js";
+import { ALERTS_QUEUE, DSN_QUEUE, Keyspace, deliveryQueueName } from "../../../src/redis/keyspace.js";
 
 const ks = new Keyspace("mxspool");
 const ID = "0LZ3K9QF2A7XH4M8N2PB";
@@ -29,6 +29,7 @@ const LAYOUT: [string, string, string][] = [
   ["indexDomain", ks.indexDomain("example.test"), "mxspool:idx:domain:example.test"],
   ["indexRcpt", ks.indexRcpt("Alice@Example.TEST"), "mxspool:idx:rcpt:alice@example.test"],
   ["counters", ks.counters(), "mxspool:stats:counters"],
+  ["alertStats", ks.alertStats(), "mxspool:stats:alerts"],
   ["rejected", ks.rejected(), "mxspool:stats:rejected"],
   ["attempts", ks.attempts(), "mxspool:stats:attempts"],
   ["latency", ks.latency(), "mxspool:stats:latency"],
@@ -79,6 +80,7 @@ describe("the Redis keyspace", () => {
   it("names the queues BullMQ keeps under the bull prefix", () => {
     expect(deliveryQueueName("example.test")).toBe("delivery-example.test");
     expect(DSN_QUEUE).toBe("dsn");
+    expect(ALERTS_QUEUE).toBe("alerts");
   });
 
   it("keeps another prefix apart", () => {
