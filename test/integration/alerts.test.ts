@@ -18,6 +18,9 @@ import { AlertQueue } from "../../src/alerts/alert-queue.js";
 import { AlertWorker } from "../../src/alerts/alert-worker.js";
 import type { AlertPayload } from "../../src/continuity/alert-sink.js";
 import type { ContinuityEvent } from "../../src/continuity/continuity-event.js";
+import { MxspoolProcess } from "../helpers/mxspool-process.js";
+import { testMxspoolConfig } from "../helpers/mxspool-config.js";
+import { compose, sendAll } from "../helpers/messages.js";
 
 const SECRET = "s3cret-s3cret-s3cret";
 
@@ -156,4 +159,43 @@ describe("reminders", () => {
     expect(rx.bodies[0]!.type).toBe("outage.started");
     expect(new Set(rx.bodies.map((b) => b.event.id))).toEqual(new Set(["ev_remind"]));
   }, 60_000);
+});
+
+describe("through mxspool (POST /api/alerts/test)", () => {
+  it("keeps accepting mail while the webhook is unreachable, then delivers the test alert once and counts it", async () => {
+    const TOKEN = "alerts-test-token-0123456789";
+    const hookPort = await freePort();
+    const primary = new RecordingPrimary({ port: await freePort() });
+    await primary.start();
+    started.push(primary);
+    const smtpPort = await freePort();
+    const httpPort = await freePort();
+    const mx = new MxspoolProcess(await testMxspoolConfig({ smtpPort, redisUrl: redis.url, primaryPort: primary.port, processes: 1 }, {
+      redis: { prefix: "alertsproc" }, http: { listen: `127.0.0.1:${httpPort}`, adminToken: TOKEN },
+      alerts: { webhooks: [{ url: `http://127.0.0.1:${hookPort}/hook`, secret: SECRET }], retry: { first: "200ms", max: "1s" } },
+    }));
+    await mx.start();
+    started.push({ stop: async () => { await mx.stop(); } });
+    const api = (method: string, path: string) => fetch(`http://127.0.0.1:${httpPort}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}` } });
+
+    const res = await api("POST", "/api/alerts/test");
+    expect(res.status).toBe(202);
+    const { id, destinations } = await res.json() as { id: string; destinations: number };
+    expect(destinations).toBe(1);
+    await waitFor("a failed attempt", () => mx.events("ALERT_FAILED").length >= 1, 30_000);
+
+    const msg = { testId: "during-alert-outage", from: "a@sender.test", to: ["bob@example.test"] };
+    const { accepted, errors } = await sendAll(smtpPort, [{ ...msg, raw: await compose(msg) }]);
+    expect([accepted.size, errors.size]).toEqual([1, 0]);
+
+    const rx = new Receiver(hookPort);
+    await rx.start();
+    started.push(rx);
+    await waitFor("the test alert", () => rx.bodies.length >= 1, 30_000);
+    await sleep(1500);
+    expect(rx.bodies.map((b) => [b.type, b.event.id])).toEqual([["test", id]]);
+    const metrics = await (await api("GET", "/metrics")).text();
+    expect(metrics).toMatch(/^mxspool_alerts_sent_total\{channel="webhook"\} 1$/m);
+    expect(metrics).toMatch(/^mxspool_alerts_failed_total\{channel="webhook"\} [1-9]\d*$/m);
+  }, 120_000);
 });
