@@ -25,6 +25,8 @@ export const keys = {
   dsnPendingRcpts: (prefix: string, base: string, kind: string) => `${prefix}:dsn:{${base}}:${kind}:rcpts`,
   primary: (prefix: string, domain: string) => `${prefix}:primary:${domain}`,
   probeChannel: (prefix: string) => `${prefix}:probe`,
+  /** A counter written before each WAIT, so that the WAIT covers every earlier write (src/redis/replica-ack.ts). */
+  replicaAck: (prefix: string) => `${prefix}:replica-ack`,
   /** The spool's format version (src/store/store-format.ts). */
   format: (prefix: string) => `${prefix}:format`,
 };
