@@ -16,6 +16,7 @@ import os from "node:os";
 import type { Config } from "./config/schema.js";
 import { createLogger, type Logger } from "./observability/log.js";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./redis/embedded.js";
+import { Keyspace } from "./redis/keyspace.js";
 import { bullConnection, checkPersistence, configuredTarget, connectRedis, type RedisTarget } from "./redis/connection.js";
 import { DeliveryQueues } from "../queues/delivery-queue.js";
 import { MessageStore } from "./store/message-store.js";
@@ -64,6 +65,7 @@ const storeTtl = (c: Config) => c.delivery.maxLifetime + 2 * 86_400_000;
 
 export async function startPrimary(config: Config, roles: Role[]): Promise<void> {
   const log = createLogger(config.log.level, { role: "primary" }, config.log.format);
+  const keys = new Keyspace(config.redis.prefix);
   const grace = config.smtp.shutdownGrace;
   let embedded: EmbeddedRedis | undefined;
   let redis: Redis | undefined;
@@ -119,31 +121,31 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     redis = connectRedis(target, "mxspool-primary", log);
     await checkPersistence(redis, log);
     // an older spool is migrated, a newer one refused, before any process reads it (store-format.ts)
-    await ensureStoreFormat(redis, config.redis.prefix, log);
+    await ensureStoreFormat(redis, keys, log);
     if (roles.includes("smtp") && ensureTlsFiles(config).generated) {
       log.info({ event: "TLS_CERT_GENERATED", dir: config.dataDir }, "generated a self-signed STARTTLS certificate");
     }
-    queues = new DeliveryQueues(bullConnection(target), config.redis.prefix, Object.keys(config.domains));
-    dsnQueue = createDsnQueue(bullConnection(target), config.redis.prefix);
+    queues = new DeliveryQueues(bullConnection(target), keys, Object.keys(config.domains));
+    dsnQueue = createDsnQueue(bullConnection(target), keys);
     reportQueueErrors(queues, dsnQueue, log);
     if (roles.includes("worker")) {
       // one DNS cache per process: the monitor's fresh answers serve the DSN worker too
       const endpoints = new PrimaryEndpoints(config);
-      monitor = new PrimaryMonitor(config, redis, connectRedis(target, "mxspool-monitor", log), queues, endpoints, log);
-      pacer = new DrainPacer(config, redis, queues, log);
+      monitor = new PrimaryMonitor(config, redis, keys, connectRedis(target, "mxspool-monitor", log), queues, endpoints, log);
+      pacer = new DrainPacer(config, redis, keys, queues, log);
       await pacer.start();
       monitor.onUp = (domain) => pacer!.restart(domain);
       await monitor.start();
-      const store = new MessageStore(redis, config.redis.prefix, storeTtl(config));
-      const notifier = new DsnNotifier(config, redis, store, dsnQueue, log);
-      sweeper = new QueueSweeper(config, redis, queues, new MessageRecords(redis, config.redis.prefix), notifier, log);
+      const store = new MessageStore(redis, keys, storeTtl(config));
+      const notifier = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
+      sweeper = new QueueSweeper(config, redis, keys, queues, new MessageRecords(redis, keys), notifier, log);
       sweeper.start();
-      dsnWorker = new DsnWorker(config, bullConnection(target), store, endpoints, notifier, log);
+      dsnWorker = new DsnWorker(config, bullConnection(target), keys, store, endpoints, notifier, log);
       dsnWorker.start();
     }
     if (roles.includes("http")) {
-      const webmail = config.webmail.enabled ? new Webmail(config, redis, new MessageRecords(redis, config.redis.prefix), new MessageStore(redis, config.redis.prefix, storeTtl(config)), log) : undefined;
-      api = new HttpApi(config, redis, queues, log, webmail);
+      const webmail = config.webmail.enabled ? new Webmail(config, redis, keys, new MessageRecords(redis, keys), new MessageStore(redis, keys, storeTtl(config)), log) : undefined;
+      api = new HttpApi(config, redis, keys, queues, log, webmail);
       await api.listen().catch((err) => { throw listenFailure(err, "http.listen"); });
     }
 
@@ -193,21 +195,22 @@ export async function startChild(): Promise<void> {
   const log: Logger = createLogger(config.log.level, { role: roles.join("+") }, config.log.format);
   const redis = connectRedis(spec.redis, `mxspool-${process.pid}`, log);
   const conn = bullConnection(spec.redis);
-  const store = new MessageStore(redis, config.redis.prefix, storeTtl(config));
-  const queues = new DeliveryQueues(conn, config.redis.prefix, Object.keys(config.domains));
-  const dsnQueue = createDsnQueue(conn, config.redis.prefix);
+  const keys = new Keyspace(config.redis.prefix);
+  const store = new MessageStore(redis, keys, storeTtl(config));
+  const queues = new DeliveryQueues(conn, keys, Object.keys(config.domains));
+  const dsnQueue = createDsnQueue(conn, keys);
   reportQueueErrors(queues, dsnQueue, log);
-  const records = new MessageRecords(redis, config.redis.prefix);
+  const records = new MessageRecords(redis, keys);
   // one DNS cache per process, shared by the RCPT verifier and the delivery workers
   const endpoints = new PrimaryEndpoints(config);
   let smtp: SmtpIngress | undefined;
   const filter = roles.includes("smtp") ? createContentFilter(config, log) : undefined;
   // the API runs in the supervisor: it learns the scanners' health from these reports
-  const scannerReport = filter ? new ScannerReporter(redis, config.redis.prefix, filter, log).start() : undefined;
+  const scannerReport = filter ? new ScannerReporter(redis, keys, filter, log).start() : undefined;
   let recipients: ConfiguredRecipients | undefined;
   // its own connection: WAIT blocks it (src/redis/replica-ack.ts)
   const ackRedis = roles.includes("smtp") && config.redis.minReplicasAcked > 0 ? connectRedis(spec.redis, `mxspool-ack-${process.pid}`, log) : undefined;
-  const replicaAck = ackRedis && new ReplicaAck(ackRedis, config.redis.prefix, config.redis.minReplicasAcked, config.redis.replicaAckTimeout);
+  const replicaAck = ackRedis && new ReplicaAck(ackRedis, keys, config.redis.minReplicasAcked, config.redis.replicaAckTimeout);
   if (roles.includes("smtp")) {
     recipients = new ConfiguredRecipients(config, log);
     recipients.watch();
@@ -218,9 +221,9 @@ export async function startChild(): Promise<void> {
     smtp = new SmtpIngress(config, {
       redisReady: () => redis.status === "ready",
       recipients, acceptor, filter,
-      limits: new ConnectionLimits(config, redis, spec.processes),
-      verifier: new RecipientVerifier(config, redis, new RecipientCache(redis, config.redis.prefix), endpoints, log),
-      rejects: new RejectCounter(redis, config.redis.prefix),
+      limits: new ConnectionLimits(config, redis, keys, spec.processes),
+      verifier: new RecipientVerifier(config, redis, keys, new RecipientCache(redis, keys), endpoints, log),
+      rejects: new RejectCounter(redis, keys),
       tls: readTls(config),
     }, log);
     try {
@@ -236,8 +239,8 @@ export async function startChild(): Promise<void> {
   let workers: DeliveryWorkers | undefined;
   const share = deliveryShare(config.delivery.concurrency, spec.processes, Number(process.env.MXSPOOL_CHILD_INDEX ?? 0));
   if (roles.includes("worker") && share > 0) {
-    const dsn = new DsnNotifier(config, redis, store, dsnQueue, log);
-    workers = new DeliveryWorkers(config, share, conn, queues, redis, store, records, endpoints, dsn, log);
+    const dsn = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
+    workers = new DeliveryWorkers(config, share, conn, queues, redis, keys, store, records, endpoints, dsn, log);
     workers.start();
   }
   process.send?.({ type: "ready" });

@@ -5,6 +5,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
+import type { Keyspace } from "../redis/keyspace.js";
 import type { Logger } from "../observability/log.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { MessageRecords } from "../store/message-records.js";
@@ -19,6 +20,7 @@ import type { RateSampler } from "./rate-sampler.js";
 export interface ApiDeps {
   config: Config;
   redis: Redis;
+  keys: Keyspace;
   queues: DeliveryQueues;
   records: MessageRecords;
   store: MessageStore;

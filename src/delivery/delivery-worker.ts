@@ -19,7 +19,7 @@ import type { MessageStore } from "../store/message-store.js";
 import type { MessageRecords } from "../store/message-records.js";
 import { RecipientCache, RecipientLearning } from "../store/recipient-cache.js";
 import type { DeliveryQueues, SpooledMessage } from "../../queues/delivery-queue.js";
-import { bullPrefix, deliveryQueueName } from "../../queues/names.js";
+import { deliveryQueueName, type Keyspace } from "../redis/keyspace.js";
 import { retryDelay } from "../../queues/retry-schedule.js";
 import { ConnectionPools } from "../transport/connection-pool.js";
 import { sendMessage } from "../transport/send-message.js";
@@ -43,12 +43,12 @@ export class DeliveryWorkers {
   private readonly outcomes: AttemptOutcomes;
 
   /** `concurrency`: this process's share of delivery.concurrency (see deliveryShare). */
-  constructor(private readonly config: Config, private readonly concurrency: number, private readonly connection: ConnectionOptions, private readonly queues: DeliveryQueues, private readonly redis: Redis,
+  constructor(private readonly config: Config, private readonly concurrency: number, private readonly connection: ConnectionOptions, private readonly queues: DeliveryQueues, private readonly redis: Redis, private readonly keys: Keyspace,
               private readonly store: MessageStore, private readonly records: MessageRecords, private readonly endpoints: PrimaryEndpoints, private readonly dsn: DsnNotifier, private readonly log: Logger) {
     const d = config.delivery;
-    this.pace = new PaceReporter(redis, config.redis.prefix);
-    const learner = new RecipientLearning(new RecipientCache(redis, config.redis.prefix), config.domains);
-    this.outcomes = new AttemptOutcomes(config, redis, records, dsn, learner, log);
+    this.pace = new PaceReporter(redis, keys);
+    const learner = new RecipientLearning(new RecipientCache(redis, keys), config.domains);
+    this.outcomes = new AttemptOutcomes(config, redis, keys, records, dsn, learner, log);
     this.pools = new ConnectionPools({ name: config.hostname, connectTimeout: d.connectTimeout, commandTimeout: d.commandTimeout, idleMs: d.connectionIdle, maxMessages: d.messagesPerConnection });
   }
 
@@ -56,7 +56,7 @@ export class DeliveryWorkers {
     const d = this.config.delivery;
     this.pace.start();
     for (const domain of Object.keys(this.config.domains)) {
-      const gate = new PaceGate(this.redis, this.config.redis.prefix, domain, this.concurrency, d.concurrency);
+      const gate = new PaceGate(this.redis, this.keys, domain, this.concurrency, d.concurrency);
       gate.start();
       this.gates.set(domain, gate);
       this.activity.set(domain, { started: 0, inFlight: 0 });
@@ -86,7 +86,7 @@ export class DeliveryWorkers {
       try { return await this.process(job, token); } finally { activity.inFlight--; }
     }, {
       connection: this.connection,
-      prefix: bullPrefix(this.config.redis.prefix),
+      prefix: this.keys.bullPrefix,
       concurrency: this.concurrency,
       limiter: d.ratePerSecond > 0 ? { max: Math.max(1, Math.round(d.ratePerSecond)), duration: 1000 } : undefined,
       lockDuration: d.lockDuration,

@@ -4,13 +4,13 @@
  * through the probe channel) it probes the endpoints in order; the first that answers makes
  * the domain "up". A domain that goes down has its queue paused, so waiting mail spends no
  * attempts; one that comes back is resumed, so the drain starts within one interval.
- * State lives in Redis (`<prefix>:primary:<domain>`) so every node and the API see it.
+ * State lives in Redis (Keyspace.primary) so every node and the API see it.
  */
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import type { DeliveryQueues } from "../../queues/delivery-queue.js";
-import { keys } from "../../queues/names.js";
+import type { Keyspace } from "../redis/keyspace.js";
 import type { PrimaryEndpoints } from "../transport/primary-endpoints.js";
 import { probeEndpoint } from "./probe.js";
 
@@ -24,11 +24,11 @@ export class PrimaryMonitor {
   /** Called when a domain's primary comes (back) up, before its queue is resumed. */
   onUp?: (domain: string) => Promise<void>;
 
-  constructor(private readonly config: Config, private readonly redis: Redis, private readonly subscriber: Redis,
+  constructor(private readonly config: Config, private readonly redis: Redis, private readonly keys: Keyspace, private readonly subscriber: Redis,
               private readonly queues: DeliveryQueues, private readonly endpoints: PrimaryEndpoints, private readonly log: Logger) {}
 
   async start(): Promise<void> {
-    await this.subscriber.subscribe(keys.probeChannel(this.config.redis.prefix));
+    await this.subscriber.subscribe(this.keys.probeChannel());
     this.subscriber.on("message", (_ch: string, domain: string) => { if (this.config.domains[domain]) void this.probe(domain); });
     await this.probeAll();
     const tick = () => {
@@ -74,7 +74,7 @@ export class PrimaryMonitor {
       endpoint,
     };
     this.states.set(domain, state);
-    const key = keys.primary(this.config.redis.prefix, domain);
+    const key = this.keys.primary(domain);
     await this.redis.hset(key, { state: state.state, since: String(state.since), lastProbe: String(now), lastError: state.lastError ?? "", endpoint: endpoint ?? "" });
     if (this.stopped) return;
     const queue = this.queues.get(domain);

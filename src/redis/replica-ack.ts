@@ -11,7 +11,7 @@
  * WAIT is not consensus: see the README's high-availability section for what it guarantees.
  */
 import type { Redis } from "ioredis";
-import { keys } from "../../queues/names.js";
+import type { Keyspace } from "./keyspace.js";
 
 type Waiter = (acked: boolean) => void;
 
@@ -20,7 +20,7 @@ export class ReplicaAck {
   private running = false;
 
   /** `redis`: a connection of its own (WAIT blocks it for up to `timeoutMs`). */
-  constructor(private readonly redis: Redis, private readonly prefix: string, readonly replicas: number, private readonly timeoutMs: number) {}
+  constructor(private readonly redis: Redis, private readonly keys: Keyspace, readonly replicas: number, private readonly timeoutMs: number) {}
 
   /** Resolves true once `replicas` replicas hold every write that returned before this call. */
   confirm(): Promise<boolean> {
@@ -38,7 +38,7 @@ export class ReplicaAck {
       this.waiting = [];
       let acked = false;
       try {
-        const res = await withTimeout(this.redis.pipeline().incr(keys.replicaAck(this.prefix)).wait(this.replicas, this.timeoutMs).exec(), this.timeoutMs + 1000);
+        const res = await withTimeout(this.redis.pipeline().incr(this.keys.replicaAck()).wait(this.replicas, this.timeoutMs).exec(), this.timeoutMs + 1000);
         const [incrErr] = res?.[0] ?? [new Error("no reply")];
         const [waitErr, n] = res?.[1] ?? [new Error("no reply")];
         acked = !incrErr && !waitErr && Number(n) >= this.replicas;

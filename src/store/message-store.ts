@@ -1,12 +1,12 @@
 /**
  * The durable store of message bytes in Redis, one key per spooled copy:
- * `<prefix>:msg:{<id>}:raw`. Bytes are written as they arrive (see SpoolWriter), read back
+ * Keyspace.messageRaw(id). Bytes are written as they arrive (see SpoolWriter), read back
  * whole for delivery, and deleted when the message reaches a final state. Every key carries
  * a TTL past the longest a message may live, so nothing stays behind if a job is lost.
  */
 import { Readable } from "node:stream";
 import type { ChainableCommander, Redis } from "ioredis";
-import { keys } from "../../queues/names.js";
+import type { Keyspace } from "../redis/keyspace.js";
 import { headerBlock } from "../mail/header-end.js";
 
 /** Above this many buffered bytes a message is streamed to Redis instead of held in memory. */
@@ -15,9 +15,9 @@ export const SPOOL_CHUNK = 256 * 1024;
 const HEADERS_QUOTED = 65_536;
 
 export class MessageStore {
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly ttlMs: number) {}
+  constructor(private readonly redis: Redis, private readonly keys: Keyspace, private readonly ttlMs: number) {}
 
-  writer(id: string): SpoolWriter { return new SpoolWriter(this.redis, this.prefix, id, this.ttlMs); }
+  writer(id: string): SpoolWriter { return new SpoolWriter(this.redis, this.keys, id, this.ttlMs); }
 
   /**
    * The bytes for one delivery, `prepend` (our added headers) first: a Buffer for ordinary messages, or for large ones a factory
@@ -25,7 +25,7 @@ export class MessageStore {
    * once do not each hold a whole message in memory. null when the message is gone.
    */
   async open(id: string, prepend = "", sizeHint?: number): Promise<Buffer | (() => Readable) | null> {
-    const key = keys.raw(this.prefix, id);
+    const key = this.keys.messageRaw(id);
     const head = Buffer.from(prepend, "latin1");
     // the size recorded at accept saying "small" spares the STRLEN: one GET is all it takes
     let size = sizeHint;
@@ -54,12 +54,12 @@ export class MessageStore {
    * ingress measured maxHeaderSize against, so a DSN never quotes body lines as headers.
    */
   async headers(id: string): Promise<string> {
-    const head = (await this.redis.getrangeBuffer(keys.raw(this.prefix, id), 0, HEADERS_QUOTED - 1)).toString("latin1");
+    const head = (await this.redis.getrangeBuffer(this.keys.messageRaw(id), 0, HEADERS_QUOTED - 1)).toString("latin1");
     return headerBlock(head, head.length === HEADERS_QUOTED).replace(/\r?\n$/, "");
   }
 
   async remove(id: string): Promise<void> {
-    await this.redis.del(keys.raw(this.prefix, id), keys.rawPart(this.prefix, id));
+    await this.redis.del(this.keys.messageRaw(id), this.keys.messagePart(id));
   }
 }
 
@@ -76,7 +76,7 @@ export class SpoolWriter {
   private commands = 0;
   size = 0;
 
-  constructor(private readonly redis: Redis, private readonly prefix: string, readonly id: string, private readonly ttlMs: number) {}
+  constructor(private readonly redis: Redis, private readonly keys: Keyspace, readonly id: string, private readonly ttlMs: number) {}
 
   async write(chunk: Buffer): Promise<void> {
     this.chunks.push(chunk);
@@ -89,7 +89,7 @@ export class SpoolWriter {
     const data = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
     this.chunks = [];
     this.buffered = 0;
-    const part = keys.rawPart(this.prefix, this.id);
+    const part = this.keys.messagePart(this.id);
     if (!this.spilled) {
       this.spilled = true;
       // a part key always has a TTL: an abandoned transfer cleans itself up
@@ -106,7 +106,7 @@ export class SpoolWriter {
    * The caller checks the MULTI's results with `committed()`.
    */
   commitInto(m: ChainableCommander, copies: string[] = []): void {
-    const raw = keys.raw(this.prefix, this.id);
+    const raw = this.keys.messageRaw(this.id);
     const rest = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
     this.chunks = [];
     this.buffered = 0;
@@ -115,13 +115,13 @@ export class SpoolWriter {
       m.set(raw, rest, "PX", this.ttlMs);
       this.commands++;
     } else {
-      const part = keys.rawPart(this.prefix, this.id);
+      const part = this.keys.messagePart(this.id);
       if (rest.length) { m.append(part, rest); this.commands++; }
       m.rename(part, raw).pexpire(raw, this.ttlMs);
       this.commands += 2;
     }
     for (const id of copies) {
-      m.copy(raw, keys.raw(this.prefix, id)).pexpire(keys.raw(this.prefix, id), this.ttlMs);
+      m.copy(raw, this.keys.messageRaw(id)).pexpire(this.keys.messageRaw(id), this.ttlMs);
       this.commands += 2;
     }
   }
@@ -148,7 +148,7 @@ export class SpoolWriter {
     this.buffered = 0;
     if (this.spilled) {
       this.spilled = false;
-      await this.redis.del(keys.rawPart(this.prefix, this.id)).catch(() => undefined);
+      await this.redis.del(this.keys.messagePart(this.id)).catch(() => undefined);
     }
   }
 }

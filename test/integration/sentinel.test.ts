@@ -20,7 +20,7 @@ import { MxspoolProcess } from "../helpers/mxspool-process.js";
 import { testMxspoolConfig } from "../helpers/mxspool-config.js";
 import { compose, sendAll } from "../helpers/messages.js";
 import { startClient } from "../helpers/sending-client.js";
-import { keys } from "../../queues/names.js";
+import { Keyspace } from "../../src/redis/keyspace.js";
 
 type Plain = Record<string, unknown>;
 const lean = { delivery: { retry: { first: "1s", max: "3s" }, lockDuration: "3s", concurrency: 10 } };
@@ -55,6 +55,7 @@ describe("minReplicasAcked: the 250 waits for a replica", () => {
   let mx: MxspoolProcess;
   let smtpPort: number;
   const prefix = "ack";
+  const ks = new Keyspace(prefix);
 
   beforeAll(async () => {
     master = await startRedis();
@@ -75,14 +76,14 @@ describe("minReplicasAcked: the 250 waits for a replica", () => {
     const id = /queued as (\S+)/.exec(accepted.get("acked") ?? "")?.[1];
     expect(id).toBeTruthy();
     const r = new Redis({ port: replica.port, host: "127.0.0.1" });
-    const [job, raw] = await Promise.all([r.exists(keys.deliveryJob(prefix, "example.test", id!)), r.exists(keys.raw(prefix, id!))]);
+    const [job, raw] = await Promise.all([r.exists(ks.deliveryJob("example.test", id!)), r.exists(ks.messageRaw(id!))]);
     r.disconnect();
     expect([job, raw]).toEqual([1, 1]);
   });
 
   it("answers 451 4.3.0 and keeps nothing queued when the replica does not acknowledge in time", async () => {
     const m = master.client();
-    const queued = async () => (await m.keys(keys.raw(prefix, "*"))).length;
+    const queued = async () => (await m.keys(ks.messageRaw("*"))).length;
     const before = await queued();
     process.kill(replica.pid(), "SIGSTOP"); // the replica stops acknowledging, as one that lags or is cut off
     let result;
