@@ -7,7 +7,8 @@
  * 2. kill -9 of the Redis master while 20 senders send through two nodes (primary down):
  *    every message a client saw 250 for is delivered, at minReplicasAcked 1; at 0 the loss is
  *    measured and printed. Duplicates are counted and printed.
- * 3. kill -9 of one node mid-drain: the other finishes it, nothing lost.
+ * 3. kill -9 of one node mid-drain: the other finishes it, nothing lost; of the two nodes,
+ *    one raises PRIMARY_DOWN and PRIMARY_UP.
  * 4. Delivery resumes by itself after a failover and after a Redis restart (time printed).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -160,11 +161,14 @@ describe("an mxspool node dies mid-drain, and Redis fails over and restarts", ()
     expect(accepted.size).toBe(200);
     await primary.start();
     await waitFor("the drain under way", () => primary.received.length >= 40, 60_000, 20);
+    const raised = (event: string) => nodes.flatMap((n) => n.mx.events(event)).length;
+    const [downs, ups] = [raised("PRIMARY_DOWN"), raised("PRIMARY_UP")];
     await nodes[0].mx.kill9();
     const atKill = primary.received.length;
     const { missing, duplicates, extra } = await tally(primary, accepted, 120_000);
     console.log(`node killed mid-drain: accepted=${accepted.size}, delivered before the kill=${atKill}, delivered=${primary.received.length}, missing=${missing.length}, duplicates=${duplicates}, extra=${extra}`);
     expect(missing).toEqual([]);
+    expect([downs, ups]).toEqual([1, 1]); // both nodes probe; only one raises each change
   });
 
   it("delivery resumes by itself after a failover", async () => {
@@ -175,7 +179,12 @@ describe("an mxspool node dies mid-drain, and Redis fails over and restarts", ()
     await set.failedOver(old);
     // retried as a client would until one is accepted, then timed to its delivery
     let sent = 0;
-    await waitFor("a message accepted after the failover", async () => (await sendAll(node.smtpPort, [await message(`after-failover-${++sent}`)])).accepted.size > 0, 60_000, 500);
+    let last = "";
+    await waitFor("a message accepted after the failover", async () => {
+      const r = await sendAll(node.smtpPort, [await message(`after-failover-${++sent}`)]);
+      last = [...r.errors.values()].join("") || last;
+      return r.accepted.size > 0;
+    }, 60_000, 500).catch((err) => { throw new Error(`${(err as Error).message}; last refusal: ${last}; node log: ${JSON.stringify(node.mx.logs.filter((l) => l.level >= 40).slice(-3))}`); });
     const acceptedAt = Date.now();
     await waitFor("delivered after the failover", () => primary.countBy("X-Test-Id").has(`after-failover-${sent}`), 60_000, 50);
     console.log(`after failover: accepted ${acceptedAt - killedAt} ms after the kill, delivered ${Date.now() - acceptedAt} ms after its 250 (${Date.now() - killedAt} ms after the kill)`);
