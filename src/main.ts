@@ -17,7 +17,7 @@ import type { Config } from "./config/schema.js";
 import { createLogger, type Logger } from "./observability/log.js";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./redis/embedded.js";
 import { Keyspace } from "./redis/keyspace.js";
-import { bullConnection, checkPersistence, connectRedis, type RedisTarget } from "./redis/connection.js";
+import { bullConnection, checkPersistence, configuredTarget, connectRedis, type RedisTarget } from "./redis/connection.js";
 import { DeliveryQueues } from "../queues/delivery-queue.js";
 import { MessageStore } from "./store/message-store.js";
 import { ensureStoreFormat } from "./store/store-format.js";
@@ -46,6 +46,7 @@ import { repeatedErrors } from "./observability/repeated-errors.js";
 import { AlertQueue } from "./alerts/alert-queue.js";
 import { AlertWorker } from "./alerts/alert-worker.js";
 import { listenFailure, startFailure, StartFailure } from "./start-failure.js";
+import { ReplicaAck } from "./redis/replica-ack.js";
 import type { Redis } from "ioredis";
 
 export type Role = "smtp" | "worker" | "http";
@@ -116,9 +117,8 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
   process.on("SIGHUP", () => { for (const w of children) w.process.kill("SIGHUP"); });
 
   try {
-    let target: RedisTarget;
-    if (config.redis.url) target = { url: config.redis.url };
-    else {
+    let target = configuredTarget(config.redis);
+    if (!target) {
       embedded = await startEmbeddedRedis(config.dataDir, log);
       target = { path: embedded.socketPath };
     }
@@ -217,14 +217,18 @@ export async function startChild(): Promise<void> {
   // the API runs in the supervisor: it learns the scanners' health from these reports
   const scannerReport = filter ? new ScannerReporter(redis, keys, filter, log).start() : undefined;
   let recipients: ConfiguredRecipients | undefined;
+  // its own connection: WAIT blocks it (src/redis/replica-ack.ts)
+  const ackRedis = roles.includes("smtp") && config.redis.minReplicasAcked > 0 ? connectRedis(spec.redis, `mxspool-ack-${process.pid}`, log) : undefined;
+  const replicaAck = ackRedis && new ReplicaAck(ackRedis, keys, config.redis.minReplicasAcked, config.redis.replicaAckTimeout);
   if (roles.includes("smtp")) {
     recipients = new ConfiguredRecipients(config, log);
     recipients.watch();
     const acceptor = new MessageAcceptor(store, queues, records, config.hostname, {
       maxMessageSize: config.smtp.maxMessageSize,
       maxHeaderSize: config.smtp.maxHeaderSize, maxLineLength: config.smtp.maxLineLength, maxReceivedHeaders: config.smtp.maxReceivedHeaders,
-    }, filter);
+    }, filter, replicaAck);
     smtp = new SmtpIngress(config, {
+      redisReady: () => redis.status === "ready",
       recipients, acceptor, filter,
       limits: new ConnectionLimits(config, redis, keys, spec.processes),
       verifier: new RecipientVerifier(config, redis, keys, new RecipientCache(redis, keys), endpoints, log),
@@ -245,7 +249,7 @@ export async function startChild(): Promise<void> {
   const share = deliveryShare(config.delivery.concurrency, spec.processes, Number(process.env.MXSPOOL_CHILD_INDEX ?? 0));
   if (roles.includes("worker") && share > 0) {
     const dsn = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
-    workers = new DeliveryWorkers(config, share, conn, redis, keys, store, records, endpoints, dsn, log);
+    workers = new DeliveryWorkers(config, share, conn, queues, redis, keys, store, records, endpoints, dsn, log);
     workers.start();
   }
   process.send?.({ type: "ready" });
@@ -261,6 +265,7 @@ export async function startChild(): Promise<void> {
     const clean = await withDeadline(Promise.all([smtp?.stop(grace), workers?.stop()]), grace + 1000)
       && await withDeadline(Promise.all([scannerReport?.stop(), filter?.close(), queues.close(), dsnQueue.close()]), CHILD_SLACK_MS - 1000);
     recipients?.close();
+    ackRedis?.disconnect();
     redis.disconnect();
     repeatedErrors(log).flush();
     if (!clean) log.warn({ event: "SHUTDOWN_FORCED" }, "shutdown did not complete in time (Redis unreachable?); exiting anyway");

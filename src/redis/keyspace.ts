@@ -119,6 +119,8 @@ export class Keyspace {
 
   /** String: the spool's format version (src/store/store-format.ts). Global, no TTL. */
   format() { return this.key("format"); }
+  /** String: a counter written just before each WAIT, so the WAIT covers every earlier write (src/redis/replica-ack.ts). Global, no TTL. */
+  replicaAck() { return this.key("replica-ack"); }
   /** SCAN MATCH patterns that find any key of this spool (ours and BullMQ's): is this Redis new? */
   spoolPatterns() { return [`${this.prefix}:*`, `${this.bullPrefix}:*`]; }
 

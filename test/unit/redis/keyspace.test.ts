@@ -43,6 +43,7 @@ const LAYOUT: [string, string, string][] = [
   ["dsnPending", ks.dsnPending(ID, "failed"), `mxspool:dsn:{${ID}}:failed`],
   ["dsnPendingRcpts", ks.dsnPendingRcpts(ID, "delayed"), `mxspool:dsn:{${ID}}:delayed:rcpts`],
   ["format", ks.format(), "mxspool:format"],
+  ["replicaAck", ks.replicaAck(), "mxspool:replica-ack"],
   ["spoolPatterns", ks.spoolPatterns().join(" "), "mxspool:* {mxspool}:*"],
   ["sweepDelayWarned", ks.sweepDelayWarned(), "mxspool:sweep:delayWarnedUpTo"],
   ["sweepOrphansChecked", ks.sweepOrphansChecked(), "mxspool:sweep:orphansCheckedUpTo"],
