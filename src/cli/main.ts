@@ -18,6 +18,7 @@ import { statusCommand } from "./status-command.js";
 import { queueCommand } from "./queue-command.js";
 import { runUserCommand } from "./user-command.js";
 import { StartFailure } from "../start-failure.js";
+import { Lifecycle } from "../lifecycle.js";
 
 const ROLES = ["smtp", "worker", "http"];
 
@@ -54,6 +55,8 @@ async function main(argv: string[]): Promise<void> {
   try {
     switch (cmd) {
       case "start": {
+        // SIGTERM/SIGINT are handled from here on, before anything is started (see src/lifecycle.ts)
+        const lifecycle = Lifecycle.withSignals();
         const file = configFile();
         const rolesText = option(args, "--roles");
         const roles = rolesText ? rolesText.split(",").map((r) => r.trim()).filter(Boolean) : ROLES;
@@ -62,7 +65,7 @@ async function main(argv: string[]): Promise<void> {
         if (args.length) fail(`unexpected argument ${args[0]}\n${USAGE}`);
         const config = loadConfigFile(file);
         const { startPrimary } = await import("../main.js");
-        return await startPrimary(config, roles as Parameters<typeof startPrimary>[1]);
+        return await startPrimary(config, roles as Parameters<typeof startPrimary>[1], lifecycle);
       }
       case "check-config": {
         const file = args[0] && !args[0].startsWith("--") ? args[0] : configFile();
