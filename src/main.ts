@@ -10,8 +10,11 @@
  * deadline: with Redis unreachable the process is gone within smtp.shutdownGrace + ~10 s,
  * exit 1 (SHUTDOWN_FORCED). A start that fails (an address in use, Redis) stops every child
  * it started, the embedded Redis included, before it throws a StartFailure to the CLI.
+ * Start-up and shutdown share one lifecycle (src/lifecycle.ts, created by the CLI before the
+ * first step): a SIGTERM in any phase (embedded Redis starting, workers forking, just after
+ * READY) aborts the step in progress, stops in reverse order what was started, exit 0.
  */
-import cluster, { type Worker as ClusterWorker } from "node:cluster";
+import cluster from "node:cluster";
 import os from "node:os";
 import type { Config } from "./config/schema.js";
 import { createLogger, type Logger } from "./observability/log.js";
@@ -45,8 +48,10 @@ import { DrainPacer } from "./monitor/drain-pacer.js";
 import { repeatedErrors } from "./observability/repeated-errors.js";
 import { AlertQueue } from "./alerts/alert-queue.js";
 import { AlertWorker } from "./alerts/alert-worker.js";
-import { listenFailure, startFailure, StartFailure } from "./start-failure.js";
+import { listenFailure, startFailure } from "./start-failure.js";
 import { ReplicaAck } from "./redis/replica-ack.js";
+import { Lifecycle } from "./lifecycle.js";
+import { WorkerProcesses, withDeadline } from "./worker-processes.js";
 import type { Redis } from "ioredis";
 
 export type Role = "smtp" | "worker" | "http";
@@ -65,7 +70,7 @@ export function deliveryShare(concurrency: number, processes: number, index: num
 /** Bytes stay at most this long past maxLifetime even if their job was lost. */
 const storeTtl = (c: Config) => c.delivery.maxLifetime + 2 * 86_400_000;
 
-export async function startPrimary(config: Config, roles: Role[]): Promise<void> {
+export async function startPrimary(config: Config, roles: Role[], lifecycle = Lifecycle.withSignals()): Promise<void> {
   const log = createLogger(config.log.level, { role: "primary" }, config.log.format);
   const keys = new Keyspace(config.redis.prefix);
   const grace = config.smtp.shutdownGrace;
@@ -80,12 +85,11 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
   let alerts: AlertQueue | undefined;
   let alertWorker: AlertWorker | undefined;
   let api: HttpApi | undefined;
-  let stopping = false;
-  const children = new Set<ClusterWorker>();
+  let processes: WorkerProcesses | undefined;
 
   /** Everything this process started, in order; resolves whether the Redis-bound parts closed in time. */
   const stopAll = async (childrenMs: number): Promise<boolean> => {
-    const childrenClean = await stopChildren(children, childrenMs);
+    const childrenClean = await (processes?.stop(childrenMs) ?? true);
     pacer?.stop();
     // with Redis unreachable these never finish; the queue state is in Redis, nothing is lost by not waiting
     const clean = await withDeadline(Promise.all([monitor?.stop(), sweeper?.stop(), dsnWorker?.stop(), alertWorker?.stop(), api?.stop(), queues?.close(), dsnQueue?.close(), alerts?.close()]), PARTS_CLOSE_MS);
@@ -95,37 +99,24 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     return childrenClean && clean;
   };
 
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ event: "SHUTDOWN", signal }, "shutting down");
-    // a backstop: whatever hangs, the process is gone shutdownGrace + a few seconds after the signal
-    setTimeout(() => {
-      log.warn({ event: "SHUTDOWN_FORCED" }, "shutdown did not complete in time; exiting anyway");
-      for (const w of children) w.process.kill("SIGKILL");
-      embedded?.kill();
-      process.exit(1);
-    }, grace + CHILD_SLACK_MS + CHILD_WAIT_MS + PARTS_CLOSE_MS + 2000).unref();
-    const clean = await stopAll(grace + CHILD_SLACK_MS + CHILD_WAIT_MS);
-    if (!clean) log.warn({ event: "SHUTDOWN_FORCED" }, "Redis did not answer during shutdown; stopped without waiting for it");
-    log.info({ event: "STOPPED" }, "mxspool stopped");
-    process.exit(clean ? 0 : 1);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+  const childRoles = roles.filter((r) => r !== "http");
+  const n = config.smtp.processes || os.availableParallelism();
   // SIGHUP to the supervisor reloads the recipient files in every worker process
-  process.on("SIGHUP", () => { for (const w of children) w.process.kill("SIGHUP"); });
+  process.on("SIGHUP", () => processes?.signal("SIGHUP"));
 
-  try {
+  // every await below is a lifecycle step: a stop requested meanwhile abandons it (StopRequested)
+  const step = <T>(p: Promise<T>) => lifecycle.step(p);
+  const starting = (async () => {
     let target = configuredTarget(config.redis);
     if (!target) {
-      embedded = await startEmbeddedRedis(config.dataDir, log);
+      // not a `step`: it stops the redis-server it spawned itself when the stop comes
+      embedded = await startEmbeddedRedis(config.dataDir, log, undefined, lifecycle.signal);
       target = { path: embedded.socketPath };
     }
     redis = connectRedis(target, "mxspool-primary", log);
-    await checkPersistence(redis, log);
+    await step(checkPersistence(redis, log));
     // an older spool is migrated, a newer one refused, before any process reads it (store-format.ts)
-    await ensureStoreFormat(redis, keys, log);
+    await step(ensureStoreFormat(redis, keys, log));
     if (roles.includes("smtp") && ensureTlsFiles(config).generated) {
       log.info({ event: "TLS_CERT_GENERATED", dir: config.dataDir }, "generated a self-signed STARTTLS certificate");
     }
@@ -139,9 +130,9 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
       const endpoints = new PrimaryEndpoints(config);
       monitor = new PrimaryMonitor(config, redis, keys, connectRedis(target, "mxspool-monitor", log), queues, endpoints, log);
       pacer = new DrainPacer(config, redis, keys, queues, log);
-      await pacer.start();
+      await step(pacer.start());
       monitor.onUp = (domain) => pacer!.restart(domain);
-      await monitor.start();
+      await step(monitor.start());
       const store = new MessageStore(redis, keys, storeTtl(config));
       const notifier = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
       sweeper = new QueueSweeper(config, redis, keys, queues, new MessageRecords(redis, keys), notifier, log);
@@ -155,47 +146,43 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     if (roles.includes("http")) {
       const webmail = config.webmail.enabled ? new Webmail(config, redis, keys, new MessageRecords(redis, keys), new MessageStore(redis, keys, storeTtl(config)), log) : undefined;
       api = new HttpApi(config, redis, keys, queues, log, webmail, alerts);
-      await api.listen().catch((err) => { throw listenFailure(err, "http.listen"); });
+      await step(api.listen().catch((err) => { throw listenFailure(err, "http.listen"); }));
     }
 
-    const childRoles = roles.filter((r) => r !== "http");
-    const n = config.smtp.processes || os.availableParallelism();
     const spec: ChildSpec = { config, roles: childRoles, redis: target, processes: n };
-    await new Promise<void>((resolve, reject) => {
-      let ready = 0;
-      const fork = (index: number) => {
-        const w = cluster.fork({ MXSPOOL_CHILD: JSON.stringify(spec), MXSPOOL_CHILD_INDEX: String(index) });
-        children.add(w);
-        w.on("message", (m: { type?: string; message?: string; fields?: Record<string, unknown>; exitCode?: number }) => {
-          if (m?.type === "ready" && ++ready === n) {
-            log.info({ event: "READY", processes: n, roles }, "mxspool ready");
-            resolve();
-          }
-          // a process that cannot start (its listen address is taken) before mxspool is ready fails the start
-          if (m?.type === "start-failed" && ready < n) reject(new StartFailure(m.message ?? "a worker process could not start", m.fields, m.exitCode));
-        });
-        w.on("exit", (code, signal) => {
-          children.delete(w);
-          if (!stopping) {
-            log.error({ event: "CHILD_EXIT", code, signal }, "a worker process died; starting another");
-            setTimeout(() => { if (!stopping) fork(index); }, 200);
-          }
-        });
-      };
-      if (childRoles.length) for (let i = 0; i < n; i++) fork(i);
-      else {
-        log.info({ event: "READY", processes: 0, roles }, "mxspool ready");
-        resolve();
-      }
-    });
+    processes = new WorkerProcesses(childRoles.length ? n : 0, (index) => ({ MXSPOOL_CHILD: JSON.stringify(spec), MXSPOOL_CHILD_INDEX: String(index) }), lifecycle, log);
+    await step(processes.start());
+  })();
+  // registered after `starting` exists (a signal is only handled once this synchronous code is done)
+  lifecycle.onStop(async (signal, action) => {
+    log.info({ event: "SHUTDOWN", signal, during: action === "abort-start" ? "start" : "run" }, "shutting down");
+    // a backstop: whatever hangs, the process is gone shutdownGrace + a few seconds after the signal
+    setTimeout(() => {
+      log.warn({ event: "SHUTDOWN_FORCED" }, "shutdown did not complete in time; exiting anyway");
+      processes?.killAll();
+      embedded?.kill();
+      process.exit(1);
+    }, grace + CHILD_SLACK_MS + CHILD_WAIT_MS + PARTS_CLOSE_MS + STEP_ABORT_MS + 2000).unref();
+    // during start-up: the step in progress ends first (the embedded Redis stops itself), so that what it started is stopped too
+    await withDeadline(starting, STEP_ABORT_MS);
+    const clean = await stopAll(grace + CHILD_SLACK_MS + CHILD_WAIT_MS);
+    if (!clean) log.warn({ event: "SHUTDOWN_FORCED" }, "Redis did not answer during shutdown; stopped without waiting for it");
+    lifecycle.dispatch("stop-done");
+    log.info({ event: "STOPPED" }, "mxspool stopped");
+    process.exit(clean ? 0 : 1);
+  });
+  try {
+    await starting;
   } catch (err) {
+    if (lifecycle.stopRequested) return; // not a failed start: the stop above stops what started, and exits
     // stop whatever started: an embedded redis-server left running would hold dataDir's socket
     const failure = startFailure(err);
-    stopping = true;
+    lifecycle.dispatch("start-failed");
     log.error({ event: "START_FAILED", ...failure.fields, err: failure.message }, `mxspool cannot start: ${failure.message}`);
     await stopAll(CHILD_WAIT_MS);
     throw failure;
   }
+  if (lifecycle.dispatch("started") === "log-ready") log.info({ event: "READY", processes: childRoles.length ? n : 0, roles }, "mxspool ready");
 }
 
 export async function startChild(): Promise<void> {
@@ -220,6 +207,32 @@ export async function startChild(): Promise<void> {
   // its own connection: WAIT blocks it (src/redis/replica-ack.ts)
   const ackRedis = roles.includes("smtp") && config.redis.minReplicasAcked > 0 ? connectRedis(spec.redis, `mxspool-ack-${process.pid}`, log) : undefined;
   const replicaAck = ackRedis && new ReplicaAck(ackRedis, keys, config.redis.minReplicasAcked, config.redis.replicaAckTimeout);
+  // installed before the first await: a stop while this process starts is honoured (the
+  // supervisor sends SIGTERM to a process that has not said "ready" yet)
+  let stopping = false;
+  let listening: Promise<unknown> = Promise.resolve();
+  let workers: DeliveryWorkers | undefined;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    const grace = config.smtp.shutdownGrace;
+    await withDeadline(listening, 1000); // a stop during start-up: what the listen opens is closed too
+    // sessions in DATA get the grace; deliveries in progress that cannot finish (Redis
+    // unreachable, a slow primary) are taken over after lockDuration by whichever process
+    // runs next, so waiting longer would gain nothing
+    const clean = await withDeadline(Promise.all([smtp?.stop(grace), workers?.stop()]), grace + 1000)
+      && await withDeadline(Promise.all([scannerReport?.stop(), filter?.close(), queues.close(), dsnQueue.close()]), CHILD_SLACK_MS - 1000);
+    recipients?.close();
+    ackRedis?.disconnect();
+    redis.disconnect();
+    repeatedErrors(log).flush();
+    if (!clean) log.warn({ event: "SHUTDOWN_FORCED" }, "shutdown did not complete in time (Redis unreachable?); exiting anyway");
+    process.exit(clean ? 0 : 1);
+  };
+  process.on("message", (m: { type?: string }) => { if (m?.type === "shutdown") void shutdown(); });
+  process.on("SIGTERM", () => void shutdown());
+  process.on("SIGINT", () => void shutdown());
+
   if (roles.includes("smtp")) {
     recipients = new ConfiguredRecipients(config, log);
     recipients.watch();
@@ -236,8 +249,9 @@ export async function startChild(): Promise<void> {
       tls: readTls(config),
     }, log);
     try {
-      await smtp.listen();
+      await (listening = smtp.listen());
     } catch (err) {
+      if (stopping) return;
       // the supervisor says why, stops the others and its embedded Redis, and exits
       const failure = startFailure(listenFailure(err, "smtp.listen"));
       process.send?.({ type: "start-failed", message: failure.message, fields: failure.fields, exitCode: failure.exitCode }, () => process.exit(failure.exitCode));
@@ -245,7 +259,7 @@ export async function startChild(): Promise<void> {
     }
     process.on("SIGHUP", () => recipients?.reload());
   }
-  let workers: DeliveryWorkers | undefined;
+  if (stopping) return;
   const share = deliveryShare(config.delivery.concurrency, spec.processes, Number(process.env.MXSPOOL_CHILD_INDEX ?? 0));
   if (roles.includes("worker") && share > 0) {
     const dsn = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
@@ -253,27 +267,6 @@ export async function startChild(): Promise<void> {
     workers.start();
   }
   process.send?.({ type: "ready" });
-
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    const grace = config.smtp.shutdownGrace;
-    // sessions in DATA get the grace; deliveries in progress that cannot finish (Redis
-    // unreachable, a slow primary) are taken over after lockDuration by whichever process
-    // runs next, so waiting longer would gain nothing
-    const clean = await withDeadline(Promise.all([smtp?.stop(grace), workers?.stop()]), grace + 1000)
-      && await withDeadline(Promise.all([scannerReport?.stop(), filter?.close(), queues.close(), dsnQueue.close()]), CHILD_SLACK_MS - 1000);
-    recipients?.close();
-    ackRedis?.disconnect();
-    redis.disconnect();
-    repeatedErrors(log).flush();
-    if (!clean) log.warn({ event: "SHUTDOWN_FORCED" }, "shutdown did not complete in time (Redis unreachable?); exiting anyway");
-    process.exit(clean ? 0 : 1);
-  };
-  process.on("message", (m: { type?: string }) => { if (m?.type === "shutdown") void shutdown(); });
-  process.on("SIGTERM", () => void shutdown());
-  process.on("SIGINT", () => void shutdown());
 }
 
 export const isChild = () => cluster.isWorker;
@@ -284,34 +277,11 @@ const CHILD_SLACK_MS = 3000;
 const CHILD_WAIT_MS = 2000;
 /** How long the supervisor's own Redis-bound parts may take to close. */
 const PARTS_CLOSE_MS = 3000;
-
-/** Asks each worker process to stop and waits for them; SIGKILL for those still there after `ms`. Resolves whether all exited 0. */
-async function stopChildren(children: Set<ClusterWorker>, ms: number): Promise<boolean> {
-  let clean = true;
-  const exits = [...children].map((w) => new Promise<void>((resolve) => {
-    if (w.isDead()) return resolve();
-    w.once("exit", (code) => { if (code !== 0) clean = false; resolve(); });
-  }));
-  for (const w of children) {
-    if (w.isConnected()) w.send({ type: "shutdown" }, undefined, undefined, () => undefined);
-    else w.process.kill("SIGTERM");
-  }
-  const all = await withDeadline(Promise.all(exits), ms);
-  if (!all) for (const w of children) w.process.kill("SIGKILL");
-  await withDeadline(Promise.all(exits), 2000);
-  return clean && all;
-}
+/** How long a start step in progress may take to end after a stop was requested (the embedded Redis stopping itself). */
+const STEP_ABORT_MS = 3000;
 
 /** BullMQ queues report connection errors as "error" events; without a listener they print raw stack traces. */
 function reportQueueErrors(queues: DeliveryQueues, dsnQueue: ReturnType<typeof createDsnQueue>, log: Logger): void {
   for (const d of queues.domains()) queues.get(d).on("error", (err) => repeatedErrors(log).error({ event: "QUEUE_ERROR", queue: d, err: err.message }, "delivery queue error"));
   dsnQueue.on("error", (err) => repeatedErrors(log).error({ event: "QUEUE_ERROR", queue: "dsn", err: err.message }, "DSN queue error"));
-}
-
-/** Resolves true when `p` settles within `ms`, false otherwise (it is then abandoned). */
-function withDeadline(p: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    p.then(() => { clearTimeout(t); resolve(true); }, () => { clearTimeout(t); resolve(true); });
-  });
 }

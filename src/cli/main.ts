@@ -23,6 +23,7 @@ import { runUserCommand } from "./user-command.js";
 import { StartFailure } from "../start-failure.js";
 import { ensureLocalToken } from "./local-token.js";
 import { initCommand } from "./init-command.js";
+import { Lifecycle } from "../lifecycle.js";
 
 const ROLES = ["smtp", "worker", "http"];
 /** Where the Debian package puts the config (scripts/build-deb.sh). */
@@ -68,6 +69,8 @@ async function main(argv: string[]): Promise<void> {
   try {
     switch (cmd) {
       case "start": {
+        // SIGTERM/SIGINT are handled from here on, before anything is started (see src/lifecycle.ts)
+        const lifecycle = Lifecycle.withSignals();
         const file = configFile();
         const rolesText = option(args, "--roles");
         const roles = rolesText ? rolesText.split(",").map((r) => r.trim()).filter(Boolean) : ROLES;
@@ -78,7 +81,7 @@ async function main(argv: string[]): Promise<void> {
         // no configured token: one in dataDir that only root and this user can read, for the CLI on this box
         if (!config.http.adminToken && config.http.localToken && roles.includes("http")) config.http.adminToken = ensureLocalToken(config.dataDir);
         const { startPrimary } = await import("../main.js");
-        return await startPrimary(config, roles as Parameters<typeof startPrimary>[1]);
+        return await startPrimary(config, roles as Parameters<typeof startPrimary>[1], lifecycle);
       }
       case "check-config": {
         const file = args[0] && !args[0].startsWith("--") ? args[0] : configFile();

@@ -24,10 +24,10 @@ export interface EventSpec {
 export const EVENTS = {
   // --- process lifecycle ---------------------------------------------------------------------
   READY: { level: "info", fields: ["processes", "roles"], meaning: "Every process of `mxspool start` is up (supervisor plus `processes` forked workers). Nothing to do." },
-  SHUTDOWN: { level: "info", fields: ["signal"], meaning: "SIGTERM/SIGINT received: new SMTP sessions get 421 4.3.2, DATA in progress finishes, then the processes stop." },
+  SHUTDOWN: { level: "info", fields: ["signal", "during"], meaning: "SIGTERM/SIGINT received: new SMTP sessions get 421 4.3.2, DATA in progress finishes, then the processes stop. `during: start`: the start step in progress is abandoned and what was started is stopped (no READY follows)." },
   STOPPED: { level: "info", fields: [], meaning: "The supervisor stopped cleanly (exit 0)." },
   SHUTDOWN_FORCED: { level: "warn", fields: [], meaning: "Shutdown did not finish in time, usually because Redis did not answer; the process exits 1. Anything acknowledged is already in Redis; check Redis." },
-  CHILD_EXIT: { level: "error", fields: ["code", "signal"], meaning: "A forked worker process died unexpectedly and is restarted after 200 ms. Its deliveries are taken over after `delivery.lockDuration`. Repeated: look for the crash on stderr." },
+  CHILD_EXIT: { level: "error", fields: ["code", "signal", "restartInMs", "failures"], meaning: "A forked worker process died unexpectedly and is restarted after `restartInMs`: 200 ms, doubling to 10 s while it keeps dying (`failures` in a row), 200 ms again once it stayed up a minute. Its deliveries are taken over after `delivery.lockDuration`. Repeated: look for the crash on stderr." },
   TLS_CERT_GENERATED: { level: "info", fields: ["dir"], meaning: "STARTTLS is on without `smtp.tls.cert`: a self-signed certificate was generated in `dataDir` (once). Set `smtp.tls.cert`/`key` for a real one." },
   START_FAILED: { level: "error", fields: ["address", "key", "err"], meaning: "`mxspool start` could not start (exit 3 when an address in `smtp.listen`/`http.listen` is in use, naming it; exit 1 otherwise). Every part it had started, embedded Redis included, was stopped first. Free the address or fix the cause, then start again." },
   UNKNOWN_EVENT_CODE: { level: "error", fields: ["code", "loggedAt", "text"], meaning: "A log line carried an event code missing from src/observability/events.ts (a bug; logged once per code and process; the line itself is still written). Report it." },

@@ -5,6 +5,10 @@
  * `maxmemory-policy noeviction`, reachable only through a unix socket in dataDir.
  * A redis-server left over by a killed mxspool is shut down (it saves its AOF) first, once
  * /proc says the PID in redis.pid really is this data dir's redis-server (isOurRedis).
+ * It must not outlive mxspool: a stop requested while it starts (`abort`) stops it, and it
+ * runs under `setpriv --pdeathsig SIGTERM` (util-linux) so that the kernel sends it SIGTERM
+ * when the supervisor dies, even by SIGKILL. Without setpriv (not Linux, not installed) a
+ * supervisor killed by SIGKILL leaves it running, and the next start stops it (stopStale).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -33,9 +37,10 @@ function ping(socketPath: string, timeoutMs = 500): Promise<boolean> {
 
 function sleep(ms: number) { return new Promise((r) => setTimeout(r, ms)); }
 
-async function waitFor(cond: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, abort?: AbortSignal): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
+    abort?.throwIfAborted();
     if (await cond()) return true;
     await sleep(50);
   }
@@ -60,7 +65,15 @@ export function isOurRedis(pid: number, dir: string, socketPath: string): boolea
   }
 }
 
-async function stopStale(dir: string, socketPath: string, log: Logger): Promise<void> {
+/** The command that runs redis-server with SIGTERM as its parent-death signal, when setpriv is there. */
+function withParentDeathSignal(cmd: string, args: string[]): [string, string[]] {
+  const setpriv = (process.env.PATH ?? "").split(path.delimiter).map((d) => path.join(d, "setpriv")).find((f) => {
+    try { fs.accessSync(f, fs.constants.X_OK); return true; } catch { return false; }
+  });
+  return setpriv && process.platform === "linux" ? [setpriv, ["--pdeathsig", "SIGTERM", "--", cmd, ...args]] : [cmd, args];
+}
+
+async function stopStale(dir: string, socketPath: string, log: Logger, abort?: AbortSignal): Promise<void> {
   const pidFile = path.join(dir, "redis.pid");
   let pid = 0;
   try { pid = Number(fs.readFileSync(pidFile, "utf8").trim()); } catch { return; }
@@ -71,15 +84,18 @@ async function stopStale(dir: string, socketPath: string, log: Logger): Promise<
   }
   log.warn({ event: "EMBEDDED_REDIS_STALE", redisPid: pid }, "a redis-server from a previous run is still alive; shutting it down");
   process.kill(pid, "SIGTERM"); // redis fsyncs its AOF on SIGTERM
-  const gone = await waitFor(async () => !isOurRedis(pid, dir, socketPath), 30_000);
+  const gone = await waitFor(async () => !isOurRedis(pid, dir, socketPath), 30_000, abort);
   if (!gone) process.kill(pid, "SIGKILL");
 }
 
-export async function startEmbeddedRedis(dataDir: string, log: Logger, redisServer = "redis-server"): Promise<EmbeddedRedis> {
+/** `abort`: a stop requested meanwhile; the redis-server started so far is stopped and the abort reason thrown. */
+export async function startEmbeddedRedis(dataDir: string, log: Logger, redisServer = "redis-server", abort?: AbortSignal): Promise<EmbeddedRedis> {
+  abort?.throwIfAborted();
   const dir = path.join(dataDir, "redis");
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const socketPath = path.join(dir, "redis.sock");
-  await stopStale(dir, socketPath, log);
+  await stopStale(dir, socketPath, log, abort);
+  abort?.throwIfAborted();
   const args = [
     "--port", "0",
     "--unixsocket", socketPath,
@@ -100,7 +116,8 @@ export async function startEmbeddedRedis(dataDir: string, log: Logger, redisServ
   const launch = async (): Promise<void> => {
     // its own process group: a Ctrl-C or `kill -TERM -<group>` aimed at mxspool must not stop
     // Redis before the workers have finished with it; the supervisor stops it last
-    child = spawn(redisServer, args, { stdio: "ignore", detached: true });
+    const [cmd, argv] = withParentDeathSignal(redisServer, args);
+    child = spawn(cmd, argv, { stdio: "ignore", detached: true });
     exited = new Promise((resolve) => child.once("exit", (code, signal) => {
       if (!stopping) {
         log.error({ event: "EMBEDDED_REDIS_EXIT", code, signal }, "embedded redis-server exited; restarting it from its AOF");
@@ -109,14 +126,17 @@ export async function startEmbeddedRedis(dataDir: string, log: Logger, redisServ
       resolve();
     }));
     child.once("error", (err) => log.error({ event: "EMBEDDED_REDIS_SPAWN", err: err.message }, `cannot run ${redisServer}: install Debian's redis-server (scripts/install-deps.sh)`));
-    const up = await waitFor(() => ping(socketPath), 60_000);
+    const up = await waitFor(() => ping(socketPath), 60_000, abort);
     if (!up) throw new Error(`embedded redis-server did not answer on ${socketPath}; see ${path.join(dir, "redis.log")}`);
   };
   try {
     await launch();
   } catch (err) {
-    stopping = true; // one that started but does not answer must not outlive this failed start
-    if (child!.pid) { child!.kill("SIGKILL"); await exited!; }
+    stopping = true; // one that started but does not answer, or is no longer wanted, must not outlive this start
+    if (child!.pid && child!.exitCode === null && child!.signalCode === null) {
+      child!.kill(abort?.aborted ? "SIGTERM" : "SIGKILL"); // a stop: let it close its AOF
+      await exited!;
+    }
     throw err;
   }
   log.info({ event: "EMBEDDED_REDIS_UP", socket: socketPath, dir }, "embedded redis-server running (AOF, appendfsync always)");

@@ -29,6 +29,8 @@ export class MxspoolProcess {
   readonly dir: string;
   readonly configFile: string;
   exitCode: number | null = null;
+  /** The signal that ended the last run, when one did (exitCode is then -1). */
+  exitSignal: NodeJS.Signals | null = null;
 
   constructor(config: Record<string, unknown>, dir?: string) {
     this.dir = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "mxspool-test-"));
@@ -38,6 +40,7 @@ export class MxspoolProcess {
 
   async start(args: string[] = [], env: Record<string, string> = {}): Promise<void> {
     this.exitCode = null;
+    this.exitSignal = null;
     const proc = spawn(process.execPath, [cliPath(), "start", "--config", this.configFile, ...args], {
       stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env },
     });
@@ -53,7 +56,7 @@ export class MxspoolProcess {
       }
     });
     proc.stderr!.on("data", (d: Buffer) => this.stderr.push(d.toString()));
-    proc.on("exit", (code) => { this.exitCode = code ?? -1; });
+    proc.on("exit", (code, signal) => { this.exitSignal = signal; this.exitCode = code ?? -1; });
     const since = this.logs.length;
     try {
       // (waitFor retries a condition that throws: an exit must end the wait, not time it out)
@@ -95,4 +98,17 @@ export class MxspoolProcess {
   }
 
   cleanup(): void { fs.rmSync(this.dir, { recursive: true, force: true }); }
+}
+
+/** PIDs of the redis-servers whose command line mentions `dir` (an embedded Redis's data dir). */
+export function redisServersIn(dir: string): number[] {
+  const pids: number[] = [];
+  for (const p of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
+      if (cmd.some((a) => a.includes("redis-server")) && cmd.some((a) => a.includes(dir))) pids.push(Number(p));
+    } catch { /* gone meanwhile */ }
+  }
+  return pids;
 }

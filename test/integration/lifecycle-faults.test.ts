@@ -11,25 +11,12 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, waitFor } from "../helpers/net.js";
 import { startRedis } from "../helpers/redis-server.js";
-import { MxspoolProcess } from "../helpers/mxspool-process.js";
+import { MxspoolProcess, redisServersIn } from "../helpers/mxspool-process.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => { for (const c of cleanups.reverse()) await c(); });
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-
-/** PIDs of the redis-servers whose command line mentions `dir` (an embedded Redis's data dir). */
-function redisServersIn(dir: string): number[] {
-  const pids: number[] = [];
-  for (const p of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
-      if (cmd.some((a) => a.includes("redis-server")) && cmd.some((a) => a.includes(dir))) pids.push(Number(p));
-    } catch { /* gone meanwhile */ }
-  }
-  return pids;
-}
 
 /** Every line mxspool wrote, stdout then stderr, that is not a JSON object. */
 function nonJsonLines(mx: MxspoolProcess): string[] {
@@ -101,16 +88,19 @@ describe("a stale redis.pid", () => {
     expect(alive(stranger.pid!)).toBe(true);
   });
 
-  it("stops the redis-server a killed mxspool left behind, then starts its own", async () => {
+  it("stops a redis-server left running in its data dir (an older mxspool, no setpriv), then starts its own", async () => {
     const mx = new MxspoolProcess(embeddedConfig(await freePort(), await freePort()));
     cleanups.push(async () => { await mx.stop(); for (const p of redisServersIn(mx.dir)) process.kill(p, "SIGKILL"); mx.cleanup(); });
+    // a SIGKILLed mxspool takes its redis-server along (--pdeathsig): start one in its place as mxspool did before
+    const redisDir = path.join(mx.dir, "data/redis");
+    fs.mkdirSync(redisDir, { recursive: true });
+    const left = spawn("redis-server", ["--port", "0", "--unixsocket", path.join(redisDir, "redis.sock"), "--dir", redisDir,
+      "--pidfile", path.join(redisDir, "redis.pid"), "--appendonly", "yes", "--daemonize", "no"], { stdio: "ignore", detached: true, cwd: redisDir });
+    cleanups.push(() => { left.kill("SIGKILL"); });
+    await waitFor("the left-over redis.pid", () => fs.existsSync(path.join(redisDir, "redis.pid")), 10_000);
     await mx.start();
-    await mx.kill9(); // the node processes only: the redis-server outlives them
-    const [orphan] = redisServersIn(mx.dir);
-    expect(orphan).toBeGreaterThan(0);
-    await mx.start();
-    expect(mx.events("EMBEDDED_REDIS_STALE")).toEqual([expect.objectContaining({ redisPid: orphan })]);
-    expect(alive(orphan)).toBe(false);
+    expect(mx.events("EMBEDDED_REDIS_STALE")).toEqual([expect.objectContaining({ redisPid: left.pid })]);
+    await waitFor("the left-over redis-server to have exited", () => left.exitCode !== null || left.signalCode !== null, 10_000);
     expect(redisServersIn(mx.dir)).toHaveLength(1);
   });
 });
