@@ -3,7 +3,8 @@
  * a recording primary: while the primary is up a backup-only domain's recipients get the
  * 450 4.7.1 deferral at RCPT and an `always` domain in the same session is accepted; once the
  * monitor declares the primary down the same RCPT is accepted and the message spooled; when
- * the primary returns the deferral is back and the spooled message is delivered.
+ * the primary returns the deferral is back and the spooled message is delivered. Deferrals
+ * past the threshold within a window open one backup-traffic event (contract ContinuityEvents).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
@@ -13,6 +14,11 @@ import { RecordingPrimary } from "../helpers/recording-primary.js";
 import { MxspoolProcess } from "../helpers/mxspool-process.js";
 import { testMxspoolConfig } from "../helpers/mxspool-config.js";
 import { RawSmtp } from "../helpers/smtp-client.js";
+import { BackupGate } from "../../src/ingress/backup-gate.js";
+import { Keyspace } from "../../src/redis/keyspace.js";
+import { parseConfig } from "../../src/config/load.js";
+import type { Logger } from "../../src/observability/log.js";
+import type { ContinuityEvent, ContinuityEvents } from "../../src/continuity/continuity-event.js";
 
 const DEFERRED = "450 4.7.1 <bob@example.test>: Recipient address rejected: backup MX only while the primary MX of example.test is up; deliver to the primary, try again later";
 
@@ -88,5 +94,40 @@ describe("acceptWhen: primaryDown", () => {
     await waitFor("PRIMARY_UP again", () => upCount() > ups, 30_000);
     await waitFor("the RCPT to be deferred again", async () => (await transaction(["bob@example.test"])).rcpt[0] === DEFERRED, 15_000, 300);
     await waitFor("the spooled message at the primary", () => primary.received.some((m) => m.body.includes("accept-when-spooled") && m.rcpts.includes("bob@example.test")), 30_000);
+  });
+});
+
+describe("backup traffic", () => {
+  const opened: Omit<ContinuityEvent, "id" | "state">[] = [];
+  /** The contract's ContinuityEvents, in memory: only one open event per kind and domain. */
+  const events: ContinuityEvents = {
+    open: async (e) => {
+      if (opened.some((o) => o.kind === e.kind && o.domain === e.domain)) return null;
+      opened.push(e);
+      return { ...e, id: `ev_${opened.length}`, state: "open" };
+    },
+    transition: async () => false, get: async () => null, list: async () => ({ items: [] }), current: async () => null,
+  };
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined } as unknown as Logger;
+
+  it("opens one backup-traffic event when a domain's deferrals reach the threshold within the window", async () => {
+    const c = new Redis(redis.url);
+    try {
+      const keys = new Keyspace("aw");
+      const config = parseConfig({ domains: { "example.test": { primary: ["127.0.0.1:1"], acceptWhen: "primaryDown" } } });
+      await c.hset(keys.primary("example.test"), { state: "up", lastProbe: String(Date.now()) });
+      const gate = new BackupGate(config, c, keys, quiet, { cacheMs: 0, threshold: 3, windowMs: 60_000, events });
+      for (let i = 0; i < 2; i++) expect((await gate.check(`u${i}@example.test`, "example.test", "192.0.2.7"))?.responseCode).toBe(450);
+      await waitFor("two deferrals counted", async () => Number(await c.hget(keys.backupDeferred(), "example.test")) === 2, 5_000);
+      expect(opened).toHaveLength(0);
+      for (let i = 2; i < 5; i++) expect((await gate.check(`u${i}@example.test`, "example.test", "192.0.2.7"))?.responseCode).toBe(450);
+      await waitFor("five deferrals counted", async () => Number(await c.hget(keys.backupDeferred(), "example.test")) === 5, 5_000);
+      await waitFor("the event", () => opened.length === 1, 5_000);
+      expect(opened[0]).toMatchObject({ kind: "backup-traffic", domain: "example.test", data: { deferrals: 3, threshold: 3, windowMs: 60_000 } });
+      // the primary goes down: accepted, nothing counted
+      await c.hset(keys.primary("example.test"), { state: "down", lastProbe: String(Date.now()) });
+      expect(await gate.check("late@example.test", "example.test", "192.0.2.7")).toBeNull();
+      expect(Number(await c.hget(keys.backupDeferred(), "example.test"))).toBe(5);
+    } finally { c.disconnect(); }
   });
 });
