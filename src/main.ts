@@ -34,6 +34,7 @@ import { HttpApi } from "./api/http-server.js";
 import { createContentFilter } from "./filters/create-filter.js";
 import { ConnectionLimits } from "./ingress/connection-limits.js";
 import { RecipientVerifier } from "./ingress/recipient-verifier.js";
+import { BackupGate } from "./ingress/backup-gate.js";
 import { RecipientCache } from "./store/recipient-cache.js";
 import { RejectCounter } from "./observability/reject-counter.js";
 import { ensureTlsFiles, readTls } from "./smtp/tls.js";
@@ -245,6 +246,8 @@ export async function startChild(): Promise<void> {
       recipients, acceptor, filter,
       limits: new ConnectionLimits(config, redis, keys, spec.processes),
       verifier: new RecipientVerifier(config, redis, keys, new RecipientCache(redis, keys), endpoints, log),
+      // no event store wired yet: deferrals are counted and logged (BACKUP_TRAFFIC_DEFERRED) only
+      backupGate: Object.values(config.domains).some((d) => d.acceptWhen === "primaryDown") ? new BackupGate(config, redis, keys, log) : undefined,
       rejects: new RejectCounter(redis, keys),
       tls: readTls(config),
     }, log);

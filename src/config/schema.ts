@@ -33,6 +33,12 @@ const domainSchema = z.strictObject({
   /** Primary MTAs tried in order, or "mx": the domain's MX records below our own preference. */
   primary: z.union([z.literal("mx"), z.array(hostPort).min(1)]),
   recipients: recipientsSchema.default("*"),
+  /**
+   * always: accept whenever the primary is up or down (a plain backup MX). primaryDown: while
+   * the monitor knows the primary is up, recipients get 450 4.7.1 at RCPT so senders use the
+   * primary; accepted as soon as the monitor declares it down (policies/accept-when.ts).
+   */
+  acceptWhen: z.enum(["always", "primaryDown"]).default("always"),
 });
 
 export const configSchema = z.strictObject({

@@ -55,6 +55,8 @@ export const EVENTS = {
   RCPT_CACHE_WRITE_FAILED: { level: "warn", fields: ["err"], meaning: "Recipient results learnt from a delivery could not be cached (Redis error). Harmless: the next callout asks again." },
   RECIPIENTS_RELOADED: { level: "info", fields: ["domain", "count"], meaning: "A `recipients` file changed and was read again; `count` addresses now accepted for `domain`." },
   RECIPIENTS_RELOAD_FAILED: { level: "error", fields: ["domain", "err"], meaning: "A changed `recipients` file could not be read; the previous list stays in force. Fix the file (permissions, encoding)." },
+  BACKUP_TRAFFIC_DEFERRED: { level: "info", fields: ["domain", "rcpt", "client", "inWindow"], meaning: "A recipient of a `acceptWhen: primaryDown` domain got 450 4.7.1 because its primary is up: the sender should use the primary MX. `inWindow` counts them in the current 10-minute window (a backup-traffic event opens at 20). Many: spam aimed at the highest MX, or a sender that cannot reach the primary (it is deferred, not refused; check from its side)." },
+  BACKUP_TRAFFIC_RECORD_FAILED: { level: "warn", fields: ["domain", "err"], meaning: "A backup-traffic deferral could not be counted (Redis error); the 450 was sent anyway. Check Redis." },
   SMTP_TRANSACTION: { level: "info", fields: ["id", "client", "helo", "from", "rcpts", "rejected", "tls", "decision", "reason", "code", "size", "flags", "err", "ms", "txnMs"], meaning: "One line per mail transaction, accepted or not: `decision` accept (queued as `id`), reject, tempfail or abandoned (RSET, QUIT or drop before DATA ended); `reason` names the rule or fault." },
 
   // --- content filters -----------------------------------------------------------------------

@@ -4,6 +4,7 @@
  * it on each scrape (`render(snapshot)`), never counted here:
  *   mxspool_messages_accepted_total, mxspool_recipients_accepted_total
  *   mxspool_messages_rejected_total{reason}        refusals at SMTP time, by reason
+ *   mxspool_backup_deferred_total{domain}         RCPTs deferred by acceptWhen: primaryDown (primary up)
  *   mxspool_messages_finished_total{state}         delivered | bounced | deleted
  *   mxspool_queue_messages{state}                  messages per state now (queue depth)
  *   mxspool_delivery_attempts_total{result}        delivered | deferred | bounced | unreachable
@@ -20,6 +21,8 @@ import { LATENCY_BUCKETS } from "./delivery-stats.js";
 export interface MetricsSnapshot {
   counters: Record<string, number>;
   rejected: Record<string, number>;
+  /** RCPTs deferred per domain by `acceptWhen: primaryDown` while the primary was up. */
+  backupDeferred: Record<string, number>;
   queue: Record<string, number>;
   attempts: Record<string, number>;
   /** The raw latency hash: a field per bucket bound ("0.5", ..., "inf"), sum_ms, count. */
@@ -62,6 +65,7 @@ export class Metrics {
   private readonly accepted = new Counter({ name: "mxspool_messages_accepted_total", help: "Messages accepted (250 after DATA), one per domain copy", registers: this.r });
   private readonly rcptAccepted = new Counter({ name: "mxspool_recipients_accepted_total", help: "Recipients in accepted messages", registers: this.r });
   private readonly rejected = new Counter({ name: "mxspool_messages_rejected_total", help: "SMTP refusals by reason", labelNames: ["reason"], registers: this.r });
+  private readonly backupDeferred = new Counter({ name: "mxspool_backup_deferred_total", help: "Recipients deferred (450 4.7.1) at the backup MX while the domain's primary was up (acceptWhen: primaryDown)", labelNames: ["domain"], registers: this.r });
   private readonly finished = new Counter({ name: "mxspool_messages_finished_total", help: "Messages that reached a final state", labelNames: ["state"], registers: this.r });
   private readonly queue = new Gauge({ name: "mxspool_queue_messages", help: "Messages per state now (queued, deferred, active, held; retained delivered, bounced, deleted)", labelNames: ["state"], registers: this.r });
   private readonly attempts = new Counter({ name: "mxspool_delivery_attempts_total", help: "Delivery attempts to the primary by result", labelNames: ["result"], registers: this.r });
@@ -81,10 +85,11 @@ export class Metrics {
   get contentType(): string { return this.registry.contentType; }
 
   async render(s: MetricsSnapshot): Promise<string> {
-    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.finished, this.queue, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency, this.alertsSent, this.alertsFailed]) m.reset();
+    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.backupDeferred, this.finished, this.queue, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency, this.alertsSent, this.alertsFailed]) m.reset();
     this.accepted.inc(s.counters.accepted ?? 0);
     this.rcptAccepted.inc(s.counters.rcpt_accepted ?? 0);
     for (const [reason, n] of Object.entries(s.rejected)) this.rejected.inc({ reason }, Math.max(0, n));
+    for (const [domain, n] of Object.entries(s.backupDeferred)) this.backupDeferred.inc({ domain }, Math.max(0, n));
     for (const state of ["delivered", "bounced", "deleted"]) this.finished.inc({ state }, Math.max(0, s.counters[state] ?? 0));
     for (const [state, n] of Object.entries(s.queue)) this.queue.set({ state }, n);
     for (const result of ["delivered", "deferred", "bounced", "unreachable"]) this.attempts.inc({ result }, Math.max(0, s.attempts[result] ?? 0));

@@ -12,7 +12,7 @@
  * - A message's own keys (raw, part, meta, ledger) carry the tag `{<queue id>}`: they share a
  *   slot, so one MULTI changes them together, and messages spread over the Cluster.
  * - A DSN gathering carries `{<base id>}`, a recipient-cache entry `{<domain>}`.
- * - Everything else is global (untagged): the indexes, counters and stats, primary states,
+ * - Everything else is global (untagged): the indexes, counters and stats, primary states, backup-traffic windows,
  *   pace, rate counters, sweep marks, the format version, webmail sessions and locks. A MULTI that joins a
  *   message's keys with indexes and counters (accept, transition, purge) would need these
  *   under one tag on Cluster; single Redis and Sentinel are what is supported today.
@@ -37,7 +37,7 @@ export const SLOTS = {
   message: "messageRaw, messagePart, messageMeta, messageLedger of one id are tagged {<id>}: one slot per message",
   dsn: "dsnPending and dsnPendingRcpts of one base id and kind are tagged {<base id>}: one slot",
   recipientCache: "recipient-cache entries are tagged {<domain>}: one slot per domain",
-  global: "indexes, stats, primary, pace, rate, sweep marks, webmail keys: untagged (one tag of their own on Cluster)",
+  global: "indexes, stats, primary, pace, rate, backup-traffic windows, sweep marks, webmail keys: untagged (one tag of their own on Cluster)",
 } as const;
 
 const sha256 = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
@@ -89,6 +89,8 @@ export class Keyspace {
   attempts() { return this.key("stats", "attempts"); }
   /** Hash: delivery latency buckets (field per upper bound, sum_ms, count). */
   latency() { return this.key("stats", "latency"); }
+  /** Hash: RCPTs deferred by `acceptWhen: primaryDown` while the primary was up (field = domain): mxspool_backup_deferred_total. */
+  backupDeferred() { return this.key("stats", "backupDeferred"); }
   /** Hash: scanner reports from the processes that run a content filter (field = host:pid, stale ones removed by readers). */
   scanners() { return this.key("stats", "scanners"); }
 
@@ -107,6 +109,9 @@ export class Keyspace {
   connRate(ip: string, minute: number) { return this.key("rate", "conn", ip, String(minute)); }
   /** String "ok" | "bad": what the primary said of a recipient of a `verify` domain. TTL: the cache's (days / hours). Tag {<domain>}. */
   recipientCache(domain: string, address: string) { return this.key("rcpt", `{${domain}}`, address.toLowerCase()); }
+
+  /** String counter: backup-traffic deferrals of `domain` in one window (`window` = epoch ms / window length, floored). TTL two windows. */
+  backupWindow(domain: string, window: number) { return this.key("backup", domain, String(window)); }
 
   // ── DSN gathering (tag {<base id>}) ──────────────────────────────────────────────────
 

@@ -6,6 +6,7 @@
  *            transactions per session (421 4.7.0), scanners saturated (451 4.3.2),
  *            Redis unavailable (451 4.3.0, also at the end of DATA)
  *   RCPT     recipients per message (452 4.5.3), relay and unknown users (550 5.7.1 / 5.1.1),
+ *            backup-only domains while their primary is up (450 4.7.1, policies/accept-when.ts),
  *            primary verification (550 5.1.1 / 450 4.2.0)
  *   DATA     the MessageAcceptor: 250 2.0.0 only once the message is durable and queued
  * Every transaction leaves exactly one SMTP_TRANSACTION log line, and every refusal is
@@ -20,6 +21,7 @@ import type { Refusal } from "../../policies/verdict.js";
 import type { MessageAcceptor } from "../ingress/accept-message.js";
 import type { ConnectionLimits, ConnectionSlot } from "../ingress/connection-limits.js";
 import type { RecipientVerifier } from "../ingress/recipient-verifier.js";
+import type { BackupGate } from "../ingress/backup-gate.js";
 import type { ContentFilter } from "../filters/content-filter.js";
 import type { RejectCounter } from "../observability/reject-counter.js";
 import { SmtpReply, reply } from "../mail/reply.js";
@@ -40,6 +42,8 @@ export interface IngressParts {
   acceptor: MessageAcceptor;
   limits: ConnectionLimits;
   verifier: RecipientVerifier;
+  /** `acceptWhen: primaryDown` domains; absent = every domain accepts always. */
+  backupGate?: BackupGate;
   rejects: RejectCounter;
   filter?: ContentFilter;
   tls?: { cert: Buffer; key: Buffer };
@@ -175,6 +179,8 @@ export class SmtpIngress {
       if (session.envelope.rcptTo.length >= this.config.smtp.maxRecipients) return refuse(reply(452, "4.5.3", "Too many recipients", "too-many-recipients"));
       const v = classifyRecipient(address.address, this.parts.recipients);
       if (v.action === "reject") return refuse(reply(v.code, v.enhanced, `<${address.address}>: ${v.text}`, v.reason));
+      const backup = await this.parts.backupGate?.check(v.address, v.domain, session.remoteAddress);
+      if (backup) return refuse(backup);
       if (v.action === "verify") {
         const r = await this.parts.verifier.check(v.address, v.domain);
         if (r) return refuse(r);

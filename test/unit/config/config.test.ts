@@ -28,6 +28,13 @@ describe("configuration", () => {
     expect(c.delivery).toMatchObject({ retry: { first: 300_000, max: 3_600_000, factor: 2 }, maxLifetime: 432_000_000, concurrency: 20, ratePerSecond: 0 });
     expect(c.monitor.interval).toBe(15_000);
     expect(c.domains["example.com"].recipients).toBe("*");
+    expect(c.domains["example.com"].acceptWhen).toBe("always");
+  });
+
+  it("takes acceptWhen per domain: always or primaryDown, nothing else", () => {
+    const c = parseConfig({ domains: { "a.example.com": { primary: "mx", acceptWhen: "primaryDown" }, "b.example.com": { primary: "mx" } } });
+    expect([c.domains["a.example.com"].acceptWhen, c.domains["b.example.com"].acceptWhen]).toEqual(["primaryDown", "always"]);
+    expect(problems({ domains: { "example.com": { primary: "mx", acceptWhen: "primary-down" } } })).toEqual([expect.stringMatching(/^domains\.example\.com\.acceptWhen: /)]);
   });
 
   it("names the bad key and says why", () => {
