@@ -16,6 +16,7 @@ import type { MessageActions } from "../admin/message-actions.js";
 import type { DomainActions } from "../admin/domain-actions.js";
 import type { Actor } from "../admin/outcome.js";
 import type { RateSampler } from "./rate-sampler.js";
+import type { ContinuityEvents } from "../continuity/continuity-event.js";
 
 export interface ApiDeps {
   config: Config;
@@ -30,6 +31,8 @@ export interface ApiDeps {
   rates: RateSampler;
   metrics: Metrics;
   log: Logger;
+  /** The continuity event store, when wired (drills are recorded there too). */
+  events?: ContinuityEvents;
 }
 
 export interface ApiRequest {

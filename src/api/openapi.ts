@@ -66,6 +66,9 @@ const SCHEMAS: Record<string, unknown> = {
   PrimaryList: obj({ primaries: { type: "array", items: { $ref: "#/components/schemas/Primary" } } }),
   FlushDone: obj({ domain: str, promoted: int, queuePaused: { type: "boolean" } }),
   ProbeResult: obj({ probed: { type: "boolean" }, primary: { $ref: "#/components/schemas/Primary" } }),
+  DoctorResult: obj({ ok: { type: "boolean" }, exitCode: int, checks: { type: "array", items: obj({ name: str, status: { type: "string", enum: ["ok", "warn", "fail"] }, detail: str, hint: str }, ["name", "status", "detail"]) } }),
+  DrillResult: obj({ id: str, domain: str, recipient: str, passed: { type: "boolean" }, reason: str, at: ms, queueId: str,
+    figures: obj({ acceptMs: int, spoolMs: int, deliveryMs: int }, []) }, ["id", "domain", "recipient", "passed", "at", "figures"]),
   WebmailUserRequest: obj({ address: str, reset: { type: "boolean", default: false } }, ["address"]),
   WebmailUser: obj({ address: str, oneTimePassword: str, mustChangePassword: { type: "boolean" } }),
   Health: {

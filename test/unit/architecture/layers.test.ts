@@ -21,8 +21,8 @@ const root = path.resolve(import.meta.dirname, "../../..");
 const SHARED = ["src/config", "src/mail", "policies", "src/observability", "src/redis", "src/transport"];
 /** The spool in flow order: the stored message first, then the queue jobs that point at it. */
 const SPOOL = ["src/store", "queues"];
-const STEPS = ["src/smtp", "src/ingress", "src/filters", "src/delivery", "src/monitor", "src/dsn"];
-const EDGES = ["src/admin", "src/webmail", "src/api", "src/cli", "src"];
+const STEPS = ["src/smtp", "src/ingress", "src/filters", "src/delivery", "src/monitor", "src/dsn", "src/continuity", "src/alerts"];
+const EDGES = ["src/admin", "src/webmail", "src/doctor", "src/api", "src/cli", "src"];
 /** Pairs that go both ways on purpose: delivery asks the monitor to probe, the monitor pauses delivery. */
 const BOTH_WAYS = new Set(["src/monitor>src/delivery"]);
 

@@ -1,0 +1,28 @@
+/**
+ * The continuity event contract (issue 13): what the event store records about outages,
+ * drills and other continuity events. Owned by the events part; this copy is the contract
+ * verbatim so the doctor's drill compiles against it until that part is merged.
+ */
+export type ContinuityKind = "outage" | "queue-stale" | "scanner-down" | "redis-memory" | "aof" | "cert-expiry" | "drill" | "backup-traffic";
+export interface ContinuityEvent {
+  id: string;                 // stable, e.g. "ev_<ulid-ish>", used by receivers to de-duplicate
+  kind: ContinuityKind;
+  domain?: string;            // per-domain kinds
+  state: "open" | "closed";
+  startedAt: number;          // ms
+  detectedAt?: number;
+  recoveredAt?: number;       // outage: primary back
+  drainedAt?: number;         // outage: queue for that domain empty
+  closedAt?: number;
+  summary: string;            // one line for people
+  data: Record<string, unknown>; // kind-specific facts (counts, reasons, figures)
+}
+export interface ContinuityEvents {            // implemented by src/continuity/event-store.ts
+  /** Opens an event; returns null if one of this kind+domain is already open (only one node wins). */
+  open(e: Omit<ContinuityEvent, "id" | "state">): Promise<ContinuityEvent | null>;
+  /** Records a transition (e.g. "detected", "recovered", "drained", "closed") exactly once across nodes; returns false if already recorded. */
+  transition(id: string, name: string, patch: Partial<ContinuityEvent>): Promise<boolean>;
+  get(id: string): Promise<ContinuityEvent | null>;
+  list(opts: { limit: number; cursor?: string; kind?: ContinuityKind; domain?: string }): Promise<{ items: ContinuityEvent[]; next?: string }>;
+  current(kind: ContinuityKind, domain?: string): Promise<ContinuityEvent | null>;
+}
