@@ -49,7 +49,16 @@ async function until<T>(timeoutMs: number, probe: () => Promise<T | undefined>):
   return undefined;
 }
 
+/** Domains being drilled by this process: a second drill of the same domain would resume it under the first. */
+const running = new Set<string>();
+
 export async function runDrill(d: DrillDeps, domain: string): Promise<DrillResult> {
+  if (running.has(domain)) return { id: "", domain, recipient: drillRecipient(d.config, domain), passed: false, reason: `a drill of ${domain} is already running`, at: Date.now(), figures: {} };
+  running.add(domain);
+  try { return await drill(d, domain); } finally { running.delete(domain); }
+}
+
+async function drill(d: DrillDeps, domain: string): Promise<DrillResult> {
   const { config } = d;
   const id = `drill_${Date.now().toString(36)}${randomBytes(4).toString("hex")}`;
   const recipient = drillRecipient(config, domain);
