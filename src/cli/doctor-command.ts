@@ -37,8 +37,8 @@ export function formatDrill(r: DrillResult): string {
   const f = r.figures;
   const ms = (v: number | undefined) => (v === undefined ? "-" : `${v} ms`);
   return `drill ${r.id} of ${r.domain} (to ${r.recipient}${r.queueId ? `, queued as ${r.queueId}` : ""})\n` +
-    `accept latency:            ${ms(f.acceptMs)}\n` +
-    `time to spool:             ${ms(f.spoolMs)}\n` +
+    `accept latency:              ${ms(f.acceptMs)}\n` +
+    `time to spool:               ${ms(f.spoolMs)}\n` +
     `first delivery after resume: ${ms(f.deliveryMs)}\n` +
     (r.passed ? "PASS\n" : `FAIL: ${r.reason}\n`);
 }

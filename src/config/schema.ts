@@ -187,8 +187,8 @@ export const configSchema = z.strictObject({
       }).optional(),
       /** Where the drill's test message goes; default: the domain's probeRecipient, else postmaster@domain. */
       recipient: z.string().regex(/^[^@\s]+@[^@\s]+$/, "expected an e-mail address").optional(),
-      /** How long a drill waits for the primary's 250 after resuming. */
-      timeout: duration("60s"),
+      /** How long a drill waits for the primary's 250 after resuming (at most 4m: POST /api/drill answers within 5 minutes). */
+      timeout: duration("60s").refine((ms) => ms <= 240_000, 'expected at most "4m"'),
     })
     .prefault({}),
   log: z

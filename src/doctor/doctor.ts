@@ -69,13 +69,14 @@ const info = (text: string, field: string) => new RegExp(`^${field}:(.*)$`, "m")
 
 async function redisChecks(redis: Redis, keys: Keyspace): Promise<C.Check[]> {
   const [persistence, memory] = await Promise.all([redis.info("persistence"), redis.info("memory")]);
+  // a managed Redis may refuse CONFIG: null, and the check says it could not read the value
+  const configGet = async (k: string) => { try { const r = (await redis.call("CONFIG", "GET", k)) as string[]; return r[1] ?? null; } catch { return null; } };
   const out: C.Check[] = [C.redisPersistenceCheck({
     aofEnabled: info(persistence, "aof_enabled") === "1",
     aofLastWriteOk: (info(persistence, "aof_last_write_status") ?? "ok") === "ok",
-    rdbOnly: info(persistence, "rdb_last_save_time") !== undefined && info(persistence, "rdb_last_bgsave_status") === "ok",
+    rdbOnly: Boolean((await configGet("save"))?.trim()),
   })];
-  const config_ = async (k: string) => { try { const r = (await redis.call("CONFIG", "GET", k)) as string[]; return r[1] ?? null; } catch { return null; } };
-  const [maxmemory, policy] = [await config_("maxmemory"), await config_("maxmemory-policy")];
+  const [maxmemory, policy] = [await configGet("maxmemory"), await configGet("maxmemory-policy")];
   const used = Number(info(memory, "used_memory") ?? 0);
   const now = Date.now();
   // usual rate: messages that arrived in the last 24 h (the all-messages index is scored by arrival ms)
