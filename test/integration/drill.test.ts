@@ -11,6 +11,9 @@ import { cliPath, MxspoolProcess } from "../helpers/mxspool-process.js";
 import { freePort, waitFor } from "../helpers/net.js";
 import { RecordingPrimary } from "../helpers/recording-primary.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
+import { DrillSchedule } from "../../src/doctor/drill-schedule.js";
+import type { DrillDeps } from "../../src/doctor/drill.js";
+import { Keyspace } from "../../src/redis/keyspace.js";
 
 const TOKEN = "drill-admin-token-0123456789";
 
@@ -80,5 +83,17 @@ describe("mxspool drill", () => {
     const checks = new Map((JSON.parse(r.stdout).checks as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]));
     expect(checks.get("drill:good.test")).toMatchObject({ status: "ok", detail: expect.stringMatching(/^last passed drill 20\d\d-/) });
     expect(checks.get("drill:bad.test")).toMatchObject({ status: "warn", detail: "never drilled" });
+  });
+
+  it("drills.every: of two nodes, one claims each period, and the next period is claimed again", async () => {
+    const keys = new Keyspace("mxspool-sched-test");
+    const every = 7 * 86_400_000;
+    const node = () => new DrillSchedule({ config: { drills: { every } }, redis: redis.client(), keys } as unknown as DrillDeps, () => []);
+    const [a, b] = [node(), node()];
+    const now = Date.now();
+    const won = await Promise.all([a.tick(every, now), b.tick(every, now)]);
+    expect(won.filter(Boolean)).toHaveLength(1);
+    expect(await b.tick(every, now + 1000)).toBe(false);
+    expect(await b.tick(every, now + every)).toBe(true);
   });
 });
