@@ -33,6 +33,7 @@ import { Router } from "./router.js";
 import { ROUTES, type Route } from "./routes.js";
 import { checkParams } from "./validate.js";
 import { DrillSchedule } from "../doctor/drill-schedule.js";
+import { abandonDrills } from "../doctor/drill.js";
 
 const MAX_BODY = 64 * 1024;
 /** How often Node looks for connections past headersTimeout / requestTimeout. */
@@ -106,6 +107,7 @@ export class HttpApi {
 
   async stop(): Promise<void> {
     this.deps.rates.stop();
+    await abandonDrills();
     await this.drills.stop();
     if (!this.server) return;
     await new Promise<void>((resolve) => { this.server!.close(() => resolve()); this.server!.closeAllConnections(); });

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import type { ApiClient } from "./api-client.js";
-import { errorText } from "./api-client.js";
+import { CliError, errorText } from "./api-client.js";
 import type { Check, DoctorResult } from "../doctor/doctor.js";
 import type { DrillResult } from "../doctor/drill.js";
 
@@ -46,7 +46,17 @@ export function formatDrill(r: DrillResult): string {
 export async function drillCommand(args: string[], client: ApiClient): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { json: { type: "boolean" } }, strict: true, allowPositionals: true });
   if (positionals.length !== 1) throw Object.assign(new Error("usage: mxspool drill DOMAIN [--json]"), { code: "ERR_PARSE_ARGS_USAGE" });
-  const r = await client.call<DrillResult>("POST", `/api/drill/${encodeURIComponent(positionals[0])}`, undefined, 330_000);
+  const path = `/api/drill/${encodeURIComponent(positionals[0])}`;
+  const started = await client.call<{ id: string }>("POST", path);
+  // the drill takes up to drills.timeout (at most 4m) after its message is spooled
+  const end = Date.now() + 300_000;
+  let r: DrillResult | null = null;
+  while (Date.now() < end) {
+    const s = await client.call<{ running: boolean; last: DrillResult | null }>("GET", path);
+    if (s.last?.id === started.id) { r = s.last; break; }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  if (!r) throw new CliError(`drill ${started.id} did not report a result within 5 minutes`);
   process.stdout.write(values.json ? JSON.stringify(r, null, 2) + "\n" : formatDrill(r));
   return r.passed ? 0 : 1;
 }

@@ -49,18 +49,43 @@ async function until<T>(timeoutMs: number, probe: () => Promise<T | undefined>):
   return undefined;
 }
 
-/** Domains being drilled by this process: a second drill of the same domain would resume it under the first. */
-const running = new Set<string>();
+/** Drills running in this process, by domain: a second drill of the same domain would resume it under the first. */
+const running = new Map<string, DrillDeps>();
 
 export async function runDrill(d: DrillDeps, domain: string): Promise<DrillResult> {
   if (running.has(domain)) return { id: "", domain, recipient: drillRecipient(d.config, domain), passed: false, reason: `a drill of ${domain} is already running`, at: Date.now(), figures: {} };
-  running.add(domain);
+  running.set(domain, d);
   try { return await drill(d, domain); } finally { running.delete(domain); }
 }
 
-async function drill(d: DrillDeps, domain: string): Promise<DrillResult> {
+export const drillRunning = (domain: string): boolean => running.has(domain);
+
+/**
+ * Starts a drill and returns its id at once (the API answers 202; the result lands in
+ * Keyspace.drillLast, read by GET /api/drill/{domain}); null if one is already running here.
+ */
+export function startDrill(d: DrillDeps, domain: string): string | null {
+  if (running.has(domain)) return null;
+  const id = newDrillId();
+  void runDrillWithId(d, domain, id).catch((err) =>
+    finish(d, { id, domain, recipient: drillRecipient(d.config, domain), passed: false, reason: `the drill could not run: ${(err as Error).message}`, at: Date.now(), figures: {} }, undefined).catch(() => undefined));
+  return id;
+}
+
+async function runDrillWithId(d: DrillDeps, domain: string, id: string): Promise<DrillResult> {
+  running.set(domain, d);
+  try { return await drill(d, domain, id); } finally { running.delete(domain); }
+}
+
+/** On shutdown: lift the pause of every domain a drill of this process holds, so none stays paused. */
+export async function abandonDrills(): Promise<void> {
+  await Promise.all([...running].map(([domain, d]) => d.domains.resume(domain, { name: "drill" }).catch(() => undefined)));
+}
+
+const newDrillId = () => `drill_${Date.now().toString(36)}${randomBytes(4).toString("hex")}`;
+
+async function drill(d: DrillDeps, domain: string, id = newDrillId()): Promise<DrillResult> {
   const { config } = d;
-  const id = `drill_${Date.now().toString(36)}${randomBytes(4).toString("hex")}`;
   const recipient = drillRecipient(config, domain);
   const result: DrillResult = { id, domain, recipient, passed: false, at: Date.now(), figures: {} };
   const actor = { name: "drill" };
