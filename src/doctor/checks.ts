@@ -88,6 +88,13 @@ export function diskCheck(p: { path: string; freeBytes: number; totalBytes: numb
   return ok(name, detail);
 }
 
+/** The signature date in clamd's VERSION reply ("ClamAV 1.0.3/27110/Tue Dec  1 08:21:43 2026"); null if it has none. */
+export function clamdSignatureDate(reply: string): number | null {
+  const date = /\/\d+\/(.+)$/.exec(reply.replace(/\0/g, "").trim())?.[1];
+  const ms = date ? Date.parse(date) : NaN;
+  return Number.isNaN(ms) ? null : ms;
+}
+
 /** A scanner: whether it answered, and for clamd the date of its signatures. */
 export function scannerCheck(s: { name: string; answered: boolean; error?: string; signatureDate?: number | null }, now: number): Check {
   const name = `scanner:${s.name}`;

@@ -106,9 +106,7 @@ async function scannerChecks(config: Config, now: number): Promise<C.Check[]> {
   if (clam) {
     // "ClamAV 1.0.3/27110/Tue Dec  1 08:21:43 2026"
     const r = await talk(clam.address, Math.min(clam.timeout, PROBE_TIMEOUT_MS), "zVERSION\0", (b) => b.includes("\0") || b.includes("\n"));
-    const date = r.reply ? /\/\d+\/(.+)$/.exec(r.reply.replace(/[\0\n]/g, "").trim())?.[1] : undefined;
-    const parsed = date ? Date.parse(date) : NaN;
-    out.push(C.scannerCheck({ name: "clamav", answered: Boolean(r.reply), error: r.error, signatureDate: r.reply ? (Number.isNaN(parsed) ? null : parsed) : undefined }, now));
+    out.push(C.scannerCheck({ name: "clamav", answered: Boolean(r.reply), error: r.error, signatureDate: r.reply ? C.clamdSignatureDate(r.reply) : undefined }, now));
   }
   const spam = config.filters.spamassassin;
   if (spam) {

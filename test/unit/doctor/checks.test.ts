@@ -73,6 +73,13 @@ describe("doctor checks", () => {
   ])("scanner %o is %s", (f, status) => expect(C.scannerCheck(f, NOW).status).toBe(status));
 
   it.each([
+    ["ClamAV 1.0.3/27110/Tue Dec  1 08:21:43 2026\0", Date.parse("Tue Dec  1 08:21:43 2026")],
+    ["ClamAV 1.0.3/27110/Tue Dec  1 08:21:43 2026\n", Date.parse("Tue Dec  1 08:21:43 2026")],
+    ["ClamAV 1.0.3\0", null],
+    ["ClamAV 1.0.3/27110/garbage\0", null],
+  ])("clamd VERSION %j has signature date %s", (reply, date) => expect(C.clamdSignatureDate(reply)).toBe(date));
+
+  it.each([
     [{ source: "c.pem", validTo: NOW + 90 * DAY }, "ok"],
     [{ source: "c.pem", validTo: NOW + 5 * DAY }, "warn"],
     [{ source: "c.pem", validTo: NOW - DAY }, "fail"],
