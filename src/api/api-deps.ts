@@ -16,6 +16,7 @@ import type { MessageActions } from "../admin/message-actions.js";
 import type { DomainActions } from "../admin/domain-actions.js";
 import type { Actor } from "../admin/outcome.js";
 import type { RateSampler } from "./rate-sampler.js";
+import type { ContinuityEvents } from "../continuity/continuity-event.js";
 
 export interface ApiDeps {
   config: Config;
@@ -32,6 +33,8 @@ export interface ApiDeps {
   log: Logger;
   /** The alert queue (continuity alerts); absent where no alert can be queued. */
   alerts?: { sendTestAlert(): Promise<{ id: string; destinations: number }>; readonly destinations: number };
+  /** The continuity event store, when wired (drills are recorded there too). */
+  events?: ContinuityEvents;
 }
 
 export interface ApiRequest {

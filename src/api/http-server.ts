@@ -32,6 +32,8 @@ import { apiError, fromFailure, type Reply } from "./reply.js";
 import { Router } from "./router.js";
 import { ROUTES, type Route } from "./routes.js";
 import { checkParams } from "./validate.js";
+import { DrillSchedule } from "../doctor/drill-schedule.js";
+import { abandonDrills } from "../doctor/drill.js";
 
 const MAX_BODY = 64 * 1024;
 /** How often Node looks for connections past headersTimeout / requestTimeout. */
@@ -48,6 +50,8 @@ export class HttpApi {
   private server?: http.Server;
   private readonly router = new Router(ROUTES);
   private readonly deps: ApiDeps;
+  /** drills.every: the scheduled failover drills run where the API runs (one node per period). */
+  private readonly drills: DrillSchedule;
 
   constructor(private readonly config: Config, private readonly redis: Redis, keys: Keyspace, queues: DeliveryQueues, private readonly log: Logger,
               private readonly webmail?: { handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> }, alerts?: ApiDeps["alerts"]) {
@@ -64,6 +68,7 @@ export class HttpApi {
       domains: new DomainActions(config, redis, keys, queues, log),
       metrics: new Metrics(),
     };
+    this.drills = new DrillSchedule(this.deps, () => queues.domains());
   }
 
   async listen(): Promise<void> {
@@ -96,11 +101,14 @@ export class HttpApi {
     const { host, port } = parseHostPort(this.config.http.listen);
     await new Promise<void>((resolve, reject) => { this.server!.once("error", reject); this.server!.listen(port, host, () => resolve()); });
     this.deps.rates.start();
+    this.drills.start();
     this.log.info({ event: "HTTP_LISTENING", listen: this.config.http.listen }, "http listening");
   }
 
   async stop(): Promise<void> {
     this.deps.rates.stop();
+    await abandonDrills();
+    await this.drills.stop();
     if (!this.server) return;
     await new Promise<void>((resolve) => { this.server!.close(() => resolve()); this.server!.closeAllConnections(); });
   }

@@ -67,6 +67,11 @@ const SCHEMAS: Record<string, unknown> = {
   FlushDone: obj({ domain: str, promoted: int, queuePaused: { type: "boolean" } }),
   ProbeResult: obj({ probed: { type: "boolean" }, primary: { $ref: "#/components/schemas/Primary" } }),
   TestAlert: obj({ id: { type: "string", description: "The test event's id (event.id in the alert)" }, destinations: int }),
+  DoctorResult: obj({ ok: { type: "boolean" }, exitCode: int, checks: { type: "array", items: obj({ name: str, status: { type: "string", enum: ["ok", "warn", "fail"] }, detail: str, hint: str }, ["name", "status", "detail"]) } }),
+  DrillResult: obj({ id: str, domain: str, recipient: str, passed: { type: "boolean" }, reason: str, at: ms, queueId: str,
+    figures: obj({ acceptMs: int, spoolMs: int, deliveryMs: int }, []) }, ["id", "domain", "recipient", "passed", "at", "figures"]),
+  DrillStarted: obj({ id: str, domain: str, running: { type: "boolean" } }),
+  DrillStatus: obj({ domain: str, running: { type: "boolean" }, last: nullable({ $ref: "#/components/schemas/DrillResult" }) }),
   WebmailUserRequest: obj({ address: str, reset: { type: "boolean", default: false } }, ["address"]),
   WebmailUser: obj({ address: str, oneTimePassword: str, mustChangePassword: { type: "boolean" } }),
   Health: {

@@ -11,6 +11,7 @@ import { health, status } from "./status-routes.js";
 import { metrics } from "./metrics-route.js";
 import { createWebmailUser } from "./webmail-routes.js";
 import { sendTestAlert } from "./alert-routes.js";
+import { doctor, drill, lastDrill } from "./doctor-routes.js";
 import { buildOpenApi } from "./openapi.js";
 import { json } from "./reply.js";
 import { LIST_PARAMS } from "./validate.js";
@@ -22,7 +23,7 @@ export interface Route {
   path: string;
   operationId: string;
   summary: string;
-  tag: "health" | "messages" | "domains" | "primaries" | "alerts" | "webmail" | "metrics" | "meta";
+  tag: "health" | "messages" | "domains" | "primaries" | "alerts" | "doctor" | "webmail" | "metrics" | "meta";
   auth: boolean;
   /** Accepted query parameters; anything else is a 400. */
   query: readonly string[];
@@ -77,6 +78,12 @@ export const ROUTES: readonly Route[] = [
     responses: { 200: ok("ProbeResult", "Probed"), 202: ok("ProbeResult", "Probe requested; no result within the wait"), 400: badDomain, 404: unknownDomain, 503: { description: "No primary monitor is running", schema: "Error" } }, handle: probePrimary },
   { method: "POST", path: "/api/alerts/test", operationId: "sendTestAlert", summary: "Queue a `test` alert to every configured webhook and the alert e-mail (mxspool doctor --send-test-alert)", tag: "alerts", auth: true, query: [],
     responses: { 202: ok("TestAlert", "Queued; it is sent (and retried) by the alert worker"), 409: { description: "No alert destination is configured", schema: "Error" }, 503: { description: "No alert queue in this process", schema: "Error" } }, handle: sendTestAlert },
+  { method: "POST", path: "/api/doctor", operationId: "doctor", summary: "Check the whole set-up now (MX records, the primary's RCPT answer, Redis persistence and memory headroom, disk, scanners, certificate, webmail users, clock, last drill): one result per check", tag: "doctor", auth: true, query: [], timeoutMs: 60_000,
+    responses: { 200: ok("DoctorResult", "Checked; exitCode 1 when any check failed") }, handle: doctor },
+  { method: "POST", path: "/api/drill/{domain}", operationId: "startDrill", summary: "Start a failover drill: pause the domain, send a marked message through our own SMTP listener, check it is spooled, resume and wait for the primary's 250. Answers at once; read the result with GET", tag: "doctor", auth: true, query: [],
+    responses: { 202: ok("DrillStarted", "Started"), 400: badDomain, 404: unknownDomain, 409: { description: "A drill of this domain is already running", schema: "Error" } }, handle: drill },
+  { method: "GET", path: "/api/drill/{domain}", operationId: "lastDrill", summary: "The last drill of a domain (figures, pass/fail and why) and whether one is running", tag: "doctor", auth: true, query: [],
+    responses: { 200: ok("DrillStatus"), 400: badDomain, 404: unknownDomain }, handle: lastDrill },
   { method: "POST", path: "/api/webmail/users", operationId: "createWebmailUser", summary: "Create a webmail account with a one-time password (reset: true re-issues one)", tag: "webmail", auth: true, query: [], body: "WebmailUserRequest",
     responses: { 200: ok("WebmailUser", "Password reset"), 201: ok("WebmailUser", "Created"), 400: { description: "A bad address or body", schema: "Error" }, 409: { description: "The account exists (pass reset: true)", schema: "Error" },
       413: { description: "Body too large", schema: "Error" }, 415: { description: "Body is not application/json", schema: "Error" } }, handle: createWebmailUser },

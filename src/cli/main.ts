@@ -6,6 +6,7 @@
  *   mxspool check-config FILE
  *   mxspool status [--json]                         see status-command.ts
  *   mxspool queue ls|show|raw|retry|hold|release|rm|redeliver|flush ...   see queue-command.ts
+ *   mxspool doctor [--json] [--send-test-alert] / mxspool drill DOMAIN [--json]   see doctor-command.ts
  * FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml, then /etc/mxspool/mxspool.yaml
  * (installed); status and queue read http.listen and http.adminToken from it (or the local
  * token file in dataDir, see local-token.ts) and talk to the running mxspool's API. Exit codes:
@@ -18,6 +19,7 @@ import fs from "node:fs";
 import { ConfigError, loadConfigFile } from "../config/load.js";
 import { ApiClient, CliError } from "./api-client.js";
 import { statusCommand } from "./status-command.js";
+import { doctorCommand, drillCommand } from "./doctor-command.js";
 import { queueCommand } from "./queue-command.js";
 import { runUserCommand } from "./user-command.js";
 import { StartFailure } from "../start-failure.js";
@@ -45,6 +47,8 @@ const USAGE = `usage:
   mxspool queue retry|hold|release|rm|redeliver ID...
   mxspool queue retry|hold|release|rm --state S|--domain D|--rcpt ADDR|--from TEXT|--q TEXT|--since T   (every match)
   mxspool queue flush [DOMAIN...]
+  mxspool doctor [--config FILE] [--json] [--send-test-alert]   (exit 1 on any failed check)
+  mxspool drill DOMAIN [--config FILE] [--json]                 (failover drill; exit 1 if it fails)
   mxspool user add|passwd|rm|ls ...               (webmail users; see mxspool user)
 FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml, then ${INSTALLED_CONFIG}`;
 
@@ -89,10 +93,11 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(`${file}: ok (${Object.keys(config.domains).length} domain(s): ${Object.keys(config.domains).join(", ")})\n`);
         return;
       }
-      case "status": case "queue": {
+      case "status": case "queue": case "doctor": case "drill": {
         const file = configFile();
         const client = ApiClient.fromConfig(loadConfigFile(file), file);
-        const code = cmd === "status" ? await statusCommand(args, client) : await queueCommand(args, client);
+        const run = { status: statusCommand, queue: queueCommand, doctor: doctorCommand, drill: drillCommand }[cmd];
+        const code = await run(args, client);
         process.exitCode = code;
         return;
       }

@@ -7,6 +7,7 @@ import os from "node:os";
 import { z } from "zod";
 import { duration } from "./zod-duration.js";
 import { hostPort } from "./zod-host-port.js";
+import { parseDuration } from "./duration.js";
 import { filtersSchema } from "./filters-schema.js";
 import { webmailSchema } from "./webmail-schema.js";
 import { alertsSchema } from "./alerts-schema.js";
@@ -39,6 +40,8 @@ const domainSchema = z.strictObject({
    * primary; accepted as soon as the monitor declares it down (policies/accept-when.ts).
    */
   acceptWhen: z.enum(["always", "primaryDown"]).default("always"),
+  /** A recipient the primary must accept: `mxspool doctor` asks the primary for it (RCPT, no message), `drill` mails it. */
+  probeRecipient: z.string().regex(/^[^@\s]+@[^@\s]+$/, "expected an e-mail address").optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -199,6 +202,20 @@ export const configSchema = z.strictObject({
       servers: z.array(z.string()).optional(),
       /** Port used for primaries found through MX records. */
       mxPort: z.number().int().min(1).max(65535).default(25),
+    })
+    .prefault({}),
+  drills: z
+    .strictObject({
+      /** Run `mxspool drill` for every domain this often (one node per period); absent: only by hand. The doctor warns when the last passed drill is older. */
+      every: z.string().transform((text, ctx) => {
+        const ms = parseDuration(text);
+        if (ms === null || ms < 60_000) { ctx.addIssue({ code: "custom", message: `expected a duration of at least "1m" like "7d", got "${text}"` }); return z.NEVER; }
+        return ms;
+      }).optional(),
+      /** Where the drill's test message goes; default: the domain's probeRecipient, else postmaster@domain. */
+      recipient: z.string().regex(/^[^@\s]+@[^@\s]+$/, "expected an e-mail address").optional(),
+      /** How long a drill waits for the primary's 250 after resuming (at most 4m: POST /api/drill answers within 5 minutes). */
+      timeout: duration("60s").refine((ms) => ms <= 240_000, 'expected at most "4m"'),
     })
     .prefault({}),
   log: z

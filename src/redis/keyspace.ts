@@ -143,6 +143,15 @@ export class Keyspace {
   /** String counter (fail) or flag (lock) of login failures per account or client IP, under 32 hex of SHA-256. TTL: failureWindow / lockout. */
   webmailLogin(kind: "fail" | "lock", scope: "acct" | "ip", subject: string) { return this.key("webmail", kind, scope, sha256(subject).slice(0, 32)); }
 
+  // ── doctor and drills (global) ──────────────────────────────────────────────────────
+
+  /** String (JSON): the last drill of a domain (id, passed, figures, at) — what the doctor reads for "last tested". No TTL. */
+  drillLast(domain: string) { return this.key("drill", "last", domain); }
+  /** String: the last drill of a domain that passed (same JSON). No TTL. */
+  drillLastPassed(domain: string) { return this.key("drill", "passed", domain); }
+  /** String NX lock: the node that runs the scheduled drills of period `period` (epoch ms / drills.every, floored). TTL drills.every. */
+  drillLock(period: number) { return this.key("drill", "lock", String(period)); }
+
   // ── BullMQ (tag {<prefix>}) ──────────────────────────────────────────────────────────
 
   /** Hash: BullMQ's record of one delivery job (its layout: `<bull prefix>:<queue>:<job id>`). Written by BullMQ; read here only to check it exists. */

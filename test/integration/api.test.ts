@@ -505,6 +505,17 @@ describe("admin API", () => {
     expectError(await api("POST", `/api/messages/${id}/retry`), 409, "ALREADY_FINAL");
   });
 
+  it("runs the doctor (one result per check) and reports each domain's last drill", async () => {
+    const d = await call("/api/doctor", "POST", "/api/doctor");
+    expect(d.status).toBe(200);
+    const names = (d.body.checks as { name: string; status: string }[]).map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(["mx:example.test", "primary:example.test", "drill:example.test", "redis:persistence", "redis:memory", "clock", "disk", "tls:certificate"]));
+    expect(d.body.exitCode).toBe(d.body.checks.some((c: { status: string }) => c.status === "fail") ? 1 : 0);
+    const last = await call("/api/drill/{domain}", "GET", "/api/drill/example.test");
+    expect(last.body).toEqual({ domain: "example.test", running: false, last: null });
+    expectError(await call("/api/drill/{domain}", "POST", "/api/drill/nowhere.test"), 404, "UNKNOWN_DOMAIN");
+  });
+
   it("serves an OpenAPI 3 document that matches the routes, every one of them", async () => {
     const r = await call("/api/openapi.json", "GET", "/api/openapi.json");
     expect(r.status).toBe(200);

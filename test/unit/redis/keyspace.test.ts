@@ -52,6 +52,9 @@ const LAYOUT: [string, string, string][] = [
   ["webmailSession", ks.webmailSession("tok"), `mxspool:webmail:session:${sha("tok")}`],
   ["webmailLogin fail acct", ks.webmailLogin("fail", "acct", "a@example.test"), `mxspool:webmail:fail:acct:${sha("a@example.test").slice(0, 32)}`],
   ["webmailLogin lock ip", ks.webmailLogin("lock", "ip", "192.0.2.7"), `mxspool:webmail:lock:ip:${sha("192.0.2.7").slice(0, 32)}`],
+  ["drillLast", ks.drillLast("example.test"), "mxspool:drill:last:example.test"],
+  ["drillLastPassed", ks.drillLastPassed("example.test"), "mxspool:drill:passed:example.test"],
+  ["drillLock", ks.drillLock(42), "mxspool:drill:lock:42"],
 ];
 
 /** Redis Cluster's hash slot: CRC16 (XMODEM) of the key, or of its first non-empty {tag}, mod 16384. */

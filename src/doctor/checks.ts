@@ -1,0 +1,154 @@
+/**
+ * The doctor's verdicts: pure functions from facts (gathered by doctor.ts) to one
+ * { name, status, detail, hint } per check. No I/O here, so every rule is tested from a table
+ * (test/unit/doctor/checks.test.ts). `fail` means mail is or will be lost or refused; `warn`
+ * means the set-up is weaker than it should be; the exit code is 1 on any fail.
+ */
+export type CheckStatus = "ok" | "warn" | "fail";
+export interface Check { name: string; status: CheckStatus; detail: string; hint?: string }
+
+const ok = (name: string, detail: string): Check => ({ name, status: "ok", detail });
+const warn = (name: string, detail: string, hint: string): Check => ({ name, status: "warn", detail, hint });
+const fail = (name: string, detail: string, hint: string): Check => ({ name, status: "fail", detail, hint });
+
+export const exitCode = (checks: Check[]): number => (checks.some((c) => c.status === "fail") ? 1 : 0);
+
+/** An MX record and whether its exchange has an address (A or AAAA). */
+export interface MxFact { exchange: string; priority: number; resolves: boolean }
+
+/**
+ * A domain's MX set-up: mxspool (our `hostname`) listed, with a larger preference number than
+ * the primary's (lowest other) MX, and no MX pointing at a name without an address.
+ */
+export function mxCheck(domain: string, hostname: string, mx: MxFact[] | { error: string }): Check {
+  const name = `mx:${domain}`;
+  const me = hostname.toLowerCase().replace(/\.$/, "");
+  if (!Array.isArray(mx)) return fail(name, `MX look-up failed: ${mx.error}`, `publish MX records for ${domain}: the primary (e.g. 10) and ${me} with a larger number (e.g. 20)`);
+  if (!mx.length) return fail(name, "no MX records", `publish MX records for ${domain}: the primary (e.g. 10) and ${me} with a larger number (e.g. 20)`);
+  const dangling = mx.filter((r) => !r.resolves);
+  if (dangling.length) return fail(name, `MX ${dangling.map((r) => r.exchange).join(", ")} has no address (A/AAAA)`, "remove that MX record or give the name an address");
+  const ours = mx.filter((r) => r.exchange.toLowerCase().replace(/\.$/, "") === me);
+  const others = mx.filter((r) => !ours.includes(r));
+  if (!ours.length) return fail(name, `${me} is not among the MX records (${mx.map((r) => `${r.priority} ${r.exchange}`).join(", ")})`, `add "MX 20 ${me}" (a larger number than the primary's) or set hostname to the name the MX record uses`);
+  if (!others.length) return warn(name, `only ${me} is listed as MX; no primary MX`, "list the primary as MX with a smaller number, so senders try it first");
+  const primaryPref = Math.min(...others.map((r) => r.priority));
+  const ourPref = Math.min(...ours.map((r) => r.priority));
+  if (ourPref <= primaryPref) return fail(name, `${me} has preference ${ourPref}, the primary ${primaryPref}: senders prefer mxspool (or pick at random)`, `give ${me} a larger preference number than ${primaryPref}`);
+  return ok(name, `primary MX preference ${primaryPref}, ${me} ${ourPref}`);
+}
+
+/** The primary answering RCPT for the probe recipient (code null: could not be asked). */
+export function primaryCheck(domain: string, probe: { endpoint: string; recipient?: string; code: number | null; text: string }): Check {
+  const name = `primary:${domain}`;
+  if (probe.code === null) return fail(name, `${probe.endpoint} cannot be asked: ${probe.text}`, "check that the primary is up and reachable from here (firewall, port)");
+  if (!probe.recipient) return warn(name, `${probe.endpoint} answers SMTP; no probe recipient to ask for`, `set domains.${domain}.probeRecipient to an address the primary accepts`);
+  if (probe.code >= 200 && probe.code < 300) return ok(name, `${probe.endpoint} accepts ${probe.recipient} (${probe.text})`);
+  return fail(name, `${probe.endpoint} refuses ${probe.recipient}: ${probe.text}`, `the primary must accept mail for ${probe.recipient} from this host; check its relay/recipient settings or domains.${domain}.probeRecipient`);
+}
+
+export interface RedisPersistence { aofEnabled: boolean; aofLastWriteOk: boolean; rdbOnly: boolean }
+
+export function redisPersistenceCheck(p: RedisPersistence): Check {
+  const name = "redis:persistence";
+  if (!p.aofEnabled) return fail(name, p.rdbOnly ? "AOF is off (RDB snapshots only: mail accepted since the last snapshot is lost on a crash)" : "AOF is off: a restart loses the spool", "set appendonly yes and appendfsync always (or everysec) in redis.conf");
+  if (!p.aofLastWriteOk) return fail(name, "the last AOF write failed", "check the disk under Redis' dir (full? read-only?) and the Redis log");
+  return ok(name, "AOF on");
+}
+
+export interface RedisMemory { maxmemory: number | null; used: number; policy: string | null; bytesPerMessage: number; messagesPerHour: number }
+
+/** How many hours of outage fit: (maxmemory − used) / (bytes per message × usual messages per hour). */
+export function outageHours(m: RedisMemory): number | null {
+  if (!m.maxmemory || m.messagesPerHour <= 0) return null;
+  return Math.max(0, m.maxmemory - m.used) / (m.bytesPerMessage * m.messagesPerHour);
+}
+
+export function redisMemoryCheck(m: RedisMemory): Check {
+  const name = "redis:memory";
+  const mb = (b: number) => `${Math.round(b / 1048576)} MB`;
+  if (m.policy && m.policy !== "noeviction") return fail(name, `maxmemory-policy is ${m.policy}: Redis may evict spooled mail`, "set maxmemory-policy noeviction");
+  if (m.maxmemory === null) return warn(name, `${mb(m.used)} used; maxmemory cannot be read (CONFIG GET refused)`, "check maxmemory on the Redis host");
+  if (m.maxmemory === 0) return warn(name, `${mb(m.used)} used, no maxmemory: the spool can grow until the host runs out of memory`, "set maxmemory (with noeviction) to what the host can spare");
+  const hours = outageHours(m);
+  const left = `${mb(m.maxmemory - m.used)} of ${mb(m.maxmemory)} free`;
+  if (hours === null) return ok(name, `${left}; no mail in the last 24 h to estimate an outage from`);
+  const fits = `${left}: about ${hours < 10 ? hours.toFixed(1) : Math.round(hours)} h of outage at ${Math.round(m.messagesPerHour)} msg/h × ${Math.round(m.bytesPerMessage / 1024)} KB`;
+  if (hours < 4) return fail(name, fits, "raise maxmemory: an outage of a few hours would fill it");
+  if (hours < 48) return warn(name, fits, "raise maxmemory to hold at least two days of mail");
+  return ok(name, fits);
+}
+
+export function diskCheck(p: { path: string; freeBytes: number; totalBytes: number } | { path: string; error: string }): Check {
+  const name = "disk";
+  if ("error" in p) return warn(name, `cannot read free space of ${p.path}: ${p.error}`, "check that dataDir exists");
+  const pct = p.totalBytes ? (100 * p.freeBytes) / p.totalBytes : 0;
+  const detail = `${Math.round(p.freeBytes / 1048576)} MB free (${pct.toFixed(0)} %) on ${p.path}`;
+  if (pct < 5) return fail(name, detail, "free disk space: the AOF needs room to grow and to be rewritten");
+  if (pct < 15) return warn(name, detail, "free disk space before an outage fills the AOF");
+  return ok(name, detail);
+}
+
+/** The signature date in clamd's VERSION reply ("ClamAV 1.0.3/27110/Tue Dec  1 08:21:43 2026"); null if it has none. */
+export function clamdSignatureDate(reply: string): number | null {
+  const date = /\/\d+\/(.+)$/.exec(reply.replace(/\0/g, "").trim())?.[1];
+  const ms = date ? Date.parse(date) : NaN;
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/** A scanner: whether it answered, and for clamd the date of its signatures. */
+export function scannerCheck(s: { name: string; answered: boolean; error?: string; signatureDate?: number | null }, now: number): Check {
+  const name = `scanner:${s.name}`;
+  if (!s.answered) return fail(name, `not answering: ${s.error ?? "no reply"}`, `start ${s.name} or fix filters.${s.name}.address`);
+  if (s.signatureDate === undefined) return ok(name, "answering");
+  if (s.signatureDate === null) return warn(name, "answering; signature date unknown", "check freshclam");
+  const days = (now - s.signatureDate) / 86_400_000;
+  const detail = `answering, signatures ${days.toFixed(1)} days old`;
+  if (days > 7) return fail(name, detail, "run freshclam (is its timer or service running?)");
+  if (days > 2) return warn(name, detail, "check freshclam updates");
+  return ok(name, detail);
+}
+
+export function certCheck(c: { source: string; validTo: number } | { source: string; error: string } | null, now: number): Check {
+  const name = "tls:certificate";
+  if (!c) return ok(name, "STARTTLS is off");
+  if ("error" in c) return fail(name, `cannot read ${c.source}: ${c.error}`, "fix smtp.tls.cert/key");
+  const days = (c.validTo - now) / 86_400_000;
+  const detail = `${c.source} expires ${new Date(c.validTo).toISOString().slice(0, 10)} (${Math.floor(days)} days)`;
+  if (days < 0) return fail(name, detail.replace("expires", "expired"), "renew the certificate (senders may refuse STARTTLS)");
+  if (days < 14) return warn(name, detail, "renew the certificate");
+  return ok(name, detail);
+}
+
+export function webmailUsersCheck(w: { enabled: false } | { enabled: true; file: string; users: number } | { enabled: true; file: string; error: string }): Check {
+  const name = "webmail:users";
+  if (!w.enabled) return ok(name, "webmail off");
+  if ("error" in w) return fail(name, `cannot read ${w.file}: ${w.error}`, "create users with `mxspool user add ADDRESS`");
+  if (!w.users) return warn(name, `no users in ${w.file}: nobody can read spooled mail during an outage`, "add users with `mxspool user add ADDRESS`");
+  return ok(name, `${w.users} user(s)`);
+}
+
+/** This host's clock against Redis' (every node compares times written by the others). */
+export function clockCheck(localMs: number, redisMs: number): Check {
+  const name = "clock";
+  const skew = Math.abs(localMs - redisMs);
+  const detail = `${skew} ms off Redis' clock`;
+  if (skew > 60_000) return fail(name, detail, "run an NTP client (chrony, systemd-timesyncd) on this host and the Redis host");
+  if (skew > 2_000) return warn(name, detail, "run an NTP client on this host and the Redis host");
+  return ok(name, detail);
+}
+
+export function drillCheck(domain: string, everyMs: number | undefined, lastPassedAt: number | null, now: number): Check {
+  const name = `drill:${domain}`;
+  const when = lastPassedAt ? `last passed drill ${new Date(lastPassedAt).toISOString()}` : "never drilled";
+  if (!everyMs) return lastPassedAt ? ok(name, when) : warn(name, when, `run \`mxspool drill ${domain}\`, or set drills.every (e.g. 7d)`);
+  if (!lastPassedAt || now - lastPassedAt > everyMs) return warn(name, `${when}; drills.every asks for one every ${Math.round(everyMs / 3_600_000)} h`, `run \`mxspool drill ${domain}\` and look at why the scheduled one did not pass`);
+  return ok(name, when);
+}
+
+export function alertsCheck(a: { configured: false } | { configured: true; sent: boolean; error?: string } | { configured: true; sent: null }): Check {
+  const name = "alerts";
+  if (!a.configured) return warn(name, "alerts not configured", "configure alert destinations so someone hears of an outage");
+  if (a.sent === null) return ok(name, "configured (pass --send-test-alert to send a test)");
+  if (!a.sent) return fail(name, `test alert not sent: ${a.error ?? "refused"}`, "check the alert destinations");
+  return ok(name, "test alert sent");
+}

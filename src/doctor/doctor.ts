@@ -1,0 +1,164 @@
+/**
+ * `mxspool doctor`'s I/O: gathers the facts each check of checks.ts judges — DNS (MX and
+ * their addresses, through dns.servers when set), an RCPT probe of each primary (no message
+ * is sent), Redis INFO persistence/memory, CONFIG GET maxmemory and TIME, free space of
+ * dataDir, clamd VERSION / spamd PING, the STARTTLS certificate, the webmail users file and
+ * the last passed drill. Runs in the mxspool that serves POST /api/doctor, so the CLI needs no
+ * access to Redis, the certificate key or the scanners. Every probe is bounded; a check that
+ * cannot gather its facts says so in its own line and never stops the others.
+ */
+import fs from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { Resolver } from "node:dns/promises";
+import type { Redis } from "ioredis";
+import type { Config } from "../config/schema.js";
+import type { Keyspace } from "../redis/keyspace.js";
+import type { ScannerAddress } from "../config/scanner-address.js";
+import { parseHostPort } from "../config/host-port.js";
+import { PrimaryEndpoints } from "../transport/primary-endpoints.js";
+import { rcptCallout } from "../ingress/rcpt-callout.js";
+import { connectScanner } from "../filters/scanner-connect.js";
+import { tlsFiles } from "../smtp/tls.js";
+import { UsersFile } from "../webmail/users-file.js";
+import { usersFilePath } from "../webmail/accounts.js";
+import * as C from "./checks.js";
+
+export type { Check } from "./checks.js";
+
+const PROBE_TIMEOUT_MS = 10_000;
+/** Bytes per message when the spool holds too few messages to measure it (a typical mail with headers). */
+const DEFAULT_MESSAGE_BYTES = 64 * 1024;
+
+export interface DoctorResult { ok: boolean; exitCode: number; checks: C.Check[] }
+
+export function resolverFor(config: Config): Resolver {
+  const r = new Resolver({ timeout: 3000, tries: 2 });
+  if (config.dns.servers?.length) r.setServers(config.dns.servers);
+  return r;
+}
+
+async function mxFacts(resolver: Resolver, domain: string): Promise<C.MxFact[] | { error: string }> {
+  let records: { exchange: string; priority: number }[];
+  try { records = await resolver.resolveMx(domain); } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "ENOTFOUND" || code === "ENODATA") return [];
+    return { error: code ?? (err as Error).message };
+  }
+  const has = async (name: string) => {
+    const [a, aaaa] = await Promise.all([resolver.resolve4(name).catch(() => []), resolver.resolve6(name).catch(() => [])]);
+    return a.length + aaaa.length > 0;
+  };
+  return Promise.all(records.map(async (r) => ({ ...r, resolves: await has(r.exchange) })));
+}
+
+async function primaryProbe(config: Config, endpoints: PrimaryEndpoints, domain: string) {
+  const recipient = config.domains[domain].probeRecipient;
+  let eps: { host: string; port: number }[];
+  try {
+    const p = config.domains[domain].primary;
+    eps = p === "mx" ? await endpoints.resolve(domain, 0) : p.map(parseHostPort);
+  } catch (err) { return { endpoint: "(primary)", recipient, code: null, text: (err as Error).message }; }
+  const ep = eps[0];
+  if (!ep) return { endpoint: "(primary)", recipient, code: null, text: "no primary found" };
+  const endpoint = `${ep.host}:${ep.port}`;
+  const r = await rcptCallout(ep.host, ep.port, config.hostname, recipient ?? `postmaster@${domain}`, PROBE_TIMEOUT_MS);
+  return { endpoint, recipient, code: r.code, text: r.text };
+}
+
+const info = (text: string, field: string) => new RegExp(`^${field}:(.*)$`, "m").exec(text)?.[1]?.trim();
+
+async function redisChecks(redis: Redis, keys: Keyspace): Promise<C.Check[]> {
+  const [persistence, memory] = await Promise.all([redis.info("persistence"), redis.info("memory")]);
+  // a managed Redis may refuse CONFIG: null, and the check says it could not read the value
+  const configGet = async (k: string) => { try { const r = (await redis.call("CONFIG", "GET", k)) as string[]; return r[1] ?? null; } catch { return null; } };
+  const out: C.Check[] = [C.redisPersistenceCheck({
+    aofEnabled: info(persistence, "aof_enabled") === "1",
+    aofLastWriteOk: (info(persistence, "aof_last_write_status") ?? "ok") === "ok",
+    rdbOnly: Boolean((await configGet("save"))?.trim()),
+  })];
+  const [maxmemory, policy] = [await configGet("maxmemory"), await configGet("maxmemory-policy")];
+  const used = Number(info(memory, "used_memory") ?? 0);
+  const now = Date.now();
+  // usual rate: messages that arrived in the last 24 h (the all-messages index is scored by arrival ms)
+  const [lastDay, stored] = await Promise.all([redis.zcount(keys.indexAll(), now - 86_400_000, now), redis.zcard(keys.indexAll())]);
+  const bytesPerMessage = stored >= 20 ? Math.max(1024, used / stored) : DEFAULT_MESSAGE_BYTES;
+  out.push(C.redisMemoryCheck({ maxmemory: maxmemory === null ? null : Number(maxmemory), used, policy, bytesPerMessage, messagesPerHour: lastDay / 24 }));
+  const [sec, micro] = (await redis.time()).map(Number);
+  out.push(C.clockCheck(Date.now(), Number(sec) * 1000 + Math.floor(Number(micro) / 1000)));
+  return out;
+}
+
+function talk(address: ScannerAddress, timeoutMs: number, say: string, done: (reply: string) => boolean): Promise<{ reply?: string; error?: string }> {
+  return connectScanner(address, timeoutMs).then((c) => new Promise((resolve) => {
+    if (!c.ok) return resolve({ error: c.failure.detail ?? "down" });
+    let buf = "";
+    const t = setTimeout(() => { c.socket.destroy(); resolve({ error: `no reply within ${timeoutMs} ms` }); }, timeoutMs);
+    c.socket.on("data", (d) => { buf += d.toString("latin1"); if (done(buf)) { clearTimeout(t); c.socket.destroy(); resolve({ reply: buf }); } });
+    c.socket.on("error", (e) => { clearTimeout(t); resolve({ error: e.message }); });
+    c.socket.on("close", () => { clearTimeout(t); resolve(buf ? { reply: buf } : { error: "connection closed" }); });
+    c.socket.write(say);
+  }));
+}
+
+async function scannerChecks(config: Config, now: number): Promise<C.Check[]> {
+  const out: C.Check[] = [];
+  const clam = config.filters.clamav;
+  if (clam) {
+    // "ClamAV 1.0.3/27110/Tue Dec  1 08:21:43 2026"
+    const r = await talk(clam.address, Math.min(clam.timeout, PROBE_TIMEOUT_MS), "zVERSION\0", (b) => b.includes("\0") || b.includes("\n"));
+    out.push(C.scannerCheck({ name: "clamav", answered: Boolean(r.reply), error: r.error, signatureDate: r.reply ? C.clamdSignatureDate(r.reply) : undefined }, now));
+  }
+  const spam = config.filters.spamassassin;
+  if (spam) {
+    const r = await talk(spam.address, Math.min(spam.timeout, PROBE_TIMEOUT_MS), "PING SPAMC/1.5\r\n\r\n", (b) => b.includes("\n"));
+    const pong = r.reply?.includes("PONG");
+    out.push(C.scannerCheck({ name: "spamassassin", answered: Boolean(pong), error: r.error ?? (r.reply ? `answered ${r.reply.trim().slice(0, 60)}` : undefined) }, now));
+  }
+  return out;
+}
+
+function certFacts(config: Config): Parameters<typeof C.certCheck>[0] {
+  if (!config.smtp.tls.enabled) return null;
+  const source = tlsFiles(config).cert;
+  try { return { source, validTo: Date.parse(new X509Certificate(fs.readFileSync(source)).validTo) }; } catch (err) {
+    return { source, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message };
+  }
+}
+
+function webmailFacts(config: Config): Parameters<typeof C.webmailUsersCheck>[0] {
+  if (!config.webmail.enabled) return { enabled: false };
+  const file = usersFilePath(config);
+  const r = new UsersFile(file).read();
+  return r.ok ? { enabled: true, file, users: r.users.size } : { enabled: true, file, error: r.problem };
+}
+
+async function diskFacts(config: Config): Promise<Parameters<typeof C.diskCheck>[0]> {
+  try {
+    const s = await fs.promises.statfs(config.dataDir);
+    return { path: config.dataDir, freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+  } catch (err) { return { path: config.dataDir, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message }; }
+}
+
+/** Runs every check; `alerts` is what POST /api/alerts/test said (or that it is absent). */
+export async function runDoctor(config: Config, redis: Redis, keys: Keyspace, alerts: Parameters<typeof C.alertsCheck>[0] = { configured: false }): Promise<DoctorResult> {
+  const now = Date.now();
+  const resolver = resolverFor(config);
+  const endpoints = new PrimaryEndpoints(config);
+  const domains = Object.keys(config.domains);
+  const perDomain = await Promise.all(domains.map(async (d) => {
+    const lastPassed = await redis.get(keys.drillLastPassed(d)).catch(() => null);
+    const passedAt = lastPassed ? Number((JSON.parse(lastPassed) as { at?: number }).at ?? 0) || null : null;
+    return [
+      C.mxCheck(d, config.hostname, await mxFacts(resolver, d)),
+      C.primaryCheck(d, await primaryProbe(config, endpoints, d)),
+      C.drillCheck(d, config.drills.every, passedAt, now),
+    ];
+  }));
+  const redisPart = await redisChecks(redis, keys).catch((err): C.Check[] => [{ name: "redis", status: "fail", detail: `not answering: ${(err as Error).message}`, hint: "start Redis / check redis.url" }]);
+  const checks = [
+    ...perDomain.flat(), ...redisPart, C.diskCheck(await diskFacts(config)), ...(await scannerChecks(config, now)),
+    C.certCheck(certFacts(config), now), C.webmailUsersCheck(webmailFacts(config)), C.alertsCheck(alerts),
+  ];
+  const exitCode = C.exitCode(checks);
+  return { ok: exitCode === 0, exitCode, checks };
+}

@@ -1,0 +1,122 @@
+/** The doctor's verdicts, from tables of facts (src/doctor/checks.ts). */
+import { describe, expect, it } from "vitest";
+import * as C from "../../../src/doctor/checks.js";
+
+const ME = "mx2.example.test";
+const mx = (...r: [number, string, boolean?][]) => r.map(([priority, exchange, resolves = true]) => ({ priority, exchange, resolves }));
+const NOW = Date.parse("2026-12-01T12:00:00Z");
+const DAY = 86_400_000;
+
+describe("doctor checks", () => {
+  it.each([
+    ["the primary first, mxspool after", mx([10, "mx1.example.test"], [20, ME]), "ok", /preference 10, mx2\.example\.test 20/],
+    ["mxspool preferred over the primary", mx([10, ME], [20, "mx1.example.test"]), "fail", /preference 10, the primary 20/],
+    ["mxspool and the primary equal", mx([10, ME], [10, "mx1.example.test"]), "fail", /preference 10, the primary 10/],
+    ["no MX records", [], "fail", /^no MX records$/],
+    ["mxspool missing", mx([10, "mx1.example.test"]), "fail", /is not among the MX records/],
+    ["only mxspool", mx([20, ME + "."]), "warn", /no primary MX/],
+    ["an MX pointing at nothing", mx([10, "gone.example.test", false], [20, ME]), "fail", /gone\.example\.test has no address/],
+    ["a DNS failure", { error: "ESERVFAIL" }, "fail", /look-up failed: ESERVFAIL/],
+  ] as const)("mx: %s", (_what, facts, status, detail) => {
+    const c = C.mxCheck("example.test", ME, facts as C.MxFact[] | { error: string });
+    expect(c).toMatchObject({ name: "mx:example.test", status });
+    expect(c.detail).toMatch(detail);
+    if (status !== "ok") expect(c.hint).toBeTruthy();
+  });
+
+  it.each([
+    [{ code: 250, recipient: "p@example.test" }, "ok"],
+    [{ code: 550, recipient: "p@example.test" }, "fail"],
+    [{ code: 450, recipient: "p@example.test" }, "fail"],
+    [{ code: null, recipient: "p@example.test" }, "fail"],
+    [{ code: 250, recipient: undefined }, "warn"],
+  ] as const)("primary: %o is %s", (f, status) => {
+    expect(C.primaryCheck("example.test", { endpoint: "10.0.0.1:25", text: `${f.code} x`, ...f }).status).toBe(status);
+  });
+
+  it.each([
+    [{ aofEnabled: true, aofLastWriteOk: true, rdbOnly: false }, "ok"],
+    [{ aofEnabled: false, aofLastWriteOk: true, rdbOnly: false }, "fail"],
+    [{ aofEnabled: false, aofLastWriteOk: true, rdbOnly: true }, "fail"],
+    [{ aofEnabled: true, aofLastWriteOk: false, rdbOnly: false }, "fail"],
+  ])("redis persistence %o is %s", (f, status) => expect(C.redisPersistenceCheck(f).status).toBe(status));
+
+  const MB = 1048576;
+  it.each([
+    // (maxmemory − used) / (bytes per message × messages per hour)
+    [{ maxmemory: 1000 * MB, used: 0, policy: "noeviction", bytesPerMessage: 100 * 1024, messagesPerHour: 100 }, "ok", 102.4],
+    [{ maxmemory: 100 * MB, used: 0, policy: "noeviction", bytesPerMessage: 100 * 1024, messagesPerHour: 100 }, "warn", 10.24],
+    [{ maxmemory: 100 * MB, used: 90 * MB, policy: "noeviction", bytesPerMessage: 100 * 1024, messagesPerHour: 100 }, "fail", 1.024],
+    [{ maxmemory: 100 * MB, used: 0, policy: "allkeys-lru", bytesPerMessage: 1024, messagesPerHour: 1 }, "fail", null],
+    [{ maxmemory: 0, used: 0, policy: "noeviction", bytesPerMessage: 1024, messagesPerHour: 1 }, "warn", null],
+    [{ maxmemory: null, used: 0, policy: null, bytesPerMessage: 1024, messagesPerHour: 1 }, "warn", null],
+    [{ maxmemory: 100 * MB, used: 0, policy: "noeviction", bytesPerMessage: 1024, messagesPerHour: 0 }, "ok", null],
+  ])("redis memory %o is %s, %s hours of outage", (m, status, hours) => {
+    expect(C.redisMemoryCheck(m).status).toBe(status);
+    if (hours !== null) expect(C.outageHours(m)).toBeCloseTo(hours, 3);
+  });
+
+  it.each([
+    [{ path: "/d", freeBytes: 50, totalBytes: 100 }, "ok"],
+    [{ path: "/d", freeBytes: 10, totalBytes: 100 }, "warn"],
+    [{ path: "/d", freeBytes: 1, totalBytes: 100 }, "fail"],
+    [{ path: "/d", error: "ENOENT" }, "warn"],
+  ])("disk %o is %s", (f, status) => expect(C.diskCheck(f).status).toBe(status));
+
+  it.each([
+    [{ name: "clamav", answered: true, signatureDate: NOW - DAY }, "ok"],
+    [{ name: "clamav", answered: true, signatureDate: NOW - 3 * DAY }, "warn"],
+    [{ name: "clamav", answered: true, signatureDate: NOW - 8 * DAY }, "fail"],
+    [{ name: "clamav", answered: true, signatureDate: null }, "warn"],
+    [{ name: "spamassassin", answered: true }, "ok"],
+    [{ name: "spamassassin", answered: false, error: "ECONNREFUSED" }, "fail"],
+  ])("scanner %o is %s", (f, status) => expect(C.scannerCheck(f, NOW).status).toBe(status));
+
+  it.each([
+    ["ClamAV 1.0.3/27110/Tue Dec  1 08:21:43 2026\0", Date.parse("Tue Dec  1 08:21:43 2026")],
+    ["ClamAV 1.0.3/27110/Tue Dec  1 08:21:43 2026\n", Date.parse("Tue Dec  1 08:21:43 2026")],
+    ["ClamAV 1.0.3\0", null],
+    ["ClamAV 1.0.3/27110/garbage\0", null],
+  ])("clamd VERSION %j has signature date %s", (reply, date) => expect(C.clamdSignatureDate(reply)).toBe(date));
+
+  it.each([
+    [{ source: "c.pem", validTo: NOW + 90 * DAY }, "ok"],
+    [{ source: "c.pem", validTo: NOW + 5 * DAY }, "warn"],
+    [{ source: "c.pem", validTo: NOW - DAY }, "fail"],
+    [{ source: "c.pem", error: "ENOENT" }, "fail"],
+    [null, "ok"],
+  ])("certificate %o is %s", (f, status) => expect(C.certCheck(f, NOW).status).toBe(status));
+
+  it.each([
+    [{ enabled: false as const }, "ok"],
+    [{ enabled: true as const, file: "u", users: 2 }, "ok"],
+    [{ enabled: true as const, file: "u", users: 0 }, "warn"],
+    [{ enabled: true as const, file: "u", error: "EACCES" }, "fail"],
+  ])("webmail users %o is %s", (f, status) => expect(C.webmailUsersCheck(f).status).toBe(status));
+
+  it.each([[0, "ok"], [1_500, "ok"], [5_000, "warn"], [-120_000, "fail"]])("clock %i ms off is %s", (skew, status) => {
+    expect(C.clockCheck(NOW + skew, NOW).status).toBe(status);
+  });
+
+  it.each([
+    [undefined, null, "warn"],
+    [undefined, NOW - 100 * DAY, "ok"],
+    [7 * DAY, NOW - 2 * DAY, "ok"],
+    [7 * DAY, NOW - 8 * DAY, "warn"],
+    [7 * DAY, null, "warn"],
+  ])("drill every %s, last passed %s: %s", (every, last, status) => {
+    expect(C.drillCheck("example.test", every, last, NOW).status).toBe(status);
+  });
+
+  it.each([
+    [{ configured: false as const }, "warn"],
+    [{ configured: true as const, sent: null }, "ok"],
+    [{ configured: true as const, sent: true }, "ok"],
+    [{ configured: true as const, sent: false, error: "500" }, "fail"],
+  ])("alerts %o is %s", (f, status) => expect(C.alertsCheck(f).status).toBe(status));
+
+  it("exits 1 on any fail, 0 on warnings only", () => {
+    expect(C.exitCode([{ name: "a", status: "ok", detail: "" }, { name: "b", status: "warn", detail: "" }])).toBe(0);
+    expect(C.exitCode([{ name: "a", status: "ok", detail: "" }, { name: "b", status: "fail", detail: "" }])).toBe(1);
+  });
+});
