@@ -21,7 +21,7 @@ const root = path.resolve(import.meta.dirname, "../../..");
 const SHARED = ["src/config", "src/mail", "policies", "src/observability", "src/redis", "src/transport"];
 /** The spool in flow order: the stored message first, then the queue jobs that point at it. */
 const SPOOL = ["src/store", "queues"];
-const STEPS = ["src/smtp", "src/ingress", "src/filters", "src/delivery", "src/monitor", "src/dsn"];
+const STEPS = ["src/smtp", "src/ingress", "src/filters", "src/delivery", "src/monitor", "src/dsn", "src/continuity", "src/alerts"];
 const EDGES = ["src/admin", "src/webmail", "src/api", "src/cli", "src"];
 /** Pairs that go both ways on purpose: delivery asks the monitor to probe, the monitor pauses delivery. */
 const BOTH_WAYS = new Set(["src/monitor>src/delivery"]);
@@ -112,6 +112,8 @@ describe("the import graph follows the flow", () => {
     ["src/config", "src/mail", false],
     ["src/api", "src/admin", true],
     ["src/transport", "src/monitor", false],
+    ["src/monitor", "src/continuity", true],
+    ["src/continuity", "src/monitor", false],
   ])("the rule itself: %s may import %s → %s", (from, to, allowed) => {
     expect(violation(from as string, to as string) === null).toBe(allowed);
   });
