@@ -42,6 +42,9 @@ import { MessageRecords } from "./store/message-records.js";
 import { ScannerReporter } from "./observability/scanner-report.js";
 import { Webmail } from "./webmail/webmail.js";
 import { DrainPacer } from "./monitor/drain-pacer.js";
+import { EventStore } from "./continuity/event-store.js";
+import { OutageTracker } from "./continuity/outage-tracker.js";
+import { noAlerts } from "./continuity/alert-sink.js";
 import { repeatedErrors } from "./observability/repeated-errors.js";
 import { listenFailure, startFailure, StartFailure } from "./start-failure.js";
 import type { Redis } from "ioredis";
@@ -73,6 +76,7 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
   let monitor: PrimaryMonitor | undefined;
   let sweeper: QueueSweeper | undefined;
   let pacer: DrainPacer | undefined;
+  let outages: OutageTracker | undefined;
   let dsnWorker: DsnWorker | undefined;
   let api: HttpApi | undefined;
   let stopping = false;
@@ -83,7 +87,7 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     const childrenClean = await stopChildren(children, childrenMs);
     pacer?.stop();
     // with Redis unreachable these never finish; the queue state is in Redis, nothing is lost by not waiting
-    const clean = await withDeadline(Promise.all([monitor?.stop(), sweeper?.stop(), dsnWorker?.stop(), api?.stop(), queues?.close(), dsnQueue?.close()]), PARTS_CLOSE_MS);
+    const clean = await withDeadline(Promise.all([monitor?.stop(), outages?.stop(), sweeper?.stop(), dsnWorker?.stop(), api?.stop(), queues?.close(), dsnQueue?.close()]), PARTS_CLOSE_MS);
     redis?.disconnect();
     await embedded?.stop();
     repeatedErrors(log).flush();
@@ -135,7 +139,11 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
       pacer = new DrainPacer(config, redis, keys, queues, log);
       await pacer.start();
       monitor.onUp = (domain) => pacer!.restart(domain);
+      // the alerts part replaces noAlerts with its durable queue
+      outages = new OutageTracker(config, redis, keys, new EventStore(redis, keys), queues, noAlerts, log);
+      monitor.outages = outages;
       await monitor.start();
+      outages.start();
       const store = new MessageStore(redis, keys, storeTtl(config));
       const notifier = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
       sweeper = new QueueSweeper(config, redis, keys, queues, new MessageRecords(redis, keys), notifier, log);

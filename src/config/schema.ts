@@ -164,7 +164,12 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   monitor: z
-    .strictObject({ interval: duration("15s"), timeout: duration("10s") })
+    .strictObject({
+      interval: duration("15s"),
+      timeout: duration("10s"),
+      /** Consecutive failed probes before a primary that was up is declared down (a domain starts down at its first failure). */
+      failuresBeforeDown: z.number().int().min(1).max(10).default(1),
+    })
     .prefault({}),
   dns: z
     .strictObject({
