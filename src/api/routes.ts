@@ -9,6 +9,7 @@ import { bulkAction, deleteMessage, getMessage, getRaw, holdMessage, listMessage
 import { flushDomain, listPrimaries, pauseDomain, probePrimary, resumeDomain } from "./domain-routes.js";
 import { health, status } from "./status-routes.js";
 import { metrics } from "./metrics-route.js";
+import { EVENT_LIST_PARAMS, getEvent, listEvents } from "./event-routes.js";
 import { createWebmailUser } from "./webmail-routes.js";
 import { buildOpenApi } from "./openapi.js";
 import { json } from "./reply.js";
@@ -21,7 +22,7 @@ export interface Route {
   path: string;
   operationId: string;
   summary: string;
-  tag: "health" | "messages" | "domains" | "primaries" | "webmail" | "metrics" | "meta";
+  tag: "health" | "messages" | "domains" | "primaries" | "events" | "webmail" | "metrics" | "meta";
   auth: boolean;
   /** Accepted query parameters; anything else is a 400. */
   query: readonly string[];
@@ -74,6 +75,10 @@ export const ROUTES: readonly Route[] = [
     responses: { 200: ok("PrimaryList") }, handle: listPrimaries },
   { method: "POST", path: "/api/primaries/{domain}/probe", operationId: "probePrimary", summary: "Probe a domain's primary now and return its state", tag: "primaries", auth: true, query: [], timeoutMs: 40_000,
     responses: { 200: ok("ProbeResult", "Probed"), 202: ok("ProbeResult", "Probe requested; no result within the wait"), 400: badDomain, 404: unknownDomain, 503: { description: "No primary monitor is running", schema: "Error" } }, handle: probePrimary },
+  { method: "GET", path: "/api/events", operationId: "listEvents", summary: "Continuity events (outages, stale queue, scanners, Redis memory, certificates, drills), newest first, a page at a time", tag: "events", auth: true, query: EVENT_LIST_PARAMS,
+    responses: { 200: ok("EventPage"), 400: { description: "A bad kind, cursor or limit", schema: "Error" } }, handle: listEvents },
+  { method: "GET", path: "/api/events/{id}", operationId: "getEvent", summary: "One continuity event with its report (timeline, time to detect, drain, what the mail did)", tag: "events", auth: true, query: [],
+    responses: { 200: ok("EventDetail"), 400: { description: "The id is not an event id", schema: "Error" }, 404: { description: "No such event", schema: "Error" } }, handle: getEvent },
   { method: "POST", path: "/api/webmail/users", operationId: "createWebmailUser", summary: "Create a webmail account with a one-time password (reset: true re-issues one)", tag: "webmail", auth: true, query: [], body: "WebmailUserRequest",
     responses: { 200: ok("WebmailUser", "Password reset"), 201: ok("WebmailUser", "Created"), 400: { description: "A bad address or body", schema: "Error" }, 409: { description: "The account exists (pass reset: true)", schema: "Error" },
       413: { description: "Body too large", schema: "Error" }, 415: { description: "Body is not application/json", schema: "Error" } }, handle: createWebmailUser },

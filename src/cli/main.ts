@@ -6,6 +6,7 @@
  *   mxspool check-config FILE
  *   mxspool status [--json]                         see status-command.ts
  *   mxspool queue ls|show|raw|retry|hold|release|rm|redeliver|flush ...   see queue-command.ts
+ *   mxspool events [--json] | events show ID          see events-command.ts
  * FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml, then /etc/mxspool/mxspool.yaml
  * (installed); status and queue read http.listen and http.adminToken from it (or the local
  * token file in dataDir, see local-token.ts) and talk to the running mxspool's API. Exit codes:
@@ -19,6 +20,7 @@ import { ConfigError, loadConfigFile } from "../config/load.js";
 import { ApiClient, CliError } from "./api-client.js";
 import { statusCommand } from "./status-command.js";
 import { queueCommand } from "./queue-command.js";
+import { eventsCommand } from "./events-command.js";
 import { runUserCommand } from "./user-command.js";
 import { StartFailure } from "../start-failure.js";
 import { ensureLocalToken } from "./local-token.js";
@@ -44,6 +46,8 @@ const USAGE = `usage:
   mxspool queue retry|hold|release|rm|redeliver ID...
   mxspool queue retry|hold|release|rm --state S|--domain D|--rcpt ADDR|--from TEXT|--q TEXT|--since T   (every match)
   mxspool queue flush [DOMAIN...]
+  mxspool events [--kind K] [--domain D] [--limit N] [--json]
+  mxspool events show ID [--json]
   mxspool user add|passwd|rm|ls ...               (webmail users; see mxspool user)
 FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml, then ${INSTALLED_CONFIG}`;
 
@@ -86,10 +90,10 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(`${file}: ok (${Object.keys(config.domains).length} domain(s): ${Object.keys(config.domains).join(", ")})\n`);
         return;
       }
-      case "status": case "queue": {
+      case "status": case "queue": case "events": {
         const file = configFile();
         const client = ApiClient.fromConfig(loadConfigFile(file), file);
-        const code = cmd === "status" ? await statusCommand(args, client) : await queueCommand(args, client);
+        const code = cmd === "status" ? await statusCommand(args, client) : cmd === "events" ? await eventsCommand(args, client) : await queueCommand(args, client);
         process.exitCode = code;
         return;
       }
