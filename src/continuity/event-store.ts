@@ -48,6 +48,19 @@ export function newEventId(now = Date.now()): string {
   return `ev_${now.toString(36).padStart(9, "0")}${crypto.randomBytes(6).toString("hex")}`;
 }
 
+/** Per configured domain, the outage figures behind the metrics (src/observability/metrics.ts). */
+export async function outageMetrics(redis: Redis, keys: Keyspace, domains: string[], now = Date.now()): Promise<{ domain: string; active: boolean; secondsTotal: number; timeToDetectSeconds?: number }[]> {
+  const store = new EventStore(redis, keys);
+  const stats = await redis.hgetall(keys.continuityStats());
+  return Promise.all(domains.map(async (domain) => {
+    const open = await store.current("outage", domain);
+    const active = !!open && open.recoveredAt === undefined;
+    const detect = stats[`detect_ms:${domain}`];
+    return { domain, active, secondsTotal: (Number(stats[`outage_ms:${domain}`] ?? 0) + (active ? now - open!.startedAt : 0)) / 1000,
+      ...(detect !== undefined ? { timeToDetectSeconds: Number(detect) / 1000 } : {}) };
+  }));
+}
+
 export class EventStore implements ContinuityEvents {
   constructor(private readonly redis: Redis, private readonly keys: Keyspace) {}
 

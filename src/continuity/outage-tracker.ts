@@ -42,6 +42,7 @@ export class OutageTracker implements OutageObserver {
       const ev = await this.events.open({ kind: "outage", domain, startedAt: f.startedAt, detectedAt: f.detectedAt,
         summary: `primary of ${domain} down: ${f.error}`.slice(0, 300), data: { error: f.error, rejectedBefore: await rejectedTotal(this.redis, this.keys) } });
       if (!ev) return;
+      await this.redis.hset(this.keys.continuityStats(), `detect_ms:${domain}`, String(f.detectedAt - f.startedAt));
       this.log.warn({ event: "OUTAGE_STARTED", domain, id: ev.id, startedAt: f.startedAt, detectedAt: f.detectedAt }, `outage of ${domain} started (${ev.id})`);
       await this.publish(ev, "started", f.detectedAt, `mxspool: primary of ${domain} is down since ${new Date(f.startedAt).toISOString()} (${f.error}); mail is spooled`);
     });
@@ -54,6 +55,7 @@ export class OutageTracker implements OutageObserver {
       const facts = await outageFacts(this.redis, this.keys, domain, ev.startedAt, at, at);
       const data = { spooled: { messages: facts.messages, recipients: facts.recipients, bytes: facts.bytes } };
       if (!(await this.events.transition(ev.id, "recovered", { recoveredAt: at, data }))) return;
+      await this.redis.hincrby(this.keys.continuityStats(), `outage_ms:${domain}`, Math.max(0, at - ev.startedAt));
       this.log.info({ event: "OUTAGE_RECOVERED", domain, id: ev.id, outageMs: at - ev.startedAt }, `primary of ${domain} back after ${secs(at - ev.startedAt)}`);
       await this.publish({ ...ev, recoveredAt: at, data: { ...ev.data, ...data } }, "recovered", at,
         `mxspool: primary of ${domain} is back after ${secs(at - ev.startedAt)}; draining ${facts.messages} spooled message(s)`);

@@ -132,6 +132,8 @@ export class Keyspace {
   continuityIndex() { return this.key("cont", "idx"); }
   /** String: the id of the open event of one kind (and domain): SET NX, so one node opens it. */
   continuityOpen(kind: string, domain?: string) { return this.key("cont", "open", kind, domain ?? "-"); }
+  /** Hash: outage figures for the metrics, per domain: `outage_ms:<d>` (sum of finished outages), `detect_ms:<d>` (the last time to detect). */
+  continuityStats() { return this.key("cont", "stats"); }
 
   // ── webmail (global; subjects hashed so a Redis dump hands out no session nor address) ──
 

@@ -3,7 +3,7 @@
  * mxspool (1 s monitor, two failed probes before down) spools mail meanwhile, and the outage
  * shows up once through GET /api/events — started, detected, recovered, drained — with the
  * mail it held, its report through GET /api/events/{id}, `mxspool events` and
- * `mxspool events show ID` (Markdown).
+ * `mxspool events show ID` (Markdown), and in the outage metrics.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
@@ -30,6 +30,11 @@ describe("outage events", () => {
     const r = await fetch(`http://127.0.0.1:${httpPort}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(r.status).toBe(200);
     return (await r.json()) as T;
+  };
+  const metric = async (name: string) => {
+    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    const line = text.split("\n").find((l) => l.startsWith(`${name}{domain="example.test"}`));
+    return line === undefined ? undefined : Number(line.split(" ").pop());
   };
   const outages = async () => (await api<{ items: ContinuityEvent[] }>("/api/events?kind=outage")).items;
   const cli = (...args: string[]) => execFileSync(process.execPath, [cliPath(), ...args, "--config", mx.configFile], { encoding: "utf8", timeout: 30_000 });
@@ -63,6 +68,7 @@ describe("outage events", () => {
     const [open] = await outages();
     expect(open).toMatchObject({ kind: "outage", domain: "example.test", state: "open" });
     expect(open!.detectedAt).toBeGreaterThanOrEqual(open!.startedAt);
+    expect(await metric("mxspool_outage_active")).toBe(1);
 
     const t = nodemailer.createTransport({ host: "127.0.0.1", port: smtpPort, ignoreTLS: true });
     const sends: [string, string[]][] = [["a@sender.test", ["u1@example.test", "u2@example.test"]], ["a@sender.test", ["u3@example.test"]], ["b@sender.test", ["u1@example.test"]]];
@@ -73,7 +79,7 @@ describe("outage events", () => {
     await waitFor("the outage to close (queue drained)", async () => (await outages())[0]?.state === "closed", 90_000);
     expect(primary.received).toHaveLength(3);
     const [ev] = await outages();
-    expect(ev!.id).toBe(open!.id);
+    expect(ev!.id, JSON.stringify(mx.logs.filter((l) => /^(PRIMARY|OUTAGE)_/.test(l.event ?? "")))).toBe(open!.id);
     expect(ev!.recoveredAt).toBeGreaterThan(ev!.detectedAt!);
     expect(ev!.drainedAt).toBeGreaterThanOrEqual(ev!.recoveredAt!);
 
@@ -84,6 +90,9 @@ describe("outage events", () => {
     expect(report.timeline.map((x) => x.what.split(":")[0])).toEqual(["started", "detected", "recovered", "first delivery after the return", "drained"]);
     expect(report.figures.timeToDetectMs).toBe(ev!.detectedAt! - ev!.startedAt);
     console.log(`measured: time to detect ${report.figures.timeToDetectMs} ms (monitor.interval 1 s × failuresBeforeDown 2), primary away ${report.figures.outageMs} ms, first delivery ${report.figures.timeToFirstDeliveryMs} ms after the return, drained in ${report.figures.drainMs} ms`);
+    expect(await metric("mxspool_outage_active")).toBe(0);
+    expect(await metric("mxspool_outage_seconds_total")).toBe(report.figures.outageMs! / 1000);
+    expect(await metric("mxspool_time_to_detect_seconds")).toBe(report.figures.timeToDetectMs! / 1000);
     expect(mx.events("OUTAGE_STARTED")).toHaveLength(1);
     expect(mx.events("OUTAGE_DRAINED")).toHaveLength(1);
 

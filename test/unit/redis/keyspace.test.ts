@@ -48,6 +48,7 @@ const LAYOUT: [string, string, string][] = [
   ["continuityEvent", ks.continuityEvent("ev_1"), "mxspool:cont:ev:ev_1"],
   ["continuityIndex", ks.continuityIndex(), "mxspool:cont:idx"],
   ["continuityOpen", ks.continuityOpen("outage", "example.test"), "mxspool:cont:open:outage:example.test"],
+  ["continuityStats", ks.continuityStats(), "mxspool:cont:stats"],
   ["continuityOpen (no domain)", ks.continuityOpen("scanner-down"), "mxspool:cont:open:scanner-down:-"],
   ["webmailSession", ks.webmailSession("tok"), `mxspool:webmail:session:${sha("tok")}`],
   ["webmailLogin fail acct", ks.webmailLogin("fail", "acct", "a@example.test"), `mxspool:webmail:fail:acct:${sha("a@example.test").slice(0, 32)}`],
