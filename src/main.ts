@@ -33,7 +33,7 @@ import { ConnectionLimits } from "./ingress/connection-limits.js";
 import { RecipientVerifier } from "./ingress/recipient-verifier.js";
 import { RecipientCache } from "./store/recipient-cache.js";
 import { RejectCounter } from "./observability/reject-counter.js";
-import { ensureTlsFiles, readTls } from "./smtp/tls.js";
+import { ensureTlsFiles, readTls, tlsFiles } from "./smtp/tls.js";
 import { createDsnQueue } from "../queues/dsn-queue.js";
 import { DsnNotifier } from "./dsn/dsn-notifier.js";
 import { DsnWorker } from "./dsn/dsn-worker.js";
@@ -44,6 +44,7 @@ import { Webmail } from "./webmail/webmail.js";
 import { DrainPacer } from "./monitor/drain-pacer.js";
 import { EventStore } from "./continuity/event-store.js";
 import { OutageTracker } from "./continuity/outage-tracker.js";
+import { ConditionWatch } from "./continuity/condition-watch.js";
 import { noAlerts } from "./continuity/alert-sink.js";
 import { repeatedErrors } from "./observability/repeated-errors.js";
 import { listenFailure, startFailure, StartFailure } from "./start-failure.js";
@@ -77,6 +78,7 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
   let sweeper: QueueSweeper | undefined;
   let pacer: DrainPacer | undefined;
   let outages: OutageTracker | undefined;
+  let conditions: ConditionWatch | undefined;
   let dsnWorker: DsnWorker | undefined;
   let api: HttpApi | undefined;
   let stopping = false;
@@ -87,7 +89,7 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     const childrenClean = await stopChildren(children, childrenMs);
     pacer?.stop();
     // with Redis unreachable these never finish; the queue state is in Redis, nothing is lost by not waiting
-    const clean = await withDeadline(Promise.all([monitor?.stop(), outages?.stop(), sweeper?.stop(), dsnWorker?.stop(), api?.stop(), queues?.close(), dsnQueue?.close()]), PARTS_CLOSE_MS);
+    const clean = await withDeadline(Promise.all([monitor?.stop(), outages?.stop(), conditions?.stop(), sweeper?.stop(), dsnWorker?.stop(), api?.stop(), queues?.close(), dsnQueue?.close()]), PARTS_CLOSE_MS);
     redis?.disconnect();
     await embedded?.stop();
     repeatedErrors(log).flush();
@@ -140,10 +142,13 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
       await pacer.start();
       monitor.onUp = (domain) => pacer!.restart(domain);
       // the alerts part replaces noAlerts with its durable queue
-      outages = new OutageTracker(config, redis, keys, new EventStore(redis, keys), queues, noAlerts, log);
+      const events = new EventStore(redis, keys);
+      outages = new OutageTracker(config, redis, keys, events, queues, noAlerts, log);
       monitor.outages = outages;
       await monitor.start();
       outages.start();
+      conditions = new ConditionWatch(config, redis, keys, events, noAlerts, log, roles.includes("smtp") ? tlsFiles(config).cert : undefined);
+      conditions.start();
       const store = new MessageStore(redis, keys, storeTtl(config));
       const notifier = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
       sweeper = new QueueSweeper(config, redis, keys, queues, new MessageRecords(redis, keys), notifier, log);

@@ -171,6 +171,18 @@ export const configSchema = z.strictObject({
       failuresBeforeDown: z.number().int().min(1).max(10).default(1),
     })
     .prefault({}),
+  continuity: z
+    .strictObject({
+      /** How often the continuity conditions (stale queue, scanners, Redis memory, certificate) are checked. */
+      checkInterval: duration("1m"),
+      /** A queue-stale event opens when a domain's oldest waiting message is older than this while its primary is up. */
+      staleQueueAfter: duration("1h"),
+      /** A redis-memory event opens when Redis uses this share (%) of maxmemory (or of the machine's memory without one). */
+      redisMemoryPercent: z.number().min(1).max(100).default(80),
+      /** A cert-expiry event opens when the STARTTLS certificate expires within this many days. */
+      certExpiryDays: z.number().int().min(0).max(3650).default(14),
+    })
+    .prefault({}),
   dns: z
     .strictObject({
       /** DNS servers for `primary: "mx"` look-ups ("ip" or "ip:port"); default: the system resolver. */

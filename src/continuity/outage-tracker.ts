@@ -14,6 +14,7 @@ import type { Keyspace } from "../redis/keyspace.js";
 import type { DeliveryQueues } from "../../queues/delivery-queue.js";
 import type { ContinuityEvent, ContinuityEvents } from "./continuity-event.js";
 import type { AlertSink } from "./alert-sink.js";
+import { Repeater } from "./repeater.js";
 import { outageFacts } from "./outage-facts.js";
 
 /** What the monitor tells the tracker (src/monitor/primary-monitor.ts calls it). */
@@ -30,9 +31,7 @@ async function rejectedTotal(redis: Redis, keys: Keyspace): Promise<number> {
 export const secs = (ms: number) => `${Math.round(ms / 100) / 10}s`;
 
 export class OutageTracker implements OutageObserver {
-  private timer?: NodeJS.Timeout;
-  private checking?: Promise<void>;
-  private stopped = false;
+  private repeater?: Repeater;
 
   constructor(private readonly config: Config, private readonly redis: Redis, private readonly keys: Keyspace, private readonly events: ContinuityEvents,
               private readonly queues: DeliveryQueues, private readonly alerts: AlertSink, private readonly log: Logger) {}
@@ -85,20 +84,11 @@ export class OutageTracker implements OutageObserver {
   }
 
   start(): void {
-    const every = Math.min(this.config.monitor.interval, 10_000);
-    const tick = () => {
-      if (this.stopped) return;
-      this.timer = setTimeout(() => { this.checking = this.checkDrained().finally(tick); }, every);
-      this.timer.unref();
-    };
-    tick();
+    this.repeater = new Repeater(Math.min(this.config.monitor.interval, 10_000), () => this.checkDrained());
+    this.repeater.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.checking;
-  }
+  async stop(): Promise<void> { await this.repeater?.stop(); }
 
   private async publish(ev: ContinuityEvent, transition: string, at: number, text: string): Promise<void> {
     await this.alerts.publish({ type: `outage.${transition}`, domain: ev.domain, at, event: ev, text }, `${ev.id}:${transition}`);
