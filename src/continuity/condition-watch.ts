@@ -2,7 +2,7 @@
  * Checks the continuity conditions on a timer (`continuity.checkInterval`) and keeps one
  * event per condition: opened when a verdict (./conditions.ts) turns active, closed when it
  * turns inactive. Facts come from Redis (primary states, the waiting indexes, the scanner
- * reports, INFO memory) and the certificate file. Every node with a monitor runs it; the
+ * reports, INFO memory and persistence) and the certificate file. Every node with a monitor runs it; the
  * event store lets one node win each open and close, and only that node alerts
  * (`<kind>.opened`, `<kind>.closed`). A failed check is logged and tried again next time.
  */
@@ -16,7 +16,7 @@ import { readScannerReports } from "../observability/scanner-report.js";
 import type { ContinuityEvents } from "./continuity-event.js";
 import type { AlertSink } from "./alert-sink.js";
 import { Repeater } from "./repeater.js";
-import { certExpiry, queueStale, redisMemory, scannerDown, type Verdict } from "./conditions.js";
+import { aofProblem, certExpiry, queueStale, redisMemory, scannerDown, type Verdict } from "./conditions.js";
 
 /** How many of the oldest waiting messages per state are read to find each domain's oldest. */
 const OLDEST_SCAN = 200;
@@ -44,6 +44,9 @@ export class ConditionWatch {
     const info = await this.redis.info("memory");
     const field = (k: string) => Number(new RegExp(`^${k}:(\\d+)`, "m").exec(info)?.[1] ?? 0);
     out.push(redisMemory(field("used_memory"), field("maxmemory") || field("total_system_memory"), c.redisMemoryPercent));
+    const persistence = await this.redis.info("persistence");
+    const text = (k: string) => new RegExp(`^${k}:(\\S+)`, "m").exec(persistence)?.[1];
+    out.push(aofProblem({ aofEnabled: text("aof_enabled") === "1", aofWrite: text("aof_last_write_status"), aofRewrite: text("aof_last_bgrewrite_status"), rdbSave: text("rdb_last_bgsave_status") }));
     if (this.certFile && fs.existsSync(this.certFile)) {
       const cert = new crypto.X509Certificate(fs.readFileSync(this.certFile));
       out.push(certExpiry(this.certFile, Date.parse(cert.validTo), c.certExpiryDays, now));

@@ -1,8 +1,8 @@
 /**
  * The continuity conditions besides outages, as pure verdicts from facts: mail waiting too
  * long although the primary is up (queue-stale), a content scanner down (scanner-down),
- * Redis memory above a share of its limit (redis-memory), the STARTTLS certificate close to
- * expiry (cert-expiry). Each verdict says whether the condition holds now, for which kind and
+ * Redis memory above a share of its limit (redis-memory), Redis failing to write its AOF or
+ * snapshot (aof: a full or broken disk), the STARTTLS certificate close to expiry (cert-expiry). Each verdict says whether the condition holds now, for which kind and
  * domain, with a one-line summary and its figures; ./condition-watch.ts gathers the facts and
  * opens or closes the events. Tested from tables (test/unit/continuity/conditions.test.ts).
  */
@@ -33,6 +33,17 @@ export function redisMemory(used: number, limit: number, percent: number): Verdi
   const active = limit > 0 && share >= percent;
   return { kind: "redis-memory", active, summary: active ? `Redis uses ${share}% of its memory limit (threshold ${percent}%)` : `Redis memory at ${share}%`,
     data: { usedBytes: used, limitBytes: limit, percent: share, thresholdPercent: percent } };
+}
+
+/** Redis's last AOF write, AOF rewrite or snapshot failed (INFO persistence fields; "ok" when fine). */
+export function aofProblem(p: { aofEnabled: boolean; aofWrite?: string; aofRewrite?: string; rdbSave?: string }): Verdict {
+  const failed = [
+    ...(p.aofEnabled && p.aofWrite && p.aofWrite !== "ok" ? [`AOF write ${p.aofWrite}`] : []),
+    ...(p.aofEnabled && p.aofRewrite && p.aofRewrite !== "ok" ? [`AOF rewrite ${p.aofRewrite}`] : []),
+    ...(p.rdbSave && p.rdbSave !== "ok" ? [`snapshot ${p.rdbSave}`] : []),
+  ];
+  const active = failed.length > 0;
+  return { kind: "aof", active, summary: active ? `Redis cannot persist: ${failed.join(", ")} (disk full or failing?)` : "Redis persists", data: { failed } };
 }
 
 /** The certificate expires within `days` (or already has). */

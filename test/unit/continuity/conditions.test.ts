@@ -3,7 +3,7 @@
  * (active) and what it says.
  */
 import { describe, expect, it } from "vitest";
-import { certExpiry, queueStale, redisMemory, scannerDown } from "../../../src/continuity/conditions.js";
+import { aofProblem, certExpiry, queueStale, redisMemory, scannerDown } from "../../../src/continuity/conditions.js";
 
 const NOW = 1_800_000_000_000;
 const H = 3_600_000;
@@ -35,6 +35,15 @@ describe("continuity conditions", () => {
     [900, 0, 80, false], // no limit known
   ])("redis-memory: %d of %d at %d%% → %s", (used, limit, pct, active) => {
     expect(redisMemory(used, limit, pct).active).toBe(active);
+  });
+
+  it.each([
+    ["all ok", { aofEnabled: true, aofWrite: "ok", aofRewrite: "ok", rdbSave: "ok" }, []],
+    ["AOF write failed (disk full)", { aofEnabled: true, aofWrite: "err", aofRewrite: "ok", rdbSave: "ok" }, ["AOF write err"]],
+    ["AOF off: its old status does not count", { aofEnabled: false, aofWrite: "err", rdbSave: "ok" }, []],
+    ["snapshot failed", { aofEnabled: false, rdbSave: "err" }, ["snapshot err"]],
+  ] as const)("aof: %s", (_name, p, failed) => {
+    expect(aofProblem(p)).toMatchObject({ kind: "aof", active: failed.length > 0, data: { failed } });
   });
 
   it.each([
