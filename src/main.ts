@@ -37,7 +37,7 @@ import { RecipientVerifier } from "./ingress/recipient-verifier.js";
 import { BackupGate } from "./ingress/backup-gate.js";
 import { RecipientCache } from "./store/recipient-cache.js";
 import { RejectCounter } from "./observability/reject-counter.js";
-import { ensureTlsFiles, readTls } from "./smtp/tls.js";
+import { ensureTlsFiles, readTls, tlsFiles } from "./smtp/tls.js";
 import { createDsnQueue } from "../queues/dsn-queue.js";
 import { DsnNotifier } from "./dsn/dsn-notifier.js";
 import { DsnWorker } from "./dsn/dsn-worker.js";
@@ -46,6 +46,9 @@ import { MessageRecords } from "./store/message-records.js";
 import { ScannerReporter } from "./observability/scanner-report.js";
 import { Webmail } from "./webmail/webmail.js";
 import { DrainPacer } from "./monitor/drain-pacer.js";
+import { EventStore } from "./continuity/event-store.js";
+import { OutageTracker } from "./continuity/outage-tracker.js";
+import { ConditionWatch } from "./continuity/condition-watch.js";
 import { repeatedErrors } from "./observability/repeated-errors.js";
 import { AlertQueue } from "./alerts/alert-queue.js";
 import { AlertWorker } from "./alerts/alert-worker.js";
@@ -82,9 +85,12 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
   let monitor: PrimaryMonitor | undefined;
   let sweeper: QueueSweeper | undefined;
   let pacer: DrainPacer | undefined;
+  let outages: OutageTracker | undefined;
+  let conditions: ConditionWatch | undefined;
   let dsnWorker: DsnWorker | undefined;
   let alerts: AlertQueue | undefined;
   let alertWorker: AlertWorker | undefined;
+  let events: EventStore | undefined;
   let api: HttpApi | undefined;
   let processes: WorkerProcesses | undefined;
 
@@ -93,7 +99,7 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
     const childrenClean = await (processes?.stop(childrenMs) ?? true);
     pacer?.stop();
     // with Redis unreachable these never finish; the queue state is in Redis, nothing is lost by not waiting
-    const clean = await withDeadline(Promise.all([monitor?.stop(), sweeper?.stop(), dsnWorker?.stop(), alertWorker?.stop(), api?.stop(), queues?.close(), dsnQueue?.close(), alerts?.close()]), PARTS_CLOSE_MS);
+    const clean = await withDeadline(Promise.all([monitor?.stop(), outages?.stop(), conditions?.stop(), sweeper?.stop(), dsnWorker?.stop(), alertWorker?.stop(), api?.stop(), queues?.close(), dsnQueue?.close(), alerts?.close()]), PARTS_CLOSE_MS);
     redis?.disconnect();
     await embedded?.stop();
     repeatedErrors(log).flush();
@@ -133,15 +139,22 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
       pacer = new DrainPacer(config, redis, keys, queues, log);
       await step(pacer.start());
       monitor.onUp = (domain) => pacer!.restart(domain);
+      // continuity events: outages from the monitor's decisions, conditions on a timer; each transition one node wins becomes a durable alert
+      events = new EventStore(redis, keys);
+      outages = new OutageTracker(config, redis, keys, events, queues, alerts, log);
+      monitor.outages = outages;
       await step(monitor.start());
+      outages.start();
+      conditions = new ConditionWatch(config, redis, keys, events, alerts, log, roles.includes("smtp") ? tlsFiles(config).cert : undefined);
+      conditions.start();
       const store = new MessageStore(redis, keys, storeTtl(config));
       const notifier = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
       sweeper = new QueueSweeper(config, redis, keys, queues, new MessageRecords(redis, keys), notifier, log);
       sweeper.start();
       dsnWorker = new DsnWorker(config, bullConnection(target), keys, store, endpoints, notifier, log);
       dsnWorker.start();
-      // out of band: webhooks and the alert relay, never the primaries; reminders need the event store
-      alertWorker = new AlertWorker(config, bullConnection(target), redis, keys, alerts, undefined, log);
+      // out of band: webhooks and the alert relay, never the primaries; reminders read the event store
+      alertWorker = new AlertWorker(config, bullConnection(target), redis, keys, alerts, events, log);
       alertWorker.start();
     }
     if (roles.includes("http")) {
@@ -246,8 +259,8 @@ export async function startChild(): Promise<void> {
       recipients, acceptor, filter,
       limits: new ConnectionLimits(config, redis, keys, spec.processes),
       verifier: new RecipientVerifier(config, redis, keys, new RecipientCache(redis, keys), endpoints, log),
-      // no event store wired yet: deferrals are counted and logged (BACKUP_TRAFFIC_DEFERRED) only
-      backupGate: Object.values(config.domains).some((d) => d.acceptWhen === "primaryDown") ? new BackupGate(config, redis, keys, log) : undefined,
+      // deferrals are counted and logged (BACKUP_TRAFFIC_DEFERRED); a burst opens a backup-traffic event
+      backupGate: Object.values(config.domains).some((d) => d.acceptWhen === "primaryDown") ? new BackupGate(config, redis, keys, log, { events: new EventStore(redis, keys) }) : undefined,
       rejects: new RejectCounter(redis, keys),
       tls: readTls(config),
     }, log);

@@ -24,6 +24,7 @@ import type { DeliveryQueues } from "../../queues/delivery-queue.js";
 import { MessageQuery } from "../admin/message-query.js";
 import { MessageActions } from "../admin/message-actions.js";
 import { DomainActions } from "../admin/domain-actions.js";
+import { EventStore } from "../continuity/event-store.js";
 import type { Actor } from "../admin/outcome.js";
 import type { ApiDeps } from "./api-deps.js";
 import { checkBearer } from "./auth.js";
@@ -63,6 +64,7 @@ export class HttpApi {
     });
     this.deps = {
       config, redis, keys, queues, records, store, rates, log, alerts,
+      events: new EventStore(redis, keys),
       query: new MessageQuery(redis, keys, queues, records),
       actions: new MessageActions(config, redis, keys, queues, records, store, log),
       domains: new DomainActions(config, redis, keys, queues, log),

@@ -7,6 +7,7 @@ import type { Route } from "./routes.js";
 import { STATES } from "../store/message-records.js";
 import { BULK_ACTIONS } from "../admin/bulk-actions.js";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./validate.js";
+import { KINDS } from "./event-routes.js";
 
 const str = { type: "string" };
 const int = { type: "integer" };
@@ -22,6 +23,7 @@ const QUERY: Record<string, { description: string; schema: object }> = {
   q: { description: "Subject or sender contains this (case-insensitive)", schema: str },
   since: { description: "Received at or after: ms since the epoch or ISO 8601", schema: str },
   cursor: { description: "The `next` of the previous page", schema: str },
+  kind: { description: "Only continuity events of this kind", schema: { type: "string", enum: KINDS } },
   limit: { description: `Page size, 1 to ${MAX_LIMIT}`, schema: { type: "integer", minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT } },
 };
 
@@ -39,7 +41,23 @@ const primary = obj({
   endpoint: nullable(str), primary: { oneOf: [{ type: "array", items: str }, { type: "string", enum: ["mx"] }] }, adminPaused: { type: "boolean" }, queuePaused: { type: "boolean" },
 });
 
+const count = { type: "array", items: obj({ name: str, count: int }) };
+const event = obj({
+  id: str, kind: { type: "string", enum: KINDS }, domain: str, state: { type: "string", enum: ["open", "closed"] }, startedAt: ms, detectedAt: ms,
+  recoveredAt: ms, drainedAt: ms, closedAt: ms, summary: str, data: { type: "object", description: "kind-specific facts" },
+}, ["id", "kind", "state", "startedAt", "summary", "data"]);
+const report = obj({
+  id: str, kind: str, domain: str, state: str, summary: str, timeline: { type: "array", items: obj({ at: ms, what: str }) },
+  figures: obj({ timeToDetectMs: int, outageMs: int, timeToFirstDeliveryMs: int, drainMs: int, drainPerMinute: { type: "number" } }, []),
+  mail: obj({ messages: int, recipients: int, bytes: int, delivered: int, bounced: int, held: int, waiting: int, rejected: int, firstDeliveryAt: ms, lastDeliveryAt: ms,
+    bounceReasons: count, holdReasons: count, waitingReasons: count, topSenders: count, topRecipients: count, truncated: { type: "boolean" } }, ["messages", "recipients", "bytes"]),
+  data: { type: "object" },
+}, ["id", "kind", "state", "summary", "timeline", "figures", "data"]);
+
 const SCHEMAS: Record<string, unknown> = {
+  ContinuityEvent: event,
+  EventPage: obj({ items: { type: "array", items: { $ref: "#/components/schemas/ContinuityEvent" } }, count: int, next: nullable(str) }),
+  EventDetail: obj({ event: { $ref: "#/components/schemas/ContinuityEvent" }, report }),
   Error: obj({ error: obj({ code: str, message: str }) }),
   MessageSummary: summary,
   MessagePage: obj({ items: { type: "array", items: { $ref: "#/components/schemas/MessageSummary" } }, count: int, next: nullable(str) }),

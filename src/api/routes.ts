@@ -9,6 +9,7 @@ import { bulkAction, deleteMessage, getMessage, getRaw, holdMessage, listMessage
 import { flushDomain, listPrimaries, pauseDomain, probePrimary, resumeDomain } from "./domain-routes.js";
 import { health, status } from "./status-routes.js";
 import { metrics } from "./metrics-route.js";
+import { EVENT_LIST_PARAMS, getEvent, listEvents } from "./event-routes.js";
 import { createWebmailUser } from "./webmail-routes.js";
 import { sendTestAlert } from "./alert-routes.js";
 import { doctor, drill, lastDrill } from "./doctor-routes.js";
@@ -23,7 +24,7 @@ export interface Route {
   path: string;
   operationId: string;
   summary: string;
-  tag: "health" | "messages" | "domains" | "primaries" | "alerts" | "doctor" | "webmail" | "metrics" | "meta";
+  tag: "health" | "messages" | "domains" | "primaries" | "events" | "alerts" | "doctor" | "webmail" | "metrics" | "meta";
   auth: boolean;
   /** Accepted query parameters; anything else is a 400. */
   query: readonly string[];
@@ -76,6 +77,10 @@ export const ROUTES: readonly Route[] = [
     responses: { 200: ok("PrimaryList") }, handle: listPrimaries },
   { method: "POST", path: "/api/primaries/{domain}/probe", operationId: "probePrimary", summary: "Probe a domain's primary now and return its state", tag: "primaries", auth: true, query: [], timeoutMs: 40_000,
     responses: { 200: ok("ProbeResult", "Probed"), 202: ok("ProbeResult", "Probe requested; no result within the wait"), 400: badDomain, 404: unknownDomain, 503: { description: "No primary monitor is running", schema: "Error" } }, handle: probePrimary },
+  { method: "GET", path: "/api/events", operationId: "listEvents", summary: "Continuity events (outages, stale queue, scanners, Redis memory, certificates, drills), newest first, a page at a time", tag: "events", auth: true, query: EVENT_LIST_PARAMS,
+    responses: { 200: ok("EventPage"), 400: { description: "A bad kind, cursor or limit", schema: "Error" } }, handle: listEvents },
+  { method: "GET", path: "/api/events/{id}", operationId: "getEvent", summary: "One continuity event with its report (timeline, time to detect, drain, what the mail did)", tag: "events", auth: true, query: [],
+    responses: { 200: ok("EventDetail"), 400: { description: "The id is not an event id", schema: "Error" }, 404: { description: "No such event", schema: "Error" } }, handle: getEvent },
   { method: "POST", path: "/api/alerts/test", operationId: "sendTestAlert", summary: "Queue a `test` alert to every configured webhook and the alert e-mail (mxspool doctor --send-test-alert)", tag: "alerts", auth: true, query: [],
     responses: { 202: ok("TestAlert", "Queued; it is sent (and retried) by the alert worker"), 409: { description: "No alert destination is configured", schema: "Error" }, 503: { description: "No alert queue in this process", schema: "Error" } }, handle: sendTestAlert },
   { method: "POST", path: "/api/doctor", operationId: "doctor", summary: "Check the whole set-up now (MX records, the primary's RCPT answer, Redis persistence and memory headroom, disk, scanners, certificate, webmail users, clock, last drill): one result per check", tag: "doctor", auth: true, query: [], timeoutMs: 60_000,

@@ -7,6 +7,7 @@
  *   mxspool status [--json]                         see status-command.ts
  *   mxspool queue ls|show|raw|retry|hold|release|rm|redeliver|flush ...   see queue-command.ts
  *   mxspool doctor [--json] [--send-test-alert] / mxspool drill DOMAIN [--json]   see doctor-command.ts
+ *   mxspool events [--json] | events show ID          see events-command.ts
  * FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml, then /etc/mxspool/mxspool.yaml
  * (installed); status and queue read http.listen and http.adminToken from it (or the local
  * token file in dataDir, see local-token.ts) and talk to the running mxspool's API. Exit codes:
@@ -21,6 +22,7 @@ import { ApiClient, CliError } from "./api-client.js";
 import { statusCommand } from "./status-command.js";
 import { doctorCommand, drillCommand } from "./doctor-command.js";
 import { queueCommand } from "./queue-command.js";
+import { eventsCommand } from "./events-command.js";
 import { runUserCommand } from "./user-command.js";
 import { StartFailure } from "../start-failure.js";
 import { ensureLocalToken } from "./local-token.js";
@@ -49,6 +51,8 @@ const USAGE = `usage:
   mxspool queue flush [DOMAIN...]
   mxspool doctor [--config FILE] [--json] [--send-test-alert]   (exit 1 on any failed check)
   mxspool drill DOMAIN [--config FILE] [--json]                 (failover drill; exit 1 if it fails)
+  mxspool events [--kind K] [--domain D] [--limit N] [--json]
+  mxspool events show ID [--json]
   mxspool user add|passwd|rm|ls ...               (webmail users; see mxspool user)
 FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml, then ${INSTALLED_CONFIG}`;
 
@@ -93,10 +97,10 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(`${file}: ok (${Object.keys(config.domains).length} domain(s): ${Object.keys(config.domains).join(", ")})\n`);
         return;
       }
-      case "status": case "queue": case "doctor": case "drill": {
+      case "status": case "queue": case "doctor": case "drill": case "events": {
         const file = configFile();
         const client = ApiClient.fromConfig(loadConfigFile(file), file);
-        const run = { status: statusCommand, queue: queueCommand, doctor: doctorCommand, drill: drillCommand }[cmd];
+        const run = { status: statusCommand, queue: queueCommand, doctor: doctorCommand, drill: drillCommand, events: eventsCommand }[cmd];
         const code = await run(args, client);
         process.exitCode = code;
         return;

@@ -192,7 +192,24 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   monitor: z
-    .strictObject({ interval: duration("15s"), timeout: duration("10s") })
+    .strictObject({
+      interval: duration("15s"),
+      timeout: duration("10s"),
+      /** Consecutive failed probes before a primary that was up is declared down (a domain starts down at its first failure). */
+      failuresBeforeDown: z.number().int().min(1).max(10).default(1),
+    })
+    .prefault({}),
+  continuity: z
+    .strictObject({
+      /** How often the continuity conditions (stale queue, scanners, Redis memory, certificate) are checked. */
+      checkInterval: duration("1m"),
+      /** A queue-stale event opens when a domain's oldest waiting message is older than this while its primary is up. */
+      staleQueueAfter: duration("1h"),
+      /** A redis-memory event opens when Redis uses this share (%) of maxmemory (or of the machine's memory without one). */
+      redisMemoryPercent: z.number().min(1).max(100).default(80),
+      /** A cert-expiry event opens when the STARTTLS certificate expires within this many days. */
+      certExpiryDays: z.number().int().min(0).max(3650).default(14),
+    })
     .prefault({}),
   /** Continuity alerts to operators (webhooks, e-mail), out of band: see alerts-schema.ts. */
   alerts: alertsSchema,

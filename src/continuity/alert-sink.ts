@@ -1,4 +1,8 @@
-// src/continuity/alert-sink.ts  (owner: events writes the interface + a no-op; alerts implements it)
+/**
+ * Where the events part hands each transition it won, so that people are told: the alerts
+ * part (src/alerts/) implements it with a durable queue; `noAlerts` stands in until then and
+ * in tests. The shape is the contract between the events and alerts parts.
+ */
 import type { ContinuityEvent } from "./continuity-event.js";
 
 export interface AlertPayload {

@@ -1,4 +1,9 @@
-// src/continuity/continuity-event.ts  (owner: events)
+/**
+ * What a continuity event is (an outage of a domain's primary, a stale queue, a scanner down,
+ * Redis memory, disk/AOF, a certificate about to expire, a drill) and the store every node
+ * records them in. The shape is the contract between the events, alerts and doctor parts:
+ * change it only with all three. Implemented by ./event-store.ts.
+ */
 export type ContinuityKind = "outage" | "queue-stale" | "scanner-down" | "redis-memory" | "aof" | "cert-expiry" | "drill" | "backup-traffic";
 export interface ContinuityEvent {
   id: string;                 // stable, e.g. "ev_<ulid-ish>", used by receivers to de-duplicate

@@ -4,6 +4,9 @@
  * through the probe channel) it probes the endpoints in order; the first that answers makes
  * the domain "up". A domain that goes down has its queue paused, so waiting mail spends no
  * attempts; one that comes back is resumed, so the drain starts within one interval.
+ * A primary that was up is declared down after `monitor.failuresBeforeDown` consecutive
+ * failed probes; each down and up decision is told to the outage tracker (src/continuity/),
+ * which records the outage as a continuity event.
  * State lives in Redis (Keyspace.primary) so every node and the API see it.
  */
 import type { Redis } from "ioredis";
@@ -12,6 +15,7 @@ import type { Logger } from "../observability/log.js";
 import type { DeliveryQueues } from "../../queues/delivery-queue.js";
 import type { Keyspace } from "../redis/keyspace.js";
 import type { PrimaryEndpoints } from "../transport/primary-endpoints.js";
+import type { OutageObserver } from "../continuity/outage-tracker.js";
 import { probeEndpoint } from "./probe.js";
 
 export interface PrimaryState { state: "up" | "down" | "unknown"; since: number; lastProbe: number; lastError?: string; endpoint?: string }
@@ -28,6 +32,10 @@ export class PrimaryMonitor {
   private running = new Map<string, Promise<void>>();
   private states = new Map<string, PrimaryState>();
   private stopped = false;
+  /** Per domain: consecutive failed probes and the time of the first of them. */
+  private failures = new Map<string, { count: number; firstAt: number }>();
+  /** Told of each down and up decision (the outage events); its failures never stop the monitor. */
+  outages?: OutageObserver;
   /** Called when a domain's primary comes (back) up, before its queue is resumed. */
   onUp?: (domain: string) => Promise<void>;
 
@@ -72,6 +80,15 @@ export class PrimaryMonitor {
     }
     if (!eps.length) errors.push("no primary endpoint (MX lookup empty or failed)");
     const now = Date.now();
+    const prev = this.states.get(domain);
+    const failed = up ? undefined : { count: (this.failures.get(domain)?.count ?? 0) + 1, firstAt: this.failures.get(domain)?.firstAt ?? now };
+    if (failed) this.failures.set(domain, failed); else this.failures.delete(domain);
+    // a primary that was up stays up until failuresBeforeDown probes in a row failed
+    if (!up && prev?.state === "up" && failed!.count < this.config.monitor.failuresBeforeDown) {
+      this.states.set(domain, { ...prev, lastProbe: now, lastError: errors.join("; ") });
+      await this.redis.hset(this.keys.primary(domain), { lastProbe: String(now), lastError: errors.join("; ") });
+      return;
+    }
     const key = this.keys.primary(domain);
     // every node probes; the swap in Redis tells exactly one of them that the state changed
     const [was, since] = (await this.redis.eval(SWAP_STATE, 1, key, up ? "up" : "down", String(now), up ? "" : errors.join("; "), endpoint ?? "")) as [string, string];
@@ -83,11 +100,15 @@ export class PrimaryMonitor {
     if (!up) {
       if (changed) this.log.warn({ event: "PRIMARY_DOWN", domain, error: state.lastError }, `primary for ${domain} is down; holding its mail`);
       if (!(await queue.isPaused())) await queue.pause();
+      // every down probe asks (a node that restarted mid-outage finds the event open: a no-op)
+      await this.outages?.down(domain, { startedAt: failed!.firstAt, detectedAt: prev?.state === "down" ? prev.since : now, error: state.lastError ?? "" });
     } else {
       if (changed) {
         this.log.info({ event: "PRIMARY_UP", domain, endpoint }, `primary for ${domain} is up; delivering`);
         await this.onUp?.(domain);
       }
+      // every up probe tells (the recovery is recorded once; a failed write is retried next probe)
+      await this.outages?.up(domain, state.since);
       const adminPaused = async () => (await this.redis.hget(key, "adminPaused")) === "1";
       if (!(await adminPaused()) && (await queue.isPaused())) {
         await queue.resume();

@@ -93,6 +93,12 @@ export const EVENTS = {
   // --- primary monitor and drain pace --------------------------------------------------------
   PRIMARY_DOWN: { level: "warn", fields: ["domain", "error"], meaning: "The monitor's probe of every primary of `domain` failed: its queue is paused and mail is held, no attempts spent. Expected while the primary is down." },
   PRIMARY_UP: { level: "info", fields: ["domain", "endpoint"], meaning: "A primary of `domain` answers again: its queue is resumed (unless an admin paused it) and drained with slow start (see DRAIN_BACKOFF)." },
+  OUTAGE_STARTED: { level: "warn", fields: ["domain", "id", "startedAt", "detectedAt"], meaning: "This node opened the continuity event of an outage of `domain`'s primary (one node per outage; `mxspool events show ID` for the report). Mail is spooled meanwhile." },
+  OUTAGE_RECOVERED: { level: "info", fields: ["domain", "id", "outageMs"], meaning: "The outage event of `domain` recorded the primary's return; the drain starts. The event closes once its queue is empty (OUTAGE_DRAINED)." },
+  OUTAGE_DRAINED: { level: "info", fields: ["domain", "id", "messages", "drainMs"], meaning: "The queue of `domain` is empty after an outage: the event is closed and its report final (`mxspool events show ID`)." },
+  CONTINUITY_OPENED: { level: "warn", fields: ["kind", "domain", "id"], meaning: "A continuity condition holds (queue-stale: mail waits although the primary is up; scanner-down; redis-memory; cert-expiry): this node opened its event. See `mxspool events`." },
+  CONTINUITY_CLOSED: { level: "info", fields: ["kind", "domain", "id"], meaning: "A continuity condition no longer holds: its event is closed." },
+  CONTINUITY_FAILED: { level: "warn", fields: ["domain", "step", "err"], meaning: "Recording a continuity event failed (Redis); the mail is not affected and the next probe or check tries again." },
   DRAIN_BACKOFF: { level: "info", fields: ["domain", "from", "to"], meaning: "While draining, the primary said it is busy (421, 451/452 busy, timeouts) or answered slower than the pace limit: delivery concurrency halved from `from` to `to`. Frequent: the primary is the bottleneck." },
   PACER_FAILED: { level: "warn", fields: ["err"], meaning: "A step of the drain pacer failed (Redis); the next step retries." },
 

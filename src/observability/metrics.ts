@@ -13,6 +13,9 @@
  *   mxspool_scanner_up{scanner}, mxspool_scanner_latency_seconds{scanner}  (last scan)
  *   mxspool_alerts_sent_total{channel}, mxspool_alerts_failed_total{channel}  webhook | email;
  *                                                  failed counts each failed attempt (retried)
+ *   mxspool_outage_active{domain}                  1 while an outage event is open and the primary not back
+ *   mxspool_outage_seconds_total{domain}           time primaries were away (finished outages + the open one)
+ *   mxspool_time_to_detect_seconds{domain}         first failed probe → declared down, of the last outage
  * A counter here can go down when Redis is reset; Prometheus reads that as a counter reset.
  */
 import { Counter, Gauge, Registry, type Metric } from "prom-client";
@@ -31,6 +34,7 @@ export interface MetricsSnapshot {
   scanners: { name: string; state: string; lastLatencyMs: number | null }[];
   /** The alert stats hash: `sent:<channel>`, `failed:<channel>` → count. */
   alerts?: Record<string, number>;
+  outages?: { domain: string; active: boolean; secondsTotal: number; timeToDetectSeconds?: number }[];
 }
 
 type Values = { value: number; labels?: Record<string, string | number>; metricName?: string }[];
@@ -74,6 +78,9 @@ export class Metrics {
   private readonly paused = new Gauge({ name: "mxspool_queue_paused", help: "1 when the domain's delivery queue is paused (primary down or admin pause)", labelNames: ["domain"], registers: this.r });
   private readonly scannerUp = new Gauge({ name: "mxspool_scanner_up", help: "1 when the content scanner answers, 0 when down (absent: not configured or not yet seen)", labelNames: ["scanner"], registers: this.r });
   private readonly scannerLatency = new Gauge({ name: "mxspool_scanner_latency_seconds", help: "Latency of the scanner's last scan (the slowest across processes)", labelNames: ["scanner"], registers: this.r });
+  private readonly outageActive = new Gauge({ name: "mxspool_outage_active", help: "1 while the domain's primary is in an outage (event open, not recovered)", labelNames: ["domain"], registers: this.r });
+  private readonly outageSeconds = new Counter({ name: "mxspool_outage_seconds_total", help: "Seconds the domain's primary was away, over every recorded outage", labelNames: ["domain"], registers: this.r });
+  private readonly timeToDetect = new Gauge({ name: "mxspool_time_to_detect_seconds", help: "From the first failed probe to the down decision, in the domain's last outage", labelNames: ["domain"], registers: this.r });
 
   private readonly alertsSent = new Counter({ name: "mxspool_alerts_sent_total", help: "Continuity alerts delivered, per channel (webhook, email)", labelNames: ["channel"], registers: this.r });
   private readonly alertsFailed = new Counter({ name: "mxspool_alerts_failed_total", help: "Failed attempts to send a continuity alert, per channel (each is retried until alerts.maxAge)", labelNames: ["channel"], registers: this.r });
@@ -85,7 +92,7 @@ export class Metrics {
   get contentType(): string { return this.registry.contentType; }
 
   async render(s: MetricsSnapshot): Promise<string> {
-    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.backupDeferred, this.finished, this.queue, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency, this.alertsSent, this.alertsFailed]) m.reset();
+    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.backupDeferred, this.finished, this.queue, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency, this.alertsSent, this.alertsFailed, this.outageActive, this.outageSeconds, this.timeToDetect]) m.reset();
     this.accepted.inc(s.counters.accepted ?? 0);
     this.rcptAccepted.inc(s.counters.rcpt_accepted ?? 0);
     for (const [reason, n] of Object.entries(s.rejected)) this.rejected.inc({ reason }, Math.max(0, n));
@@ -105,6 +112,11 @@ export class Metrics {
     for (const channel of ["webhook", "email"]) {
       this.alertsSent.inc({ channel }, Math.max(0, s.alerts?.[`sent:${channel}`] ?? 0));
       this.alertsFailed.inc({ channel }, Math.max(0, s.alerts?.[`failed:${channel}`] ?? 0));
+    }
+    for (const o of s.outages ?? []) {
+      this.outageActive.set({ domain: o.domain }, o.active ? 1 : 0);
+      this.outageSeconds.inc({ domain: o.domain }, Math.max(0, o.secondsTotal));
+      if (o.timeToDetectSeconds !== undefined) this.timeToDetect.set({ domain: o.domain }, o.timeToDetectSeconds);
     }
     return this.registry.metrics();
   }

@@ -37,7 +37,7 @@ export const SLOTS = {
   message: "messageRaw, messagePart, messageMeta, messageLedger of one id are tagged {<id>}: one slot per message",
   dsn: "dsnPending and dsnPendingRcpts of one base id and kind are tagged {<base id>}: one slot",
   recipientCache: "recipient-cache entries are tagged {<domain>}: one slot per domain",
-  global: "indexes, stats, primary, pace, rate, backup-traffic windows, sweep marks, webmail keys: untagged (one tag of their own on Cluster)",
+  global: "indexes, stats, primary, pace, rate, backup-traffic windows, sweep marks, continuity events, webmail keys: untagged (one tag of their own on Cluster)",
 } as const;
 
 const sha256 = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
@@ -135,6 +135,17 @@ export class Keyspace {
   sweepDelayWarned() { return this.key("sweep", "delayWarnedUpTo"); }
   /** String: arrival time (ms) up to which the queued index was checked for orphans. */
   sweepOrphansChecked() { return this.key("sweep", "orphansCheckedUpTo"); }
+
+  // ── continuity events (global, no TTL: the history of outages outlives restarts) ─────────
+
+  /** Hash: one continuity event (field `event` = its JSON, `t:<transition>` = when each transition was recorded). */
+  continuityEvent(id: string) { return this.key("cont", "ev", id); }
+  /** Zset: every continuity event id, score = startedAt (listed newest first). */
+  continuityIndex() { return this.key("cont", "idx"); }
+  /** String: the id of the open event of one kind (and domain): SET NX, so one node opens it. */
+  continuityOpen(kind: string, domain?: string) { return this.key("cont", "open", kind, domain ?? "-"); }
+  /** Hash: outage figures for the metrics, per domain: `outage_ms:<d>` (sum of finished outages), `detect_ms:<d>` (the last time to detect). */
+  continuityStats() { return this.key("cont", "stats"); }
 
   // ── webmail (global; subjects hashed so a Redis dump hands out no session nor address) ──
 

@@ -516,6 +516,16 @@ describe("admin API", () => {
     expectError(await call("/api/drill/{domain}", "POST", "/api/drill/nowhere.test"), 404, "UNKNOWN_DOMAIN");
   });
 
+  it("lists the continuity events and refuses a bad kind, cursor or id (the outage itself: outage-events.test.ts)", async () => {
+    const list = await call("/api/events", "GET", "/api/events?kind=outage&limit=5");
+    expect(list.status).toBe(200);
+    expect(list.body).toMatchObject({ items: expect.any(Array), next: null });
+    expect((await call("/api/events", "GET", "/api/events?kind=nope")).body.error.code).toBe("INVALID_KIND");
+    expect((await call("/api/events", "GET", "/api/events?cursor=x")).status).toBe(400);
+    expect((await call("/api/events/{id}", "GET", "/api/events/ev_unknown1")).status).toBe(404);
+    expect((await call("/api/events/{id}", "GET", "/api/events/..%2Fx")).status).toBe(400);
+  });
+
   it("serves an OpenAPI 3 document that matches the routes, every one of them", async () => {
     const r = await call("/api/openapi.json", "GET", "/api/openapi.json");
     expect(r.status).toBe(200);

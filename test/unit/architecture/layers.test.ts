@@ -116,6 +116,8 @@ describe("the import graph follows the flow", () => {
     ["src/config", "src/mail", false],
     ["src/api", "src/admin", true],
     ["src/transport", "src/monitor", false],
+    ["src/monitor", "src/continuity", true],
+    ["src/continuity", "src/monitor", false],
   ])("the rule itself: %s may import %s → %s", (from, to, allowed) => {
     expect(violation(from as string, to as string) === null).toBe(allowed);
   });

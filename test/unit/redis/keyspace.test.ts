@@ -49,6 +49,11 @@ const LAYOUT: [string, string, string][] = [
   ["spoolPatterns", ks.spoolPatterns().join(" "), "mxspool:* {mxspool}:*"],
   ["sweepDelayWarned", ks.sweepDelayWarned(), "mxspool:sweep:delayWarnedUpTo"],
   ["sweepOrphansChecked", ks.sweepOrphansChecked(), "mxspool:sweep:orphansCheckedUpTo"],
+  ["continuityEvent", ks.continuityEvent("ev_1"), "mxspool:cont:ev:ev_1"],
+  ["continuityIndex", ks.continuityIndex(), "mxspool:cont:idx"],
+  ["continuityOpen", ks.continuityOpen("outage", "example.test"), "mxspool:cont:open:outage:example.test"],
+  ["continuityStats", ks.continuityStats(), "mxspool:cont:stats"],
+  ["continuityOpen (no domain)", ks.continuityOpen("scanner-down"), "mxspool:cont:open:scanner-down:-"],
   ["webmailSession", ks.webmailSession("tok"), `mxspool:webmail:session:${sha("tok")}`],
   ["webmailLogin fail acct", ks.webmailLogin("fail", "acct", "a@example.test"), `mxspool:webmail:fail:acct:${sha("a@example.test").slice(0, 32)}`],
   ["webmailLogin lock ip", ks.webmailLogin("lock", "ip", "192.0.2.7"), `mxspool:webmail:lock:ip:${sha("192.0.2.7").slice(0, 32)}`],
@@ -125,7 +130,7 @@ describe("hash slots for Redis Cluster", () => {
 /**
  * A Redis key literal, outside src/redis/keyspace.ts, is any code line (comments skipped) with:
  * - a string or template literal holding a key segment of ours — `:msg:`, `:idx:`, `:stats:`,
- *   `:rate:`, `:primary:`, `:pace:`, `:dsn:`, `:rcpt:`, `:sweep:`, `:webmail:`, or ending in `:probe`;
+ *   `:rate:`, `:primary:`, `:pace:`, `:dsn:`, `:rcpt:`, `:sweep:`, `:webmail:`, `:cont:`, or ending in `:probe`;
  * - a template that glues a segment to a prefix (`${prefix}:`, `${this.prefix}:`, `${x.prefix}:`;
  *   a prefix named in a message, `(prefix ${keys.prefix})`, is no key);
  * - `redis.prefix` anywhere but `new Keyspace(config.redis.prefix)` (the composition root);
@@ -134,7 +139,7 @@ describe("hash slots for Redis Cluster", () => {
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 const KEYSPACE = "src/redis/keyspace.ts";
 const LITERAL_RULES: [string, RegExp][] = [
-  ["key segment in a literal", /["'`][^"'`\n]*:(msg|idx|stats|rate|primary|pace|dsn|rcpt|sweep|webmail):/],
+  ["key segment in a literal", /["'`][^"'`\n]*:(msg|idx|stats|rate|primary|pace|dsn|rcpt|sweep|webmail|cont):/],
   ["probe channel literal", /["'`][^"'`\n]*:probe["'`]/],
   ["prefix glued to a key segment", /\$\{[\w.]*prefix\}:/i],
   ["redis.prefix outside the Keyspace", /redis\.prefix(?<!new Keyspace\(config\.redis\.prefix)/],
