@@ -516,6 +516,10 @@ describe("admin API", () => {
     expectError(await call("/api/drill/{domain}", "POST", "/api/drill/nowhere.test"), 404, "UNKNOWN_DOMAIN");
   });
 
+  it("refuses a test alert with 409 when no alert destination is configured (the alert itself: alerts.test.ts)", async () => {
+    expectError(await call("/api/alerts/test", "POST", "/api/alerts/test"), 409, "NO_ALERT_DESTINATION");
+  });
+
   it("lists the continuity events and refuses a bad kind, cursor or id (the outage itself: outage-events.test.ts)", async () => {
     const list = await call("/api/events", "GET", "/api/events?kind=outage&limit=5");
     expect(list.status).toBe(200);

@@ -125,7 +125,7 @@ describe("never an open relay", () => {
   it("never queues anything for a domain that is not configured", async () => {
     const c = new Redis(redis.url);
     const queues = new Set((await c.keys("{mxspool}:*:meta")).map((k) => k.split(":")[1]));
-    for (const q of queues) expect(["delivery-example.test", "delivery-list.test", "delivery-file.test", "delivery-verify.test", "delivery-verifyaccept.test", "dsn"]).toContain(q);
+    for (const q of queues) expect(["delivery-example.test", "delivery-list.test", "delivery-file.test", "delivery-verify.test", "delivery-verifyaccept.test", "dsn", "alerts"]).toContain(q);
     c.disconnect();
   });
 });
