@@ -8,8 +8,6 @@
  * must come while the outage lasts, and afterwards `mxspool drill` passes, shows as a `drill`
  * event and in the drill metrics. Prints the measured time to detect and time to alert.
  */
-import http from "node:http";
-import crypto from "node:crypto";
 import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, sleep, waitFor } from "../helpers/net.js";
@@ -18,6 +16,7 @@ import { RecordingPrimary } from "../helpers/recording-primary.js";
 import { cliPath, MxspoolProcess } from "../helpers/mxspool-process.js";
 import { testMxspoolConfig } from "../helpers/mxspool-config.js";
 import { compose, sendAll } from "../helpers/messages.js";
+import { WebhookReceiver } from "../helpers/webhook-receiver.js";
 import type { ContinuityEvent } from "../../src/continuity/continuity-event.js";
 
 const TOKEN = "continuity-alerts-token-0123456789";
@@ -26,30 +25,11 @@ const INTERVAL_MS = 1000;
 
 interface Alert { type: string; domain?: string; at: number; text: string; event: ContinuityEvent; arrivedAt: number }
 
-/** Both webhook destinations on one server: a body is recorded under its path only when its HMAC verifies. */
-class Receiver {
-  readonly got = new Map<string, Alert[]>(HOOKS.map((h) => [h.path, []]));
-  bad = 0;
-  private server?: http.Server;
-  constructor(readonly port: number) {}
-  async start() {
-    this.server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
-        const body = Buffer.concat(chunks);
-        const hook = HOOKS.find((h) => h.path === req.url);
-        const want = hook ? `sha256=${crypto.createHmac("sha256", hook.secret).update(body).digest("hex")}` : "";
-        const sig = String(req.headers["x-mxspool-signature"] ?? "");
-        if (!hook || sig.length !== want.length || !crypto.timingSafeEqual(Buffer.from(sig), Buffer.from(want))) { this.bad++; res.writeHead(401).end(); return; }
-        this.got.get(hook.path)!.push({ ...JSON.parse(body.toString("utf8")), arrivedAt: Date.now() });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => this.server!.listen(this.port, "127.0.0.1", () => r()));
-  }
-  of(path: string, type: string): Alert[] { return this.got.get(path)!.filter((a) => a.type === type); }
-  async stop() { const s = this.server; if (s) { s.closeAllConnections(); await new Promise<void>((r) => s.close(() => r())); } }
+/** Both webhook destinations on one server, each path with its own secret. */
+class Receiver extends WebhookReceiver<Omit<Alert, "arrivedAt">> {
+  constructor(port: number) { super(port, Object.fromEntries(HOOKS.map((h) => [h.path, h.secret]))); }
+  of(path: string, type: string): Alert[] { return this.received.filter((r) => r.path === path && r.body.type === type).map((r) => ({ ...r.body, arrivedAt: r.arrivedAt })); }
+  all(path: string): Alert[] { return this.received.filter((r) => r.path === path).map((r) => ({ ...r.body, arrivedAt: r.arrivedAt })); }
 }
 
 describe("continuity alerts across two mxspool nodes", () => {
@@ -148,7 +128,7 @@ describe("continuity alerts across two mxspool nodes", () => {
 
     expect(rx.bad).toBe(0);
     for (const h of HOOKS) {
-      const types = rx.got.get(h.path)!.filter((a) => a.event.id === ev.id).map((a) => a.type);
+      const types = rx.all(h.path).filter((a) => a.event.id === ev.id).map((a) => a.type);
       expect(types.filter((t) => t !== "outage.update"), h.path).toEqual(["outage.started", "outage.recovered", "outage.drained"]);
       expect(rx.of(h.path, "outage.recovered")[0]!.event.data).toMatchObject({ spooled: { messages: 3, recipients: 3 } });
       expect(rx.of(h.path, "outage.drained")[0]!.event).toMatchObject({ id: ev.id, state: "closed", data: { facts: { messages: 3, recipients: 3, delivered: 3 } } });
