@@ -196,7 +196,7 @@ export const configSchema = z.strictObject({
       interval: duration("15s"),
       timeout: duration("10s"),
       /** Consecutive failed probes before a primary that was up is declared down (a domain starts down at its first failure). */
-      failuresBeforeDown: z.number().int().min(1).max(10).default(1),
+      failuresBeforeDown: z.number().int().min(1).max(10).default(2),
     })
     .prefault({}),
   continuity: z

@@ -140,6 +140,16 @@ async function drill(d: DrillDeps, domain: string, id = newDrillId()): Promise<D
   }
 }
 
+/** The last drill of each domain that has one (time and result), for the drill metrics. */
+export async function lastDrills(redis: Redis, keys: Keyspace, domains: string[]): Promise<{ domain: string; at: number; passed: boolean }[]> {
+  if (!domains.length) return [];
+  const raw = await redis.mget(domains.map((dom) => keys.drillLast(dom)));
+  return domains.flatMap((domain, i) => {
+    const r = raw[i] ? (JSON.parse(raw[i]!) as Partial<DrillResult>) : undefined;
+    return r && typeof r.at === "number" ? [{ domain, at: r.at, passed: r.passed === true }] : [];
+  });
+}
+
 async function finish(d: DrillDeps, r: DrillResult, eventId: string | undefined): Promise<DrillResult> {
   const json = JSON.stringify(r);
   await d.redis.set(d.keys.drillLast(r.domain), json);

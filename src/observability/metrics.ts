@@ -16,6 +16,8 @@
  *   mxspool_outage_active{domain}                  1 while an outage event is open and the primary not back
  *   mxspool_outage_seconds_total{domain}           time primaries were away (finished outages + the open one)
  *   mxspool_time_to_detect_seconds{domain}         first failed probe → declared down, of the last outage
+ *   mxspool_drill_last_timestamp_seconds{domain}   when the domain's last failover drill ran (Keyspace.drillLast)
+ *   mxspool_drill_last_passed{domain}              1 if that drill passed, 0 if it failed
  * A counter here can go down when Redis is reset; Prometheus reads that as a counter reset.
  */
 import { Counter, Gauge, Registry, type Metric } from "prom-client";
@@ -35,6 +37,8 @@ export interface MetricsSnapshot {
   /** The alert stats hash: `sent:<channel>`, `failed:<channel>` → count. */
   alerts?: Record<string, number>;
   outages?: { domain: string; active: boolean; secondsTotal: number; timeToDetectSeconds?: number }[];
+  /** The last drill of each domain drilled so far. */
+  drills?: { domain: string; at: number; passed: boolean }[];
 }
 
 type Values = { value: number; labels?: Record<string, string | number>; metricName?: string }[];
@@ -83,6 +87,8 @@ export class Metrics {
   private readonly timeToDetect = new Gauge({ name: "mxspool_time_to_detect_seconds", help: "From the first failed probe to the down decision, in the domain's last outage", labelNames: ["domain"], registers: this.r });
 
   private readonly alertsSent = new Counter({ name: "mxspool_alerts_sent_total", help: "Continuity alerts delivered, per channel (webhook, email)", labelNames: ["channel"], registers: this.r });
+  private readonly drillAt = new Gauge({ name: "mxspool_drill_last_timestamp_seconds", help: "When the domain's last failover drill ran (unix seconds)", labelNames: ["domain"], registers: this.r });
+  private readonly drillPassed = new Gauge({ name: "mxspool_drill_last_passed", help: "1 if the domain's last failover drill passed, 0 if it failed", labelNames: ["domain"], registers: this.r });
   private readonly alertsFailed = new Counter({ name: "mxspool_alerts_failed_total", help: "Failed attempts to send a continuity alert, per channel (each is retried until alerts.maxAge)", labelNames: ["channel"], registers: this.r });
 
   constructor() {
@@ -92,7 +98,7 @@ export class Metrics {
   get contentType(): string { return this.registry.contentType; }
 
   async render(s: MetricsSnapshot): Promise<string> {
-    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.backupDeferred, this.finished, this.queue, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency, this.alertsSent, this.alertsFailed, this.outageActive, this.outageSeconds, this.timeToDetect]) m.reset();
+    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.backupDeferred, this.finished, this.queue, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency, this.alertsSent, this.alertsFailed, this.outageActive, this.outageSeconds, this.timeToDetect, this.drillAt, this.drillPassed]) m.reset();
     this.accepted.inc(s.counters.accepted ?? 0);
     this.rcptAccepted.inc(s.counters.rcpt_accepted ?? 0);
     for (const [reason, n] of Object.entries(s.rejected)) this.rejected.inc({ reason }, Math.max(0, n));
@@ -117,6 +123,10 @@ export class Metrics {
       this.outageActive.set({ domain: o.domain }, o.active ? 1 : 0);
       this.outageSeconds.inc({ domain: o.domain }, Math.max(0, o.secondsTotal));
       if (o.timeToDetectSeconds !== undefined) this.timeToDetect.set({ domain: o.domain }, o.timeToDetectSeconds);
+    }
+    for (const dr of s.drills ?? []) {
+      this.drillAt.set({ domain: dr.domain }, dr.at / 1000);
+      this.drillPassed.set({ domain: dr.domain }, dr.passed ? 1 : 0);
     }
     return this.registry.metrics();
   }

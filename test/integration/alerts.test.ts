@@ -4,8 +4,6 @@
  * retry until a receiver comes up with nothing lost or doubled, one delivery per destination
  * whoever publishes the same transition, and reminders while an event stays open.
  */
-import http from "node:http";
-import crypto from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { freePort, sleep, waitFor } from "../helpers/net.js";
@@ -21,32 +19,12 @@ import type { ContinuityEvent } from "../../src/continuity/continuity-event.js";
 import { MxspoolProcess } from "../helpers/mxspool-process.js";
 import { testMxspoolConfig } from "../helpers/mxspool-config.js";
 import { compose, sendAll } from "../helpers/messages.js";
+import { WebhookReceiver } from "../helpers/webhook-receiver.js";
 
 const SECRET = "s3cret-s3cret-s3cret";
 
 /** A webhook receiver: records the bodies whose signature verifies, refuses the others with 401. */
-class Receiver {
-  readonly bodies: { type: string; event: { id: string }; text: string }[] = [];
-  bad = 0;
-  private server?: http.Server;
-  constructor(readonly port: number) {}
-  async start() {
-    this.server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
-        const body = Buffer.concat(chunks);
-        const want = `sha256=${crypto.createHmac("sha256", SECRET).update(body).digest("hex")}`;
-        const got = String(req.headers["x-mxspool-signature"] ?? "");
-        if (got.length !== want.length || !crypto.timingSafeEqual(Buffer.from(got), Buffer.from(want))) { this.bad++; res.writeHead(401).end(); return; }
-        this.bodies.push(JSON.parse(body.toString("utf8")));
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => this.server!.listen(this.port, "127.0.0.1", () => r()));
-  }
-  async stop() { const s = this.server; if (s) { s.closeAllConnections(); await new Promise<void>((r) => s.close(() => r())); } }
-}
+class Receiver extends WebhookReceiver { constructor(port: number) { super(port, SECRET); } }
 
 let redis: TestRedis;
 let n = 0;
