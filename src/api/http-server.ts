@@ -19,6 +19,7 @@ import type { Logger } from "../observability/log.js";
 import { Metrics } from "../observability/metrics.js";
 import { MessageRecords } from "../store/message-records.js";
 import { MessageStore } from "../store/message-store.js";
+import { SpoolCapacity } from "../store/spool-capacity.js";
 import type { DeliveryQueues } from "../../queues/delivery-queue.js";
 import { MessageQuery } from "../admin/message-query.js";
 import { MessageActions } from "../admin/message-actions.js";
@@ -64,6 +65,7 @@ export class HttpApi {
       actions: new MessageActions(config, redis, queues, records, store, log),
       domains: new DomainActions(config, redis, queues, log),
       metrics: new Metrics(),
+      capacity: new SpoolCapacity(redis, prefix, config.retention.delivered),
     };
   }
 

@@ -11,12 +11,12 @@ const numbers = (h: Record<string, string>) => Object.fromEntries(Object.entries
 
 export const metrics: Handler = async (_req, d) => {
   const prefix = d.config.redis.prefix;
-  const [counters, rejected, attempts, latency, queue, primaries, scanners] = await Promise.all([
+  const [counters, rejected, attempts, latency, queue, primaries, scanners, capacity] = await Promise.all([
     d.records.counts(), d.redis.hgetall(statsKeys.rejected(prefix)), d.redis.hgetall(statsKeys.attempts(prefix)), d.redis.hgetall(statsKeys.latency(prefix)),
-    d.query.stateCounts(), d.domains.primaries(), scannersStatus(d.config, d.redis),
+    d.query.stateCounts(), d.domains.primaries(), scannersStatus(d.config, d.redis), d.capacity.capacity(),
   ]);
   const text = await d.metrics.render({
-    counters, rejected: numbers(rejected), attempts: numbers(attempts), latency, queue,
+    counters, rejected: numbers(rejected), attempts: numbers(attempts), latency, queue, capacity,
     primaries: primaries.map((p) => ({ domain: p.domain, state: p.state, queuePaused: p.queuePaused })),
     scanners: scanners.scanners.map((s) => ({ name: s.name, state: s.state, lastLatencyMs: s.lastLatencyMs })),
   });

@@ -10,6 +10,8 @@
  *   mxspool_delivery_latency_seconds               histogram, acceptance → the primary's 250
  *   mxspool_primary_up{domain}, mxspool_queue_paused{domain}
  *   mxspool_scanner_up{scanner}, mxspool_scanner_latency_seconds{scanner}  (last scan)
+ *   mxspool_redis_bytes_per_queued_message, mxspool_redis_memory_limit_bytes,
+ *   mxspool_outage_hours_left                      what the spool costs (absent when unknown)
  * A counter here can go down when Redis is reset; Prometheus reads that as a counter reset.
  */
 import { Counter, Gauge, Registry, type Metric } from "prom-client";
@@ -24,6 +26,7 @@ export interface MetricsSnapshot {
   latency: Record<string, string>;
   primaries: { domain: string; state: string; queuePaused: boolean }[];
   scanners: { name: string; state: string; lastLatencyMs: number | null }[];
+  capacity?: { bytesPerQueuedMessage: number | null; limitBytes: number; outageHoursLeft: number | null };
 }
 
 type Values = { value: number; labels?: Record<string, string | number>; metricName?: string }[];
@@ -65,6 +68,9 @@ export class Metrics {
   private readonly primaryUp = new Gauge({ name: "mxspool_primary_up", help: "1 when the domain's primary answers probes, 0 when down or not yet probed", labelNames: ["domain"], registers: this.r });
   private readonly paused = new Gauge({ name: "mxspool_queue_paused", help: "1 when the domain's delivery queue is paused (primary down or admin pause)", labelNames: ["domain"], registers: this.r });
   private readonly scannerUp = new Gauge({ name: "mxspool_scanner_up", help: "1 when the content scanner answers, 0 when down (absent: not configured or not yet seen)", labelNames: ["scanner"], registers: this.r });
+  private readonly bytesPerQueued = new Gauge({ name: "mxspool_redis_bytes_per_queued_message", help: "Redis memory per queued message now (MEMORY USAGE of a sample of queued messages)", registers: this.r });
+  private readonly memoryLimit = new Gauge({ name: "mxspool_redis_memory_limit_bytes", help: "Redis maxmemory, or the machine's memory when Redis has no limit", registers: this.r });
+  private readonly outageHours = new Gauge({ name: "mxspool_outage_hours_left", help: "Hours of outage that still fit under the memory limit at the last 24 h's arrival rate", registers: this.r });
   private readonly scannerLatency = new Gauge({ name: "mxspool_scanner_latency_seconds", help: "Latency of the scanner's last scan (the slowest across processes)", labelNames: ["scanner"], registers: this.r });
 
   constructor() {
@@ -74,7 +80,12 @@ export class Metrics {
   get contentType(): string { return this.registry.contentType; }
 
   async render(s: MetricsSnapshot): Promise<string> {
-    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.finished, this.queue, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency]) m.reset();
+    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.finished, this.queue, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency, this.bytesPerQueued, this.memoryLimit, this.outageHours]) m.reset();
+    if (s.capacity) {
+      if (s.capacity.bytesPerQueuedMessage !== null) this.bytesPerQueued.set(s.capacity.bytesPerQueuedMessage);
+      this.memoryLimit.set(s.capacity.limitBytes);
+      if (s.capacity.outageHoursLeft !== null) this.outageHours.set(s.capacity.outageHoursLeft);
+    }
     this.accepted.inc(s.counters.accepted ?? 0);
     this.rcptAccepted.inc(s.counters.rcpt_accepted ?? 0);
     for (const [reason, n] of Object.entries(s.rejected)) this.rejected.inc({ reason }, Math.max(0, n));

@@ -71,6 +71,9 @@ export class MxspoolUnderTest implements SystemUnderTest {
 
   get logFile(): string { return path.join(this.dir!, "mxspool.log"); }
 
+  /** The port of the redis-server this run started (redis: "external"), for measuring it. */
+  get redisPort(): number | undefined { return this.redis?.port; }
+
   async start(): Promise<void> {
     this.smtpPort = await freePort();
     this.sinkPort = await freePort();
