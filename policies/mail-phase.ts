@@ -6,8 +6,9 @@
  *   STARTTLS required from this client  530 5.7.0
  *   transactions per session exceeded   421 4.7.0
  *   content scanners saturated          451 4.3.2
+ *   queue storage (Redis) unavailable   451 4.3.0  (a failover, a restart: retry, do not hang)
  * The first three are about the session: a MAIL they refuse does not count as a transaction.
- * The last two come after the count: the MAIL refused by them was one.
+ * The last three come after the count: the MAIL refused by them was one.
  */
 import { ipInList, validHeloName } from "./client-checks.js";
 import type { Refusal } from "./verdict.js";
@@ -24,6 +25,8 @@ export interface MailPhaseFacts {
   maxTransactions: number;
   /** Asked last, and only when every other rule passed: asking counts a saturation refusal. */
   scannersSaturated: () => boolean;
+  /** Redis is not connected (reconnecting, failing over): nothing could be stored now. */
+  storageDown?: boolean;
 }
 
 export interface MailPhaseVerdict {
@@ -35,6 +38,9 @@ export interface MailPhaseVerdict {
 /** The answer to every command while the listener stops (at connect too). */
 export const shuttingDown = (hostname: string): Refusal => ({ code: 421, enhanced: "4.3.2", text: `${hostname} Service shutting down, try again later`, reason: "shutting-down" });
 
+/** Redis is reconnecting or failing over: the answer at MAIL and at the end of DATA. */
+export const STORAGE_DOWN: Refusal = { code: 451, enhanced: "4.3.0", text: "Queue storage unavailable, try again later", reason: "storage-down" };
+
 export function mailPhase(f: MailPhaseFacts): MailPhaseVerdict {
   const session = (r: Refusal): MailPhaseVerdict => ({ refusal: r, counted: false });
   if (f.shuttingDown) return session(shuttingDown(f.hostname));
@@ -44,5 +50,6 @@ export function mailPhase(f: MailPhaseFacts): MailPhaseVerdict {
     return { refusal: { code: 421, enhanced: "4.7.0", text: `${f.hostname} Too many transactions in this session, closing connection`, reason: "too-many-transactions" }, counted: true };
   }
   if (f.scannersSaturated()) return { refusal: { code: 451, enhanced: "4.3.2", text: "Content scanners busy, try again later", reason: "filters-saturated" }, counted: true };
+  if (f.storageDown) return { refusal: STORAGE_DOWN, counted: true };
   return { refusal: null, counted: true };
 }

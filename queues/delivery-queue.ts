@@ -4,7 +4,7 @@
  * the message store under the same queue id.
  */
 import { Queue, type ConnectionOptions } from "bullmq";
-import { bullPrefix, deliveryQueueName } from "./names.js";
+import { deliveryQueueName, type Keyspace } from "../src/redis/keyspace.js";
 
 export interface SpooledMessage {
   id: string;
@@ -37,8 +37,8 @@ export const MAX_ATTEMPTS = 1_000_000;
 export class DeliveryQueues {
   private readonly queues = new Map<string, Queue<SpooledMessage>>();
 
-  constructor(private readonly connection: ConnectionOptions, private readonly prefix: string, domains: string[]) {
-    for (const d of domains) this.queues.set(d, new Queue<SpooledMessage>(deliveryQueueName(d), { connection, prefix: bullPrefix(prefix) }));
+  constructor(private readonly connection: ConnectionOptions, keys: Keyspace, domains: string[]) {
+    for (const d of domains) this.queues.set(d, new Queue<SpooledMessage>(deliveryQueueName(d), { connection, prefix: keys.bullPrefix }));
   }
 
   get(domain: string): Queue<SpooledMessage> {

@@ -7,7 +7,7 @@
  * the sender one report naming them all, as Postfix sends one per message.
  */
 import { Queue, type ConnectionOptions } from "bullmq";
-import { bullPrefix, DSN_QUEUE } from "./names.js";
+import { DSN_QUEUE, type Keyspace } from "../src/redis/keyspace.js";
 import { MAX_ATTEMPTS } from "./delivery-queue.js";
 
 export interface DsnJob { id: string; about: string; kind: "failed" | "delayed"; to: string; createdAt: number }
@@ -24,8 +24,8 @@ export const DSN_COALESCE_MS = 3000;
 
 export type DsnQueue = Queue<DsnJob | DsnCollectJob>;
 
-export function createDsnQueue(connection: ConnectionOptions, prefix: string): DsnQueue {
-  return new Queue<DsnJob | DsnCollectJob>(DSN_QUEUE, { connection, prefix: bullPrefix(prefix) });
+export function createDsnQueue(connection: ConnectionOptions, keys: Keyspace): DsnQueue {
+  return new Queue<DsnJob | DsnCollectJob>(DSN_QUEUE, { connection, prefix: keys.bullPrefix });
 }
 
 export async function enqueueDsn(queue: DsnQueue, job: DsnJob): Promise<void> {

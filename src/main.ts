@@ -16,7 +16,8 @@ import os from "node:os";
 import type { Config } from "./config/schema.js";
 import { createLogger, type Logger } from "./observability/log.js";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./redis/embedded.js";
-import { bullConnection, checkPersistence, connectRedis, type RedisTarget } from "./redis/connection.js";
+import { Keyspace } from "./redis/keyspace.js";
+import { bullConnection, checkPersistence, configuredTarget, connectRedis, type RedisTarget } from "./redis/connection.js";
 import { DeliveryQueues } from "../queues/delivery-queue.js";
 import { MessageStore } from "./store/message-store.js";
 import { ensureStoreFormat } from "./store/store-format.js";
@@ -42,7 +43,10 @@ import { ScannerReporter } from "./observability/scanner-report.js";
 import { Webmail } from "./webmail/webmail.js";
 import { DrainPacer } from "./monitor/drain-pacer.js";
 import { repeatedErrors } from "./observability/repeated-errors.js";
+import { AlertQueue } from "./alerts/alert-queue.js";
+import { AlertWorker } from "./alerts/alert-worker.js";
 import { listenFailure, startFailure, StartFailure } from "./start-failure.js";
+import { ReplicaAck } from "./redis/replica-ack.js";
 import type { Redis } from "ioredis";
 
 export type Role = "smtp" | "worker" | "http";
@@ -63,6 +67,7 @@ const storeTtl = (c: Config) => c.delivery.maxLifetime + 2 * 86_400_000;
 
 export async function startPrimary(config: Config, roles: Role[]): Promise<void> {
   const log = createLogger(config.log.level, { role: "primary" }, config.log.format);
+  const keys = new Keyspace(config.redis.prefix);
   const grace = config.smtp.shutdownGrace;
   let embedded: EmbeddedRedis | undefined;
   let redis: Redis | undefined;
@@ -72,6 +77,8 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
   let sweeper: QueueSweeper | undefined;
   let pacer: DrainPacer | undefined;
   let dsnWorker: DsnWorker | undefined;
+  let alerts: AlertQueue | undefined;
+  let alertWorker: AlertWorker | undefined;
   let api: HttpApi | undefined;
   let stopping = false;
   const children = new Set<ClusterWorker>();
@@ -81,7 +88,7 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
     const childrenClean = await stopChildren(children, childrenMs);
     pacer?.stop();
     // with Redis unreachable these never finish; the queue state is in Redis, nothing is lost by not waiting
-    const clean = await withDeadline(Promise.all([monitor?.stop(), sweeper?.stop(), dsnWorker?.stop(), api?.stop(), queues?.close(), dsnQueue?.close()]), PARTS_CLOSE_MS);
+    const clean = await withDeadline(Promise.all([monitor?.stop(), sweeper?.stop(), dsnWorker?.stop(), alertWorker?.stop(), api?.stop(), queues?.close(), dsnQueue?.close(), alerts?.close()]), PARTS_CLOSE_MS);
     redis?.disconnect();
     await embedded?.stop();
     repeatedErrors(log).flush();
@@ -110,40 +117,44 @@ export async function startPrimary(config: Config, roles: Role[]): Promise<void>
   process.on("SIGHUP", () => { for (const w of children) w.process.kill("SIGHUP"); });
 
   try {
-    let target: RedisTarget;
-    if (config.redis.url) target = { url: config.redis.url };
-    else {
+    let target = configuredTarget(config.redis);
+    if (!target) {
       embedded = await startEmbeddedRedis(config.dataDir, log);
       target = { path: embedded.socketPath };
     }
     redis = connectRedis(target, "mxspool-primary", log);
     await checkPersistence(redis, log);
     // an older spool is migrated, a newer one refused, before any process reads it (store-format.ts)
-    await ensureStoreFormat(redis, config.redis.prefix, log);
+    await ensureStoreFormat(redis, keys, log);
     if (roles.includes("smtp") && ensureTlsFiles(config).generated) {
       log.info({ event: "TLS_CERT_GENERATED", dir: config.dataDir }, "generated a self-signed STARTTLS certificate");
     }
-    queues = new DeliveryQueues(bullConnection(target), config.redis.prefix, Object.keys(config.domains));
-    dsnQueue = createDsnQueue(bullConnection(target), config.redis.prefix);
+    queues = new DeliveryQueues(bullConnection(target), keys, Object.keys(config.domains));
+    dsnQueue = createDsnQueue(bullConnection(target), keys);
     reportQueueErrors(queues, dsnQueue, log);
+    // the continuity's AlertSink (where `noAlerts` stood): transitions become durable alert jobs
+    alerts = new AlertQueue(config, bullConnection(target), keys);
     if (roles.includes("worker")) {
       // one DNS cache per process: the monitor's fresh answers serve the DSN worker too
       const endpoints = new PrimaryEndpoints(config);
-      monitor = new PrimaryMonitor(config, redis, connectRedis(target, "mxspool-monitor", log), queues, endpoints, log);
-      pacer = new DrainPacer(config, redis, queues, log);
+      monitor = new PrimaryMonitor(config, redis, keys, connectRedis(target, "mxspool-monitor", log), queues, endpoints, log);
+      pacer = new DrainPacer(config, redis, keys, queues, log);
       await pacer.start();
       monitor.onUp = (domain) => pacer!.restart(domain);
       await monitor.start();
-      const store = new MessageStore(redis, config.redis.prefix, storeTtl(config));
-      const notifier = new DsnNotifier(config, redis, store, dsnQueue, log);
-      sweeper = new QueueSweeper(config, redis, queues, new MessageRecords(redis, config.redis.prefix), notifier, log);
+      const store = new MessageStore(redis, keys, storeTtl(config));
+      const notifier = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
+      sweeper = new QueueSweeper(config, redis, keys, queues, new MessageRecords(redis, keys), notifier, log);
       sweeper.start();
-      dsnWorker = new DsnWorker(config, bullConnection(target), store, endpoints, notifier, log);
+      dsnWorker = new DsnWorker(config, bullConnection(target), keys, store, endpoints, notifier, log);
       dsnWorker.start();
+      // out of band: webhooks and the alert relay, never the primaries; reminders need the event store
+      alertWorker = new AlertWorker(config, bullConnection(target), redis, keys, alerts, undefined, log);
+      alertWorker.start();
     }
     if (roles.includes("http")) {
-      const webmail = config.webmail.enabled ? new Webmail(config, redis, new MessageRecords(redis, config.redis.prefix), new MessageStore(redis, config.redis.prefix, storeTtl(config)), log) : undefined;
-      api = new HttpApi(config, redis, queues, log, webmail);
+      const webmail = config.webmail.enabled ? new Webmail(config, redis, keys, new MessageRecords(redis, keys), new MessageStore(redis, keys, storeTtl(config)), log) : undefined;
+      api = new HttpApi(config, redis, keys, queues, log, webmail, alerts);
       await api.listen().catch((err) => { throw listenFailure(err, "http.listen"); });
     }
 
@@ -193,30 +204,35 @@ export async function startChild(): Promise<void> {
   const log: Logger = createLogger(config.log.level, { role: roles.join("+") }, config.log.format);
   const redis = connectRedis(spec.redis, `mxspool-${process.pid}`, log);
   const conn = bullConnection(spec.redis);
-  const store = new MessageStore(redis, config.redis.prefix, storeTtl(config));
-  const queues = new DeliveryQueues(conn, config.redis.prefix, Object.keys(config.domains));
-  const dsnQueue = createDsnQueue(conn, config.redis.prefix);
+  const keys = new Keyspace(config.redis.prefix);
+  const store = new MessageStore(redis, keys, storeTtl(config));
+  const queues = new DeliveryQueues(conn, keys, Object.keys(config.domains));
+  const dsnQueue = createDsnQueue(conn, keys);
   reportQueueErrors(queues, dsnQueue, log);
-  const records = new MessageRecords(redis, config.redis.prefix);
+  const records = new MessageRecords(redis, keys);
   // one DNS cache per process, shared by the RCPT verifier and the delivery workers
   const endpoints = new PrimaryEndpoints(config);
   let smtp: SmtpIngress | undefined;
   const filter = roles.includes("smtp") ? createContentFilter(config, log) : undefined;
   // the API runs in the supervisor: it learns the scanners' health from these reports
-  const scannerReport = filter ? new ScannerReporter(redis, config.redis.prefix, filter, log).start() : undefined;
+  const scannerReport = filter ? new ScannerReporter(redis, keys, filter, log).start() : undefined;
   let recipients: ConfiguredRecipients | undefined;
+  // its own connection: WAIT blocks it (src/redis/replica-ack.ts)
+  const ackRedis = roles.includes("smtp") && config.redis.minReplicasAcked > 0 ? connectRedis(spec.redis, `mxspool-ack-${process.pid}`, log) : undefined;
+  const replicaAck = ackRedis && new ReplicaAck(ackRedis, keys, config.redis.minReplicasAcked, config.redis.replicaAckTimeout);
   if (roles.includes("smtp")) {
     recipients = new ConfiguredRecipients(config, log);
     recipients.watch();
     const acceptor = new MessageAcceptor(store, queues, records, config.hostname, {
       maxMessageSize: config.smtp.maxMessageSize,
       maxHeaderSize: config.smtp.maxHeaderSize, maxLineLength: config.smtp.maxLineLength, maxReceivedHeaders: config.smtp.maxReceivedHeaders,
-    }, filter);
+    }, filter, replicaAck);
     smtp = new SmtpIngress(config, {
+      redisReady: () => redis.status === "ready",
       recipients, acceptor, filter,
-      limits: new ConnectionLimits(config, redis, spec.processes),
-      verifier: new RecipientVerifier(config, redis, new RecipientCache(redis, config.redis.prefix), endpoints, log),
-      rejects: new RejectCounter(redis, config.redis.prefix),
+      limits: new ConnectionLimits(config, redis, keys, spec.processes),
+      verifier: new RecipientVerifier(config, redis, keys, new RecipientCache(redis, keys), endpoints, log),
+      rejects: new RejectCounter(redis, keys),
       tls: readTls(config),
     }, log);
     try {
@@ -232,8 +248,8 @@ export async function startChild(): Promise<void> {
   let workers: DeliveryWorkers | undefined;
   const share = deliveryShare(config.delivery.concurrency, spec.processes, Number(process.env.MXSPOOL_CHILD_INDEX ?? 0));
   if (roles.includes("worker") && share > 0) {
-    const dsn = new DsnNotifier(config, redis, store, dsnQueue, log);
-    workers = new DeliveryWorkers(config, share, conn, redis, store, records, endpoints, dsn, log);
+    const dsn = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
+    workers = new DeliveryWorkers(config, share, conn, queues, redis, keys, store, records, endpoints, dsn, log);
     workers.start();
   }
   process.send?.({ type: "ready" });
@@ -249,6 +265,7 @@ export async function startChild(): Promise<void> {
     const clean = await withDeadline(Promise.all([smtp?.stop(grace), workers?.stop()]), grace + 1000)
       && await withDeadline(Promise.all([scannerReport?.stop(), filter?.close(), queues.close(), dsnQueue.close()]), CHILD_SLACK_MS - 1000);
     recipients?.close();
+    ackRedis?.disconnect();
     redis.disconnect();
     repeatedErrors(log).flush();
     if (!clean) log.warn({ event: "SHUTDOWN_FORCED" }, "shutdown did not complete in time (Redis unreachable?); exiting anyway");

@@ -6,13 +6,13 @@
  *           monitor resumes it when the primary returns)
  *   flush   deliver now, ignoring backoff: promotes every delayed job and asks for a probe
  *   probe   asks the monitor (over the probe channel) to probe now and waits for the result
- * The primary state is the monitor's (`<prefix>:primary:<domain>`); this never probes itself.
+ * The primary state is the monitor's (Keyspace.primary); this never probes itself.
  */
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import type { DeliveryQueues } from "../../queues/delivery-queue.js";
-import { keys } from "../../queues/names.js";
+import type { Keyspace } from "../redis/keyspace.js";
 import { failure, ok, type Actor, type Outcome } from "./outcome.js";
 
 export interface PrimaryView {
@@ -33,9 +33,9 @@ export interface FlushDone { domain: string; promoted: number; queuePaused: bool
 const num = (s: string | undefined) => (s ? Number(s) : null);
 
 export class DomainActions {
-  constructor(private readonly config: Config, private readonly redis: Redis, private readonly queues: DeliveryQueues, private readonly log: Logger) {}
+  constructor(private readonly config: Config, private readonly redis: Redis, private readonly keys: Keyspace, private readonly queues: DeliveryQueues, private readonly log: Logger) {}
 
-  private key(domain: string) { return keys.primary(this.config.redis.prefix, domain); }
+  private key(domain: string) { return this.keys.primary(domain); }
 
   known(domain: string): boolean { return Boolean(this.config.domains[domain]) && this.queues.domains().includes(domain); }
 
@@ -78,7 +78,7 @@ export class DomainActions {
     const q = this.queues.get(domain);
     const promoted = await q.getDelayedCount();
     await q.promoteJobs({ count: 1000 });
-    await this.redis.publish(keys.probeChannel(this.config.redis.prefix), domain);
+    await this.redis.publish(this.keys.probeChannel(), domain);
     const queuePaused = await q.isPaused();
     this.log.info({ event: "DOMAIN_FLUSHED", domain, promoted, queuePaused, actor: actor.name, ip: actor.ip }, `queue of ${domain} flushed`);
     return ok({ domain, promoted, queuePaused });
@@ -88,7 +88,7 @@ export class DomainActions {
   async probe(domain: string, actor: Actor): Promise<Outcome<{ probed: boolean; primary: PrimaryView }>> {
     if (!this.known(domain)) return this.unknown(domain);
     const before = Number((await this.redis.hget(this.key(domain), "lastProbe")) ?? 0);
-    const listeners = await this.redis.publish(keys.probeChannel(this.config.redis.prefix), domain);
+    const listeners = await this.redis.publish(this.keys.probeChannel(), domain);
     if (!listeners) return failure("unavailable", "NO_MONITOR", "no primary monitor is running (it runs with the worker role)");
     this.log.info({ event: "PROBE_REQUESTED", domain, actor: actor.name, ip: actor.ip }, `probe of ${domain} requested`);
     const eps = this.config.domains[domain].primary;

@@ -17,7 +17,7 @@ import type { MessageRecord, MessageRecords } from "../store/message-records.js"
 import { nextState, type MessageEvent } from "../../policies/message-state.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { DeliveryQueues, SpooledMessage } from "../../queues/delivery-queue.js";
-import { keys } from "../../queues/names.js";
+import type { Keyspace } from "../redis/keyspace.js";
 import { failure, ok, type Actor, type Failure, type Outcome } from "./outcome.js";
 import { spooledFromRecord } from "./spooled-from-record.js";
 
@@ -34,7 +34,7 @@ const refusal = (r: MessageRecord, event: MessageEvent): Failure | undefined => 
 type Applied = Awaited<ReturnType<MessageRecords["transition"]>>;
 
 export class MessageActions {
-  constructor(private readonly config: Config, private readonly redis: Redis, private readonly queues: DeliveryQueues,
+  constructor(private readonly config: Config, private readonly redis: Redis, private readonly keys: Keyspace, private readonly queues: DeliveryQueues,
               private readonly records: MessageRecords, private readonly store: MessageStore, private readonly log: Logger) {}
 
   run(action: MessageAction, id: string, actor: Actor): Promise<Outcome<ActionDone>> {
@@ -66,13 +66,13 @@ export class MessageActions {
     const no = refusal(r, "release");
     if (no) return no;
     if (!(await this.bytesStored(id))) return failure("conflict", "BYTES_GONE", `the bytes of message ${id} are no longer stored`);
-    const savedText = await this.redis.hget(this.records.meta(id), "heldJob");
+    const savedText = await this.redis.hget(this.keys.messageMeta(id), "heldJob");
     const saved = savedText ? JSON.parse(savedText) as SpooledMessage : undefined;
     const pending = Object.entries(r.outcomes).filter(([, o]) => o.state === "pending").map(([rcpt]) => rcpt);
     const data = await spooledFromRecord(r, pending.length ? pending : r.rcpts, this.store, { saved });
     const after = await this.records.transition(id, "release", this.event("released", actor));
     if (!after || after.refused) return this.done("release", id, actor, after);
-    await this.redis.hdel(this.records.meta(id), "heldJob");
+    await this.redis.hdel(this.keys.messageMeta(id), "heldJob");
     await this.queues.enqueue(data);
     return this.done("release", id, actor, after, { queuePaused: await this.queues.get(r.domain).isPaused() });
   }
@@ -116,7 +116,7 @@ export class MessageActions {
     const after = await this.records.transition(id, "redeliver", this.event("redeliver", actor));
     if (!after || after.refused) return this.done("redeliver", id, actor, after);
     // a new life in the queue: the bytes live as long as a newly accepted message's
-    await this.redis.pexpire(keys.raw(this.config.redis.prefix, id), this.config.delivery.maxLifetime + 2 * 86_400_000);
+    await this.redis.pexpire(this.keys.messageRaw(id), this.config.delivery.maxLifetime + 2 * 86_400_000);
     await this.queues.enqueue(await spooledFromRecord(r, r.rcpts, this.store, { receivedAt: Date.now() }));
     return this.done("redeliver", id, actor, after, { queuePaused: await this.queues.get(r.domain).isPaused() });
   }
@@ -153,7 +153,7 @@ export class MessageActions {
   }
 
   private async bytesStored(id: string): Promise<boolean> {
-    return (await this.redis.exists(keys.raw(this.config.redis.prefix, id))) === 1;
+    return (await this.redis.exists(this.keys.messageRaw(id))) === 1;
   }
 
   private event(type: string, actor: Actor, extra: Record<string, unknown> = {}) {

@@ -9,7 +9,7 @@ import type { Redis } from "ioredis";
 import type { Job } from "bullmq";
 import { MessageRecords, STATES, type LedgerEvent, type ListFilter, type MessageRecord, type MessageState } from "../store/message-records.js";
 import type { DeliveryQueues, SpooledMessage } from "../../queues/delivery-queue.js";
-import { keys } from "../../queues/names.js";
+import type { Keyspace } from "../redis/keyspace.js";
 
 export interface MessageDetail extends MessageRecord {
   ledger: LedgerEvent[];
@@ -22,7 +22,7 @@ export interface Page { items: MessageRecord[]; next?: string }
 type Cursor = { score: number; id: string };
 
 export class MessageQuery {
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly queues: DeliveryQueues, private readonly records: MessageRecords) {}
+  constructor(private readonly redis: Redis, private readonly keys: Keyspace, private readonly queues: DeliveryQueues, private readonly records: MessageRecords) {}
 
   /** Ids BullMQ is delivering now (bounded by delivery.concurrency per domain). */
   async activeIds(domain?: string): Promise<Set<string>> {
@@ -84,7 +84,7 @@ export class MessageQuery {
     if (!r) return null;
     const [ledger, size, job] = await Promise.all([
       this.records.ledger(id),
-      this.redis.strlen(keys.raw(this.prefix, id)),
+      this.redis.strlen(this.keys.messageRaw(id)),
       this.queues.domains().includes(r.domain) ? this.queues.get(r.domain).getJob(id) as Promise<Job<SpooledMessage> | undefined> : Promise.resolve(undefined),
     ]);
     let jobInfo: MessageDetail["job"] = null;
@@ -102,7 +102,7 @@ export class MessageQuery {
     const c = await this.records.counts();
     const counts = Object.fromEntries(STATES.map((s) => [s, c[`state_${s}`] ?? 0])) as Record<MessageState, number>;
     const active = [...await this.activeIds()];
-    const states = await Promise.all(active.map((id) => this.redis.hget(this.records.meta(id), "state")));
+    const states = await Promise.all(active.map((id) => this.redis.hget(this.keys.messageMeta(id), "state")));
     for (const s of states) {
       if (s === "queued" || s === "deferred") { counts[s]--; counts.active++; }
     }

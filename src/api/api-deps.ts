@@ -5,6 +5,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
+import type { Keyspace } from "../redis/keyspace.js";
 import type { Logger } from "../observability/log.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { MessageRecords } from "../store/message-records.js";
@@ -20,6 +21,7 @@ import type { RateSampler } from "./rate-sampler.js";
 export interface ApiDeps {
   config: Config;
   redis: Redis;
+  keys: Keyspace;
   queues: DeliveryQueues;
   records: MessageRecords;
   store: MessageStore;
@@ -30,6 +32,8 @@ export interface ApiDeps {
   capacity: SpoolCapacity;
   metrics: Metrics;
   log: Logger;
+  /** The alert queue (continuity alerts); absent where no alert can be queued. */
+  alerts?: { sendTestAlert(): Promise<{ id: string; destinations: number }>; readonly destinations: number };
 }
 
 export interface ApiRequest {

@@ -15,6 +15,7 @@ import { parseHostPort } from "../config/host-port.js";
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
+import type { Keyspace } from "../redis/keyspace.js";
 import type { Logger } from "../observability/log.js";
 import { Metrics } from "../observability/metrics.js";
 import { MessageRecords } from "../store/message-records.js";
@@ -25,7 +26,6 @@ import { MessageQuery } from "../admin/message-query.js";
 import { MessageActions } from "../admin/message-actions.js";
 import { DomainActions } from "../admin/domain-actions.js";
 import type { Actor } from "../admin/outcome.js";
-import { statsKeys } from "../observability/delivery-stats.js";
 import type { ApiDeps } from "./api-deps.js";
 import { checkBearer } from "./auth.js";
 import { RateSampler } from "./rate-sampler.js";
@@ -50,22 +50,21 @@ export class HttpApi {
   private readonly router = new Router(ROUTES);
   private readonly deps: ApiDeps;
 
-  constructor(private readonly config: Config, private readonly redis: Redis, queues: DeliveryQueues, private readonly log: Logger,
-              private readonly webmail?: { handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> }) {
-    const prefix = config.redis.prefix;
-    const records = new MessageRecords(redis, prefix);
-    const store = new MessageStore(redis, prefix, config.delivery.maxLifetime + 2 * 86_400_000);
+  constructor(private readonly config: Config, private readonly redis: Redis, keys: Keyspace, queues: DeliveryQueues, private readonly log: Logger,
+              private readonly webmail?: { handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> }, alerts?: ApiDeps["alerts"]) {
+    const records = new MessageRecords(redis, keys);
+    const store = new MessageStore(redis, keys, config.delivery.maxLifetime + 2 * 86_400_000);
     const rates = new RateSampler(async () => {
-      const [c, rejected] = await Promise.all([records.counts(), redis.hgetall(statsKeys.rejected(prefix))]);
+      const [c, rejected] = await Promise.all([records.counts(), redis.hgetall(keys.rejected())]);
       return { accepted: c.accepted, delivered: c.delivered, bounced: c.bounced, deleted: c.deleted, rejected: Object.values(rejected).reduce((n, v) => n + Number(v), 0) };
     });
     this.deps = {
-      config, redis, queues, records, store, rates, log,
-      query: new MessageQuery(redis, prefix, queues, records),
-      actions: new MessageActions(config, redis, queues, records, store, log),
-      domains: new DomainActions(config, redis, queues, log),
+      config, redis, keys, queues, records, store, rates, log, alerts,
+      query: new MessageQuery(redis, keys, queues, records),
+      actions: new MessageActions(config, redis, keys, queues, records, store, log),
+      domains: new DomainActions(config, redis, keys, queues, log),
       metrics: new Metrics(),
-      capacity: new SpoolCapacity(redis, prefix, config.retention.delivered),
+      capacity: new SpoolCapacity(redis, keys, config.retention.delivered),
     };
   }
 

@@ -66,6 +66,7 @@ const SCHEMAS: Record<string, unknown> = {
   PrimaryList: obj({ primaries: { type: "array", items: { $ref: "#/components/schemas/Primary" } } }),
   FlushDone: obj({ domain: str, promoted: int, queuePaused: { type: "boolean" } }),
   ProbeResult: obj({ probed: { type: "boolean" }, primary: { $ref: "#/components/schemas/Primary" } }),
+  TestAlert: obj({ id: { type: "string", description: "The test event's id (event.id in the alert)" }, destinations: int }),
   WebmailUserRequest: obj({ address: str, reset: { type: "boolean", default: false } }, ["address"]),
   WebmailUser: obj({ address: str, oneTimePassword: str, mustChangePassword: { type: "boolean" } }),
   Health: {

@@ -10,6 +10,7 @@ import { flushDomain, listPrimaries, pauseDomain, probePrimary, resumeDomain } f
 import { health, status } from "./status-routes.js";
 import { metrics } from "./metrics-route.js";
 import { createWebmailUser } from "./webmail-routes.js";
+import { sendTestAlert } from "./alert-routes.js";
 import { buildOpenApi } from "./openapi.js";
 import { json } from "./reply.js";
 import { LIST_PARAMS } from "./validate.js";
@@ -21,7 +22,7 @@ export interface Route {
   path: string;
   operationId: string;
   summary: string;
-  tag: "health" | "messages" | "domains" | "primaries" | "webmail" | "metrics" | "meta";
+  tag: "health" | "messages" | "domains" | "primaries" | "alerts" | "webmail" | "metrics" | "meta";
   auth: boolean;
   /** Accepted query parameters; anything else is a 400. */
   query: readonly string[];
@@ -74,6 +75,8 @@ export const ROUTES: readonly Route[] = [
     responses: { 200: ok("PrimaryList") }, handle: listPrimaries },
   { method: "POST", path: "/api/primaries/{domain}/probe", operationId: "probePrimary", summary: "Probe a domain's primary now and return its state", tag: "primaries", auth: true, query: [], timeoutMs: 40_000,
     responses: { 200: ok("ProbeResult", "Probed"), 202: ok("ProbeResult", "Probe requested; no result within the wait"), 400: badDomain, 404: unknownDomain, 503: { description: "No primary monitor is running", schema: "Error" } }, handle: probePrimary },
+  { method: "POST", path: "/api/alerts/test", operationId: "sendTestAlert", summary: "Queue a `test` alert to every configured webhook and the alert e-mail (mxspool doctor --send-test-alert)", tag: "alerts", auth: true, query: [],
+    responses: { 202: ok("TestAlert", "Queued; it is sent (and retried) by the alert worker"), 409: { description: "No alert destination is configured", schema: "Error" }, 503: { description: "No alert queue in this process", schema: "Error" } }, handle: sendTestAlert },
   { method: "POST", path: "/api/webmail/users", operationId: "createWebmailUser", summary: "Create a webmail account with a one-time password (reset: true re-issues one)", tag: "webmail", auth: true, query: [], body: "WebmailUserRequest",
     responses: { 200: ok("WebmailUser", "Password reset"), 201: ok("WebmailUser", "Created"), 400: { description: "A bad address or body", schema: "Error" }, 409: { description: "The account exists (pass reset: true)", schema: "Error" },
       413: { description: "Body too large", schema: "Error" }, 415: { description: "Body is not application/json", schema: "Error" } }, handle: createWebmailUser },

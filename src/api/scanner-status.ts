@@ -6,6 +6,7 @@
  * `mailRefused` marks a down scanner whose onError is tempfail: mail is being deferred.
  */
 import type { Redis } from "ioredis";
+import type { Keyspace } from "../redis/keyspace.js";
 import type { Config } from "../config/schema.js";
 import { readScannerReports, type ReportedScanner } from "../observability/scanner-report.js";
 import { formatScannerAddress } from "../config/scanner-address.js";
@@ -30,13 +31,13 @@ export interface ScannersView { status: "disabled" | "ok" | "degraded" | "unknow
 
 export const NO_FILTERS_WARNING = "no content filtering: neither filters.clamav nor filters.spamassassin is configured";
 
-export async function scannersStatus(config: Config, redis: Redis): Promise<ScannersView> {
+export async function scannersStatus(config: Config, redis: Redis, keys: Keyspace): Promise<ScannersView> {
   const configured = (["clamav", "spamassassin"] as const).flatMap((name) => {
     const c = config.filters[name];
     return c ? [{ name, address: formatScannerAddress(c.address), onError: c.onError }] : [];
   });
   if (!configured.length) return { status: "disabled", warning: NO_FILTERS_WARNING, scanners: [] };
-  const reports = await readScannerReports(redis, config.redis.prefix);
+  const reports = await readScannerReports(redis, keys);
   const scanners = configured.map((c): ScannerView => {
     const seen: ReportedScanner[] = reports.flatMap((r) => (r.health?.scanners ?? []).filter((s) => s.name === c.name));
     const down = seen.filter((s) => s.state === "down");

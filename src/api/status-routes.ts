@@ -15,7 +15,6 @@
 import type { Handler } from "./api-deps.js";
 import { json } from "./reply.js";
 import { scannersStatus } from "./scanner-status.js";
-import { statsKeys } from "../observability/delivery-stats.js";
 
 const PING_TIMEOUT_MS = 1_000;
 
@@ -49,7 +48,7 @@ export const health: Handler = async (req, d) => {
         if (p.adminPaused) warn("paused", `delivery to ${p.domain} is paused by an admin`);
         queue[p.domain] = await d.queues.get(p.domain).getJobCounts("wait", "active", "delayed", "prioritized", "failed");
       }
-      const s = await scannersStatus(d.config, d.redis);
+      const s = await scannersStatus(d.config, d.redis, d.keys);
       for (const x of s.scanners) {
         if (x.mailRefused) refuse("scanner", `${x.name}: down (${x.lastError ?? "no answer"}); mail is deferred (onError: tempfail)`);
         else if (x.state === "down") warn("scanner", `${x.name}: down; mail is accepted unscanned (onError: accept)`);
@@ -74,7 +73,7 @@ export const health: Handler = async (req, d) => {
 
 export const status: Handler = async (_req, d) => {
   const [primaries, byState, counters, rejected, rates, scanners, capacity] = await Promise.all([
-    d.domains.primaries(), d.query.stateCounts(), d.records.counts(), rejectedTotal(d), d.rates.rates(), scannersStatus(d.config, d.redis), d.capacity.capacity(),
+    d.domains.primaries(), d.query.stateCounts(), d.records.counts(), rejectedTotal(d), d.rates.rates(), scannersStatus(d.config, d.redis, d.keys), d.capacity.capacity(),
   ]);
   const domains: Record<string, unknown> = {};
   for (const p of primaries) {
@@ -104,6 +103,6 @@ export const status: Handler = async (_req, d) => {
 };
 
 async function rejectedTotal(d: Parameters<Handler>[1]): Promise<number> {
-  const h = await d.redis.hgetall(statsKeys.rejected(d.config.redis.prefix));
+  const h = await d.redis.hgetall(d.keys.rejected());
   return Object.values(h).reduce((n, v) => n + Number(v), 0);
 }

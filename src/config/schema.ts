@@ -6,12 +6,11 @@
 import os from "node:os";
 import { z } from "zod";
 import { duration } from "./zod-duration.js";
+import { hostPort } from "./zod-host-port.js";
 import { filtersSchema } from "./filters-schema.js";
 import { webmailSchema } from "./webmail-schema.js";
+import { alertsSchema } from "./alerts-schema.js";
 
-const hostPort = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$/, 'expected "host:port"');
 
 const domainName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$|^[a-z0-9-]+\.test$/;
 
@@ -103,11 +102,31 @@ export const configSchema = z.strictObject({
     .prefault({}),
   redis: z
     .strictObject({
-      /** Absent: mxspool starts its own redis-server in dataDir (AOF, appendfsync always). */
+      /** Absent (and no sentinels): mxspool starts its own redis-server in dataDir (AOF, appendfsync always). */
       url: z.string().regex(/^rediss?:\/\//, 'expected "redis://host:port[/db]"').optional(),
+      /** Sentinel addresses ("host:port"): the master named `name` is asked of them and followed through failovers. */
+      sentinels: z.array(hostPort).min(1).optional(),
+      /** The Sentinel master name (`sentinel monitor NAME ...`). */
+      name: z.string().min(1).default("mxspool"),
+      /** Credentials and TLS of the Redis master and replicas (with sentinels; a url carries its own). */
+      username: z.string().optional(),
+      password: z.string().optional(),
+      tls: z.boolean().default(false),
+      /** Credentials and TLS of the sentinels themselves. */
+      sentinelUsername: z.string().optional(),
+      sentinelPassword: z.string().optional(),
+      sentinelTls: z.boolean().default(false),
+      /** Before a 250: WAIT until this many replicas hold the message; 0 = do not wait. Default 1 with sentinels, else 0. */
+      minReplicasAcked: z.number().int().min(0).max(16).optional(),
+      /** Replicas that do not acknowledge within this: 451 4.3.0, nothing promised. */
+      replicaAckTimeout: duration("2s").refine((ms) => ms >= 10, 'expected at least "10ms"'),
+      /** Not supported yet: a clear error rather than "unrecognized key". */
+      cluster: z.unknown().optional().refine((c) => c === undefined, "Redis Cluster is not supported yet: use redis.url or redis.sentinels"),
       /** Prefix of every key; BullMQ's prefix is the same name in braces (Cluster hash tag). */
       prefix: z.string().regex(/^[a-zA-Z0-9_-]+$/).default("mxspool"),
     })
+    .refine((r) => !(r.url && r.sentinels), { message: "redis.url and redis.sentinels exclude each other", path: ["sentinels"] })
+    .transform((r) => ({ ...r, minReplicasAcked: r.minReplicasAcked ?? (r.sentinels ? 1 : 0) }))
     .prefault({}),
   domains: z
     .record(
@@ -166,6 +185,8 @@ export const configSchema = z.strictObject({
   monitor: z
     .strictObject({ interval: duration("15s"), timeout: duration("10s") })
     .prefault({}),
+  /** Continuity alerts to operators (webhooks, e-mail), out of band: see alerts-schema.ts. */
+  alerts: alertsSchema,
   dns: z
     .strictObject({
       /** DNS servers for `primary: "mx"` look-ups ("ip" or "ip:port"); default: the system resolver. */

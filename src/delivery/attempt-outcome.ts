@@ -7,6 +7,7 @@
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
+import type { Keyspace } from "../redis/keyspace.js";
 import { countAttempt } from "../observability/delivery-stats.js";
 import type { SpooledMessage } from "../../queues/delivery-queue.js";
 import { isExpired, retryDelay } from "../../queues/retry-schedule.js";
@@ -24,16 +25,15 @@ export type Fate =
   | { retry: string[]; lastError: string };
 
 export class AttemptOutcomes {
-  constructor(private readonly config: Config, private readonly redis: Redis, private readonly records: MessageRecords,
+  constructor(private readonly config: Config, private readonly redis: Redis, private readonly keys: Keyspace, private readonly records: MessageRecords,
               private readonly dsn: DsnNotifier, private readonly learner: RecipientLearner, private readonly log: Logger) {}
 
   /** No primary endpoint took the connection: the monitor is asked to probe now. */
   async unreachable(m: SpooledMessage, error: string): Promise<void> {
     this.log.info({ event: "PRIMARY_UNREACHABLE", id: m.id, domain: m.domain, error }, "primary unreachable; message waits");
-    const prefix = this.config.redis.prefix;
     const multi = this.redis.multi();
-    requestProbe(multi, prefix, m.domain);
-    countAttempt(multi, prefix, "unreachable");
+    requestProbe(multi, this.keys, m.domain);
+    countAttempt(multi, this.keys, "unreachable");
     await multi.exec();
   }
 

@@ -8,6 +8,7 @@
  *     backoff of queues/retry-schedule.ts until maxLifetime;
  *   - primary unreachable → back to waiting without spending an attempt, and the monitor
  *     is asked to probe now (it pauses the queue if the primary is really down).
+ * A watchdog replaces a worker that stopped fetching (after a failover, a reconnect).
  */
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from "bullmq";
 import type { Redis } from "ioredis";
@@ -17,8 +18,8 @@ import { repeatedErrors } from "../observability/repeated-errors.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { MessageRecords } from "../store/message-records.js";
 import { RecipientCache, RecipientLearning } from "../store/recipient-cache.js";
-import type { SpooledMessage } from "../../queues/delivery-queue.js";
-import { bullPrefix, deliveryQueueName } from "../../queues/names.js";
+import type { DeliveryQueues, SpooledMessage } from "../../queues/delivery-queue.js";
+import { deliveryQueueName, type Keyspace } from "../redis/keyspace.js";
 import { retryDelay } from "../../queues/retry-schedule.js";
 import { ConnectionPools } from "../transport/connection-pool.js";
 import { sendMessage } from "../transport/send-message.js";
@@ -27,21 +28,27 @@ import type { DsnNotifier } from "../dsn/dsn-notifier.js";
 import { PaceGate } from "./pace-gate.js";
 import { PaceReporter } from "./pace-reporter.js";
 import { AttemptOutcomes } from "./attempt-outcome.js";
+import { WorkerWatchdog } from "./worker-watchdog.js";
+
+/** How often the watchdog looks for a worker that stopped fetching (two idle checks replace it). */
+const WATCHDOG_INTERVAL_MS = 5000;
 
 export class DeliveryWorkers {
-  private workers: Worker<SpooledMessage>[] = [];
+  private readonly workers = new Map<string, Worker<SpooledMessage>>();
+  private readonly activity = new Map<string, { started: number; inFlight: number }>();
+  private watchdog?: WorkerWatchdog;
   private readonly pools: ConnectionPools;
   private readonly gates = new Map<string, PaceGate>();
   private readonly pace: PaceReporter;
   private readonly outcomes: AttemptOutcomes;
 
   /** `concurrency`: this process's share of delivery.concurrency (see deliveryShare). */
-  constructor(private readonly config: Config, private readonly concurrency: number, private readonly connection: ConnectionOptions, private readonly redis: Redis,
+  constructor(private readonly config: Config, private readonly concurrency: number, private readonly connection: ConnectionOptions, private readonly queues: DeliveryQueues, private readonly redis: Redis, private readonly keys: Keyspace,
               private readonly store: MessageStore, private readonly records: MessageRecords, private readonly endpoints: PrimaryEndpoints, private readonly dsn: DsnNotifier, private readonly log: Logger) {
     const d = config.delivery;
-    this.pace = new PaceReporter(redis, config.redis.prefix);
-    const learner = new RecipientLearning(new RecipientCache(redis, config.redis.prefix), config.domains);
-    this.outcomes = new AttemptOutcomes(config, redis, records, dsn, learner, log);
+    this.pace = new PaceReporter(redis, keys);
+    const learner = new RecipientLearning(new RecipientCache(redis, keys), config.domains);
+    this.outcomes = new AttemptOutcomes(config, redis, keys, records, dsn, learner, log);
     this.pools = new ConnectionPools({ name: config.hostname, connectTimeout: d.connectTimeout, commandTimeout: d.commandTimeout, idleMs: d.connectionIdle, maxMessages: d.messagesPerConnection });
   }
 
@@ -49,23 +56,47 @@ export class DeliveryWorkers {
     const d = this.config.delivery;
     this.pace.start();
     for (const domain of Object.keys(this.config.domains)) {
-      const gate = new PaceGate(this.redis, this.config.redis.prefix, domain, this.concurrency, d.concurrency);
+      const gate = new PaceGate(this.redis, this.keys, domain, this.concurrency, d.concurrency);
       gate.start();
       this.gates.set(domain, gate);
-      const worker = new Worker<SpooledMessage>(deliveryQueueName(domain), (job, token) => this.process(job, token), {
-        connection: this.connection,
-        prefix: bullPrefix(this.config.redis.prefix),
-        concurrency: this.concurrency,
-        limiter: d.ratePerSecond > 0 ? { max: Math.max(1, Math.round(d.ratePerSecond)), duration: 1000 } : undefined,
-        lockDuration: d.lockDuration,
-        stalledInterval: Math.max(1000, Math.round(d.lockDuration / 2)),
-        // a delivery whose process died is always tried again, never failed for stalling
-        maxStalledCount: 1_000_000,
-        settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, d.retry) },
-      });
-      worker.on("error", (err) => repeatedErrors(this.log).error({ event: "WORKER_ERROR", domain, err: err.message }, "delivery worker error"));
-      this.workers.push(worker);
+      this.activity.set(domain, { started: 0, inFlight: 0 });
+      this.workers.set(domain, this.createWorker(domain));
     }
+    // a worker that went silent after a failover or a reconnect is replaced (worker-watchdog.ts)
+    this.watchdog = new WorkerWatchdog(Object.keys(this.config.domains).map((domain) => ({
+      name: deliveryQueueName(domain),
+      queue: this.queues.get(domain),
+      worker: () => this.workers.get(domain)!,
+      activity: () => { const a = this.activity.get(domain)!; const started = a.started; a.started = 0; return { started, inFlight: a.inFlight }; },
+      recreate: async () => {
+        const old = this.workers.get(domain)!;
+        this.workers.set(domain, this.createWorker(domain));
+        await old.close(true).catch(() => undefined);
+      },
+    })), WATCHDOG_INTERVAL_MS, this.log);
+    this.watchdog.start();
+  }
+
+  private createWorker(domain: string): Worker<SpooledMessage> {
+    const d = this.config.delivery;
+    const activity = this.activity.get(domain)!;
+    const worker = new Worker<SpooledMessage>(deliveryQueueName(domain), async (job, token) => {
+      activity.started++;
+      activity.inFlight++;
+      try { return await this.process(job, token); } finally { activity.inFlight--; }
+    }, {
+      connection: this.connection,
+      prefix: this.keys.bullPrefix,
+      concurrency: this.concurrency,
+      limiter: d.ratePerSecond > 0 ? { max: Math.max(1, Math.round(d.ratePerSecond)), duration: 1000 } : undefined,
+      lockDuration: d.lockDuration,
+      stalledInterval: Math.max(1000, Math.round(d.lockDuration / 2)),
+      // a delivery whose process died is always tried again, never failed for stalling
+      maxStalledCount: 1_000_000,
+      settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, d.retry) },
+    });
+    worker.on("error", (err) => repeatedErrors(this.log).error({ event: "WORKER_ERROR", domain, err: err.message }, "delivery worker error"));
+    return worker;
   }
 
   private async process(job: Job<SpooledMessage>, token?: string): Promise<unknown> {
@@ -103,8 +134,9 @@ export class DeliveryWorkers {
 
   /** Waits for the deliveries in progress, then closes the connections to the primaries. */
   async stop(): Promise<void> {
+    this.watchdog?.stop();
     for (const g of this.gates.values()) g.stop();
-    await Promise.all(this.workers.map((w) => w.close()));
+    await Promise.all([...this.workers.values()].map((w) => w.close()));
     await this.pace.stop();
     this.pools.close();
   }

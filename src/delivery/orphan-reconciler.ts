@@ -16,30 +16,29 @@ import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import type { MessageRecords } from "../store/message-records.js";
-import { keys } from "../../queues/names.js";
+import type { Keyspace } from "../redis/keyspace.js";
 
 const BATCH = 500;
 
 export class OrphanReconciler {
-  constructor(private readonly config: Config, private readonly redis: Redis, private readonly records: MessageRecords, private readonly log: Logger) {}
+  constructor(private readonly config: Config, private readonly redis: Redis, private readonly keys: Keyspace, private readonly records: MessageRecords, private readonly log: Logger) {}
 
-  private get markKey() { return `${this.config.redis.prefix}:sweep:orphansCheckedUpTo`; }
+  private get markKey() { return this.keys.sweepOrphansChecked(); }
 
   /** Checks the arrivals that reached orphanAge since the last run; returns how many orphans were removed. */
   async reconcile(now = Date.now()): Promise<number> {
-    const prefix = this.config.redis.prefix;
     const from = Number(await this.redis.get(this.markKey)) || 0;
     const cutoff = now - this.config.delivery.orphanAge;
     if (cutoff <= from) return 0;
-    const due = await this.redis.zrangebyscore(`${prefix}:idx:state:queued`, `(${from}`, String(cutoff), "WITHSCORES", "LIMIT", 0, BATCH);
+    const due = await this.redis.zrangebyscore(this.keys.indexState("queued"), `(${from}`, String(cutoff), "WITHSCORES", "LIMIT", 0, BATCH);
     const ids = due.filter((_, i) => i % 2 === 0);
     const recs = await Promise.all(ids.map((id) => this.records.get(id)));
-    const jobs = await Promise.all(recs.map((r) => (r ? this.redis.exists(keys.deliveryJob(prefix, r.domain, r.id)) : 1)));
+    const jobs = await Promise.all(recs.map((r) => (r ? this.redis.exists(this.keys.deliveryJob(r.domain, r.id)) : 1)));
     let removed = 0;
     for (let i = 0; i < recs.length; i++) {
       const r = recs[i];
       if (!r || jobs[i] === 1) continue;
-      if (!(await this.records.removeOrphan(r, keys.deliveryJob(prefix, r.domain, r.id), cutoff))) continue;
+      if (!(await this.records.removeOrphan(r, this.keys.deliveryJob(r.domain, r.id), cutoff))) continue;
       removed++;
       this.log.warn({ event: "ORPHAN_REMOVED", id: r.id, domain: r.domain, age: now - r.receivedAt, rcpts: r.rcpts },
         "removed a message stored without its delivery job (never acknowledged: the sender retries it)");

@@ -5,7 +5,7 @@
  * it wait here (their BullMQ locks keep being renewed).
  */
 import type { Redis } from "ioredis";
-import { keys } from "../../queues/names.js";
+import type { Keyspace } from "../redis/keyspace.js";
 
 export class PaceGate {
   private active = 0;
@@ -13,14 +13,14 @@ export class PaceGate {
   private limit: number;
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly domain: string,
+  constructor(private readonly redis: Redis, private readonly keys: Keyspace, private readonly domain: string,
               private readonly share: number, private readonly max: number) {
     this.limit = share;
   }
 
   start(everyMs = 250): void {
     const poll = async () => {
-      const pace = Number(await this.redis.hget(keys.primary(this.prefix, this.domain), "pace").catch(() => null));
+      const pace = Number(await this.redis.hget(this.keys.primary(this.domain), "pace").catch(() => null));
       this.limit = pace > 0 ? Math.max(1, Math.round((this.share * Math.min(pace, this.max)) / this.max)) : this.share;
       this.release(0);
     };

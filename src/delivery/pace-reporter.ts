@@ -1,11 +1,11 @@
 /**
  * What this process's deliveries tell the DrainPacer: per domain, how many replies were ok
- * or busy and their total latency, summed here and written to `<prefix>:pace:<domain>` a
+ * or busy and their total latency, summed here and written to Keyspace.pace(domain) a
  * few times per pacer step rather than once per message (one Redis write per 100 ms, not
  * one per delivery, at a thousand deliveries a second).
  */
 import type { Redis } from "ioredis";
-import { paceKey } from "../monitor/drain-pacer.js";
+import type { Keyspace } from "../redis/keyspace.js";
 import { isBusyReply } from "../../policies/drain-pace.js";
 
 interface Tally { ok: number; busy: number; ms: number }
@@ -14,7 +14,7 @@ export class PaceReporter {
   private readonly tallies = new Map<string, Tally>();
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly everyMs = 100) {}
+  constructor(private readonly redis: Redis, private readonly keys: Keyspace, private readonly everyMs = 100) {}
 
   start(): void {
     this.timer = setInterval(() => void this.flush(), this.everyMs);
@@ -34,7 +34,7 @@ export class PaceReporter {
     if (!this.tallies.size) return;
     const m = this.redis.multi();
     for (const [domain, t] of this.tallies) {
-      const k = paceKey(this.prefix, domain);
+      const k = this.keys.pace(domain);
       if (t.ok) m.hincrby(k, "ok", t.ok);
       if (t.busy) m.hincrby(k, "busy", t.busy);
       m.hincrby(k, "ms", Math.round(t.ms));

@@ -13,7 +13,7 @@ import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import type { MessageRecords } from "../store/message-records.js";
 import type { DeliveryQueues, SpooledMessage } from "../../queues/delivery-queue.js";
-import { keys } from "../../queues/names.js";
+import type { Keyspace } from "../redis/keyspace.js";
 import type { DsnNotifier } from "../dsn/dsn-notifier.js";
 import { OrphanReconciler } from "./orphan-reconciler.js";
 
@@ -25,9 +25,9 @@ export class QueueSweeper {
   private stopped = false;
   private readonly orphans: OrphanReconciler;
 
-  constructor(private readonly config: Config, private readonly redis: Redis, private readonly queues: DeliveryQueues, private readonly records: MessageRecords,
+  constructor(private readonly config: Config, private readonly redis: Redis, private readonly keys: Keyspace, private readonly queues: DeliveryQueues, private readonly records: MessageRecords,
               private readonly dsn: DsnNotifier, private readonly log: Logger) {
-    this.orphans = new OrphanReconciler(config, redis, records, log);
+    this.orphans = new OrphanReconciler(config, redis, keys, records, log);
   }
 
   /** The first sweep runs at once (orphans left by a crash are removed at start), then every sweepInterval. */
@@ -42,8 +42,6 @@ export class QueueSweeper {
     tick(0);
   }
 
-  private idx(name: string) { return `${this.config.redis.prefix}:idx:${name}`; }
-
   private async job(domain: string, id: string): Promise<Job<SpooledMessage> | undefined> {
     if (!this.queues.domains().includes(domain)) return undefined;
     return (await this.queues.get(domain).getJob(id)) as Job<SpooledMessage> | undefined;
@@ -51,7 +49,7 @@ export class QueueSweeper {
 
   private async why(m: SpooledMessage): Promise<string> {
     if (m.lastError) return m.lastError;
-    const e = await this.redis.hget(keys.primary(this.config.redis.prefix, m.domain), "lastError");
+    const e = await this.redis.hget(this.keys.primary(m.domain), "lastError");
     return `the primary for ${m.domain} is not taking mail: ${e || "unreachable"}`;
   }
 
@@ -63,7 +61,7 @@ export class QueueSweeper {
 
     // expiry: everything still waiting that arrived before now - maxLifetime
     for (const state of ["queued", "deferred"]) {
-      const due = await this.redis.zrangebyscore(this.idx(`state:${state}`), "-inf", String(now - d.maxLifetime), "LIMIT", 0, BATCH);
+      const due = await this.redis.zrangebyscore(this.keys.indexState(state), "-inf", String(now - d.maxLifetime), "LIMIT", 0, BATCH);
       for (const id of due) {
         const r = await this.records.get(id);
         const job = r && (await this.job(r.domain, id));
@@ -79,13 +77,13 @@ export class QueueSweeper {
 
     // delay warnings: arrivals between the last sweep's mark and now - delayWarning, once
     if (d.delayWarning > 0) {
-      const markKey = `${this.config.redis.prefix}:sweep:delayWarnedUpTo`;
+      const markKey = this.keys.sweepDelayWarned();
       const from = Number(await this.redis.get(markKey)) || 0;
       const to = now - d.delayWarning;
       if (to > from) {
         let mark = to; // how far both states were read completely
         for (const state of ["queued", "deferred"]) {
-          const due = await this.redis.zrangebyscore(this.idx(`state:${state}`), `(${from}`, String(to), "WITHSCORES", "LIMIT", 0, BATCH);
+          const due = await this.redis.zrangebyscore(this.keys.indexState(state), `(${from}`, String(to), "WITHSCORES", "LIMIT", 0, BATCH);
           if (due.length === BATCH * 2) mark = Math.min(mark, Number(due[due.length - 1]) - 1); // more next time
           for (let i = 0; i < due.length; i += 2) {
             const id = due[i];

@@ -12,9 +12,9 @@ import type { Logger } from "../observability/log.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { SpooledMessage } from "../../queues/delivery-queue.js";
 import { enqueueDsn, enqueueDsnCollect, type DsnCollectJob, type DsnQueue } from "../../queues/dsn-queue.js";
-import { baseId, keys } from "../../queues/names.js";
+import type { Keyspace } from "../redis/keyspace.js";
 import { mayNotify } from "../../policies/dsn-policy.js";
-import { newQueueId } from "../mail/queue-id.js";
+import { baseId, newQueueId } from "../mail/queue-id.js";
 import { composeDsn, type DsnRecipient } from "./compose-dsn.js";
 
 /** What the report says about the message, the same for all its copies. */
@@ -36,7 +36,7 @@ return 1
 `;
 
 export class DsnNotifier {
-  constructor(private readonly config: Config, private readonly redis: Redis, private readonly store: MessageStore, private readonly queue: DsnQueue,
+  constructor(private readonly config: Config, private readonly redis: Redis, private readonly keys: Keyspace, private readonly store: MessageStore, private readonly queue: DsnQueue,
               private readonly log: Logger) {}
 
   async notify(kind: "failed" | "delayed", m: SpooledMessage, recipients: DsnRecipient[]): Promise<void> {
@@ -47,8 +47,8 @@ export class DsnNotifier {
       return;
     }
     const base = baseId(m.id);
-    const hash = keys.dsnPending(this.config.redis.prefix, base, kind);
-    const list = keys.dsnPendingRcpts(this.config.redis.prefix, base, kind);
+    const hash = this.keys.dsnPending(base, kind);
+    const list = this.keys.dsnPendingRcpts(base, kind);
     const collector = newQueueId();
     const subject: DsnSubject = { from: m.from, receivedAt: m.receivedAt, headers: original };
     const res = await this.redis.multi()
@@ -70,8 +70,8 @@ export class DsnNotifier {
 
   /** Composes and queues the DSN of what was gathered under `job.base`. Safe to run again after a crash. */
   async collect(job: DsnCollectJob): Promise<void> {
-    const hash = keys.dsnPending(this.config.redis.prefix, job.base, job.kind);
-    const list = keys.dsnPendingRcpts(this.config.redis.prefix, job.base, job.kind);
+    const hash = this.keys.dsnPending(job.base, job.kind);
+    const list = this.keys.dsnPendingRcpts(job.base, job.kind);
     const [subjectText, entries] = await Promise.all([this.redis.hget(hash, "subject"), this.redis.lrange(list, 0, -1)]);
     if (subjectText && entries.length) {
       const subject = JSON.parse(subjectText) as DsnSubject;

@@ -11,7 +11,7 @@ import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import { repeatedErrors } from "../observability/repeated-errors.js";
 import type { MessageStore } from "../store/message-store.js";
-import { bullPrefix, DSN_QUEUE } from "../../queues/names.js";
+import { DSN_QUEUE, type Keyspace } from "../redis/keyspace.js";
 import { DSN_COLLECT, type DsnCollectJob, type DsnJob } from "../../queues/dsn-queue.js";
 import type { DsnNotifier } from "./dsn-notifier.js";
 import { retryDelay } from "../../queues/retry-schedule.js";
@@ -24,7 +24,7 @@ export class DsnWorker {
   private worker?: Worker<DsnJob | DsnCollectJob>;
   private readonly pools: ConnectionPools;
 
-  constructor(private readonly config: Config, private readonly connection: ConnectionOptions, private readonly store: MessageStore,
+  constructor(private readonly config: Config, private readonly connection: ConnectionOptions, private readonly keys: Keyspace, private readonly store: MessageStore,
               private readonly endpoints: PrimaryEndpoints, private readonly notifier: DsnNotifier, private readonly log: Logger) {
     const d = config.delivery;
     this.pools = new ConnectionPools({ name: config.hostname, connectTimeout: d.connectTimeout, commandTimeout: d.commandTimeout, idleMs: d.connectionIdle, maxMessages: 100 });
@@ -32,7 +32,7 @@ export class DsnWorker {
 
   start(): void {
     this.worker = new Worker<DsnJob | DsnCollectJob>(DSN_QUEUE, (job) => (job.name === DSN_COLLECT ? this.notifier.collect(job.data as DsnCollectJob) : this.process(job as Job<DsnJob>)), {
-      connection: this.connection, prefix: bullPrefix(this.config.redis.prefix), concurrency: 5,
+      connection: this.connection, prefix: this.keys.bullPrefix, concurrency: 5,
       lockDuration: this.config.delivery.lockDuration, maxStalledCount: 1_000_000,
       settings: { backoffStrategy: (n: number) => retryDelay(n, this.config.delivery.retry) },
     });

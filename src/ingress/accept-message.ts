@@ -6,6 +6,8 @@
  * domain enqueued, and only then does the caller answer 250 — "250" means durable.
  * The headers mxspool adds (Received, filter results) are kept beside the client's bytes
  * and prepended on delivery: the client's bytes are stored exactly as received.
+ * With redis.minReplicasAcked, the 250 also waits until that many replicas hold it all
+ * (ReplicaAck); replicas that do not answer in time make it a 451 4.3.0 like any failure.
  * On any failure nothing stays queued and the client gets the reply to retry or give up.
  * A refusal found mid-DATA (the size passed, a NUL...) stops the storing and the scan at
  * once and removes what was stored; the rest of DATA is read and dropped, so Redis never
@@ -19,6 +21,8 @@ import type { Refusal } from "../../policies/verdict.js";
 import { MessageInspector, TOO_BIG, type MessageLimits } from "../../policies/message-limits.js";
 import type { ContentFilter, FilterSession } from "../filters/content-filter.js";
 import { LATE_ENQUEUE_MS, type MessageRecords } from "../store/message-records.js";
+import type { ReplicaAck } from "../redis/replica-ack.js";
+import { reply } from "../mail/reply.js";
 
 export interface Envelope {
   id: string;
@@ -37,9 +41,12 @@ export type AcceptResult =
   | { ok: true; id: string; size: number; flags: string[] }
   | ({ ok: false; size: number } & Refusal);
 
+/** Only one machine may hold the message: the sender keeps it and retries. */
+const REPLICAS_SILENT = reply(451, "4.3.0", "Not yet replicated, try again later", "replica-ack-timeout");
+
 export class MessageAcceptor {
   constructor(private readonly store: MessageStore, private readonly queues: DeliveryQueues, private readonly records: MessageRecords, private readonly hostname: string,
-              private readonly limits: MessageLimits, private readonly filter?: ContentFilter) {}
+              private readonly limits: MessageLimits, private readonly filter?: ContentFilter, private readonly replicaAck?: ReplicaAck) {}
 
   async accept(stream: Readable & { sizeExceeded?: boolean }, env: Envelope): Promise<AcceptResult> {
     const all = [...env.byDomain.values()].flat();
@@ -127,6 +134,7 @@ export class MessageAcceptor {
       await Promise.all(jobs.map((job) => this.queues.enqueue(job)));
       // jobs added this late may find their records removed as orphans meanwhile (orphan-reconciler.ts): then nothing is queued
       if (Date.now() - receivedAt > LATE_ENQUEUE_MS && !(await this.records.allExist(jobs.map((j) => j.id)))) throw new Error("stored message removed as an orphan before its jobs were added");
+      if (this.replicaAck && !(await this.replicaAck.confirm())) throw REPLICAS_SILENT;
     } catch (err) {
       // not queued means not accepted: remove what was written so nothing half-queued remains
       await Promise.all(jobs.map(async (j) => {

@@ -13,6 +13,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
+import type { Keyspace } from "../redis/keyspace.js";
 import { ipInList } from "../../policies/client-checks.js";
 import { reply, type SmtpReply } from "../mail/reply.js";
 
@@ -30,7 +31,7 @@ export class ConnectionLimits {
   private readonly maxTotal: number;
   private readonly maxPerIp: number;
 
-  constructor(private readonly config: Config, private readonly redis: Redis, processes: number) {
+  constructor(private readonly config: Config, private readonly redis: Redis, private readonly keys: Keyspace, processes: number) {
     this.maxTotal = Math.ceil(config.smtp.maxConnections / processes);
     this.maxPerIp = Math.ceil(config.smtp.maxConnectionsPerIp / processes);
   }
@@ -57,7 +58,7 @@ export class ConnectionLimits {
   async checkRate(slot: ConnectionSlot): Promise<SmtpReply | null> {
     const perMinute = this.config.smtp.connectionRatePerMinute;
     if (slot.exempt || perMinute <= 0) return null;
-    const key = `${this.config.redis.prefix}:rate:conn:${slot.ip}:${Math.floor(Date.now() / 60_000)}`;
+    const key = this.keys.connRate(slot.ip, Math.floor(Date.now() / 60_000));
     try {
       const res = await this.redis.multi().incr(key).expire(key, 120).exec();
       if (Number(res?.[0]?.[1]) > perMinute) return reply(421, "4.7.0", `${this.config.hostname} Connection rate limit exceeded, try again later`, "rate-limit");

@@ -8,7 +8,7 @@
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
-import { keys } from "../../queues/names.js";
+import type { Keyspace } from "../redis/keyspace.js";
 import type { PrimaryEndpoints } from "../transport/primary-endpoints.js";
 import { rcptCallout } from "./rcpt-callout.js";
 import type { RecipientCache } from "../store/recipient-cache.js";
@@ -21,7 +21,7 @@ import { recipientFact } from "../../policies/primary-reply.js";
 const unknownUser = (address: string) => reply(550, "5.1.1", `<${address}>: Recipient address rejected: user unknown`, "unknown-recipient");
 
 export class RecipientVerifier {
-  constructor(private readonly config: Config, private readonly redis: Redis, private readonly cache: RecipientCache,
+  constructor(private readonly config: Config, private readonly redis: Redis, private readonly keys: Keyspace, private readonly cache: RecipientCache,
               private readonly endpoints: PrimaryEndpoints, private readonly log: Logger) {}
 
   /** null = accept; otherwise the reply that refuses the recipient. */
@@ -30,7 +30,7 @@ export class RecipientVerifier {
     const known = await this.cache.get(domain, address);
     if (known === "ok") return null;
     if (known === "bad") return unknownUser(address);
-    const up = (await this.redis.hget(keys.primary(this.config.redis.prefix, domain), "state")) === "up";
+    const up = (await this.redis.hget(this.keys.primary(domain), "state")) === "up";
     if (up) {
       for (const ep of await this.endpoints.resolve(domain)) {
         const r = await rcptCallout(ep.host, ep.port, this.config.hostname, address, v.calloutTimeout);

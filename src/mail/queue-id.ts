@@ -15,3 +15,6 @@ export function newQueueId(now = Date.now()): string {
 }
 
 export const QUEUE_ID_PATTERN = /^[0-9A-Z]{20}(\.\d+)?$/;
+
+/** The id shared by a message's per-domain copies (`<id>`, `<id>.2`, `<id>.3`, ...). */
+export const baseId = (id: string) => id.replace(/\.\d+$/, "");

@@ -1,6 +1,6 @@
 /**
  * Applies policies/drain-pace.ts to each domain: every `stepMs` it reads what the delivery
- * workers reported since the last step (`<prefix>:pace:<domain>` counters: ok, busy, total
+ * workers reported since the last step (Keyspace.pace counters: ok, busy, total
  * latency), computes the next pace and publishes it in the primary's Redis hash (`pace`),
  * where every delivery process reads it (PaceGate) and the status API shows it. A primary
  * that comes back starts again from slow start. (BullMQ's global concurrency was tried for
@@ -11,16 +11,14 @@ import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import type { DeliveryQueues } from "../../queues/delivery-queue.js";
-import { keys } from "../../queues/names.js";
+import type { Keyspace } from "../redis/keyspace.js";
 import { initialPace, nextPace, type PaceState } from "../../policies/drain-pace.js";
-
-export const paceKey = (prefix: string, domain: string) => `${prefix}:pace:${domain}`;
 
 export class DrainPacer {
   private timer?: NodeJS.Timeout;
   private readonly state = new Map<string, PaceState>();
 
-  constructor(private readonly config: Config, private readonly redis: Redis, private readonly queues: DeliveryQueues, private readonly log: Logger,
+  constructor(private readonly config: Config, private readonly redis: Redis, private readonly keys: Keyspace, private readonly queues: DeliveryQueues, private readonly log: Logger,
               private readonly stepMs = 250) {}
 
   async start(): Promise<void> {
@@ -36,13 +34,13 @@ export class DrainPacer {
     const prev = this.state.get(domain);
     this.state.set(domain, s);
     if (prev && prev.concurrency === s.concurrency) return;
-    await this.redis.hset(keys.primary(this.config.redis.prefix, domain), "pace", String(s.concurrency));
+    await this.redis.hset(this.keys.primary(domain), "pace", String(s.concurrency));
     if (prev && s.concurrency < prev.concurrency) this.log.info({ event: "DRAIN_BACKOFF", domain, from: prev.concurrency, to: s.concurrency }, "primary is struggling; delivering more slowly");
   }
 
   private async step(): Promise<void> {
     for (const domain of this.queues.domains()) {
-      const k = paceKey(this.config.redis.prefix, domain);
+      const k = this.keys.pace(domain);
       const res = await this.redis.multi().hgetall(k).del(k).exec();
       const h = (res?.[0]?.[1] ?? {}) as Record<string, string>;
       const ok = Number(h.ok ?? 0);

@@ -4,17 +4,24 @@
  * through the probe channel) it probes the endpoints in order; the first that answers makes
  * the domain "up". A domain that goes down has its queue paused, so waiting mail spends no
  * attempts; one that comes back is resumed, so the drain starts within one interval.
- * State lives in Redis (`<prefix>:primary:<domain>`) so every node and the API see it.
+ * State lives in Redis (Keyspace.primary) so every node and the API see it.
  */
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import type { DeliveryQueues } from "../../queues/delivery-queue.js";
-import { keys } from "../../queues/names.js";
+import type { Keyspace } from "../redis/keyspace.js";
 import type { PrimaryEndpoints } from "../transport/primary-endpoints.js";
 import { probeEndpoint } from "./probe.js";
 
 export interface PrimaryState { state: "up" | "down" | "unknown"; since: number; lastProbe: number; lastError?: string; endpoint?: string }
+
+/** HSET the probe's result, keeping `since` when the state did not change; returns { previous state or "", since }. */
+const SWAP_STATE = `local was = redis.call('HGET', KEYS[1], 'state') or ''
+local since = ARGV[2]
+if was == ARGV[1] then since = redis.call('HGET', KEYS[1], 'since') or ARGV[2] end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'since', since, 'lastProbe', ARGV[2], 'lastError', ARGV[3], 'endpoint', ARGV[4])
+return {was, since}`;
 
 export class PrimaryMonitor {
   private timer?: NodeJS.Timeout;
@@ -24,11 +31,11 @@ export class PrimaryMonitor {
   /** Called when a domain's primary comes (back) up, before its queue is resumed. */
   onUp?: (domain: string) => Promise<void>;
 
-  constructor(private readonly config: Config, private readonly redis: Redis, private readonly subscriber: Redis,
+  constructor(private readonly config: Config, private readonly redis: Redis, private readonly keys: Keyspace, private readonly subscriber: Redis,
               private readonly queues: DeliveryQueues, private readonly endpoints: PrimaryEndpoints, private readonly log: Logger) {}
 
   async start(): Promise<void> {
-    await this.subscriber.subscribe(keys.probeChannel(this.config.redis.prefix));
+    await this.subscriber.subscribe(this.keys.probeChannel());
     this.subscriber.on("message", (_ch: string, domain: string) => { if (this.config.domains[domain]) void this.probe(domain); });
     await this.probeAll();
     const tick = () => {
@@ -65,24 +72,19 @@ export class PrimaryMonitor {
     }
     if (!eps.length) errors.push("no primary endpoint (MX lookup empty or failed)");
     const now = Date.now();
-    const prev = this.states.get(domain);
-    const state: PrimaryState = {
-      state: up ? "up" : "down",
-      since: prev && prev.state === (up ? "up" : "down") ? prev.since : now,
-      lastProbe: now,
-      lastError: up ? undefined : errors.join("; "),
-      endpoint,
-    };
+    const key = this.keys.primary(domain);
+    // every node probes; the swap in Redis tells exactly one of them that the state changed
+    const [was, since] = (await this.redis.eval(SWAP_STATE, 1, key, up ? "up" : "down", String(now), up ? "" : errors.join("; "), endpoint ?? "")) as [string, string];
+    const changed = was !== (up ? "up" : "down");
+    const state: PrimaryState = { state: up ? "up" : "down", since: Number(since), lastProbe: now, lastError: up ? undefined : errors.join("; "), endpoint };
     this.states.set(domain, state);
-    const key = keys.primary(this.config.redis.prefix, domain);
-    await this.redis.hset(key, { state: state.state, since: String(state.since), lastProbe: String(now), lastError: state.lastError ?? "", endpoint: endpoint ?? "" });
     if (this.stopped) return;
     const queue = this.queues.get(domain);
     if (!up) {
-      if (!prev || prev.state !== "down") this.log.warn({ event: "PRIMARY_DOWN", domain, error: state.lastError }, `primary for ${domain} is down; holding its mail`);
+      if (changed) this.log.warn({ event: "PRIMARY_DOWN", domain, error: state.lastError }, `primary for ${domain} is down; holding its mail`);
       if (!(await queue.isPaused())) await queue.pause();
     } else {
-      if (!prev || prev.state !== "up") {
+      if (changed) {
         this.log.info({ event: "PRIMARY_UP", domain, endpoint }, `primary for ${domain} is up; delivering`);
         await this.onUp?.(domain);
       }

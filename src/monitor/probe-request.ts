@@ -5,8 +5,8 @@
  * caller's MULTI, so that it goes out with the caller's other writes in one round trip.
  */
 import type { ChainableCommander } from "ioredis";
-import { keys } from "../../queues/names.js";
+import type { Keyspace } from "../redis/keyspace.js";
 
-export function requestProbe(m: ChainableCommander, prefix: string, domain: string): void {
-  m.publish(keys.probeChannel(prefix), domain);
+export function requestProbe(m: ChainableCommander, keys: Keyspace, domain: string): void {
+  m.publish(keys.probeChannel(), domain);
 }

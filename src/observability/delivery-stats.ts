@@ -1,26 +1,20 @@
 /**
  * Cross-process delivery statistics kept in Redis for the metrics endpoint: attempts by
- * result (`<prefix>:stats:attempts`: delivered, deferred, bounced, unreachable) and the
+ * result (Keyspace.attempts: delivered, deferred, bounced, unreachable) and the
  * delivery latency — from acceptance to the primary's 250 — as bucket counts
- * (`<prefix>:stats:latency`: one field per upper bound, plus sum_ms and count). Writers add
+ * (Keyspace.latency: one field per upper bound, plus sum_ms and count). Writers add
  * to these inside the MULTI that records the attempt; nothing here does I/O of its own.
  */
 /** Where the increments go: a MULTI (ioredis ChainableCommander) or a guarded write batch. */
 export interface Increments { hincrby(key: string, field: string, by: number): unknown }
 
+/** The two keys written here (src/redis/keyspace.ts names them; observability sits below redis, so only their shape is named here). */
+export interface StatsKeys { attempts(): string; latency(): string }
+
 export type AttemptResult = "delivered" | "deferred" | "bounced" | "unreachable";
 
 /** Upper bounds, in seconds: a healthy primary takes under a second, an outage hours or days. */
 export const LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14_400, 86_400, 432_000];
-
-export const statsKeys = {
-  counters: (prefix: string) => `${prefix}:stats:counters`,
-  rejected: (prefix: string) => `${prefix}:stats:rejected`,
-  attempts: (prefix: string) => `${prefix}:stats:attempts`,
-  latency: (prefix: string) => `${prefix}:stats:latency`,
-  /** Scanner reports from the processes that run a content filter (field = process). */
-  scanners: (prefix: string) => `${prefix}:stats:scanners`,
-};
 
 /** The field of the smallest bucket that holds `ms`; "inf" past the last bound. */
 export function latencyField(ms: number): string {
@@ -29,12 +23,12 @@ export function latencyField(ms: number): string {
   return b === undefined ? "inf" : String(b);
 }
 
-export function countAttempt(m: Increments, prefix: string, result: AttemptResult): void {
-  m.hincrby(statsKeys.attempts(prefix), result, 1);
+export function countAttempt(m: Increments, keys: StatsKeys, result: AttemptResult): void {
+  m.hincrby(keys.attempts(), result, 1);
 }
 
-export function countLatency(m: Increments, prefix: string, ms: number): void {
-  const key = statsKeys.latency(prefix);
+export function countLatency(m: Increments, keys: StatsKeys, ms: number): void {
+  const key = keys.latency();
   const v = Math.max(0, Math.round(ms));
   m.hincrby(key, latencyField(v), 1);
   m.hincrby(key, "sum_ms", v);

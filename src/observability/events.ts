@@ -83,6 +83,7 @@ export const EVENTS = {
   SPOOL_BODY_MISSING: { level: "error", fields: ["id", "domain"], meaning: "A delivery or DSN job found no message bytes in Redis (the message is failed, the DSN dropped). Should never happen: Redis lost data (no AOF?) or keys were deleted by hand." },
   QUEUE_ERROR: { level: "error", fields: ["queue", "err"], meaning: "A BullMQ queue (a domain's delivery queue, or `dsn`) lost its Redis connection; repeats are collapsed into a count every 10 s. It reconnects by itself; check Redis." },
   WORKER_ERROR: { level: "error", fields: ["domain", "queue", "err"], meaning: "A BullMQ worker (delivery per `domain`, or the DSN `queue`) reported an error, usually Redis unreachable. It recovers by itself; check Redis." },
+  WORKER_RECREATED: { level: "warn", fields: ["queue", "waiting"], meaning: "A BullMQ worker had jobs waiting for two watchdog checks (5 s apart) without starting one, or had stopped: it was closed and replaced (BullMQ's failover trap). Once after a Redis failover is expected; often means Redis trouble." },
   ORPHAN_REMOVED: { level: "warn", fields: ["id", "domain", "age", "rcpts"], meaning: "A message stored without its delivery job (a process died between the store and the job, before the 250) was removed with its bytes and index entries, `delivery.orphanAge` after arrival. Never acknowledged: the sender retries it. Nothing to do unless frequent (then look for crashes)." },
   SWEEP_FAILED: { level: "error", fields: ["err"], meaning: "The periodic sweep (delay warnings, expiry, retention purge) failed; it runs again after `delivery.sweepInterval`. Usually Redis." },
   RETENTION_PURGED: { level: "info", fields: ["count"], meaning: "`count` final messages (delivered, bounced, deleted) passed `retention` and were removed from Redis." },
@@ -100,6 +101,12 @@ export const EVENTS = {
   DSN_SENT: { level: "info", fields: ["id", "dsn", "kind", "to", "reply"], meaning: "The sender's server (or `bounces.relay`) accepted the DSN." },
   DSN_REFUSED: { level: "info", fields: ["id", "dsn", "kind", "to", "reply"], meaning: "The sender's server refused the DSN permanently; it is dropped (no double bounce)." },
   DSN_EXPIRED: { level: "warn", fields: ["id", "dsn", "to", "reply"], meaning: "A DSN could not be delivered within `bounces.maxLifetime`; dropped. Check outbound port 25 or `bounces.relay`." },
+
+  // --- continuity alerts -------------------------------------------------------------------
+  ALERT_SENT: { level: "info", fields: ["channel", "key", "attempts", "reply"], meaning: "An alert (`key` = event id and transition) reached one destination (`channel` webhook or email). Nothing to do." },
+  ALERT_FAILED: { level: "warn", fields: ["channel", "key", "attempts", "err"], meaning: "An alert could not be sent to one destination; it is retried with backoff (`alerts.retry`) until `alerts.maxAge`. Mail is not affected. Check the webhook URL or the e-mail relay." },
+  ALERT_EXPIRED: { level: "error", fields: ["channel", "key", "attempts", "err"], meaning: "An alert was not sent within `alerts.maxAge` and was dropped: operators were not told of that transition through this destination. Fix the destination; `mxspool doctor --send-test-alert` checks it." },
+  ALERT_DESTINATION_GONE: { level: "warn", fields: ["channel", "key"], meaning: "A queued alert's webhook or e-mail is no longer in the config (changed since it was queued); it is dropped." },
 
   // --- admin API -----------------------------------------------------------------------------
   HTTP_CONNECTIONS_FULL: { level: "warn", fields: ["maxConnections", "ip"], meaning: "`http.maxConnections` HTTP connections are open: new ones are closed at once (logged at most every 10 s). Many idle clients or a flood; raise the limit only if they are legitimate." },

@@ -10,6 +10,8 @@
  *   mxspool_delivery_latency_seconds               histogram, acceptance → the primary's 250
  *   mxspool_primary_up{domain}, mxspool_queue_paused{domain}
  *   mxspool_scanner_up{scanner}, mxspool_scanner_latency_seconds{scanner}  (last scan)
+ *   mxspool_alerts_sent_total{channel}, mxspool_alerts_failed_total{channel}  webhook | email;
+ *                                                  failed counts each failed attempt (retried)
  *   mxspool_redis_bytes_per_queued_message, mxspool_redis_memory_limit_bytes,
  *   mxspool_outage_hours_left                      what the spool costs (absent when unknown)
  * A counter here can go down when Redis is reset; Prometheus reads that as a counter reset.
@@ -27,6 +29,8 @@ export interface MetricsSnapshot {
   primaries: { domain: string; state: string; queuePaused: boolean }[];
   scanners: { name: string; state: string; lastLatencyMs: number | null }[];
   capacity?: { bytesPerQueuedMessage: number | null; limitBytes: number; outageHoursLeft: number | null };
+  /** The alert stats hash: `sent:<channel>`, `failed:<channel>` → count. */
+  alerts?: Record<string, number>;
 }
 
 type Values = { value: number; labels?: Record<string, string | number>; metricName?: string }[];
@@ -73,6 +77,9 @@ export class Metrics {
   private readonly outageHours = new Gauge({ name: "mxspool_outage_hours_left", help: "Hours of outage that still fit under the memory limit at the last 24 h's arrival rate", registers: this.r });
   private readonly scannerLatency = new Gauge({ name: "mxspool_scanner_latency_seconds", help: "Latency of the scanner's last scan (the slowest across processes)", labelNames: ["scanner"], registers: this.r });
 
+  private readonly alertsSent = new Counter({ name: "mxspool_alerts_sent_total", help: "Continuity alerts delivered, per channel (webhook, email)", labelNames: ["channel"], registers: this.r });
+  private readonly alertsFailed = new Counter({ name: "mxspool_alerts_failed_total", help: "Failed attempts to send a continuity alert, per channel (each is retried until alerts.maxAge)", labelNames: ["channel"], registers: this.r });
+
   constructor() {
     this.registry.registerMetric(this.latency as unknown as Metric<string>);
   }
@@ -80,7 +87,7 @@ export class Metrics {
   get contentType(): string { return this.registry.contentType; }
 
   async render(s: MetricsSnapshot): Promise<string> {
-    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.finished, this.queue, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency, this.bytesPerQueued, this.memoryLimit, this.outageHours]) m.reset();
+    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.finished, this.queue, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency, this.bytesPerQueued, this.memoryLimit, this.outageHours, this.alertsSent, this.alertsFailed]) m.reset();
     if (s.capacity) {
       if (s.capacity.bytesPerQueuedMessage !== null) this.bytesPerQueued.set(s.capacity.bytesPerQueuedMessage);
       this.memoryLimit.set(s.capacity.limitBytes);
@@ -100,6 +107,10 @@ export class Metrics {
     for (const sc of s.scanners) {
       if (sc.state !== "unknown") this.scannerUp.set({ scanner: sc.name }, sc.state === "up" ? 1 : 0);
       if (sc.lastLatencyMs !== null) this.scannerLatency.set({ scanner: sc.name }, sc.lastLatencyMs / 1000);
+    }
+    for (const channel of ["webhook", "email"]) {
+      this.alertsSent.inc({ channel }, Math.max(0, s.alerts?.[`sent:${channel}`] ?? 0));
+      this.alertsFailed.inc({ channel }, Math.max(0, s.alerts?.[`failed:${channel}`] ?? 0));
     }
     return this.registry.metrics();
   }

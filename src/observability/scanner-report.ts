@@ -1,14 +1,13 @@
 /**
  * Content scanners run in the SMTP processes, the API in the supervisor: each process that
  * has a content filter writes what its filter's health() says to one Redis hash
- * (`<prefix>:stats:scanners`, field = host:pid) every few seconds, and the API merges the
+ * (Keyspace.scanners, field = host:pid) every few seconds, and the API merges the
  * fresh reports. Reports older than STALE_MS (a dead process) are ignored and removed.
  * The report is plain JSON, whatever shape the filter's health() has.
  */
 import os from "node:os";
 import type { Redis } from "ioredis";
 import type { Logger } from "./log.js";
-import { statsKeys } from "./delivery-stats.js";
 
 export const REPORT_EVERY_MS = 5_000;
 export const STALE_MS = 30_000;
@@ -24,16 +23,19 @@ export interface ReportedScanner {
 
 export interface ScannerReport { at: number; process: string; health: { status?: string; scanners?: ReportedScanner[] } | null }
 
+/** The key written here (named by src/redis/keyspace.ts, which sits above observability). */
+interface ScannerKeys { scanners(): string }
+
 export class ScannerReporter {
   private timer?: NodeJS.Timeout;
   private readonly field = `${os.hostname()}:${process.pid}`;
 
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly filter: ReportingFilter, private readonly log: Logger) {}
+  constructor(private readonly redis: Redis, private readonly keys: ScannerKeys, private readonly filter: ReportingFilter, private readonly log: Logger) {}
 
   start(): this {
     const report = () => {
       const body: ScannerReport = { at: Date.now(), process: this.field, health: (this.filter.health?.() as ScannerReport["health"]) ?? null };
-      this.redis.hset(statsKeys.scanners(this.prefix), this.field, JSON.stringify(body))
+      this.redis.hset(this.keys.scanners(), this.field, JSON.stringify(body))
         .catch((err) => this.log.debug({ event: "SCANNER_REPORT_FAILED", err: (err as Error).message }, "could not report scanner health"));
     };
     report();
@@ -44,13 +46,13 @@ export class ScannerReporter {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.redis.hdel(statsKeys.scanners(this.prefix), this.field).catch(() => undefined);
+    await this.redis.hdel(this.keys.scanners(), this.field).catch(() => undefined);
   }
 }
 
 /** The fresh reports of every process; stale ones are deleted on the way. */
-export async function readScannerReports(redis: Redis, prefix: string, now = Date.now()): Promise<ScannerReport[]> {
-  const all = await redis.hgetall(statsKeys.scanners(prefix));
+export async function readScannerReports(redis: Redis, keys: ScannerKeys, now = Date.now()): Promise<ScannerReport[]> {
+  const all = await redis.hgetall(keys.scanners());
   const fresh: ScannerReport[] = [];
   const stale: string[] = [];
   for (const [field, text] of Object.entries(all)) {
@@ -60,6 +62,6 @@ export async function readScannerReports(redis: Redis, prefix: string, now = Dat
       else fresh.push(r);
     } catch { stale.push(field); }
   }
-  if (stale.length) await redis.hdel(statsKeys.scanners(prefix), ...stale);
+  if (stale.length) await redis.hdel(keys.scanners(), ...stale);
   return fresh;
 }

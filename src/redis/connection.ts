@@ -1,14 +1,44 @@
 /**
- * How every part of mxspool reaches Redis: one descriptor (URL or unix socket) turned into
- * ioredis clients, and a start-up check that warns loudly when the Redis we are given would
+ * How every part of mxspool reaches Redis: one descriptor (URL, unix socket, or Sentinel
+ * addresses and a master name) turned into ioredis clients, and a start-up check that warns loudly when the Redis we are given would
  * lose the queue on restart (no AOF and no RDB snapshots).
  */
 import { Redis, type RedisOptions } from "ioredis";
 import type { ConnectionOptions } from "bullmq";
 import type { Logger } from "../observability/log.js";
 import { repeatedErrors } from "../observability/repeated-errors.js";
+import type { Config } from "../config/schema.js";
+import { parseHostPort } from "../config/host-port.js";
 
-export type RedisTarget = { url: string } | { path: string };
+export interface SentinelTarget {
+  sentinels: { host: string; port: number }[];
+  name: string;
+  username?: string;
+  password?: string;
+  tls?: boolean;
+  sentinelUsername?: string;
+  sentinelPassword?: string;
+  sentinelTls?: boolean;
+}
+
+/** Plain data: it travels to the forked processes as JSON. */
+export type RedisTarget = { url: string } | { path: string } | SentinelTarget;
+
+/** The configured Redis; undefined when mxspool is to start its own (no url, no sentinels). */
+export function configuredTarget(r: Config["redis"]): RedisTarget | undefined {
+  if (r.url) return { url: r.url };
+  if (!r.sentinels) return undefined;
+  return {
+    sentinels: r.sentinels.map(parseHostPort), name: r.name, username: r.username, password: r.password, tls: r.tls,
+    sentinelUsername: r.sentinelUsername, sentinelPassword: r.sentinelPassword, sentinelTls: r.sentinelTls,
+  };
+}
+
+/**
+ * A master that was demoted (an old master back as a replica) answers writes with READONLY:
+ * reconnect, which asks the sentinels for the master again, and resend the command.
+ */
+const reconnectOnReadonly = (err: Error) => (err.message.startsWith("READONLY") ? 2 : false);
 
 export function redisOptions(target: RedisTarget): RedisOptions {
   const base: RedisOptions = {
@@ -20,6 +50,24 @@ export function redisOptions(target: RedisTarget): RedisOptions {
     retryStrategy: (times) => Math.min(times * 100, 2000),
   };
   if ("path" in target) return { ...base, path: target.path };
+  if ("sentinels" in target) {
+    return {
+      ...base,
+      sentinels: target.sentinels,
+      name: target.name,
+      username: target.username,
+      password: target.password,
+      tls: target.tls ? {} : undefined,
+      sentinelUsername: target.sentinelUsername,
+      sentinelPassword: target.sentinelPassword,
+      enableTLSForSentinelMode: target.sentinelTls,
+      // the sentinels announce +switch-master: reconnect to the new master at once rather than
+      // after the old connection times out
+      failoverDetector: true,
+      sentinelRetryStrategy: (times) => Math.min(times * 100, 1000),
+      reconnectOnError: reconnectOnReadonly,
+    };
+  }
   const u = new URL(target.url);
   return {
     ...base,
@@ -29,6 +77,7 @@ export function redisOptions(target: RedisTarget): RedisOptions {
     password: u.password ? decodeURIComponent(u.password) : undefined,
     db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
     tls: u.protocol === "rediss:" ? {} : undefined,
+    reconnectOnError: reconnectOnReadonly,
   };
 }
 

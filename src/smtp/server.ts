@@ -3,7 +3,8 @@
  * per phase. Each handler asks the policies for a verdict and turns it into a reply:
  *   connect  shutting down (421 4.3.2), connection limits and rate (421 4.7.0)
  *   MAIL     policies/mail-phase.ts: HELO syntax (501 5.5.2), STARTTLS required (530 5.7.0),
- *            transactions per session (421 4.7.0), scanners saturated (451 4.3.2)
+ *            transactions per session (421 4.7.0), scanners saturated (451 4.3.2),
+ *            Redis unavailable (451 4.3.0, also at the end of DATA)
  *   RCPT     recipients per message (452 4.5.3), relay and unknown users (550 5.7.1 / 5.1.1),
  *            primary verification (550 5.1.1 / 450 4.2.0)
  *   DATA     the MessageAcceptor: 250 2.0.0 only once the message is durable and queued
@@ -14,7 +15,7 @@ import { SMTPServer, type SMTPServerSession, type SMTPServerDataStream, type SMT
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import { classifyRecipient, type RecipientDirectory } from "../../policies/recipients.js";
-import { mailPhase, shuttingDown } from "../../policies/mail-phase.js";
+import { mailPhase, shuttingDown, STORAGE_DOWN } from "../../policies/mail-phase.js";
 import type { Refusal } from "../../policies/verdict.js";
 import type { MessageAcceptor } from "../ingress/accept-message.js";
 import type { ConnectionLimits, ConnectionSlot } from "../ingress/connection-limits.js";
@@ -42,6 +43,8 @@ export interface IngressParts {
   rejects: RejectCounter;
   filter?: ContentFilter;
   tls?: { cert: Buffer; key: Buffer };
+  /** Whether Redis is connected now (no: 451 4.3.0 at MAIL and DATA instead of waiting for it). */
+  redisReady?: () => boolean;
 }
 
 export class SmtpIngress {
@@ -152,6 +155,7 @@ export class SmtpIngress {
       clientIp: session.remoteAddress, secure: session.secure, requireTlsFrom: this.config.smtp.tls.requireTlsFrom,
       transactions: mx.transactions, maxTransactions: this.config.smtp.maxTransactionsPerSession,
       scannersSaturated: () => Boolean(this.parts.filter?.saturated()),
+      storageDown: this.parts.redisReady ? !this.parts.redisReady() : false,
     });
     if (counted) mx.transactions++;
     if (refusal) return this.refuse(cb, replyOf(refusal));
@@ -207,6 +211,7 @@ export class SmtpIngress {
     }, "transaction");
     this.inData++;
     try {
+      if (this.parts.redisReady && !this.parts.redisReady()) throw replyOf(STORAGE_DOWN);
       const result = await this.parts.acceptor.accept(stream, {
         id, from, byDomain, clientIp: session.remoteAddress, clientHostname: session.clientHostname,
         helo: session.hostNameAppearsAs, tls,
@@ -221,8 +226,9 @@ export class SmtpIngress {
       cb(null, `2.0.0 Ok: queued as ${id}`);
     } catch (err) {
       const e = err as Error;
-      this.parts.rejects.count("store-error");
-      logLine("tempfail", { reason: "store-error", err: e.message });
+      const reason = e instanceof SmtpReply && e.reason ? e.reason : "store-error";
+      this.parts.rejects.count(reason);
+      logLine("tempfail", { reason, err: e.message });
       stream.resume(); // drain what the client still sends so that the 451 reaches it in order
       cb(e instanceof SmtpReply ? e : reply(451, "4.3.0", "Local error in processing, try again later", "store-error"));
     } finally {

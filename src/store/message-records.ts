@@ -15,6 +15,7 @@
  */
 import type { Redis, ChainableCommander } from "ioredis";
 import { countAttempt, countLatency } from "../observability/delivery-stats.js";
+import type { Keyspace } from "../redis/keyspace.js";
 import { closePending, FINAL, foldAttempt, nextState, STATES, type MessageEvent, type MessageState, type RecipientOutcome, type RecipientResult } from "../../policies/message-state.js";
 import { GuardedWrite } from "./guarded-write.js";
 
@@ -82,14 +83,14 @@ export interface LedgerEvent { at: number; type: string; [k: string]: unknown }
 export interface ListFilter { state?: MessageState; domain?: string; rcpt?: string; from?: string; q?: string; since?: number }
 
 export class MessageRecords {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  constructor(private readonly redis: Redis, private readonly keys: Keyspace) {}
 
   redisMulti(): ChainableCommander { return this.redis.multi(); }
 
-  meta(id: string) { return `${this.prefix}:msg:{${id}}:meta`; }
-  ledgerKey(id: string) { return `${this.prefix}:msg:{${id}}:ledger`; }
-  private idx(name: string) { return `${this.prefix}:idx:${name}`; }
-  private counters() { return `${this.prefix}:stats:counters`; }
+  // short names for the keys used on every line below (all named in the Keyspace)
+  private meta(id: string) { return this.keys.messageMeta(id); }
+  private ledgerKey(id: string) { return this.keys.messageLedger(id); }
+  private counters() { return this.keys.counters(); }
 
   /** Called in the same step that makes a message durable (before the 250). */
   addAccepted(m: ChainableCommander, r: Omit<MessageRecord, "state" | "attempts" | "outcomes">, event: Omit<LedgerEvent, "at" | "type">): void {
@@ -100,8 +101,8 @@ export class MessageRecords {
       outcomes: JSON.stringify(outcomes), addedHeaders: r.addedHeaders,
     });
     m.rpush(this.ledgerKey(r.id), JSON.stringify({ at: r.receivedAt, type: "received", ...event }));
-    m.zadd(this.idx("all"), r.receivedAt, r.id).zadd(this.idx("state:queued"), r.receivedAt, r.id).zadd(this.idx(`domain:${r.domain}`), r.receivedAt, r.id);
-    for (const x of r.rcpts) m.zadd(this.idx(`rcpt:${x.toLowerCase()}`), r.receivedAt, r.id);
+    m.zadd(this.keys.indexAll(), r.receivedAt, r.id).zadd(this.keys.indexState("queued"), r.receivedAt, r.id).zadd(this.keys.indexDomain(r.domain), r.receivedAt, r.id);
+    for (const x of r.rcpts) m.zadd(this.keys.indexRcpt(x), r.receivedAt, r.id);
     m.hincrby(this.counters(), "accepted", 1).hincrby(this.counters(), "rcpt_accepted", r.rcpts.length);
   }
 
@@ -148,7 +149,7 @@ export class MessageRecords {
       const w = this.guarded(r);
       w.hset(this.meta(id), { state: to, ...extra });
       w.rpush(this.ledgerKey(id), JSON.stringify({ at: now, ...ledger }));
-      if (to !== r.state) w.zrem(this.idx(`state:${r.state}`), id).zadd(this.idx(`state:${to}`), r.receivedAt, id);
+      if (to !== r.state) w.zrem(this.keys.indexState(r.state), id).zadd(this.keys.indexState(to), r.receivedAt, id);
       if (to === "delivered" || to === "bounced" || to === "deleted") {
         w.hset(this.meta(id), { finalAt: String(now) });
         const closed = closePending(r.outcomes, to, String(ledger.reply ?? ledger.reason ?? ""), now);
@@ -156,13 +157,13 @@ export class MessageRecords {
         w.hincrby(this.counters(), to, 1);
         // purged by purgeDue() with its index entries; the TTL is only a safety net
         if (retentionMs !== undefined) {
-          w.zadd(this.idx("purge"), now + retentionMs, id);
+          w.zadd(this.keys.indexPurge(), now + retentionMs, id);
           w.pexpire(this.meta(id), retentionMs + 86_400_000).pexpire(this.ledgerKey(id), retentionMs + 86_400_000);
         }
       }
       if (FINAL.includes(r.state) && !FINAL.includes(to)) {
         // redelivery of a retained message: a new life in the queue, counted again
-        w.hincrby(this.counters(), r.state, -1).persist(this.meta(id)).persist(this.ledgerKey(id)).zrem(this.idx("purge"), id);
+        w.hincrby(this.counters(), r.state, -1).persist(this.meta(id)).persist(this.ledgerKey(id)).zrem(this.keys.indexPurge(), id);
         w.hset(this.meta(id), { outcomes: JSON.stringify(Object.fromEntries(r.rcpts.map((x) => [x, { state: "pending" }]))) });
         w.hincrby(this.counters(), `rcpt_${r.state}`, -r.rcpts.length);
         w.hdel(this.meta(id), "finalAt");
@@ -193,20 +194,20 @@ export class MessageRecords {
       const attempt = { at: now, type: "attempt", primary: endpoint, results: results.map((x) => ({ rcpt: x.rcpt, outcome: x.outcome, reply: x.response })) };
       w.rpush(this.ledgerKey(id), JSON.stringify(v.ok ? attempt : { ...attempt, refused: v.code }));
       const result = fold.event === "attempt-deferred" ? "deferred" : fold.event === "attempt-delivered" ? "delivered" : "bounced";
-      countAttempt(w, this.prefix, result);
+      countAttempt(w, this.keys, result);
       if (v.ok) {
         if (fold.settled.delivered) w.hincrby(this.counters(), "rcpt_delivered", fold.settled.delivered);
         if (fold.settled.bounced) w.hincrby(this.counters(), "rcpt_bounced", fold.settled.bounced);
         w.hset(this.meta(id), { outcomes: JSON.stringify(fold.outcomes), attempts: String(r.attempts + 1), state: to, ...(opts.lastError ? { lastError: opts.lastError } : {}), ...(opts.nextAttempt ? { nextAttempt: String(opts.nextAttempt) } : {}) });
-        if (to !== r.state) w.zrem(this.idx(`state:${r.state}`), id).zadd(this.idx(`state:${to}`), r.receivedAt, id);
-        if (to === "delivered") countLatency(w, this.prefix, now - r.receivedAt);
+        if (to !== r.state) w.zrem(this.keys.indexState(r.state), id).zadd(this.keys.indexState(to), r.receivedAt, id);
+        if (to === "delivered") countLatency(w, this.keys, now - r.receivedAt);
         if (to === "delivered" || to === "bounced") {
           w.hset(this.meta(id), { finalAt: String(now) }).hdel(this.meta(id), "nextAttempt");
           w.rpush(this.ledgerKey(id), JSON.stringify({ at: now, type: to }));
           w.hincrby(this.counters(), to, 1);
-          w.zadd(this.idx("purge"), now + opts.retentionMs, id);
+          w.zadd(this.keys.indexPurge(), now + opts.retentionMs, id);
           const safety = opts.retentionMs + 86_400_000;
-          w.pexpire(this.meta(id), safety).pexpire(this.ledgerKey(id), safety).pexpire(`${this.prefix}:msg:{${id}}:raw`, safety);
+          w.pexpire(this.meta(id), safety).pexpire(this.ledgerKey(id), safety).pexpire(this.keys.messageRaw(id), safety);
         }
       }
       if (await w.apply(this.redis)) return to;
@@ -217,7 +218,7 @@ export class MessageRecords {
 
   /** Newest first; `cursor` is the arrival time and id of the last item seen (ties by id, descending). */
   async list(f: ListFilter, cursor: { score: number; id: string } | undefined, limit: number): Promise<{ items: MessageRecord[]; next?: string }> {
-    const index = f.rcpt ? this.idx(`rcpt:${f.rcpt.toLowerCase()}`) : f.state ? this.idx(`state:${f.state}`) : f.domain ? this.idx(`domain:${f.domain}`) : this.idx("all");
+    const index = f.rcpt ? this.keys.indexRcpt(f.rcpt) : f.state ? this.keys.indexState(f.state) : f.domain ? this.keys.indexDomain(f.domain) : this.keys.indexAll();
     const items: MessageRecord[] = [];
     let after = cursor;
     const min = f.since ? String(f.since) : "-inf";
@@ -263,7 +264,7 @@ export class MessageRecords {
     const h = await this.redis.hgetall(this.counters());
     const out: Record<string, number> = {};
     for (const k of ["accepted", "delivered", "bounced", "deleted", "rcpt_accepted", "rcpt_delivered", "rcpt_bounced", "rcpt_deleted"]) out[k] = Number(h[k] ?? 0);
-    for (const s of STATES) out[`state_${s}`] = await this.redis.zcard(this.idx(`state:${s}`));
+    for (const s of STATES) out[`state_${s}`] = await this.redis.zcard(this.keys.indexState(s));
     return out;
   }
 
@@ -284,9 +285,9 @@ export class MessageRecords {
 
   /** Everything addAccepted and the store wrote (record, ledger, bytes, index entries, counts), atomically. */
   private async removeUnacknowledged(id: string, domain: string, rcpts: string[], orphan?: { jobKey: string; cutoff: number }): Promise<boolean> {
-    const keys = [this.meta(id), this.ledgerKey(id), `${this.prefix}:msg:{${id}}:raw`, `${this.prefix}:msg:{${id}}:part`,
-      this.idx("all"), this.idx("state:queued"), this.idx(`domain:${domain}`), this.counters(), orphan?.jobKey ?? this.meta(id),
-      ...rcpts.map((x) => this.idx(`rcpt:${x.toLowerCase()}`))];
+    const keys = [this.meta(id), this.ledgerKey(id), this.keys.messageRaw(id), this.keys.messagePart(id),
+      this.keys.indexAll(), this.keys.indexState("queued"), this.keys.indexDomain(domain), this.counters(), orphan?.jobKey ?? this.meta(id),
+      ...rcpts.map((x) => this.keys.indexRcpt(x))];
     const done = await this.redis.eval(REMOVE_UNACKNOWLEDGED, keys.length, ...keys, id, orphan ? String(orphan.cutoff) : "");
     return done === 1;
   }
@@ -296,16 +297,16 @@ export class MessageRecords {
    * together, so nothing stays behind. Returns how many were purged.
    */
   async purgeDue(now = Date.now()): Promise<number> {
-    const due = await this.redis.zrangebyscore(this.idx("purge"), "-inf", String(now), "LIMIT", 0, 500);
+    const due = await this.redis.zrangebyscore(this.keys.indexPurge(), "-inf", String(now), "LIMIT", 0, 500);
     for (const id of due) {
       const r = await this.get(id);
       const m = this.redis.multi();
-      m.del(this.meta(id), this.ledgerKey(id), `${this.prefix}:msg:{${id}}:raw`, `${this.prefix}:msg:{${id}}:part`);
-      m.zrem(this.idx("all"), id).zrem(this.idx("purge"), id);
-      for (const s of STATES) m.zrem(this.idx(`state:${s}`), id);
+      m.del(this.meta(id), this.ledgerKey(id), this.keys.messageRaw(id), this.keys.messagePart(id));
+      m.zrem(this.keys.indexAll(), id).zrem(this.keys.indexPurge(), id);
+      for (const s of STATES) m.zrem(this.keys.indexState(s), id);
       if (r) {
-        m.zrem(this.idx(`domain:${r.domain}`), id);
-        for (const x of r.rcpts) m.zrem(this.idx(`rcpt:${x.toLowerCase()}`), id);
+        m.zrem(this.keys.indexDomain(r.domain), id);
+        for (const x of r.rcpts) m.zrem(this.keys.indexRcpt(x), id);
       }
       await m.exec();
     }

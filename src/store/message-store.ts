@@ -1,6 +1,6 @@
 /**
  * The durable store of message bytes in Redis, one key per spooled copy:
- * `<prefix>:msg:{<id>}:raw`. Bytes are written as they arrive (see SpoolWriter), compressed
+ * Keyspace.messageRaw(id). Bytes are written as they arrive (see SpoolWriter), compressed
  * piece by piece into frames (./frame-codec.ts), read back whole or frame by frame for
  * delivery, and deleted when the message reaches a final state. Values written before spool
  * format 2 are plain bytes and are read as they are. Every key carries a TTL past the longest
@@ -8,7 +8,7 @@
  */
 import { Readable } from "node:stream";
 import type { ChainableCommander, Redis } from "ioredis";
-import { keys } from "../../queues/names.js";
+import type { Keyspace } from "../redis/keyspace.js";
 import { headerBlock } from "../mail/header-end.js";
 import { decodeFramed, encodeFrame, encodeFrameAsync, FRAME_HEADER, FRAME_MARK, FrameDecoder, frameHeader, isFramed } from "./frame-codec.js";
 
@@ -18,9 +18,9 @@ export const SPOOL_CHUNK = 256 * 1024;
 const HEADERS_QUOTED = 65_536;
 
 export class MessageStore {
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly ttlMs: number) {}
+  constructor(private readonly redis: Redis, private readonly keys: Keyspace, private readonly ttlMs: number) {}
 
-  writer(id: string): SpoolWriter { return new SpoolWriter(this.redis, this.prefix, id, this.ttlMs); }
+  writer(id: string): SpoolWriter { return new SpoolWriter(this.redis, this.keys, id, this.ttlMs); }
 
   /**
    * The bytes for one delivery, `prepend` (our added headers) first: a Buffer for ordinary messages, or for large ones a factory
@@ -28,7 +28,7 @@ export class MessageStore {
    * once do not each hold a whole message in memory. null when the message is gone.
    */
   async open(id: string, prepend = "", sizeHint?: number): Promise<Buffer | (() => Readable) | null> {
-    const key = keys.raw(this.prefix, id);
+    const key = this.keys.messageRaw(id);
     const head = Buffer.from(prepend, "latin1");
     // the size recorded at accept saying "small" spares the STRLEN: one GET is all it takes
     let small = sizeHint !== undefined && sizeHint <= 4 * SPOOL_CHUNK;
@@ -68,7 +68,7 @@ export class MessageStore {
    * one GETRANGE for plain values, one or two for the first frame of a framed one.
    */
   async head(id: string, max: number): Promise<Buffer> {
-    const key = keys.raw(this.prefix, id);
+    const key = this.keys.messageRaw(id);
     const first = await this.redis.getrangeBuffer(key, 0, max - 1);
     if (!isFramed(first)) return first;
     const decoder = new FrameDecoder();
@@ -98,7 +98,7 @@ export class MessageStore {
   }
 
   async remove(id: string): Promise<void> {
-    await this.redis.del(keys.raw(this.prefix, id), keys.rawPart(this.prefix, id));
+    await this.redis.del(this.keys.messageRaw(id), this.keys.messagePart(id));
   }
 }
 
@@ -118,7 +118,7 @@ export class SpoolWriter {
   private commands = 0;
   size = 0;
 
-  constructor(private readonly redis: Redis, private readonly prefix: string, readonly id: string, private readonly ttlMs: number) {}
+  constructor(private readonly redis: Redis, private readonly keys: Keyspace, readonly id: string, private readonly ttlMs: number) {}
 
   async write(chunk: Buffer): Promise<void> {
     this.chunks.push(chunk);
@@ -131,7 +131,7 @@ export class SpoolWriter {
     const data = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
     this.chunks = [];
     this.buffered = 0;
-    const part = keys.rawPart(this.prefix, this.id);
+    const part = this.keys.messagePart(this.id);
     const frame = await encodeFrameAsync(data);
     if (!this.spilled) {
       this.spilled = true;
@@ -149,7 +149,7 @@ export class SpoolWriter {
    * The caller checks the MULTI's results with `committed()`.
    */
   commitInto(m: ChainableCommander, copies: string[] = []): void {
-    const raw = keys.raw(this.prefix, this.id);
+    const raw = this.keys.messageRaw(this.id);
     const rest = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
     this.chunks = [];
     this.buffered = 0;
@@ -158,13 +158,13 @@ export class SpoolWriter {
       m.set(raw, rest.length ? Buffer.concat([FRAME_MARK, encodeFrame(rest)]) : FRAME_MARK, "PX", this.ttlMs);
       this.commands++;
     } else {
-      const part = keys.rawPart(this.prefix, this.id);
+      const part = this.keys.messagePart(this.id);
       if (rest.length) { m.append(part, encodeFrame(rest)); this.commands++; }
       m.copy(part, raw).del(part).pexpire(raw, this.ttlMs);
       this.commands += 3;
     }
     for (const id of copies) {
-      m.copy(raw, keys.raw(this.prefix, id)).pexpire(keys.raw(this.prefix, id), this.ttlMs);
+      m.copy(raw, this.keys.messageRaw(id)).pexpire(this.keys.messageRaw(id), this.ttlMs);
       this.commands += 2;
     }
   }
@@ -191,7 +191,7 @@ export class SpoolWriter {
     this.buffered = 0;
     if (this.spilled) {
       this.spilled = false;
-      await this.redis.del(keys.rawPart(this.prefix, this.id)).catch(() => undefined);
+      await this.redis.del(this.keys.messagePart(this.id)).catch(() => undefined);
     }
   }
 }

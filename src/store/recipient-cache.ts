@@ -4,6 +4,7 @@
  * no such user: cached for hours). Filled by RCPT callouts and by every delivery result.
  */
 import type { Redis } from "ioredis";
+import type { Keyspace } from "../redis/keyspace.js";
 import type { Config } from "../config/schema.js";
 import { isVerify } from "../../policies/recipients.js";
 import type { RecipientFact } from "../../policies/primary-reply.js";
@@ -11,11 +12,9 @@ import type { RecipientFact } from "../../policies/primary-reply.js";
 export type Known = "ok" | "bad" | null;
 
 export class RecipientCache {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  constructor(private readonly redis: Redis, private readonly keys: Keyspace) {}
 
-  private key(domain: string, address: string): string {
-    return `${this.prefix}:rcpt:{${domain}}:${address.toLowerCase()}`;
-  }
+  private key(domain: string, address: string): string { return this.keys.recipientCache(domain, address); }
 
   async get(domain: string, address: string): Promise<Known> {
     const v = await this.redis.get(this.key(domain, address));

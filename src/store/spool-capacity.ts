@@ -7,7 +7,7 @@
  * The arithmetic is policies/outage-capacity.ts. Reads only; a few dozen commands.
  */
 import type { Redis } from "ioredis";
-import { keys } from "../../queues/names.js";
+import type { Keyspace } from "../redis/keyspace.js";
 import { outageCapacity, type Capacity } from "../../policies/outage-capacity.js";
 
 /** Queued messages measured for the per-message figure. */
@@ -19,22 +19,21 @@ function infoField(info: string, name: string): number {
 }
 
 export class SpoolCapacity {
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly retentionMs: number) {}
+  constructor(private readonly redis: Redis, private readonly keys: Keyspace, private readonly retentionMs: number) {}
 
   /** MEMORY USAGE of a sample of queued messages' keys, per message; null when nothing is queued. */
   async bytesPerQueuedMessage(): Promise<number | null> {
-    const idx = (name: string) => `${this.prefix}:idx:${name}`;
-    const ids = [...new Set([...await this.redis.zrevrange(idx("state:queued"), 0, SAMPLE - 1), ...await this.redis.zrevrange(idx("state:deferred"), 0, SAMPLE - 1)])].slice(0, SAMPLE);
+    const k = this.keys;
+    const ids = [...new Set([...await this.redis.zrevrange(k.indexState("queued"), 0, SAMPLE - 1), ...await this.redis.zrevrange(k.indexState("deferred"), 0, SAMPLE - 1)])].slice(0, SAMPLE);
     if (!ids.length) return null;
-    const meta = (id: string) => `${this.prefix}:msg:{${id}}:meta`;
-    const domains = await Promise.all(ids.map((id) => this.redis.hget(meta(id), "domain")));
+    const domains = await Promise.all(ids.map((id) => this.redis.hget(k.messageMeta(id), "domain")));
     const p = this.redis.pipeline();
     ids.forEach((id, i) => {
-      for (const k of [keys.raw(this.prefix, id), meta(id), `${this.prefix}:msg:{${id}}:ledger`]) p.memory("USAGE", k, "SAMPLES", "0");
-      if (domains[i]) p.memory("USAGE", keys.deliveryJob(this.prefix, domains[i]!, id), "SAMPLES", "0");
+      for (const key of [k.messageRaw(id), k.messageMeta(id), k.messageLedger(id)]) p.memory("USAGE", key, "SAMPLES", "0");
+      if (domains[i]) p.memory("USAGE", k.deliveryJob(domains[i]!, id), "SAMPLES", "0");
     });
     // the indexes (all, state, domain, recipient: about four entries a message), per entry
-    p.memory("USAGE", idx("all")).zcard(idx("all"));
+    p.memory("USAGE", k.indexAll()).zcard(k.indexAll());
     const res = (await p.exec())!.map(([, v]) => Number(v ?? 0));
     const [allBytes, allCount] = res.splice(-2);
     const perMessage = res.reduce((a, b) => a + b, 0) / ids.length;
@@ -44,7 +43,7 @@ export class SpoolCapacity {
   async capacity(now = Date.now()): Promise<Capacity> {
     const windowMs = Math.min(DAY_MS, this.retentionMs);
     const [info, per, accepted] = await Promise.all([
-      this.redis.info("memory"), this.bytesPerQueuedMessage(), this.redis.zcount(`${this.prefix}:idx:all`, now - windowMs, now),
+      this.redis.info("memory"), this.bytesPerQueuedMessage(), this.redis.zcount(this.keys.indexAll(), now - windowMs, now),
     ]);
     return outageCapacity({
       usedMemory: infoField(info, "used_memory"), maxMemory: infoField(info, "maxmemory"), systemMemory: infoField(info, "total_system_memory"),

@@ -4,7 +4,7 @@
  * `maxFailuresPerAccount` the account is locked for `lockout` from everywhere, past
  * `maxFailuresPerIp` the IP is locked for every account. Addresses that do not exist are
  * counted the same way, so a lock-out reveals nothing about which accounts exist. Keys:
- * `<prefix>:webmail:{fail,lock}:{acct,ip}:<sha256>`.
+ * Keyspace.webmailLogin (`fail`/`lock` per `acct`/`ip`, subjects hashed).
  *
  * An attempt is counted as a failure BEFORE the password is hashed (`reserve`, one Lua script:
  * check the locks, then INCR both counters), so parallel guesses cannot all pass the check
@@ -14,8 +14,8 @@
  * one keeps it and sets the lock when it was the attempt that reached the limit (`failure`).
  * If a node dies mid-check its reservation stays until `failureWindow` ends (fails closed).
  */
-import crypto from "node:crypto";
 import type { Redis } from "ioredis";
+import type { Keyspace } from "../redis/keyspace.js";
 import type { WebmailConfig } from "../config/webmail-schema.js";
 
 export type LoginRefusal = { allowed: false; retryAfterMs: number; scope: "account" | "ip" };
@@ -55,11 +55,9 @@ return n
 `;
 
 export class LoginLimiter {
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly opts: WebmailConfig["login"]) {}
+  constructor(private readonly redis: Redis, private readonly keys: Keyspace, private readonly opts: WebmailConfig["login"]) {}
 
-  private key(kind: "fail" | "lock", scope: "acct" | "ip", subject: string): string {
-    return `${this.prefix}:webmail:${kind}:${scope}:${crypto.createHash("sha256").update(subject).digest("hex").slice(0, 32)}`;
-  }
+  private key(kind: "fail" | "lock", scope: "acct" | "ip", subject: string): string { return this.keys.webmailLogin(kind, scope, subject); }
 
   /** Refuses when locked (or when the limit is already taken); else counts this attempt as a failure now. */
   async reserve(address: string, ip: string): Promise<LoginGate> {

@@ -1,12 +1,13 @@
 /**
  * Webmail sessions in Redis. The cookie holds a random 256-bit token; Redis holds only its
- * SHA-256 (`<prefix>:webmail:session:<hash>`), so a Redis dump does not hand out sessions.
+ * SHA-256 (Keyspace.webmailSession), so a Redis dump does not hand out sessions.
  * Each session has its CSRF token, the address, and a stamp of the password it was opened
  * with (a changed or removed password ends it). It ends after `sessionIdle` unused or
  * `sessionMax` after login, whichever is first; logout deletes it.
  */
 import crypto from "node:crypto";
 import type { Redis } from "ioredis";
+import type { Keyspace } from "../redis/keyspace.js";
 
 export interface Session {
   address: string;
@@ -19,11 +20,9 @@ export interface Session {
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 export class Sessions {
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly idleMs: number, private readonly maxMs: number) {}
+  constructor(private readonly redis: Redis, private readonly keys: Keyspace, private readonly idleMs: number, private readonly maxMs: number) {}
 
-  private key(token: string): string {
-    return `${this.prefix}:webmail:session:${crypto.createHash("sha256").update(token).digest("hex")}`;
-  }
+  private key(token: string): string { return this.keys.webmailSession(token); }
 
   async create(address: string, credential: string, mustChangePassword: boolean): Promise<{ token: string; session: Session }> {
     const token = crypto.randomBytes(32).toString("base64url");

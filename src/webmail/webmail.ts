@@ -15,6 +15,7 @@
  */
 import type http from "node:http";
 import type { Redis } from "ioredis";
+import type { Keyspace } from "../redis/keyspace.js";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import type { MessageRecords } from "../store/message-records.js";
@@ -45,14 +46,13 @@ const NOT_OURS = /^\/(api|metrics)(\/|$)/;
 export class Webmail {
   private readonly deps: Deps;
 
-  constructor(config: Config, redis: Redis, records: MessageRecords, store: MessageStore, log: Logger) {
+  constructor(config: Config, redis: Redis, keys: Keyspace, records: MessageRecords, store: MessageStore, log: Logger) {
     const w = config.webmail;
-    const prefix = config.redis.prefix;
     this.deps = {
-      config, redis, log,
+      config, redis, keys, log,
       users: new UserDirectory(usersFilePath(config), log),
-      sessions: new Sessions(redis, prefix, w.sessionIdle, w.sessionMax),
-      limiter: new LoginLimiter(redis, prefix, w.login),
+      sessions: new Sessions(redis, keys, w.sessionIdle, w.sessionMax),
+      limiter: new LoginLimiter(redis, keys, w.login),
       slots: new LoginSlots(w.login.maxConcurrentPerIp, w.login.maxConcurrent),
       mailbox: new Mailbox(records),
       summaries: new SummaryCache(store),

@@ -14,6 +14,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { MessageRecords } from "../../src/store/message-records.js";
+import { Keyspace } from "../../src/redis/keyspace.js";
 import { waitFor } from "../helpers/net.js";
 import { mail, startWebmailStack, type WebmailStack } from "../helpers/webmail-stack.js";
 
@@ -100,7 +101,7 @@ describe("webmail in Chromium", () => {
     await waitFor("primary up", () => seen("PRIMARY_UP") > 0, 20_000);
     await send("build", "Build Server <builds@ci.example>", { subject: "Nightly build #1432 passed", text: "All 2,314 tests passed." });
     await send("it", "IT Helpdesk <helpdesk@example.test>", { subject: "Planned maintenance of the mail server tonight", text: "The mail server will be down from 22:00. Mail keeps arriving and waits for you here." });
-    const records = new MessageRecords(s.redis.client(), "mxspool");
+    const records = new MessageRecords(s.redis.client(), new Keyspace("mxspool"));
     await waitFor("two delivered", async () => (await records.get(ids.it))?.state === "delivered" && (await records.get(ids.build))?.state === "delivered", 30_000);
     const downs = seen("PRIMARY_DOWN");
     await s.primary.stop();

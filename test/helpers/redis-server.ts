@@ -15,16 +15,19 @@ export interface TestRedis {
   dir: string;
   client(): Redis;
   kill9(): Promise<void>;
+  /** The redis-server's PID (SIGSTOP/SIGCONT a replica to make it lag). */
+  pid(): number;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startRedis(opts: { persistence?: boolean } = {}): Promise<TestRedis> {
+/** `args`: more redis-server arguments (e.g. `--replicaof 127.0.0.1 PORT`). */
+export async function startRedis(opts: { persistence?: boolean; args?: string[] } = {}): Promise<TestRedis> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mxspool-redis-"));
   const port = await freePort();
   const persistence = opts.persistence ?? true;
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--daemonize", "no",
-    "--appendonly", persistence ? "yes" : "no", "--appendfsync", "always", "--maxmemory-policy", "noeviction", "--logfile", path.join(dir, "redis.log")];
+    "--appendonly", persistence ? "yes" : "no", "--appendfsync", "always", "--maxmemory-policy", "noeviction", "--logfile", path.join(dir, "redis.log"), ...(opts.args ?? [])];
   let proc: ChildProcess;
   const clients: Redis[] = [];
   const launch = async () => {
@@ -39,6 +42,7 @@ export async function startRedis(opts: { persistence?: boolean } = {}): Promise<
   return {
     port, dir, url: `redis://127.0.0.1:${port}`,
     client() { const c = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: 20 }); clients.push(c); return c; },
+    pid() { return proc.pid!; },
     async kill9() { proc.kill("SIGKILL"); await exited(); },
     async restart() { await launch(); },
     async stop() {

@@ -14,9 +14,10 @@ import { MessageStore, SPOOL_CHUNK } from "../../src/store/message-store.js";
 import { MessageRecords } from "../../src/store/message-records.js";
 import { DeliveryQueues } from "../../queues/delivery-queue.js";
 import { MessageAcceptor, type Envelope } from "../../src/ingress/accept-message.js";
-import { keys } from "../../queues/names.js";
+import { Keyspace } from "../../src/redis/keyspace.js";
 
 const PREFIX = "mxspool";
+const keys = new Keyspace(PREFIX);
 const LIMITS = { maxMessageSize: 10_000_000, maxHeaderSize: 65_536, maxLineLength: 100_000, maxReceivedHeaders: 50 };
 
 function message(bodyBytes: number, tag: string): Buffer {
@@ -45,9 +46,9 @@ describe("accepting into the store (real redis-server)", () => {
   beforeAll(async () => {
     server = await startRedis();
     redis = new Redis({ port: server.port, host: "127.0.0.1", maxRetriesPerRequest: null });
-    store = new MessageStore(redis, PREFIX, 86_400_000);
-    records = new MessageRecords(redis, PREFIX);
-    queues = new DeliveryQueues({ host: "127.0.0.1", port: server.port, maxRetriesPerRequest: null } as ConnectionOptions, PREFIX, ["one.test", "two.test"]);
+    store = new MessageStore(redis, keys, 86_400_000);
+    records = new MessageRecords(redis, keys);
+    queues = new DeliveryQueues({ host: "127.0.0.1", port: server.port, maxRetriesPerRequest: null } as ConnectionOptions, keys, ["one.test", "two.test"]);
     acceptor = new MessageAcceptor(store, queues, records, "mx2.test", LIMITS);
   });
   afterAll(async () => {
@@ -76,14 +77,14 @@ describe("accepting into the store (real redis-server)", () => {
     expect(await redis.zscore(`${PREFIX}:idx:state:queued`, "SMALL1")).not.toBeNull();
     const job = await queues.get("one.test").getJob("SMALL1");
     expect(job?.data).toMatchObject({ id: "SMALL1", rcpts: ["a@one.test"], size: raw.length });
-    expect(await redis.pttl(keys.raw(PREFIX, "SMALL1"))).toBeGreaterThan(0);
+    expect(await redis.pttl(keys.messageRaw("SMALL1"))).toBeGreaterThan(0);
   });
 
   it("a large message (spilled to Redis while it arrived) comes back byte for byte, streamed, even with a wrong size hint", async () => {
     const raw = message(5 * SPOOL_CHUNK + 12_345, "large");
     const r = await acceptor.accept(streamOf(raw), envelope("LARGE1", { "one.test": ["a@one.test"] }));
     expect(r.ok).toBe(true);
-    expect(await redis.exists(keys.rawPart(PREFIX, "LARGE1"))).toBe(0);
+    expect(await redis.exists(keys.messagePart("LARGE1"))).toBe(0);
     const opened = await store.open("LARGE1");
     expect(typeof opened).toBe("function"); // streamed, not one Buffer
     expect((await body("LARGE1"))!.equals(raw)).toBe(true);
@@ -99,7 +100,7 @@ describe("accepting into the store (real redis-server)", () => {
       expect((await body(id, raw.length))!.equals(raw)).toBe(true);
       expect(await records.get(id)).toMatchObject({ domain, rcpts, state: "queued" });
       expect((await queues.get(domain).getJob(id))?.data.rcpts).toEqual(rcpts);
-      expect(await redis.pttl(keys.raw(PREFIX, id))).toBeGreaterThan(0);
+      expect(await redis.pttl(keys.messageRaw(id))).toBeGreaterThan(0);
     }
   });
 
@@ -110,17 +111,17 @@ describe("accepting into the store (real redis-server)", () => {
     const jobs = await queues.get("one.test").getJobs(["wait", "delayed", "prioritized"]);
     const burst = jobs.filter((j) => j.id!.startsWith("BURST"));
     expect(burst.length).toBe(200);
-    const missing = (await Promise.all(burst.map((j) => redis.exists(keys.raw(PREFIX, j.id!))))).filter((e) => e !== 1).length;
+    const missing = (await Promise.all(burst.map((j) => redis.exists(keys.messageRaw(j.id!))))).filter((e) => e !== 1).length;
     expect(missing).toBe(0);
   });
 
   it("a write that fails leaves nothing: no bytes, no record, no job, no index entry, counters unchanged", async () => {
     // the copy for the second domain must go to a fresh key: one that exists makes COPY fail
-    await redis.set(keys.raw(PREFIX, "FAIL1.2"), "in the way");
+    await redis.set(keys.messageRaw("FAIL1.2"), "in the way");
     const before = await records.counts();
     const raw = message(5_000, "fail");
     await expect(acceptor.accept(streamOf(raw), envelope("FAIL1", { "one.test": ["a@one.test"], "two.test": ["c@two.test"] }))).rejects.toThrow(/copy/);
-    expect(await redis.exists(keys.raw(PREFIX, "FAIL1"))).toBe(0);
+    expect(await redis.exists(keys.messageRaw("FAIL1"))).toBe(0);
     expect(await records.get("FAIL1")).toBeNull();
     expect(await records.get("FAIL1.2")).toBeNull();
     expect(await queues.get("one.test").getJob("FAIL1")).toBeUndefined();

@@ -12,33 +12,12 @@ import { RecordingPrimary } from "../helpers/recording-primary.js";
 import { MxspoolProcess } from "../helpers/mxspool-process.js";
 import { testMxspoolConfig } from "../helpers/mxspool-config.js";
 import { compose } from "../helpers/messages.js";
+import { startClient } from "../helpers/sending-client.js";
 
 async function mxConfig(redis: TestRedis, primaryPort: number, smtpPort: number) {
   return testMxspoolConfig({ smtpPort, redisUrl: redis.url, primaryPort }, {
     delivery: { retry: { first: "1s", max: "3s" }, lockDuration: "3s", concurrency: 10 },
   });
-}
-
-/** One client: sends messages one per connection until `stop()`; records what got 250. */
-function startClient(port: number, name: string, accepted: Set<string>, refused: { n: number }) {
-  let stopped = false;
-  const done = (async () => {
-    for (let n = 0; !stopped && n < 10_000; n++) {
-      const testId = `${name}-${n}`;
-      const t = nodemailer.createTransport({ host: "127.0.0.1", port, ignoreTLS: true, name: "client.test", connectionTimeout: 5000, greetingTimeout: 5000, socketTimeout: 10_000 });
-      try {
-        const raw = await compose({ testId, from: `${name}@sender.test`, to: [`rcpt-${name}@example.test`] });
-        const info = await t.sendMail({ envelope: { from: `${name}@sender.test`, to: [`rcpt-${name}@example.test`] }, raw });
-        if (/^250 /.test(info.response)) accepted.add(testId);
-      } catch {
-        refused.n++;
-        await sleep(50); // server down: back off a little, like a real client
-      } finally {
-        t.close();
-      }
-    }
-  })();
-  return { stop: () => { stopped = true; return done; } };
 }
 
 describe("kill -9 of mxspool while 50 clients send", () => {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { MessageRecords, STATES, type MessageRecord } from "../../src/store/message-records.js";
+import { Keyspace } from "../../src/redis/keyspace.js";
 
 const HOUR = 3_600_000;
 
@@ -42,7 +43,7 @@ describe("message state changes that race (real redis-server)", () => {
   });
 
   /** Two views of one spool (own prefix per test): `a` on one connection, `b` on another. */
-  const spool = (prefix: string) => ({ a: new Interleaved(one, prefix), b: new MessageRecords(two, prefix), prefix });
+  const spool = (prefix: string) => ({ a: new Interleaved(one, new Keyspace(prefix)), b: new MessageRecords(two, new Keyspace(prefix)), prefix });
 
   async function accept(records: MessageRecords, id: string, rcpts: string[]): Promise<void> {
     const m = records.redisMulti();

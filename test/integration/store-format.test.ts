@@ -65,7 +65,7 @@ describe("the spool's format version", () => {
     await redis.client().set("mxspool:format", "2");
     const r = spawnSync(process.execPath, [cliPath(), "start", "--config", mx.configFile], { encoding: "utf8", timeout: 60_000 });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^mxspool: the spool in Redis \(prefix mxspool\) has format 2, newer than this mxspool understands \(1\): it was written by a later release/);
+    expect(r.stderr).toMatch(/^mxspool: cannot start: the spool in Redis \(prefix mxspool\) has format 2, newer than this mxspool understands \(1\): it was written by a later release/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(await redis.client().get("mxspool:format")).toBe("2");
   });

@@ -10,6 +10,7 @@ import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { MessageRecords } from "../../src/store/message-records.js";
+import { Keyspace } from "../../src/redis/keyspace.js";
 import { newQueueId } from "../../src/mail/queue-id.js";
 import { createUserWithOneTimePassword, removeUser } from "../../src/webmail/accounts.js";
 import { adminCreateWebmailUser } from "../../src/webmail/admin-create-user.js";
@@ -35,7 +36,7 @@ describe("webmail over HTTP", () => {
     await s.primary.start();
     await waitFor("primary seen up", () => seen("PRIMARY_UP") > 0, 20_000);
     ids.early = await s.send("news@sender.test", ["alice@example.test"], await mail({ from: "Newsletter <news@sender.test>", to: ["alice@example.test"], subject: "Early delivered news", text: "delivered already" }));
-    await waitFor("early message delivered", async () => (await new MessageRecords(s.redis.client(), "mxspool").get(ids.early))?.state === "delivered", 30_000);
+    await waitFor("early message delivered", async () => (await new MessageRecords(s.redis.client(), new Keyspace("mxspool")).get(ids.early))?.state === "delivered", 30_000);
     const downs = seen("PRIMARY_DOWN");
     await s.primary.stop();
     await waitFor("primary seen down", () => seen("PRIMARY_DOWN") > downs, 20_000);
@@ -366,7 +367,7 @@ describe("webmail switched off, and on a 10,000-message spool", () => {
   it("shows the first page, a deep page and a full search of 10,000 messages quickly", async () => {
     big = await startWebmailStack({ roles: "http", redis: off.redis, config: { redis: { url: off.redis.url, prefix: "big" } } });
     const redis = new Redis(off.redis.url);
-    const records = new MessageRecords(redis, "big");
+    const records = new MessageRecords(redis, new Keyspace("big"));
     const t0 = Date.now() - 10_000 * 60_000;
     for (let b = 0; b < 20; b++) {
       const m = records.redisMulti();

@@ -5,6 +5,7 @@
  */
 import type http from "node:http";
 import type { Redis } from "ioredis";
+import type { Keyspace } from "../../redis/keyspace.js";
 import type { Config } from "../../config/schema.js";
 import type { Logger } from "../../observability/log.js";
 import type { LoginLimiter } from "../login-limiter.js";
@@ -21,6 +22,7 @@ export const SESSION_COOKIE = "mxspool_session";
 export interface Deps {
   config: Config;
   redis: Redis;
+  keys: Keyspace;
   users: UserDirectory;
   sessions: Sessions;
   limiter: LoginLimiter;

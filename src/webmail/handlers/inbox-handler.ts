@@ -2,7 +2,6 @@
  * GET / — the inbox page: one page of the user's visible messages (search `q`, cursor
  * `after`), a summary per row (cached), and the state of the user's mail server.
  */
-import { keys } from "../../../queues/names.js";
 import { MessageRecords } from "../../store/message-records.js";
 import { domainOf } from "../address.js";
 import { inboxPage, type InboxRow } from "../pages/inbox-page.js";
@@ -17,7 +16,7 @@ export async function inbox(deps: Deps, ctx: Ctx): Promise<void> {
   const domain = domainOf(address);
   const [page, serverState] = await Promise.all([
     deps.mailbox.page(address, { q: q || undefined, after, limit: deps.config.webmail.pageSize }),
-    deps.redis.hget(keys.primary(deps.config.redis.prefix, domain), "state"),
+    deps.redis.hget(deps.keys.primary(domain), "state"),
   ]);
   const rows: InboxRow[] = await Promise.all(page.items.map(async (it) => ({
     id: it.record.id, badge: it.badge, subject: it.subject, envelopeFrom: it.record.from,

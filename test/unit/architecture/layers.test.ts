@@ -19,16 +19,16 @@ const root = path.resolve(import.meta.dirname, "../../..");
 
 /** Inside the shared layer there is an order too: a part uses only the parts before it. */
 const SHARED = ["src/config", "src/mail", "policies", "src/observability", "src/redis", "src/transport"];
-/**
- * queues before store for now: src/store/message-store.ts takes its key names from
- * queues/names.ts, and nothing in queues uses the store. Once every key builder lives in
- * src/redis/keyspace.ts that arrow goes, and the two may swap back.
- */
-const SPOOL = ["queues", "src/store"];
-const STEPS = ["src/smtp", "src/ingress", "src/filters", "src/delivery", "src/monitor", "src/dsn"];
+/** The spool in flow order: the stored message first, then the queue jobs that point at it. */
+const SPOOL = ["src/store", "queues"];
+const STEPS = ["src/smtp", "src/ingress", "src/filters", "src/delivery", "src/monitor", "src/dsn", "src/continuity", "src/alerts"];
 const EDGES = ["src/admin", "src/webmail", "src/api", "src/cli", "src"];
-/** Pairs that go both ways on purpose: delivery asks the monitor to probe, the monitor pauses delivery. */
-const BOTH_WAYS = new Set(["src/monitor>src/delivery"]);
+/**
+ * Pairs that go both ways on purpose: delivery asks the monitor to probe, the monitor pauses
+ * delivery; continuity publishes to the alert sink, and alerts implements that sink (the
+ * contract's types live in src/continuity) and reads an event back for its reminders.
+ */
+const BOTH_WAYS = new Set(["src/monitor>src/delivery", "src/continuity>src/alerts"]);
 
 function folderOf(file: string): string {
   const rel = path.relative(root, file).split(path.sep);

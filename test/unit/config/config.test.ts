@@ -41,6 +41,22 @@ describe("configuration", () => {
     expect(problems({ ...minimal, redis: { url: "localhost:6379" } })).toEqual([expect.stringMatching(/^redis\.url: expected "redis:\/\//)]);
   });
 
+  it("takes Sentinel addresses, waits for one replica by default with them and for none without", () => {
+    const c = parseConfig({ ...minimal, redis: { sentinels: ["10.0.0.1:26379", "10.0.0.2:26379"], name: "mx", password: "p", sentinelPassword: "s" } });
+    expect(c.redis).toMatchObject({ sentinels: ["10.0.0.1:26379", "10.0.0.2:26379"], name: "mx", minReplicasAcked: 1, replicaAckTimeout: 2000, tls: false });
+    expect(parseConfig(minimal).redis.minReplicasAcked).toBe(0);
+    expect(parseConfig({ ...minimal, redis: { sentinels: ["10.0.0.1:26379"], minReplicasAcked: 0 } }).redis.minReplicasAcked).toBe(0);
+  });
+
+  it.each([
+    ["url and sentinels together", { url: "redis://a:6379", sentinels: ["b:26379"] }, /^redis\.sentinels: redis\.url and redis\.sentinels exclude each other/],
+    ["a sentinel without a port", { sentinels: ["b"] }, /^redis\.sentinels\.0: expected "host:port"/],
+    ["Redis Cluster", { cluster: { nodes: ["a:7000"] } }, /^redis\.cluster: Redis Cluster is not supported yet/],
+    ["a negative replica count", { minReplicasAcked: -1 }, /^redis\.minReplicasAcked: /],
+  ])("refuses %s in the redis section", (_label, redis, problem) => {
+    expect(problems({ ...minimal, redis })).toEqual([expect.stringMatching(problem)]);
+  });
+
   it("lets REDIS_URL and MXSPOOL_ADMIN_TOKEN override the file", () => {
     const c = parseConfig({ ...minimal, redis: { url: "redis://file:6379" } }, { REDIS_URL: "redis://env:6380/2", MXSPOOL_ADMIN_TOKEN: "x".repeat(32) });
     expect(c.redis.url).toBe("redis://env:6380/2");

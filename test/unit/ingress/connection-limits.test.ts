@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import { parseConfig } from "../../../src/config/load.js";
 import { ConnectionLimits, type ConnectionSlot } from "../../../src/ingress/connection-limits.js";
 import { SmtpReply } from "../../../src/mail/reply.js";
+import { Keyspace } from "../../../src/redis/keyspace.js";
 
 /** A Redis whose rate INCR answers only when the test says so (a stalled Redis). */
 function stalledRedis() {
@@ -16,7 +17,7 @@ function stalledRedis() {
 
 function limits(smtp: Record<string, unknown>, redis = stalledRedis().redis, processes = 1) {
   const config = parseConfig({ domains: { "example.test": { primary: ["mx.example.test:25"] } }, smtp: { limitExemptions: [], ...smtp } });
-  return new ConnectionLimits(config, redis, processes);
+  return new ConnectionLimits(config, redis, new Keyspace("mxspool"), processes);
 }
 
 const slot = (t: ConnectionSlot | SmtpReply): ConnectionSlot => { expect(t).not.toBeInstanceOf(SmtpReply); return t as ConnectionSlot; };
@@ -78,7 +79,7 @@ describe("connection limits", () => {
   it("counts exempt clients in the total but never refuses them nor asks Redis", async () => {
     const noRedis = {} as Redis; // any call would throw
     const config = parseConfig({ domains: { "example.test": { primary: ["mx.example.test:25"] } }, smtp: { maxConnectionsPerIp: 1, maxConnections: 1, connectionRatePerMinute: 1, limitExemptions: ["127.0.0.0/8"] } });
-    const l = new ConnectionLimits(config, noRedis, 1);
+    const l = new ConnectionLimits(config, noRedis, new Keyspace("mxspool"), 1);
     const a = slot(l.take("127.0.0.1"));
     const b = slot(l.take("127.0.0.1"));
     expect(await l.checkRate(b)).toBeNull();

@@ -23,6 +23,8 @@ describe("MAIL FROM: whether it may open a transaction", () => {
     ["one transaction too many", { transactions: 3 }, [421, "4.7.0", "mx2.example.test Too many transactions in this session, closing connection", "too-many-transactions"], true],
     ["an invalid HELO before the count: not a transaction", { transactions: 3, helo: "-bad-" }, [501, "5.5.2", "<-bad->: Helo command rejected: Invalid name", "invalid-helo"], false],
     ["scanners saturated", { saturated: true }, [451, "4.3.2", "Content scanners busy, try again later", "filters-saturated"], true],
+    ["Redis unavailable (a failover, a restart)", { storageDown: true }, [451, "4.3.0", "Queue storage unavailable, try again later", "storage-down"], true],
+    ["the scanners come before Redis", { storageDown: true, saturated: true }, [451, "4.3.2", "Content scanners busy, try again later", "filters-saturated"], true],
     ["the count comes before the scanners", { transactions: 3, saturated: true }, [421, "4.7.0", "mx2.example.test Too many transactions in this session, closing connection", "too-many-transactions"], true],
   ])("%s", (_label, over, refusal, counted) => {
     const f = { ...ok, ...over } as typeof ok;
