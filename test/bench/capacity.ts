@@ -1,6 +1,6 @@
 /**
  * How many queued messages fit in Redis (`npm run bench`; run alone: `node dist/test/bench/capacity.js`).
- * For each load, mxspool (the built CLI, its own redis-server) takes messages with the primary
+ * For each load, mxspool (the built CLI, its embedded redis-server) takes messages with the primary
  * down, then the bench reads Redis: `used_memory` before and after (bytes per queued message,
  * messages per GiB) and `MEMORY USAGE` of every key a message owns, grouped by kind (the
  * bytes, the record, the ledger, the BullMQ job, the indexes and queue structures shared by
@@ -92,11 +92,11 @@ async function sendCorpus(port: number, count: number, concurrency: number): Pro
 }
 
 export async function measureCapacity(load: "corpus" | "smtp-source", count: number, root = repoRoot()): Promise<CapacityResult> {
-  const mx = new MxspoolUnderTest({ redis: "external", processes: 2, concurrency: 20, logLevel: "info", cli: path.join(root, "dist/src/cli/main.js") });
+  const mx = new MxspoolUnderTest({ redis: "embedded", processes: 2, concurrency: 20, logLevel: "info", cli: path.join(root, "dist/src/cli/main.js") });
   const problems: string[] = [];
   try {
     await mx.start(); // nothing listens on its sink port: the primary is down
-    const r = new Redis({ port: mx.redisPort!, host: "127.0.0.1", maxRetriesPerRequest: null });
+    const r = new Redis({ ...mx.redisConnection!, maxRetriesPerRequest: null });
     try {
       const before = await usedMemory(r);
       let sent: number;
