@@ -27,7 +27,8 @@ export const MIN_SAVING = 0.1;
 const MAX_FRAME = 64 * 1024 * 1024;
 
 const BROTLI_OPTS = (size: number): zlib.BrotliOptions => ({
-  params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: size },
+  // a frame is at most ~320 KB: a 256 KB window sees all of it and keeps each encoder small
+  params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1, [zlib.constants.BROTLI_PARAM_LGWIN]: 18, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: size },
 });
 
 export class FrameError extends Error {}
