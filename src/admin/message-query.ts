@@ -93,7 +93,8 @@ export class MessageQuery {
       jobInfo = { state, attemptsMade: job.attemptsMade, rcpts: job.data.rcpts, delayWarned: Boolean(job.data.delayWarned),
         runAt: state === "delayed" ? job.timestamp + (job.delay ?? 0) : undefined };
     }
-    return { ...r, ledger, job: jobInfo, bytes: { stored: size > 0, size } };
+    // the stored value may be compressed: the size is the message's, from the record
+    return { ...r, ledger, job: jobInfo, bytes: { stored: size > 0, size: size > 0 ? r.size : 0 } };
   }
 
   /** Messages per state; "active" ones are counted there and not under queued/deferred. */

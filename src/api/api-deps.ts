@@ -10,6 +10,7 @@ import type { Logger } from "../observability/log.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { MessageRecords } from "../store/message-records.js";
 import type { MessageStore } from "../store/message-store.js";
+import type { SpoolCapacity } from "../store/spool-capacity.js";
 import type { DeliveryQueues } from "../../queues/delivery-queue.js";
 import type { MessageQuery } from "../admin/message-query.js";
 import type { MessageActions } from "../admin/message-actions.js";
@@ -29,6 +30,7 @@ export interface ApiDeps {
   actions: MessageActions;
   domains: DomainActions;
   rates: RateSampler;
+  capacity: SpoolCapacity;
   metrics: Metrics;
   log: Logger;
   /** The alert queue (continuity alerts); absent where no alert can be queued. */

@@ -20,6 +20,7 @@ import type { Logger } from "../observability/log.js";
 import { Metrics } from "../observability/metrics.js";
 import { MessageRecords } from "../store/message-records.js";
 import { MessageStore } from "../store/message-store.js";
+import { SpoolCapacity } from "../store/spool-capacity.js";
 import type { DeliveryQueues } from "../../queues/delivery-queue.js";
 import { MessageQuery } from "../admin/message-query.js";
 import { MessageActions } from "../admin/message-actions.js";
@@ -69,6 +70,7 @@ export class HttpApi {
       actions: new MessageActions(config, redis, keys, queues, records, store, log),
       domains: new DomainActions(config, redis, keys, queues, log),
       metrics: new Metrics(),
+      capacity: new SpoolCapacity(redis, keys, config.retention.delivered),
     };
     this.drills = new DrillSchedule(this.deps, () => queues.domains());
   }

@@ -33,7 +33,7 @@ export const getRaw: Handler = async (req, d) => {
   if (!r) return apiError(404, "NOT_FOUND", `no message ${id.value}`);
   const body = await d.store.open(id.value, r.addedHeaders);
   if (!body) return apiError(410, "BYTES_GONE", `the bytes of message ${id.value} are no longer stored (it is ${r.state})`);
-  const size = Buffer.byteLength(r.addedHeaders, "latin1") + await d.redis.strlen(d.keys.messageRaw(id.value));
+  const size = Buffer.byteLength(r.addedHeaders, "latin1") + r.size; // the stored value may be compressed: the record has the message size
   return { status: 200, bytes: body, contentType: "message/rfc822", headers: { "content-length": String(size), "content-disposition": `inline; filename="${id.value}.eml"` } };
 };
 

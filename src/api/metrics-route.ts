@@ -11,14 +11,14 @@ import { lastDrills } from "../doctor/drill.js";
 const numbers = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Number(v)]));
 
 export const metrics: Handler = async (_req, d) => {
-  const [counters, rejected, attempts, latency, queue, primaries, scanners, alerts, backupDeferred, outages, drills] = await Promise.all([
+  const [counters, rejected, attempts, latency, queue, primaries, scanners, alerts, backupDeferred, outages, drills, capacity] = await Promise.all([
     d.records.counts(), d.redis.hgetall(d.keys.rejected()), d.redis.hgetall(d.keys.attempts()), d.redis.hgetall(d.keys.latency()),
     d.query.stateCounts(), d.domains.primaries(), scannersStatus(d.config, d.redis, d.keys),
     d.redis.hgetall(d.keys.alertStats()), d.redis.hgetall(d.keys.backupDeferred()),
-    outageMetrics(d.redis, d.keys, d.queues.domains()), lastDrills(d.redis, d.keys, d.queues.domains()),
+    outageMetrics(d.redis, d.keys, d.queues.domains()), lastDrills(d.redis, d.keys, d.queues.domains()), d.capacity.capacity(),
   ]);
   const text = await d.metrics.render({
-    counters, rejected: numbers(rejected), alerts: numbers(alerts), backupDeferred: numbers(backupDeferred), attempts: numbers(attempts), latency, queue,
+    counters, rejected: numbers(rejected), alerts: numbers(alerts), backupDeferred: numbers(backupDeferred), attempts: numbers(attempts), latency, queue, capacity,
     primaries: primaries.map((p) => ({ domain: p.domain, state: p.state, queuePaused: p.queuePaused })),
     scanners: scanners.scanners.map((s) => ({ name: s.name, state: s.state, lastLatencyMs: s.lastLatencyMs })),
     outages, drills,

@@ -108,6 +108,9 @@ const SCHEMAS: Record<string, unknown> = {
     rates: nullable(obj({ windowSeconds: int, acceptedPerSecond: { type: "number" }, deliveredPerSecond: { type: "number" }, bouncedPerSecond: { type: "number" }, rejectedPerSecond: { type: "number" } })),
     drain: obj({ inQueue: int, pacePerSecond: nullable({ type: "number" }), etaSeconds: nullable(int) }),
     scanners: obj({ status: { type: "string", enum: ["disabled", "ok", "degraded", "unknown"] }, warning: str, scanners: { type: "array", items: { type: "object" } } }, ["status", "scanners"]),
+    redis: obj({ usedMemory: int, limitBytes: int, limitFrom: { type: "string", enum: ["maxmemory", "system"] }, bytesPerQueuedMessage: nullable(int), messagesLeft: nullable(int) }),
+    outageHoursLeft: nullable({ type: "number", description: "Hours of outage that still fit under the memory limit at the last 24 h's arrival rate; null when nothing is queued or nothing arrived" }),
+    acceptedPerHour: { type: "number" },
   }),
 };
 

@@ -8,7 +8,9 @@
  * check it without learning the primaries' addresses, errors, domains or the filter state.
  * With the admin bearer token (checked by http-server.ts) the same route gives the details.
  * status: per domain the primary and its queue, messages per state, accept/delivery rates,
- * the drain pace and the time to empty the queue at that pace, and the scanners.
+ * the drain pace and the time to empty the queue at that pace, the scanners, and what the
+ * spool costs in Redis: bytes per queued message and the hours of outage that still fit
+ * (src/store/spool-capacity.ts).
  */
 import type { Handler } from "./api-deps.js";
 import { json } from "./reply.js";
@@ -70,8 +72,8 @@ export const health: Handler = async (req, d) => {
 };
 
 export const status: Handler = async (_req, d) => {
-  const [primaries, byState, counters, rejected, rates, scanners] = await Promise.all([
-    d.domains.primaries(), d.query.stateCounts(), d.records.counts(), rejectedTotal(d), d.rates.rates(), scannersStatus(d.config, d.redis, d.keys),
+  const [primaries, byState, counters, rejected, rates, scanners, capacity] = await Promise.all([
+    d.domains.primaries(), d.query.stateCounts(), d.records.counts(), rejectedTotal(d), d.rates.rates(), scannersStatus(d.config, d.redis, d.keys), d.capacity.capacity(),
   ]);
   const domains: Record<string, unknown> = {};
   for (const p of primaries) {
@@ -94,6 +96,9 @@ export const status: Handler = async (_req, d) => {
     } : null,
     drain: { inQueue, pacePerSecond: pace, etaSeconds: pace && pace > 0 ? Math.round(inQueue / pace) : null },
     scanners,
+    redis: { usedMemory: capacity.usedMemory, limitBytes: capacity.limitBytes, limitFrom: capacity.limitFrom, bytesPerQueuedMessage: capacity.bytesPerQueuedMessage, messagesLeft: capacity.messagesLeft },
+    outageHoursLeft: capacity.outageHoursLeft,
+    acceptedPerHour: capacity.acceptedPerHour,
   });
 };
 

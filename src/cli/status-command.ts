@@ -1,6 +1,7 @@
 /**
  * `mxspool status [--json]`: GET /api/status as a short human report — each domain's
- * primary and queue, messages per state, totals, rates, the drain pace and the scanners.
+ * primary and queue, messages per state, totals, rates, the drain pace, what the spool costs
+ * in Redis (bytes per queued message, hours of outage that still fit) and the scanners.
  */
 import { parseArgs } from "node:util";
 import type { ApiClient } from "./api-client.js";
@@ -13,6 +14,9 @@ interface Status {
   totals: Record<string, number>;
   rates: { windowSeconds: number; acceptedPerSecond: number; deliveredPerSecond: number; bouncedPerSecond: number; rejectedPerSecond: number } | null;
   drain: { inQueue: number; pacePerSecond: number | null; etaSeconds: number | null };
+  redis?: { usedMemory: number; limitBytes: number; limitFrom: string; bytesPerQueuedMessage: number | null; messagesLeft: number | null };
+  outageHoursLeft?: number | null;
+  acceptedPerHour?: number;
   scanners: { status: string; warning?: string; scanners: { name: string; state: string; lastLatencyMs: number | null; lastError: string | null; mailRefused: boolean }[] };
 }
 
@@ -33,6 +37,12 @@ export async function statusCommand(args: string[], client: ApiClient): Promise<
     ? `rates:    ${s.rates.acceptedPerSecond}/s accepted, ${s.rates.deliveredPerSecond}/s delivered, ${s.rates.bouncedPerSecond}/s bounced, ${s.rates.rejectedPerSecond}/s rejected (last ${s.rates.windowSeconds}s)\n`
     : "rates:    (not enough history yet)\n";
   out += `drain:    ${s.drain.inQueue} to deliver, ${s.drain.pacePerSecond ?? 0}/s` + (s.drain.etaSeconds !== null ? `, empty in about ${duration(s.drain.etaSeconds * 1000)}` : "") + "\n";
+  if (s.redis) {
+    const mib = (n: number) => `${(n / 1048576).toFixed(0)} MiB`;
+    out += `memory:   Redis ${mib(s.redis.usedMemory)} of ${mib(s.redis.limitBytes)} (${s.redis.limitFrom === "maxmemory" ? "maxmemory" : "no maxmemory: the machine's memory"})`
+      + (s.redis.bytesPerQueuedMessage !== null ? `, ${s.redis.bytesPerQueuedMessage} bytes per queued message, room for ~${s.redis.messagesLeft} more` : "")
+      + (s.outageHoursLeft != null ? `: about ${s.outageHoursLeft} h of outage at ${s.acceptedPerHour}/h` : "") + "\n";
+  }
   if (s.scanners.status === "disabled") out += `scanners: disabled — ${s.scanners.warning ?? "none configured"}\n`;
   else {
     out += `scanners: ${s.scanners.status}\n`;

@@ -18,6 +18,8 @@
  *   mxspool_time_to_detect_seconds{domain}         first failed probe → declared down, of the last outage
  *   mxspool_drill_last_timestamp_seconds{domain}   when the domain's last failover drill ran (Keyspace.drillLast)
  *   mxspool_drill_last_passed{domain}              1 if that drill passed, 0 if it failed
+ *   mxspool_redis_bytes_per_queued_message, mxspool_redis_memory_limit_bytes,
+ *   mxspool_outage_hours_left                      what the spool costs (absent when unknown)
  * A counter here can go down when Redis is reset; Prometheus reads that as a counter reset.
  */
 import { Counter, Gauge, Registry, type Metric } from "prom-client";
@@ -34,6 +36,7 @@ export interface MetricsSnapshot {
   latency: Record<string, string>;
   primaries: { domain: string; state: string; queuePaused: boolean }[];
   scanners: { name: string; state: string; lastLatencyMs: number | null }[];
+  capacity?: { bytesPerQueuedMessage: number | null; limitBytes: number; outageHoursLeft: number | null };
   /** The alert stats hash: `sent:<channel>`, `failed:<channel>` → count. */
   alerts?: Record<string, number>;
   outages?: { domain: string; active: boolean; secondsTotal: number; timeToDetectSeconds?: number }[];
@@ -81,6 +84,9 @@ export class Metrics {
   private readonly primaryUp = new Gauge({ name: "mxspool_primary_up", help: "1 when the domain's primary answers probes, 0 when down or not yet probed", labelNames: ["domain"], registers: this.r });
   private readonly paused = new Gauge({ name: "mxspool_queue_paused", help: "1 when the domain's delivery queue is paused (primary down or admin pause)", labelNames: ["domain"], registers: this.r });
   private readonly scannerUp = new Gauge({ name: "mxspool_scanner_up", help: "1 when the content scanner answers, 0 when down (absent: not configured or not yet seen)", labelNames: ["scanner"], registers: this.r });
+  private readonly bytesPerQueued = new Gauge({ name: "mxspool_redis_bytes_per_queued_message", help: "Redis memory per queued message now (MEMORY USAGE of a sample of queued messages)", registers: this.r });
+  private readonly memoryLimit = new Gauge({ name: "mxspool_redis_memory_limit_bytes", help: "Redis maxmemory, or the machine's memory when Redis has no limit", registers: this.r });
+  private readonly outageHours = new Gauge({ name: "mxspool_outage_hours_left", help: "Hours of outage that still fit under the memory limit at the last 24 h's arrival rate", registers: this.r });
   private readonly scannerLatency = new Gauge({ name: "mxspool_scanner_latency_seconds", help: "Latency of the scanner's last scan (the slowest across processes)", labelNames: ["scanner"], registers: this.r });
   private readonly outageActive = new Gauge({ name: "mxspool_outage_active", help: "1 while the domain's primary is in an outage (event open, not recovered)", labelNames: ["domain"], registers: this.r });
   private readonly outageSeconds = new Counter({ name: "mxspool_outage_seconds_total", help: "Seconds the domain's primary was away, over every recorded outage", labelNames: ["domain"], registers: this.r });
@@ -98,7 +104,12 @@ export class Metrics {
   get contentType(): string { return this.registry.contentType; }
 
   async render(s: MetricsSnapshot): Promise<string> {
-    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.backupDeferred, this.finished, this.queue, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency, this.alertsSent, this.alertsFailed, this.outageActive, this.outageSeconds, this.timeToDetect, this.drillAt, this.drillPassed]) m.reset();
+    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.backupDeferred, this.finished, this.queue, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency, this.alertsSent, this.alertsFailed, this.outageActive, this.outageSeconds, this.timeToDetect, this.drillAt, this.drillPassed, this.bytesPerQueued, this.memoryLimit, this.outageHours]) m.reset();
+    if (s.capacity) {
+      if (s.capacity.bytesPerQueuedMessage !== null) this.bytesPerQueued.set(s.capacity.bytesPerQueuedMessage);
+      this.memoryLimit.set(s.capacity.limitBytes);
+      if (s.capacity.outageHoursLeft !== null) this.outageHours.set(s.capacity.outageHoursLeft);
+    }
     this.accepted.inc(s.counters.accepted ?? 0);
     this.rcptAccepted.inc(s.counters.rcpt_accepted ?? 0);
     for (const [reason, n] of Object.entries(s.rejected)) this.rejected.inc({ reason }, Math.max(0, n));

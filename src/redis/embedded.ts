@@ -107,6 +107,10 @@ export async function startEmbeddedRedis(dataDir: string, log: Logger, redisServ
     "--appendfilename", "mxspool.aof",
     "--save", "",
     "--maxmemory-policy", "noeviction",
+    // a message's record and its BullMQ job are hashes with values of a few hundred bytes
+    // (JSON, our headers): above 64 bytes Redis keeps a hash as a hash table, ~2.3 KB for the
+    // two; as listpacks they take ~1.4 KB (README, "Where the bytes go")
+    "--hash-max-listpack-value", "1024",
     "--daemonize", "no",
     "--logfile", path.join(dir, "redis.log"),
   ];

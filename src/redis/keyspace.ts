@@ -54,9 +54,9 @@ export class Keyspace {
 
   // ── one message (tag {<id>}) ─────────────────────────────────────────────────────────
 
-  /** String: the client's bytes as received. TTL: maxLifetime + 2 days (bytes never outlive a lost job for long); a final message's is cut to its retention. */
+  /** String: the client's bytes as received: since spool format 2 framed and compressed (src/store/frame-codec.ts), before that plain. TTL: maxLifetime + 2 days (bytes never outlive a lost job for long); a final message's is cut to its retention. */
   messageRaw(id: string) { return this.key("msg", `{${id}}`, "raw"); }
-  /** String: the bytes of a message still being received (appended as they arrive, renamed to messageRaw at commit). TTL: as messageRaw. */
+  /** String: the bytes of a message still being received (a frame appended per piece as they arrive, copied to messageRaw at commit: COPY allocates it tight). TTL: as messageRaw. */
   messagePart(id: string) { return this.key("msg", `{${id}}`, "part"); }
   /** Hash: the record (envelope, subject, size, state, attempts, last error, outcomes, heldJob). TTL: none until final, then retention. */
   messageMeta(id: string) { return this.key("msg", `{${id}}`, "meta"); }

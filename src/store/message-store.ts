@@ -1,13 +1,16 @@
 /**
  * The durable store of message bytes in Redis, one key per spooled copy:
- * Keyspace.messageRaw(id). Bytes are written as they arrive (see SpoolWriter), read back
- * whole for delivery, and deleted when the message reaches a final state. Every key carries
- * a TTL past the longest a message may live, so nothing stays behind if a job is lost.
+ * Keyspace.messageRaw(id). Bytes are written as they arrive (see SpoolWriter), compressed
+ * piece by piece into frames (./frame-codec.ts), read back whole or frame by frame for
+ * delivery, and deleted when the message reaches a final state. Values written before spool
+ * format 2 are plain bytes and are read as they are. Every key carries a TTL past the longest
+ * a message may live, so nothing stays behind if a job is lost.
  */
 import { Readable } from "node:stream";
 import type { ChainableCommander, Redis } from "ioredis";
 import type { Keyspace } from "../redis/keyspace.js";
 import { headerBlock } from "../mail/header-end.js";
+import { decodeFramed, encodeFrame, encodeFrameAsync, FRAME_HEADER, FRAME_MARK, FrameDecoder, frameHeader, isFramed } from "./frame-codec.js";
 
 /** Above this many buffered bytes a message is streamed to Redis instead of held in memory. */
 export const SPOOL_CHUNK = 256 * 1024;
@@ -28,24 +31,60 @@ export class MessageStore {
     const key = this.keys.messageRaw(id);
     const head = Buffer.from(prepend, "latin1");
     // the size recorded at accept saying "small" spares the STRLEN: one GET is all it takes
-    let size = sizeHint;
-    if (size === undefined || size > 4 * SPOOL_CHUNK) {
-      size = await this.redis.strlen(key);
-      if (size === 0 && !(await this.redis.exists(key))) return null;
+    let small = sizeHint !== undefined && sizeHint <= 4 * SPOOL_CHUNK;
+    let stored = 0;
+    let framed = false;
+    if (!small) {
+      const [[, len], [, first]] = (await this.redis.pipeline().strlen(key).getrangeBuffer(key, 0, FRAME_MARK.length + FRAME_HEADER - 1).exec())! as [[unknown, number], [unknown, Buffer]];
+      if (len === 0 && !(await this.redis.exists(key))) return null;
+      stored = len;
+      framed = isFramed(first);
+      // a framed value whose first frame is short was written in one piece (under SPOOL_CHUNK)
+      small = framed ? (frameHeader(first, FRAME_MARK.length)?.rawLength ?? 0) < SPOOL_CHUNK : len <= 4 * SPOOL_CHUNK;
     }
-    if (size <= 4 * SPOOL_CHUNK) {
-      const body = await this.redis.getBuffer(key);
-      return body ? Buffer.concat([head, body]) : null;
+    if (small) {
+      const value = await this.redis.getBuffer(key);
+      return value ? Buffer.concat([head, isFramed(value) ? decodeFramed(value) : value]) : null;
     }
     const redis = this.redis;
     return () => Readable.from((async function* () {
       yield head;
-      for (let off = 0; off < size; off += SPOOL_CHUNK) {
-        const chunk = await redis.getrangeBuffer(key, off, Math.min(size, off + SPOOL_CHUNK) - 1);
+      const decoder = framed ? new FrameDecoder() : null;
+      for (let off = 0; off < stored;) {
+        // framed: one frame a GETRANGE, with the next frame's header read along
+        const want = decoder ? decoder.wanted() + FRAME_HEADER : SPOOL_CHUNK;
+        const chunk = await redis.getrangeBuffer(key, off, Math.min(stored, off + want) - 1);
         if (chunk.length === 0) throw new Error(`message ${id} vanished while being read`);
-        yield chunk;
+        off += chunk.length;
+        if (!decoder) { yield chunk; continue; }
+        for (const bytes of decoder.push(chunk)) yield bytes;
       }
+      decoder?.end();
     })());
+  }
+
+  /**
+   * The first `max` bytes of a stored message (fewer if it is shorter; empty when it is gone):
+   * one GETRANGE for plain values, one or two for the first frame of a framed one.
+   */
+  async head(id: string, max: number): Promise<Buffer> {
+    const key = this.keys.messageRaw(id);
+    const first = await this.redis.getrangeBuffer(key, 0, max - 1);
+    if (!isFramed(first)) return first;
+    const decoder = new FrameDecoder();
+    const out: Buffer[] = [];
+    let have = 0;
+    let off = 0;
+    let piece = first;
+    let asked = max;
+    for (let reads = 0; reads < 64; reads++) {
+      off += piece.length;
+      for (const b of decoder.push(piece)) { out.push(b); have += b.length; }
+      if (have >= max || piece.length < asked) break; // enough, or the value ended
+      asked = decoder.wanted() + FRAME_HEADER;
+      piece = await this.redis.getrangeBuffer(key, off, off + asked - 1);
+    }
+    return Buffer.concat(out).subarray(0, max);
   }
 
   /**
@@ -54,7 +93,7 @@ export class MessageStore {
    * ingress measured maxHeaderSize against, so a DSN never quotes body lines as headers.
    */
   async headers(id: string): Promise<string> {
-    const head = (await this.redis.getrangeBuffer(this.keys.messageRaw(id), 0, HEADERS_QUOTED - 1)).toString("latin1");
+    const head = (await this.head(id, HEADERS_QUOTED)).toString("latin1");
     return headerBlock(head, head.length === HEADERS_QUOTED).replace(/\r?\n$/, "");
   }
 
@@ -66,7 +105,10 @@ export class MessageStore {
 /**
  * Collects one message's bytes. Small messages stay in memory and are written with one SET
  * at commit; past SPOOL_CHUNK the bytes go to Redis with APPEND as they arrive, so a large
- * message never sits whole in this process while it is received.
+ * message never sits whole in this process while it is received. Each SPOOL_CHUNK piece is
+ * one frame (compressed in the thread pool while the next piece arrives; the last, smaller
+ * one at commit). APPEND grows a string by doubling (up to 1 MB at a time), so the part key
+ * is committed with COPY, which allocates the final value at its size, not with RENAME.
  */
 export class SpoolWriter {
   private chunks: Buffer[] = [];
@@ -90,12 +132,13 @@ export class SpoolWriter {
     this.chunks = [];
     this.buffered = 0;
     const part = this.keys.messagePart(this.id);
+    const frame = await encodeFrameAsync(data);
     if (!this.spilled) {
       this.spilled = true;
       // a part key always has a TTL: an abandoned transfer cleans itself up
-      await this.redis.multi().set(part, data, "PX", this.ttlMs).exec();
+      await this.redis.multi().set(part, Buffer.concat([FRAME_MARK, frame]), "PX", this.ttlMs).exec();
     } else {
-      await this.redis.append(part, data);
+      await this.redis.append(part, frame);
     }
   }
 
@@ -112,13 +155,13 @@ export class SpoolWriter {
     this.buffered = 0;
     this.commands = 0;
     if (!this.spilled) {
-      m.set(raw, rest, "PX", this.ttlMs);
+      m.set(raw, rest.length ? Buffer.concat([FRAME_MARK, encodeFrame(rest)]) : FRAME_MARK, "PX", this.ttlMs);
       this.commands++;
     } else {
       const part = this.keys.messagePart(this.id);
-      if (rest.length) { m.append(part, rest); this.commands++; }
-      m.rename(part, raw).pexpire(raw, this.ttlMs);
-      this.commands += 2;
+      if (rest.length) { m.append(part, encodeFrame(rest)); this.commands++; }
+      m.copy(part, raw).del(part).pexpire(raw, this.ttlMs);
+      this.commands += 3;
     }
     for (const id of copies) {
       m.copy(raw, this.keys.messageRaw(id)).pexpire(this.keys.messageRaw(id), this.ttlMs);

@@ -11,13 +11,16 @@ import type { Redis } from "ioredis";
 import type { Keyspace } from "../redis/keyspace.js";
 import type { Logger } from "../observability/log.js";
 
-export const STORE_FORMAT = 1;
+export const STORE_FORMAT = 2;
 
 interface Migration { to: number; what: string; run(redis: Redis, keys: Keyspace): Promise<void> }
 
 /** One step per format; `to` counts up from 1 without gaps. */
 const MIGRATIONS: Migration[] = [
   { to: 1, what: "the format key itself; 0.1.0's records, bytes and jobs are read as they are", run: async () => undefined },
+  // new messages' bytes are framed and compressed (./frame-codec.ts); a value says which it is
+  // (its first byte is NUL, which no plain value holds), so plain ones stay as they are
+  { to: 2, what: "message bytes compressed in frames; plain values written before are read as they are", run: async () => undefined },
 ];
 
 export class StoreFormatError extends Error {}

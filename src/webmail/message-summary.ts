@@ -10,9 +10,8 @@
  * nodemailer's addressparser (a tokenizer, not a backtracking regex), and every regex left is
  * linear (test/unit/security/regex-audit.test.ts feeds each a pathological 64 KB input).
  */
-import type { Redis } from "ioredis";
 import addressparser from "nodemailer/lib/addressparser";
-import type { Keyspace } from "../redis/keyspace.js";
+import type { MessageStore } from "../store/message-store.js";
 import { decodeMimeWords } from "./mime-words.js";
 import { findHeaderEnd, headerBlock } from "../mail/header-end.js";
 
@@ -56,12 +55,12 @@ export function summarize(prefix: string): MessageSummary {
 export class SummaryCache {
   private cache = new Map<string, MessageSummary>();
 
-  constructor(private readonly redis: Redis, private readonly keys: Keyspace) {}
+  constructor(private readonly store: MessageStore) {}
 
   async get(id: string): Promise<MessageSummary> {
     const hit = this.cache.get(id);
     if (hit) return hit;
-    const head = (await this.redis.getrangeBuffer(this.keys.messageRaw(id), 0, SUMMARY_BYTES - 1)).toString("utf8");
+    const head = (await this.store.head(id, SUMMARY_BYTES)).toString("utf8");
     const s = summarize(head);
     if (!head) return s; // gone (purged): nothing to remember
     if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);

@@ -55,7 +55,7 @@ export class Webmail {
       limiter: new LoginLimiter(redis, keys, w.login),
       slots: new LoginSlots(w.login.maxConcurrentPerIp, w.login.maxConcurrent),
       mailbox: new Mailbox(records),
-      summaries: new SummaryCache(redis, keys),
+      summaries: new SummaryCache(store),
       loader: new MessageLoader(store, w.maxMessageSize),
     };
     log.info({ event: "WEBMAIL_ENABLED", users: usersFilePath(config) }, "webmail served under /");

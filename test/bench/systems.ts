@@ -71,6 +71,9 @@ export class MxspoolUnderTest implements SystemUnderTest {
 
   get logFile(): string { return path.join(this.dir!, "mxspool.log"); }
 
+  /** How to reach this run's Redis (embedded: its unix socket; external: the port), for measuring it. */
+  redisConnection?: { path: string } | { host: string; port: number };
+
   async start(): Promise<void> {
     this.smtpPort = await freePort();
     this.sinkPort = await freePort();
@@ -99,6 +102,7 @@ export class MxspoolUnderTest implements SystemUnderTest {
     } else {
       connection = { path: path.join(dir, "data", "redis", "redis.sock") };
     }
+    this.redisConnection = connection as typeof this.redisConnection;
     const configFile = path.join(dir, "mxspool.yaml");
     fs.writeFileSync(configFile, YAML.stringify(config));
     const out = fs.openSync(this.logFile, "a");

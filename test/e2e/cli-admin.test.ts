@@ -66,7 +66,7 @@ describe("mxspool status and mxspool queue", () => {
     mx?.cleanup();
   });
 
-  it("status shows each primary, the queue per state, totals and the scanners", () => {
+  it("status shows each primary, the queue per state, totals, the scanners and the hours of outage that fit", () => {
     const r = run(["status"]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
@@ -76,6 +76,7 @@ describe("mxspool status and mxspool queue", () => {
     expect(r.stdout).toMatch(/^queue: +6 queued, 0 deferred, 0 active, 0 held/m);
     expect(r.stdout).toMatch(/^totals: +6 accepted, 0 delivered/m);
     expect(r.stdout).toMatch(/^scanners: disabled/m);
+    expect(r.stdout).toMatch(/^memory: +Redis \d+ MiB of \d+ MiB \(.+\), \d+ bytes per queued message, room for ~\d+ more: about [\d.]+ h of outage at [\d.]+\/h$/m);
     const json = JSON.parse(run(["status", "--json"]).stdout);
     expect(json.domains["example.test"].primary.state).toBe("down");
     expect(json.queue.queued).toBe(6);

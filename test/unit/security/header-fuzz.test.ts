@@ -9,21 +9,10 @@ import { describe, expect, it } from "vitest";
 import { MessageInspector } from "../../../policies/message-limits.js";
 import { headerLines, MAX_HEADER_TEXT, splitMailbox, summarize } from "../../../src/webmail/message-summary.js";
 import { decodeMimeWords } from "../../../src/webmail/mime-words.js";
+import { prng } from "../../helpers/prng.js";
 
 const SEED = 0x6d78_7370;
 const CASES = 2_000;
-
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rnd = prng(SEED);
 const int = (n: number) => Math.floor(rnd() * n);

@@ -1,0 +1,130 @@
+/**
+ * How a message's bytes are laid out in its Redis string since spool format 2: a 4-byte mark,
+ * then frames, each an independently compressed piece of the message (each SPOOL_CHUNK piece the
+ * writer streams is one frame), so a reader can decode the message frame by frame while it
+ * streams it out, and the first N bytes (webmail summary, DSN headers) cost one frame.
+ *
+ *   value  = MARK frame*            MARK = 00 'M' 'Z' 01   (a stored message never holds a NUL:
+ *                                        ingress refuses NUL, so old plain values never start so)
+ *   frame  = kind(1) rawLength(u32 BE) storedLength(u32 BE) stored bytes
+ *   kind   = 0 stored as is, 1 brotli (quality 1)
+ *
+ * A piece is compressed only when that pays: one whose compressed form is not at least
+ * MIN_SAVING smaller is stored as is (random bytes of an already compressed attachment —
+ * base64 of them still compresses by ~25%, raw binary would not). Brotli at quality 1 was
+ * measured against deflate and zstd (README, "Where the bytes go"). Decoding checks every
+ * length, so a truncated or corrupt value is an error, never wrong bytes.
+ */
+import zlib from "node:zlib";
+
+export const FRAME_MARK = Buffer.from([0x00, 0x4d, 0x5a, 0x01]);
+export const FRAME_HEADER = 9;
+const STORED = 0;
+const BROTLI = 1;
+/** A frame is compressed only if that saves at least this share of its bytes. */
+export const MIN_SAVING = 0.1;
+/** No frame the writer makes is near this; a larger length means corruption. */
+const MAX_FRAME = 64 * 1024 * 1024;
+
+const BROTLI_OPTS = (size: number): zlib.BrotliOptions => ({
+  // a frame is at most ~320 KB: a 256 KB window sees all of it and keeps each encoder small
+  params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1, [zlib.constants.BROTLI_PARAM_LGWIN]: 18, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: size },
+});
+
+export class FrameError extends Error {}
+
+function frame(raw: Buffer, packed: Buffer | null): Buffer {
+  const use = packed && packed.length <= raw.length * (1 - MIN_SAVING) ? packed : null;
+  const out = Buffer.allocUnsafe(FRAME_HEADER + (use ?? raw).length);
+  out[0] = use ? BROTLI : STORED;
+  out.writeUInt32BE(raw.length, 1);
+  out.writeUInt32BE((use ?? raw).length, 5);
+  (use ?? raw).copy(out, FRAME_HEADER);
+  return out;
+}
+
+/** One frame of `raw`, compressed if that pays (on this thread: for the small last piece). */
+export function encodeFrame(raw: Buffer): Buffer {
+  return frame(raw, raw.length ? zlib.brotliCompressSync(raw, BROTLI_OPTS(raw.length)) : null);
+}
+
+/** The same in libuv's thread pool (the writer's 256 KB pieces while DATA still arrives). */
+export function encodeFrameAsync(raw: Buffer): Promise<Buffer> {
+  if (!raw.length) return Promise.resolve(frame(raw, null));
+  return new Promise((resolve, reject) => zlib.brotliCompress(raw, BROTLI_OPTS(raw.length), (err, packed) => err ? reject(err) : resolve(frame(raw, packed))));
+}
+
+/** Whether a stored value (or its first bytes) is in the framed layout; plain values are format 1's. */
+export function isFramed(head: Buffer): boolean {
+  return head.length >= FRAME_MARK.length && head.subarray(0, FRAME_MARK.length).equals(FRAME_MARK);
+}
+
+/** The header of the frame at `off` in `buf`, or null when fewer than FRAME_HEADER bytes are there. */
+export function frameHeader(buf: Buffer, off: number): { kind: number; rawLength: number; storedLength: number } | null {
+  if (buf.length - off < FRAME_HEADER) return null;
+  const kind = buf[off], rawLength = buf.readUInt32BE(off + 1), storedLength = buf.readUInt32BE(off + 5);
+  if ((kind !== STORED && kind !== BROTLI) || rawLength > MAX_FRAME || storedLength > MAX_FRAME || (kind === STORED && rawLength !== storedLength)) {
+    throw new FrameError(`corrupt frame header (kind ${kind}, lengths ${rawLength}/${storedLength})`);
+  }
+  return { kind, rawLength, storedLength };
+}
+
+function decodeFrame(kind: number, rawLength: number, stored: Buffer): Buffer {
+  if (kind === STORED) return stored;
+  let out: Buffer;
+  try { out = zlib.brotliDecompressSync(stored); } catch { throw new FrameError("corrupt compressed frame"); }
+  if (out.length !== rawLength) throw new FrameError(`frame decoded to ${out.length} bytes, its header says ${rawLength}`);
+  return out;
+}
+
+/**
+ * Decodes a framed value pushed in pieces of any size (as GETRANGE reads it): push() returns
+ * the message bytes of every frame completed so far; end() throws if a frame was left short.
+ */
+export class FrameDecoder {
+  private pending: Buffer = Buffer.alloc(0);
+  private marked = false;
+  /** Message bytes decoded so far. */
+  decoded = 0;
+
+  push(piece: Buffer): Buffer[] {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, piece]) : piece;
+    if (!this.marked) {
+      if (this.pending.length < FRAME_MARK.length) return [];
+      if (!isFramed(this.pending)) throw new FrameError("not a framed value");
+      this.pending = this.pending.subarray(FRAME_MARK.length);
+      this.marked = true;
+    }
+    const out: Buffer[] = [];
+    let off = 0;
+    for (;;) {
+      const h = frameHeader(this.pending, off);
+      if (!h || this.pending.length - off - FRAME_HEADER < h.storedLength) break;
+      const body = decodeFrame(h.kind, h.rawLength, this.pending.subarray(off + FRAME_HEADER, off + FRAME_HEADER + h.storedLength));
+      off += FRAME_HEADER + h.storedLength;
+      this.decoded += body.length;
+      if (body.length) out.push(body);
+    }
+    this.pending = this.pending.subarray(off);
+    return out;
+  }
+
+  /** Bytes still needed before the next frame can be decoded (at least 1 while one is open). */
+  wanted(): number {
+    if (!this.marked) return FRAME_MARK.length - this.pending.length;
+    const h = frameHeader(this.pending, 0);
+    return h ? FRAME_HEADER + h.storedLength - this.pending.length : FRAME_HEADER - this.pending.length;
+  }
+
+  end(): void {
+    if (!this.marked || this.pending.length) throw new FrameError("framed value truncated");
+  }
+}
+
+/** A whole framed value's message bytes. */
+export function decodeFramed(value: Buffer): Buffer {
+  const d = new FrameDecoder();
+  const parts = d.push(value);
+  d.end();
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
