@@ -10,7 +10,7 @@ import { runDoctor } from "../doctor/doctor.js";
 import { drillRunning, startDrill } from "../doctor/drill.js";
 
 export const doctor: Handler = async (_req, d) => {
-  const alerts = (d.config as { alerts?: unknown }).alerts ? { configured: true as const, sent: null } : { configured: false as const };
+  const alerts = (d.alerts?.destinations ?? 0) > 0 ? { configured: true as const, sent: null } : { configured: false as const };
   return json(200, await runDoctor(d.config, d.redis, d.keys, alerts));
 };
 

@@ -2,8 +2,8 @@
  * `mxspool doctor [--json] [--send-test-alert]` and `mxspool drill DOMAIN [--json]`: ask the
  * running mxspool (POST /api/doctor, POST /api/drill/{domain}) and print one line per check
  * (ok / warn / fail, what was found, and how to fix it) or the drill's figures. Exit 1 on any
- * failed check or a failed drill. --send-test-alert also calls POST /api/alerts/test; without
- * that route (no alerts part) the alerts check says "alerts not configured".
+ * failed check or a failed drill. --send-test-alert also calls POST /api/alerts/test; with no
+ * alert destination configured (409) the alerts check says "alerts not configured".
  */
 import { parseArgs } from "node:util";
 import type { ApiClient } from "./api-client.js";
@@ -18,7 +18,7 @@ export function formatChecks(checks: Check[]): string {
 
 async function testAlert(client: ApiClient): Promise<Check> {
   const r = await client.request("POST", "/api/alerts/test", {});
-  if (r.status === 404) return { name: "alerts", status: "warn", detail: "alerts not configured", hint: "configure alert destinations so someone hears of an outage" };
+  if (r.status === 404 || r.status === 409) return { name: "alerts", status: "warn", detail: "alerts not configured", hint: "configure alert destinations so someone hears of an outage" };
   if (r.status >= 200 && r.status < 300) return { name: "alerts", status: "ok", detail: "test alert sent" };
   return { name: "alerts", status: "fail", detail: `test alert not sent: ${errorText(r)}`, hint: "check the alert destinations" };
 }

@@ -96,7 +96,7 @@ describe("mxspool doctor", () => {
     expect(r.stdout).toMatch(/^ok +primary:good\.test +127\.0\.0\.1:\d+ accepts probe@good\.test/m);
   });
 
-  it("exits 0 when nothing fails, and --send-test-alert without an alerts API says alerts are not configured", async () => {
+  it("exits 0 when nothing fails, and --send-test-alert without an alert destination says alerts are not configured", async () => {
     const r = await run(healthy, ["doctor", "--send-test-alert"]);
     expect(r.stderr).toBe("");
     expect(r.stdout).not.toMatch(/^fail/m);
