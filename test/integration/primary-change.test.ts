@@ -3,7 +3,8 @@
  * `dns.servers` (the domain's MX set) and a real SMTP primary (smtp-server) restarted with new
  * options between probes — banner, SIZE, STARTTLS certificate (self-signed, made with openssl
  * here), hidden capabilities. Each change must raise exactly one primary-change event with its
- * old and new values; a restart of mxspool that finds the same primary raises none.
+ * old and new values; a restart of mxspool that finds the same primary raises none. Then the
+ * recorder itself with four nodes (four connections) on one Redis: one of them raises each change.
  */
 import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
@@ -14,6 +15,11 @@ import nodemailer from "nodemailer";
 import { SMTPServer, type SMTPServerOptions } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ContinuityEvent } from "../../src/continuity/continuity-event.js";
+import { EventStore } from "../../src/continuity/event-store.js";
+import { parseConfig } from "../../src/config/load.js";
+import { FingerprintRecorder, fingerprintHistory } from "../../src/monitor/fingerprint-recorder.js";
+import { createLogger } from "../../src/observability/log.js";
+import { Keyspace } from "../../src/redis/keyspace.js";
 import { startDnsServer, type TestDnsServer, type Zone } from "../helpers/dns-server.js";
 import { cliPath, MxspoolProcess } from "../helpers/mxspool-process.js";
 import { freePort, waitFor } from "../helpers/net.js";
@@ -194,4 +200,32 @@ describe("primary change detection", () => {
     expect(text).toMatch(/SEEN +ENDPOINT +BANNER/);
     expect(text).toContain("no longer in the MX set");
   }, 120_000);
+});
+
+describe("fingerprint recorder, several nodes", () => {
+  let redis: TestRedis;
+  beforeAll(async () => { redis = await startRedis({ persistence: false }); }, 60_000);
+  afterAll(async () => { await redis?.stop(); });
+
+  it("lets exactly one of four nodes raise a change they all see at once, and none raise an unchanged one", async () => {
+    const keys = new Keyspace("fprace");
+    const config = parseConfig({ hostname: US, domains: { [DOMAIN]: { primary: ["127.0.0.1:25"] } } });
+    const alerts: string[] = [];
+    const sink = { publish: async (_p: unknown, key: string) => { alerts.push(key); } };
+    const log = createLogger("fatal");
+    const nodes = [0, 1, 2, 3].map(() => { const c = redis.client(); return new FingerprintRecorder(config, c, keys, new EventStore(c, keys), sink, log); });
+    const seen = (banner: string) => ({ endpoint: "127.0.0.1:25", addresses: ["127.0.0.1:25"], mx: MX0,
+      seen: { greeting: `220 mx1.example.test ESMTP ${banner}`, ehlo: ["250-mx1.example.test", "250-PIPELINING", "250 SIZE 1000"], cert: null } });
+    const raised = async (banner: string) => (await Promise.all(nodes.map((n) => n.record(DOMAIN, seen(banner))))).flat();
+    expect(await raised("one")).toEqual([]); // the first fingerprint: nothing to compare with
+    for (const banner of ["two", "three", "four"]) {
+      const got = await raised(banner);
+      expect(got.map((c) => c.field)).toEqual(["banner"]);
+      expect(await raised(banner)).toEqual([]);
+    }
+    const events = (await new EventStore(redis.client(), keys).list({ limit: 100, kind: "primary-change" })).items;
+    expect(events.map((e) => e.data.new)).toEqual(["mx1.example.test ESMTP four", "mx1.example.test ESMTP three", "mx1.example.test ESMTP two"]);
+    expect(alerts).toHaveLength(3);
+    expect(await fingerprintHistory(redis.client(), keys, DOMAIN)).toHaveLength(4);
+  });
 });
