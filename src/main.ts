@@ -48,6 +48,7 @@ import { Webmail } from "./webmail/webmail.js";
 import { DrainPacer } from "./monitor/drain-pacer.js";
 import { EventStore } from "./continuity/event-store.js";
 import { OutageTracker } from "./continuity/outage-tracker.js";
+import { FingerprintRecorder } from "./monitor/fingerprint-recorder.js";
 import { ConditionWatch } from "./continuity/condition-watch.js";
 import { repeatedErrors } from "./observability/repeated-errors.js";
 import { AlertQueue } from "./alerts/alert-queue.js";
@@ -143,6 +144,7 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
       events = new EventStore(redis, keys);
       outages = new OutageTracker(config, redis, keys, events, queues, alerts, log);
       monitor.outages = outages;
+      if (config.monitor.fingerprint) monitor.fingerprints = new FingerprintRecorder(config, redis, keys, events, alerts, log);
       await step(monitor.start());
       outages.start();
       conditions = new ConditionWatch(config, redis, keys, events, alerts, log, roles.includes("smtp") ? tlsFiles(config).cert : undefined);

@@ -6,7 +6,7 @@
  */
 import type { Handler } from "./api-deps.js";
 import { bulkAction, deleteMessage, getMessage, getRaw, holdMessage, listMessages, redeliverMessage, releaseMessage, retryMessage } from "./message-routes.js";
-import { flushDomain, listPrimaries, pauseDomain, probePrimary, resumeDomain } from "./domain-routes.js";
+import { flushDomain, listPrimaries, pauseDomain, primaryHistory, probePrimary, resumeDomain } from "./domain-routes.js";
 import { health, status } from "./status-routes.js";
 import { metrics } from "./metrics-route.js";
 import { EVENT_LIST_PARAMS, getEvent, listEvents } from "./event-routes.js";
@@ -77,6 +77,8 @@ export const ROUTES: readonly Route[] = [
     responses: { 200: ok("PrimaryList") }, handle: listPrimaries },
   { method: "POST", path: "/api/primaries/{domain}/probe", operationId: "probePrimary", summary: "Probe a domain's primary now and return its state", tag: "primaries", auth: true, query: [], timeoutMs: 40_000,
     responses: { 200: ok("ProbeResult", "Probed"), 202: ok("ProbeResult", "Probe requested; no result within the wait"), 400: badDomain, 404: unknownDomain, 503: { description: "No primary monitor is running", schema: "Error" } }, handle: probePrimary },
+  { method: "GET", path: "/api/primaries/{domain}/history", operationId: "primaryHistory", summary: "The primary's fingerprints (banner, EHLO capabilities, STARTTLS certificate, addresses, MX set), newest first, each with the changes it brought", tag: "primaries", auth: true, query: ["limit"],
+    responses: { 200: ok("PrimaryHistory"), 400: { description: "A bad domain or limit", schema: "Error" }, 404: unknownDomain }, handle: primaryHistory },
   { method: "GET", path: "/api/events", operationId: "listEvents", summary: "Continuity events (outages, stale queue, scanners, Redis memory, certificates, drills), newest first, a page at a time", tag: "events", auth: true, query: EVENT_LIST_PARAMS,
     responses: { 200: ok("EventPage"), 400: { description: "A bad kind, cursor or limit", schema: "Error" } }, handle: listEvents },
   { method: "GET", path: "/api/events/{id}", operationId: "getEvent", summary: "One continuity event with its report (timeline, time to detect, drain, what the mail did)", tag: "events", auth: true, query: [],

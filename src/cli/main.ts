@@ -8,6 +8,7 @@
  *   mxspool queue ls|show|raw|retry|hold|release|rm|redeliver|flush ...   see queue-command.ts
  *   mxspool doctor [--json] [--send-test-alert] / mxspool drill DOMAIN [--json]   see doctor-command.ts
  *   mxspool events [--json] | events show ID          see events-command.ts
+ *   mxspool primary history DOMAIN [--json]          see primary-command.ts
  * FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml, then /etc/mxspool/mxspool.yaml
  * (installed); status and queue read http.listen and http.adminToken from it (or the local
  * token file in dataDir, see local-token.ts) and talk to the running mxspool's API. Exit codes:
@@ -23,6 +24,7 @@ import { statusCommand } from "./status-command.js";
 import { doctorCommand, drillCommand } from "./doctor-command.js";
 import { queueCommand } from "./queue-command.js";
 import { eventsCommand } from "./events-command.js";
+import { primaryCommand } from "./primary-command.js";
 import { runUserCommand } from "./user-command.js";
 import { StartFailure } from "../start-failure.js";
 import { ensureLocalToken } from "./local-token.js";
@@ -53,6 +55,7 @@ const USAGE = `usage:
   mxspool drill DOMAIN [--config FILE] [--json]                 (failover drill; exit 1 if it fails)
   mxspool events [--kind K] [--domain D] [--limit N] [--json]
   mxspool events show ID [--json]
+  mxspool primary history DOMAIN [--limit N] [--json]   (the primary's fingerprints and their changes)
   mxspool user add|passwd|rm|ls ...               (webmail users; see mxspool user)
 FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml, then ${INSTALLED_CONFIG}`;
 
@@ -97,10 +100,10 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(`${file}: ok (${Object.keys(config.domains).length} domain(s): ${Object.keys(config.domains).join(", ")})\n`);
         return;
       }
-      case "status": case "queue": case "doctor": case "drill": case "events": {
+      case "status": case "queue": case "doctor": case "drill": case "events": case "primary": {
         const file = configFile();
         const client = ApiClient.fromConfig(loadConfigFile(file), file);
-        const run = { status: statusCommand, queue: queueCommand, doctor: doctorCommand, drill: drillCommand, events: eventsCommand }[cmd];
+        const run = { status: statusCommand, queue: queueCommand, doctor: doctorCommand, drill: drillCommand, events: eventsCommand, primary: primaryCommand }[cmd];
         const code = await run(args, client);
         process.exitCode = code;
         return;

@@ -197,6 +197,12 @@ export const configSchema = z.strictObject({
       timeout: duration("10s"),
       /** Consecutive failed probes before a primary that was up is declared down (a domain starts down at its first failure). */
       failuresBeforeDown: z.number().int().min(1).max(10).default(2),
+      /** Record the primary's fingerprint at every good probe (banner, EHLO, STARTTLS certificate, addresses, MX set) and raise a primary-change event when it changes. */
+      fingerprint: z.boolean().default(true),
+      /** A primary-change event warns when the primary's STARTTLS certificate expires within this many days. */
+      certExpiryWarnDays: z.number().int().min(0).max(3650).default(14),
+      /** How many fingerprints per domain the history keeps (`mxspool primary history DOMAIN`). */
+      fingerprintHistory: z.number().int().min(1).max(1000).default(50),
     })
     .prefault({}),
   continuity: z

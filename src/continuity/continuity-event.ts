@@ -4,7 +4,7 @@
  * records them in. The shape is the contract between the events, alerts and doctor parts:
  * change it only with all three. Implemented by ./event-store.ts.
  */
-export type ContinuityKind = "outage" | "queue-stale" | "scanner-down" | "redis-memory" | "aof" | "cert-expiry" | "drill" | "backup-traffic";
+export type ContinuityKind = "outage" | "queue-stale" | "scanner-down" | "redis-memory" | "aof" | "cert-expiry" | "drill" | "backup-traffic" | "primary-change";
 export interface ContinuityEvent {
   id: string;                 // stable, e.g. "ev_<ulid-ish>", used by receivers to de-duplicate
   kind: ContinuityKind;

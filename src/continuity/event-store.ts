@@ -71,6 +71,14 @@ export class EventStore implements ContinuityEvents {
     return won === 1 ? ev : null;
   }
 
+  /** Records an event that is over as it happens (a primary-change): no open pointer, the caller decided it once (a Lua swap). */
+  async record(e: Omit<ContinuityEvent, "id" | "state" | "closedAt">): Promise<ContinuityEvent> {
+    const ev: ContinuityEvent = { id: newEventId(), state: "closed", closedAt: e.startedAt, ...e };
+    await this.redis.multi().hset(this.keys.continuityEvent(ev.id), "event", JSON.stringify(ev), "t:opened", String(Date.now()))
+      .zadd(this.keys.continuityIndex(), ev.startedAt, ev.id).exec();
+    return ev;
+  }
+
   async transition(id: string, name: string, patch: Partial<ContinuityEvent>): Promise<boolean> {
     const ev = await this.get(id);
     if (!ev) return false;

@@ -6,7 +6,10 @@
  * attempts; one that comes back is resumed, so the drain starts within one interval.
  * A primary that was up is declared down after `monitor.failuresBeforeDown` consecutive
  * failed probes; each down and up decision is told to the outage tracker (src/continuity/),
- * which records the outage as a continuity event.
+ * which records the outage as a continuity event. After a good probe, what the primary said
+ * (banner, EHLO, certificate) with its addresses and the domain's MX set goes to the
+ * fingerprint recorder (./fingerprint-recorder.ts) in the background: a change of the
+ * primary becomes a primary-change event, raised by one node.
  * State lives in Redis (Keyspace.primary) so every node and the API see it.
  */
 import type { Redis } from "ioredis";
@@ -16,7 +19,8 @@ import type { DeliveryQueues } from "../../queues/delivery-queue.js";
 import type { Keyspace } from "../redis/keyspace.js";
 import type { PrimaryEndpoints } from "../transport/primary-endpoints.js";
 import type { OutageObserver } from "../continuity/outage-tracker.js";
-import { probeEndpoint } from "./probe.js";
+import { probeEndpoint, type ProbeSeen } from "./probe.js";
+import type { FingerprintRecorder } from "./fingerprint-recorder.js";
 
 export interface PrimaryState { state: "up" | "down" | "unknown"; since: number; lastProbe: number; lastError?: string; endpoint?: string }
 
@@ -38,6 +42,10 @@ export class PrimaryMonitor {
   outages?: OutageObserver;
   /** Called when a domain's primary comes (back) up, before its queue is resumed. */
   onUp?: (domain: string) => Promise<void>;
+  /** Records the primary's fingerprint after each good probe (monitor.fingerprint); off when unset. */
+  fingerprints?: FingerprintRecorder;
+  /** The fingerprint being recorded, per domain (one at a time; stop() waits for them). */
+  private recording = new Map<string, Promise<void>>();
 
   constructor(private readonly config: Config, private readonly redis: Redis, private readonly keys: Keyspace, private readonly subscriber: Redis,
               private readonly queues: DeliveryQueues, private readonly endpoints: PrimaryEndpoints, private readonly log: Logger) {}
@@ -72,10 +80,11 @@ export class PrimaryMonitor {
     const eps = await this.endpoints.resolve(domain, 0);
     let up = false;
     let endpoint: string | undefined;
+    let seen: ProbeSeen | undefined;
     const errors: string[] = [];
     for (const ep of eps) {
       const r = await probeEndpoint(ep, this.config.hostname, this.config.monitor.timeout);
-      if (r.up) { up = true; endpoint = `${ep.host}:${ep.port}`; break; }
+      if (r.up) { up = true; endpoint = `${ep.host}:${ep.port}`; seen = r.seen; break; }
       errors.push(`${ep.host}:${ep.port}: ${r.error}`);
     }
     if (!eps.length) errors.push("no primary endpoint (MX lookup empty or failed)");
@@ -109,6 +118,7 @@ export class PrimaryMonitor {
       }
       // every up probe tells (the recovery is recorded once; a failed write is retried next probe)
       await this.outages?.up(domain, state.since);
+      if (seen) this.fingerprint(domain, endpoint!, seen, eps.map((e) => `${e.host}:${e.port}`));
       const adminPaused = async () => (await this.redis.hget(key, "adminPaused")) === "1";
       if (!(await adminPaused()) && (await queue.isPaused())) {
         await queue.resume();
@@ -119,10 +129,26 @@ export class PrimaryMonitor {
     }
   }
 
+  /** In the background (a slow MX look-up never delays the up/down decision), one per domain at a time. */
+  private fingerprint(domain: string, endpoint: string, seen: ProbeSeen, addresses: string[]): void {
+    const rec = this.fingerprints;
+    if (!rec || this.recording.has(domain)) return;
+    const p = (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      // the MX set within monitor.timeout, else unknown (the recorder keeps the last one)
+      const mx = await Promise.race([this.endpoints.mxSet(domain), new Promise<null>((r) => { timer = setTimeout(() => r(null), this.config.monitor.timeout); })]);
+      clearTimeout(timer);
+      await rec.record(domain, { endpoint, seen, addresses, mx });
+    })().catch((err: Error) => this.log.warn({ event: "FINGERPRINT_FAILED", domain, err: err.message }, `primary fingerprint of ${domain} not recorded`))
+      .finally(() => this.recording.delete(domain));
+    this.recording.set(domain, p);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     await Promise.allSettled([...this.running.values()]);
+    await Promise.allSettled([...this.recording.values()]);
     await this.subscriber.unsubscribe().catch(() => undefined);
   }
 }

@@ -102,6 +102,10 @@ export class Keyspace {
   probeChannel() { return this.key("probe"); }
   /** Hash: what delivery workers report for the drain pacer (ok, busy, total latency), reset by each pacer step. No TTL. */
   pace(domain: string) { return this.key("pace", domain); }
+  /** String (JSON): the primary's last fingerprint (policies/primary-change.ts), swapped by a Lua compare so one node raises each change. No TTL. */
+  primaryFingerprint(domain: string) { return this.key("primary", "fp", domain); }
+  /** List (JSON, newest first): the primary's last `monitor.fingerprintHistory` fingerprints, each with when it was first seen. No TTL. */
+  primaryHistory(domain: string) { return this.key("primary", "fph", domain); }
 
   // ── ingress ─────────────────────────────────────────────────────────────────────────
 

@@ -85,6 +85,16 @@ export class PrimaryEndpoints {
     }
   }
 
+  /** The domain's MX set as DNS says now (by preference, then name; uncached), [] without one; null on DNS trouble. */
+  async mxSet(domain: string): Promise<{ exchange: string; priority: number }[] | null> {
+    try {
+      return (await this.resolver.resolveMx(domain)).map((r) => ({ exchange: normHost(r.exchange), priority: r.priority }))
+        .sort((a, b) => a.priority - b.priority || a.exchange.localeCompare(b.exchange));
+    } catch (err) {
+      return isNoData(err) ? [] : null;
+    }
+  }
+
   /**
    * Where mail for `domain` goes by DNS, as RFC 5321 section 5.1 says: its MX hosts above our
    * own preference (we are never our own next hop, nor is any listener of ours), their IPv4

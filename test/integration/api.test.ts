@@ -440,6 +440,13 @@ describe("admin API", () => {
     expect(probe.status).toBe(200);
     expect(probe.body).toMatchObject({ probed: true, primary: { domain: "example.test", state: "down" } });
     expect(probe.body.primary.lastError).toMatch(/ECONNREFUSED/);
+
+    // a primary that never answered has no fingerprint yet; a bad limit is a 400
+    const hist = await call("/api/primaries/{domain}/history", "GET", "/api/primaries/example.test/history");
+    expect(hist.status).toBe(200);
+    expect(hist.body).toEqual({ domain: "example.test", items: [] });
+    expect((await api("GET", "/api/primaries/example.test/history?limit=0")).status).toBe(400);
+    expect((await api("GET", "/api/primaries/nosuch.test/history")).status).toBe(404);
   });
 
   it("moves the /metrics counters when mail flows: accepted, rejected by reason, attempts, latency, queue depth, primary up", async () => {

@@ -38,6 +38,8 @@ const LAYOUT: [string, string, string][] = [
   ["primary", ks.primary("example.test"), "mxspool:primary:example.test"],
   ["probeChannel", ks.probeChannel(), "mxspool:probe"],
   ["pace", ks.pace("example.test"), "mxspool:pace:example.test"],
+  ["primaryFingerprint", ks.primaryFingerprint("example.test"), "mxspool:primary:fp:example.test"],
+  ["primaryHistory", ks.primaryHistory("example.test"), "mxspool:primary:fph:example.test"],
   ["connRate", ks.connRate("192.0.2.7", 29_000_000), "mxspool:rate:conn:192.0.2.7:29000000"],
   ["connRate (v6)", ks.connRate("2001:db8::1", 29_000_000), "mxspool:rate:conn:2001:db8::1:29000000"],
   ["backupWindow", ks.backupWindow("example.test", 4_800_000), "mxspool:backup:example.test:4800000"],
