@@ -133,6 +133,7 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
     reportQueueErrors(queues, dsnQueue, log);
     // the continuity's AlertSink (where `noAlerts` stood): transitions become durable alert jobs
     alerts = new AlertQueue(config, bullConnection(target), keys);
+    reportAlertQueueErrors(alerts, log);
     if (roles.includes("worker")) {
       // one DNS cache per process: the monitor's fresh answers serve the DSN worker too
       const endpoints = new PrimaryEndpoints(config);
@@ -262,7 +263,7 @@ export async function startChild(): Promise<void> {
       limits: new ConnectionLimits(config, redis, keys, spec.processes),
       verifier: new RecipientVerifier(config, redis, keys, new RecipientCache(redis, keys), endpoints, log),
       // deferrals are counted and logged (BACKUP_TRAFFIC_DEFERRED); a burst opens a backup-traffic event
-      backupGate: Object.values(config.domains).some((d) => d.acceptWhen === "primaryDown") ? new BackupGate(config, redis, keys, log, { events: new EventStore(redis, keys) }) : undefined,
+      backupGate: Object.values(config.domains).some((d) => d.acceptWhen === "primaryDown") ? new BackupGate(config, redis, keys, log, { events: new EventStore(redis, keys), alerts: reportAlertQueueErrors(new AlertQueue(config, conn, keys), log) }) : undefined,
       rejects: new RejectCounter(redis, keys),
       tls: readTls(config),
     }, log);
@@ -297,6 +298,12 @@ const CHILD_WAIT_MS = 2000;
 const PARTS_CLOSE_MS = 3000;
 /** How long a start step in progress may take to end after a stop was requested (the embedded Redis stopping itself). */
 const STEP_ABORT_MS = 3000;
+
+/** The alert queue's connection errors, like the others' (below); returns the queue. */
+function reportAlertQueueErrors(alerts: AlertQueue, log: Logger): AlertQueue {
+  alerts.queue.on("error", (err) => repeatedErrors(log).error({ event: "QUEUE_ERROR", queue: "alerts", err: err.message }, "alert queue error"));
+  return alerts;
+}
 
 /** BullMQ queues report connection errors as "error" events; without a listener they print raw stack traces. */
 function reportQueueErrors(queues: DeliveryQueues, dsnQueue: ReturnType<typeof createDsnQueue>, log: Logger): void {

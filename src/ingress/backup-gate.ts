@@ -19,6 +19,7 @@ import type { Keyspace } from "../redis/keyspace.js";
 import { reply, type SmtpReply } from "../mail/reply.js";
 import { acceptWhen, backupTrafficCrossed } from "../../policies/accept-when.js";
 import type { ContinuityEvents } from "../continuity/continuity-event.js";
+import type { AlertSink } from "../continuity/alert-sink.js";
 
 interface Seen { state: "up" | "down" | "unknown"; lastProbe?: number; readAt: number }
 
@@ -29,6 +30,8 @@ export interface BackupGateOptions {
   threshold: number;
   windowMs: number;
   events?: ContinuityEvents;
+  /** Where the event is announced (the durable alert queue); absent: recorded only. */
+  alerts?: AlertSink;
 }
 
 export const BACKUP_TRAFFIC_DEFAULTS = { cacheMs: 1000, threshold: 20, windowMs: 10 * 60_000 };
@@ -90,11 +93,16 @@ export class BackupGate {
       const count = Number(res?.[1]?.[1] ?? 0);
       this.log.info({ event: "BACKUP_TRAFFIC_DEFERRED", domain, rcpt, client, inWindow: count }, `deferred ${rcpt}: the primary of ${domain} is up`);
       if (!this.opts.events || !backupTrafficCrossed(count, this.opts.threshold)) return;
-      await this.opts.events.open({
-        kind: "backup-traffic", domain, startedAt: window * this.opts.windowMs, detectedAt: now,
-        summary: `${count} deliveries to ${domain} tried at the backup MX within ${Math.round(this.opts.windowMs / 60_000)} min while its primary was up`,
+      const summary = `${count} deliveries to ${domain} tried at the backup MX within ${Math.round(this.opts.windowMs / 60_000)} min while its primary was up`;
+      const ev = await this.opts.events.open({
+        kind: "backup-traffic", domain, startedAt: window * this.opts.windowMs, detectedAt: now, summary,
         data: { deferrals: count, windowMs: this.opts.windowMs, threshold: this.opts.threshold, lastClient: client },
       });
+      if (!ev) return; // another process crossed the threshold first: it records and announces
+      // a burst, not a state that lasts: closed as it is recorded (no reminders), so the next
+      // window's burst opens an event of its own
+      await this.opts.events.transition(ev.id, "closed", { state: "closed", closedAt: now });
+      await this.opts.alerts?.publish({ type: "backup-traffic.detected", domain, at: now, event: { ...ev, state: "closed", closedAt: now }, text: `mxspool: ${summary} (a spam run aimed at MX 20, or senders that cannot reach the primary)` }, `${ev.id}:detected`);
     } catch (err) {
       this.log.warn({ event: "BACKUP_TRAFFIC_RECORD_FAILED", domain, err: (err as Error).message }, "backup traffic could not be recorded");
     }

@@ -18,6 +18,7 @@ import { BackupGate } from "../../src/ingress/backup-gate.js";
 import { Keyspace } from "../../src/redis/keyspace.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { Logger } from "../../src/observability/log.js";
+import type { AlertSink } from "../../src/continuity/alert-sink.js";
 import type { ContinuityEvent, ContinuityEvents } from "../../src/continuity/continuity-event.js";
 
 const DEFERRED = "450 4.7.1 <bob@example.test>: Recipient address rejected: backup MX only while the primary MX of example.test is up; deliver to the primary, try again later";
@@ -106,17 +107,20 @@ describe("backup traffic", () => {
       opened.push(e);
       return { ...e, id: `ev_${opened.length}`, state: "open" };
     },
-    transition: async () => false, get: async () => null, list: async () => ({ items: [] }), current: async () => null,
+    transition: async (id, name) => { transitions.push(`${id}:${name}`); return true; }, get: async () => null, list: async () => ({ items: [] }), current: async () => null,
   };
+  const transitions: string[] = [];
+  const published: { type: string; dedupeKey: string; state: string }[] = [];
+  const alerts: AlertSink = { publish: async (p, dedupeKey) => { published.push({ type: p.type, dedupeKey, state: p.event.state }); } };
   const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined } as unknown as Logger;
 
-  it("opens one backup-traffic event when a domain's deferrals reach the threshold within the window", async () => {
+  it("opens one backup-traffic event when a domain's deferrals reach the threshold within the window, closes it and alerts once", async () => {
     const c = new Redis(redis.url);
     try {
       const keys = new Keyspace("aw");
       const config = parseConfig({ domains: { "example.test": { primary: ["127.0.0.1:1"], acceptWhen: "primaryDown" } } });
       await c.hset(keys.primary("example.test"), { state: "up", lastProbe: String(Date.now()) });
-      const gate = new BackupGate(config, c, keys, quiet, { cacheMs: 0, threshold: 3, windowMs: 60_000, events });
+      const gate = new BackupGate(config, c, keys, quiet, { cacheMs: 0, threshold: 3, windowMs: 60_000, events, alerts });
       for (let i = 0; i < 2; i++) expect((await gate.check(`u${i}@example.test`, "example.test", "192.0.2.7"))?.responseCode).toBe(450);
       await waitFor("two deferrals counted", async () => Number(await c.hget(keys.backupDeferred(), "example.test")) === 2, 5_000);
       expect(opened).toHaveLength(0);
@@ -124,6 +128,9 @@ describe("backup traffic", () => {
       await waitFor("five deferrals counted", async () => Number(await c.hget(keys.backupDeferred(), "example.test")) === 5, 5_000);
       await waitFor("the event", () => opened.length === 1, 5_000);
       expect(opened[0]).toMatchObject({ kind: "backup-traffic", domain: "example.test", data: { deferrals: 3, threshold: 3, windowMs: 60_000 } });
+      await waitFor("the alert", () => published.length === 1, 5_000);
+      expect(transitions).toEqual(["ev_1:closed"]);
+      expect(published).toEqual([{ type: "backup-traffic.detected", dedupeKey: "ev_1:detected", state: "closed" }]);
       // the primary goes down: accepted, nothing counted
       await c.hset(keys.primary("example.test"), { state: "down", lastProbe: String(Date.now()) });
       expect(await gate.check("late@example.test", "example.test", "192.0.2.7")).toBeNull();
