@@ -10,7 +10,8 @@
  * Not here yet: a Sentinel failover (kill -9 of the master) with mxspool nodes attached. In
  * 2 of 3 runs a node's connections stayed down ("All sentinels are unreachable", "Connection
  * is closed") for over 60 s after the promotion — SMTP answered 451 4.3.0 meanwhile, nothing
- * was lost, but it did not resume. Those tests stay on the h/ha branch until that is fixed.
+ * was lost, but it did not resume. Those tests left the suite in commit 19eafb5 until that is
+ * fixed: `git show 19eafb5^:test/integration/sentinel.test.ts`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
