@@ -17,14 +17,10 @@ import { RecordingPrimary } from "../helpers/recording-primary.js";
 import { MxspoolProcess } from "../helpers/mxspool-process.js";
 import { compose } from "../helpers/messages.js";
 import { RawSmtp } from "../helpers/smtp-client.js";
-
-/** mulberry32: a seeded generator, so a failing run can be replayed with FUZZ_SEED. */
-function rng(seed: number) {
-  return () => { seed |= 0; seed = (seed + 0x6d2b79f5) | 0; let t = Math.imul(seed ^ (seed >>> 15), 1 | seed); t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t; return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-}
+import { prng } from "../helpers/prng.js";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261121);
-const rand = rng(SEED);
+const rand = prng(SEED); // seeded, so a failing run can be replayed with FUZZ_SEED
 const pick = <T>(a: T[]) => a[Math.floor(rand() * a.length)];
 const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
 

@@ -14,6 +14,7 @@ import fs from "node:fs";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/net.js";
+import { prng as mulberry32 } from "../helpers/prng.js";
 import { mail, startWebmailStack, WebClient, type WebmailStack } from "../helpers/webmail-stack.js";
 import { ROUTES } from "../../src/api/routes.js";
 import { LIST_PARAMS } from "../../src/api/validate.js";
@@ -24,16 +25,9 @@ const REQUESTS = 1_500;
 const PARALLEL = 6;
 const PER_REQUEST_MS = 20_000;
 
-/** mulberry32: small, fast, and the same sequence for the same seed. */
+/** The fuzzer's draws (ints, picks, bytes, text) over the seeded generator of test/helpers/prng.ts. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (n: number) => Math.floor(next() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
   const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));

@@ -10,23 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, sleep, waitFor } from "../helpers/net.js";
 import { MxspoolProcess, redisServersIn } from "../helpers/mxspool-process.js";
 import { RawSmtp } from "../helpers/smtp-client.js";
+import { prng } from "../helpers/prng.js";
 
 const SEED = 0x5eed2026;
 const RUNS = 8;
 /** shutdownGrace 1 s; mxspool allows itself ~13 s beyond it in the worst case: 30 s is a loaded machine's margin. */
 const EXIT_WAIT_MS = 30_000;
-
-/** mulberry32: a small seeded PRNG, so that a failing delay can be run again. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => { for (const c of cleanups.reverse()) await c(); });
