@@ -37,6 +37,7 @@ export const SLOTS = {
   message: "messageRaw, messagePart, messageMeta, messageLedger of one id are tagged {<id>}: one slot per message",
   dsn: "dsnPending and dsnPendingRcpts of one base id and kind are tagged {<base id>}: one slot",
   recipientCache: "recipient-cache entries are tagged {<domain>}: one slot per domain",
+  traffic: "traffic-series chunks of one domain are tagged {<domain>}: one slot per domain (with its recipient cache)",
   global: "indexes, stats, primary, pace, rate, backup-traffic windows, sweep marks, continuity events, webmail keys: untagged (one tag of their own on Cluster)",
 } as const;
 
@@ -116,6 +117,9 @@ export class Keyspace {
 
   /** String counter: backup-traffic deferrals of `domain` in one window (`window` = epoch ms / window length, floored). TTL two windows. */
   backupWindow(domain: string, window: number) { return this.key("backup", domain, String(window)); }
+
+  /** Hash: one domain's traffic series over CHUNK buckets of `bucketSeconds` (src/observability/traffic-series.ts; field = bucket index + metric code). Tag {<domain>}; domain "*" holds refusals made before a domain is known. TTL: the chunk's end + baselines.retention. */
+  traffic(domain: string, bucketSeconds: number, chunk: number) { return this.key("traffic", `{${domain}}`, String(bucketSeconds), String(chunk)); }
 
   // ── DSN gathering (tag {<base id>}) ──────────────────────────────────────────────────
 
