@@ -21,6 +21,9 @@
  * the others' samples of the same bucket are dropped (no lock needed).
  */
 import type { Redis } from "ioredis";
+import type { Config } from "../config/schema.js";
+import type { Logger } from "./log.js";
+import { repeatedErrors } from "./repeated-errors.js";
 
 /** Refusals by class: a fixed set, so Prometheus labels and series stay bounded. */
 export const REJECT_REASONS = ["unknown-recipient", "relay", "policy", "size", "virus", "spam", "rate", "backup", "tempfail", "other"] as const;
@@ -71,7 +74,7 @@ export function reasonClass(reason: string): RejectReason {
 }
 
 /** The keys written here (src/redis/keyspace.ts names them; observability sits below redis). */
-export interface TrafficKeys { traffic(domain: string, bucketSeconds: number, chunk: number): string }
+export interface TrafficKeys { traffic(domain: string, bucketSeconds: number, chunk: number): string; trafficTotals(domain: string): string }
 
 export interface TrafficOptions {
   /** Bucket length, ms (a whole number of seconds). */
@@ -142,7 +145,21 @@ export class TrafficSeries {
     }
     if (n === 0) return;
     p.expireat(key, expiryOf(chunk, this.options));
+    // the running totals behind mxspool_traffic_total (same slot: one pipeline on a Cluster too)
+    for (const [metric, by] of Object.entries(counts)) if (by) p.hincrby(this.keys.trafficTotals(domain), metric, Math.round(by));
     this.run(p);
+  }
+
+  /** Every counter ever recorded for these domains (never expire): { domain: { metric: n } }, for /metrics. */
+  async totals(domains: readonly string[]): Promise<Record<string, Record<string, number>>> {
+    const p = this.redis.pipeline();
+    for (const d of domains) p.hgetall(this.keys.trafficTotals(d));
+    const res = (await p.exec()) ?? [];
+    return Object.fromEntries(domains.map((d, i) => {
+      const [err, h] = res[i] ?? [];
+      if (err) throw err;
+      return [d, Object.fromEntries(Object.entries((h ?? {}) as Record<string, string>).map(([k, v]) => [k, Number(v)]))];
+    }));
   }
 
   /** Counts one SMTP refusal under its reason class. */
@@ -150,16 +167,13 @@ export class TrafficSeries {
     this.record(domain ?? GLOBAL_DOMAIN, { [`rejected.${reasonClass(reason)}`]: 1 }, at);
   }
 
-  /** The queue depths sampled now; the first sample of a bucket (from any node) wins. */
+  /** The queue depths sampled now; the first sample of a bucket (from any node) wins. One pipeline per domain (its own slot). */
   sampleQueue(depths: Record<string, number>, at = Date.now()): void {
     const { chunk, index } = bucketOf(at, this.options.bucketMs);
-    const p = this.redis.pipeline();
     for (const [domain, depth] of Object.entries(depths)) {
       const key = this.key(domain, chunk);
-      p.hsetnx(key, fieldOf(index, "queue"), String(depth));
-      p.expireat(key, expiryOf(chunk, this.options));
+      this.run(this.redis.pipeline().hsetnx(key, fieldOf(index, "queue"), String(depth)).expireat(key, expiryOf(chunk, this.options)));
     }
-    this.run(p);
   }
 
   private run(p: ReturnType<Redis["pipeline"]>): void {
@@ -214,4 +228,12 @@ export function recordTraffic(series: TrafficSeries, domain: string, metric: Cou
 /** The free-function form of series.read(). */
 export function readTrafficSeries(series: TrafficSeries, q: TrafficQuery): Promise<TrafficSeriesResult> {
   return series.read(q);
+}
+
+/** The series as configured (`baselines`), its write errors logged as TRAFFIC_WRITE_FAILED (a storm collapsed to a line every 10 s). */
+export function configuredTraffic(config: Config, redis: Redis, keys: TrafficKeys, log: Logger): TrafficSeries {
+  return new TrafficSeries(redis, keys, {
+    bucketMs: config.baselines.bucket, retentionMs: config.baselines.retention,
+    onError: (err) => repeatedErrors(log).warn({ event: "TRAFFIC_WRITE_FAILED", err: err.message }, "could not record traffic"),
+  });
 }

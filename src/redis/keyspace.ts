@@ -120,6 +120,8 @@ export class Keyspace {
 
   /** Hash: one domain's traffic series over CHUNK buckets of `bucketSeconds` (src/observability/traffic-series.ts; field = bucket index + metric code). Tag {<domain>}; domain "*" holds refusals made before a domain is known. TTL: the chunk's end + baselines.retention. */
   traffic(domain: string, bucketSeconds: number, chunk: number) { return this.key("traffic", `{${domain}}`, String(bucketSeconds), String(chunk)); }
+  /** Hash: one domain's traffic counters since the start (field = metric name, e.g. `accepted`, `rejected.spam`), for mxspool_traffic_total. Tag {<domain>}. No TTL. */
+  trafficTotals(domain: string) { return this.key("traffic", `{${domain}}`, "total"); }
 
   // ── DSN gathering (tag {<base id>}) ──────────────────────────────────────────────────
 

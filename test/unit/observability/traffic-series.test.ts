@@ -98,3 +98,18 @@ describe("refusal classes (a fixed set)", () => {
     expect(REJECT_REASONS).toContain(cls);
   });
 });
+
+describe("mxspool_traffic_total", () => {
+  it("renders the totals per domain, kind and reason class, bytes apart", async () => {
+    const { Metrics } = await import("../../../src/observability/metrics.js");
+    const text = await new Metrics().render({
+      counters: {}, rejected: {}, backupDeferred: {}, queue: {}, attempts: {}, latency: {}, primaries: [], scanners: [],
+      traffic: { "example.test": { accepted: 3, recipients: 4, bytes: 1200, delivered: 4, "rejected.unknown-recipient": 2 }, "*": { "rejected.relay": 5 } },
+    });
+    expect(text).toContain('mxspool_traffic_total{domain="example.test",kind="accepted",reason=""} 3');
+    expect(text).toContain('mxspool_traffic_total{domain="example.test",kind="delivered",reason=""} 4');
+    expect(text).toContain('mxspool_traffic_total{domain="example.test",kind="rejected",reason="unknown-recipient"} 2');
+    expect(text).toContain('mxspool_traffic_total{domain="*",kind="rejected",reason="relay"} 5');
+    expect(text).toContain('mxspool_traffic_bytes_total{domain="example.test"} 1200');
+  });
+});

@@ -46,6 +46,7 @@ const LAYOUT: [string, string, string][] = [
   ["recipientCache", ks.recipientCache("example.test", "Bob@Example.test"), "mxspool:rcpt:{example.test}:bob@example.test"],
   ["traffic", ks.traffic("example.test", 300, 4_900_000), "mxspool:traffic:{example.test}:300:4900000"],
   ["traffic (global)", ks.traffic("*", 300, 7), "mxspool:traffic:{*}:300:7"],
+  ["trafficTotals", ks.trafficTotals("example.test"), "mxspool:traffic:{example.test}:total"],
   ["dsnPending", ks.dsnPending(ID, "failed"), `mxspool:dsn:{${ID}}:failed`],
   ["dsnPendingRcpts", ks.dsnPendingRcpts(ID, "delayed"), `mxspool:dsn:{${ID}}:delayed:rcpts`],
   ["format", ks.format(), "mxspool:format"],
@@ -131,7 +132,7 @@ describe("hash slots for Redis Cluster", () => {
   });
 
   it("keeps one domain's traffic chunks in one slot, with its recipient cache", () => {
-    const keys = [ks.traffic("example.test", 300, 1), ks.traffic("example.test", 300, 99), ks.recipientCache("example.test", "a@example.test")];
+    const keys = [ks.traffic("example.test", 300, 1), ks.traffic("example.test", 300, 99), ks.trafficTotals("example.test"), ks.recipientCache("example.test", "a@example.test")];
     expect(new Set(keys.map(slot)).size).toBe(1);
   });
 });
