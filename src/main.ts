@@ -154,7 +154,7 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
       outages.start();
       conditions = new ConditionWatch(config, redis, keys, events, alerts, log, roles.includes("smtp") ? tlsFiles(config).cert : undefined);
       conditions.start();
-      // the queue depth per domain into the traffic series (the first node's sample of a bucket stands)
+      // the queue depth per domain into the traffic series (a bucket keeps its largest sample)
       sampler = new QueueSampler(queues, configuredTraffic(config, redis, keys, log), config.baselines.queueSample, log).start();
       const store = new MessageStore(redis, keys, storeTtl(config));
       const notifier = new DsnNotifier(config, redis, keys, store, dsnQueue, log);

@@ -6,7 +6,7 @@
  * baselines:
  *   bucket: 5m        # length of one bucket; divides an hour (1m … 1h)
  *   retention: 56d    # how long a bucket is kept after it ends (8 weeks)
- *   queueSample: 1m   # how often each node samples the queue depth (the first sample of a bucket wins)
+ *   queueSample: 1m   # how often each node samples the queue depth (a bucket keeps its largest sample)
  */
 import { z } from "zod";
 import { parseDuration } from "./duration.js";

@@ -1,8 +1,8 @@
 /**
  * Samples each domain's queue depth (delivery jobs waiting, delayed, active: what the primary
  * still owes) into the traffic series every `baselines.queueSample`. Every node with the
- * worker role samples; the series keeps the first sample of each bucket (HSETNX), so one
- * node's figure stands per bucket without a lock. Runs in the supervisor beside the monitor.
+ * worker role samples the same shared queues; the bucket keeps the largest sample (its peak),
+ * so no node needs to be elected. Runs in the supervisor beside the monitor.
  */
 import type { DeliveryQueues } from "../../queues/delivery-queue.js";
 import type { TrafficSeries } from "../observability/traffic-series.js";

@@ -17,8 +17,10 @@
  *
  * Writes are fire-and-forget pipelines: they never delay or fail a session; a failure is
  * reported to `onError` (the caller logs TRAFFIC_WRITE_FAILED through RepeatedErrors).
- * The queue depth is a gauge: HSETNX, so the first node that samples a bucket writes it and
- * the others' samples of the same bucket are dropped (no lock needed).
+ * The queue depth is a gauge read from the shared Redis, so every node samples the same
+ * figure: a bucket keeps its largest sample (a one-key Lua max, whichever node wrote it), so
+ * a queue that filled and drained within a bucket still shows its peak; a step wider than a
+ * bucket shows its largest bucket too.
  */
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
@@ -122,6 +124,12 @@ export function expiryOf(chunk: number, o: Pick<TrafficOptions, "bucketMs" | "re
   return Math.ceil(((chunk + 1) * CHUNK * o.bucketMs + o.retentionMs) / 1000);
 }
 
+/** HSET the field to ARGV[2] if that is larger than what it holds; EXPIREAT ARGV[3]. One key: Cluster-safe. */
+const MAX_SCRIPT = `local v = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1')
+if tonumber(ARGV[2]) > v then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+redis.call('EXPIREAT', KEYS[1], ARGV[3])
+return 1`;
+
 /** Gauges are merged over a step by taking the largest sample; counters are added. */
 const isGauge = (m: TrafficMetric) => m === "queue";
 
@@ -167,12 +175,12 @@ export class TrafficSeries {
     this.record(domain ?? GLOBAL_DOMAIN, { [`rejected.${reasonClass(reason)}`]: 1 }, at);
   }
 
-  /** The queue depths sampled now; the first sample of a bucket (from any node) wins. One pipeline per domain (its own slot). */
+  /** The queue depths sampled now; the bucket keeps its largest sample (from any node). One call per domain (its own slot). */
   sampleQueue(depths: Record<string, number>, at = Date.now()): void {
     const { chunk, index } = bucketOf(at, this.options.bucketMs);
     for (const [domain, depth] of Object.entries(depths)) {
       const key = this.key(domain, chunk);
-      this.run(this.redis.pipeline().hsetnx(key, fieldOf(index, "queue"), String(depth)).expireat(key, expiryOf(chunk, this.options)));
+      this.run(this.redis.pipeline().eval(MAX_SCRIPT, 1, key, fieldOf(index, "queue"), String(Math.max(0, Math.round(depth))), String(expiryOf(chunk, this.options))));
     }
   }
 
