@@ -4,7 +4,7 @@
  * unknown recipient and a relay attempt are sent; the primary comes back, the queue drains
  * (one recipient refused by the primary: a bounce); then GET /api/traffic shows each count
  * per metric and per reason, the queue depth sampled while it waited, the bytes as the SMTP
- * log says, and /metrics the totals. Bad parameters get a 400 naming the parameter. Last, the
+ * log says, /metrics the totals and `mxspool traffic` the table. Bad parameters get a 400 naming the parameter. Last, the
  * cost of the layout: a simulated week per domain written through the same module, measured
  * with MEMORY USAGE and printed (the README's figure).
  */
@@ -13,7 +13,8 @@ import nodemailer from "nodemailer";
 import { freePort, waitFor } from "../helpers/net.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { RecordingPrimary } from "../helpers/recording-primary.js";
-import { MxspoolProcess } from "../helpers/mxspool-process.js";
+import { execFileSync } from "node:child_process";
+import { cliPath, MxspoolProcess } from "../helpers/mxspool-process.js";
 import { testMxspoolConfig } from "../helpers/mxspool-config.js";
 import { compose } from "../helpers/messages.js";
 import { RawSmtp } from "../helpers/smtp-client.js";
@@ -112,6 +113,12 @@ describe("traffic series", () => {
     expect(text).toContain('mxspool_traffic_total{domain="example.test",kind="delivered",reason=""} 3');
     expect(text).toContain('mxspool_traffic_total{domain="*",kind="rejected",reason="relay"} 1');
     expect(text).toContain(`mxspool_traffic_bytes_total{domain="example.test"} ${s.bytes}`);
+
+    const shown = execFileSync(process.execPath, [cliPath(), "traffic", "example.test", "--since", "2h", "--config", mx.configFile], { encoding: "utf8", timeout: 30_000 });
+    console.log(`mxspool traffic example.test --since 2h:\n${shown}`);
+    const total = shown.trim().split("\n").pop()!.split(/\s{2,}/);
+    // FROM ACCEPTED RCPTS BYTES REFUSED UNKNOWN-RCPT DELIVERED BOUNCED DEFERRED QUEUE
+    expect([total[0], total[1], total[2], total[4], total[5], total[6], total[7]]).toEqual(["total", "3", "4", "1", "1", "3", "1"]);
   }, 240_000);
 
   it("costs about 100 KiB per domain per week (MEMORY USAGE of a simulated week)", async () => {
