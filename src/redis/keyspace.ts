@@ -11,7 +11,7 @@
  *   a single Redis (see SLOTS below).
  * - A message's own keys (raw, part, meta, ledger) carry the tag `{<queue id>}`: they share a
  *   slot, so one MULTI changes them together, and messages spread over the Cluster.
- * - A DSN gathering carries `{<base id>}`, a recipient-cache entry `{<domain>}`.
+ * - A DSN gathering carries `{<base id>}`; a recipient-cache entry and a traffic-series chunk `{<domain>}`.
  * - Everything else is global (untagged): the indexes, counters and stats, primary states, backup-traffic windows,
  *   pace, rate counters, sweep marks, the format version, webmail sessions and locks. A MULTI that joins a
  *   message's keys with indexes and counters (accept, transition, purge) would need these
