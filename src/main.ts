@@ -45,6 +45,7 @@ import { QueueSweeper } from "./delivery/queue-sweeper.js";
 import { MessageRecords } from "./store/message-records.js";
 import { ScannerReporter } from "./observability/scanner-report.js";
 import { Webmail } from "./webmail/webmail.js";
+import { startOutboundWorker } from "./outbound-wiring.js";
 import { DrainPacer } from "./monitor/drain-pacer.js";
 import { EventStore } from "./continuity/event-store.js";
 import { OutageTracker } from "./continuity/outage-tracker.js";
@@ -229,6 +230,7 @@ export async function startChild(): Promise<void> {
   let stopping = false;
   let listening: Promise<unknown> = Promise.resolve();
   let workers: DeliveryWorkers | undefined;
+  let outbound: { stop(): Promise<void> } | undefined;
   const shutdown = async () => {
     if (stopping) return;
     stopping = true;
@@ -237,7 +239,7 @@ export async function startChild(): Promise<void> {
     // sessions in DATA get the grace; deliveries in progress that cannot finish (Redis
     // unreachable, a slow primary) are taken over after lockDuration by whichever process
     // runs next, so waiting longer would gain nothing
-    const clean = await withDeadline(Promise.all([smtp?.stop(grace), workers?.stop()]), grace + 1000)
+    const clean = await withDeadline(Promise.all([smtp?.stop(grace), workers?.stop(), outbound?.stop()]), grace + 1000)
       && await withDeadline(Promise.all([scannerReport?.stop(), filter?.close(), queues.close(), dsnQueue.close()]), CHILD_SLACK_MS - 1000);
     recipients?.close();
     ackRedis?.disconnect();
@@ -284,6 +286,8 @@ export async function startChild(): Promise<void> {
     const dsn = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
     workers = new DeliveryWorkers(config, share, conn, queues, redis, keys, store, records, endpoints, dsn, log);
     workers.start();
+    // mail users send during an outage (src/outbound/): only when configured
+    if (config.outbound.enabled) outbound = startOutboundWorker(config, redis, keys, conn, endpoints, log);
   }
   process.send?.({ type: "ready" });
 }
