@@ -46,6 +46,7 @@ import { MessageRecords } from "./store/message-records.js";
 import { ScannerReporter } from "./observability/scanner-report.js";
 import { Webmail } from "./webmail/webmail.js";
 import { startOutboundWorker } from "./outbound-wiring.js";
+import { DkimSigner } from "./outbound/dkim-signer.js";
 import { DrainPacer } from "./monitor/drain-pacer.js";
 import { EventStore } from "./continuity/event-store.js";
 import { OutageTracker } from "./continuity/outage-tracker.js";
@@ -116,6 +117,8 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
   // every await below is a lifecycle step: a stop requested meanwhile abandons it (StopRequested)
   const step = <T>(p: Promise<T>) => lifecycle.step(p);
   const starting = (async () => {
+    // a DKIM key that cannot sign fails the start here, naming the domain, not each worker process
+    if (config.outbound.enabled) new DkimSigner(config);
     let target = configuredTarget(config.redis);
     if (!target) {
       // not a `step`: it stops the redis-server it spawned itself when the stop comes
