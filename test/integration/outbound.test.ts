@@ -86,7 +86,10 @@ describe("outbound mail: authenticated users send during an outage", () => {
     const res = await submit({ raw, recipients: ["ext@remote.test", COLLEAGUE, "hidden@remote.test"] });
     expect(res).toMatchObject({ ok: true, local: [COLLEAGUE], remote: ["ext@remote.test", "hidden@remote.test"] });
     // the colleague's copy is in the spool (their webmail) as soon as submit returns
-    expect((await inSpool(COLLEAGUE)).map((r) => r.subject)).toContain("Quarterly figures");
+    const spooled = (await inSpool(COLLEAGUE)).find((r) => r.subject === "Quarterly figures");
+    expect(spooled?.flags).toEqual(["outbound"]);
+    const ownCopy = (await inSpool(ALICE)).find((r) => r.subject === "Quarterly figures");
+    expect(ownCopy?.flags).toEqual(["outbound", "sent-copy"]);
     const got = await waitFor("the outside MX to receive it", () => outside.received.find((r) => /X-Test-Id: first/.test(r.body)), 60_000);
     expect(got.rcpts.sort()).toEqual(["ext@remote.test", "hidden@remote.test"]);
     expect(got.from).toBe(ALICE);
