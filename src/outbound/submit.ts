@@ -71,7 +71,8 @@ export interface OutboundDeps {
 }
 
 const HOUR_MS = 3_600_000;
-const ADDRESS = /^[^@\s<>"]+@[^@\s<>"]+\.[^@\s<>"]+$|^[^@\s<>"]+@[^@\s<>"]+$/;
+/** A recipient as an envelope address: local@domain, no spaces, brackets, quotes or line ends. */
+const ADDRESS = /^[^@\s<>"]+@[^@\s<>"]+$/;
 const domainOf = (a: string) => a.slice(a.lastIndexOf("@") + 1).toLowerCase();
 
 export function createOutboundSubmitter(deps: OutboundDeps): OutboundSubmitter {
