@@ -47,6 +47,8 @@ import { QueueSweeper } from "./delivery/queue-sweeper.js";
 import { MessageRecords } from "./store/message-records.js";
 import { ScannerReporter } from "./observability/scanner-report.js";
 import { Webmail } from "./webmail/webmail.js";
+import { startOutboundWorker } from "./outbound-wiring.js";
+import { DkimSigner } from "./outbound/dkim-signer.js";
 import { DrainPacer } from "./monitor/drain-pacer.js";
 import { EventStore } from "./continuity/event-store.js";
 import { OutageTracker } from "./continuity/outage-tracker.js";
@@ -119,6 +121,8 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
   // every await below is a lifecycle step: a stop requested meanwhile abandons it (StopRequested)
   const step = <T>(p: Promise<T>) => lifecycle.step(p);
   const starting = (async () => {
+    // a DKIM key that cannot sign fails the start here, naming the domain, not each worker process
+    if (config.outbound.enabled) new DkimSigner(config);
     let target = configuredTarget(config.redis);
     if (!target) {
       // not a `step`: it stops the redis-server it spawned itself when the stop comes
@@ -236,6 +240,7 @@ export async function startChild(): Promise<void> {
   let stopping = false;
   let listening: Promise<unknown> = Promise.resolve();
   let workers: DeliveryWorkers | undefined;
+  let outbound: { stop(): Promise<void> } | undefined;
   const shutdown = async () => {
     if (stopping) return;
     stopping = true;
@@ -244,7 +249,7 @@ export async function startChild(): Promise<void> {
     // sessions in DATA get the grace; deliveries in progress that cannot finish (Redis
     // unreachable, a slow primary) are taken over after lockDuration by whichever process
     // runs next, so waiting longer would gain nothing
-    const clean = await withDeadline(Promise.all([smtp?.stop(grace), workers?.stop()]), grace + 1000)
+    const clean = await withDeadline(Promise.all([smtp?.stop(grace), workers?.stop(), outbound?.stop()]), grace + 1000)
       && await withDeadline(Promise.all([scannerReport?.stop(), filter?.close(), queues.close(), dsnQueue.close()]), CHILD_SLACK_MS - 1000);
     recipients?.close();
     ackRedis?.disconnect();
@@ -292,6 +297,8 @@ export async function startChild(): Promise<void> {
     const dsn = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
     workers = new DeliveryWorkers(config, share, conn, queues, redis, keys, store, records, endpoints, dsn, log, traffic);
     workers.start();
+    // mail users send during an outage (src/outbound/): only when configured
+    if (config.outbound.enabled) outbound = startOutboundWorker(config, redis, keys, conn, endpoints, log);
   }
   process.send?.({ type: "ready" });
 }
