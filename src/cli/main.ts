@@ -9,6 +9,7 @@
  *   mxspool doctor [--json] [--send-test-alert] / mxspool drill DOMAIN [--json]   see doctor-command.ts
  *   mxspool events [--json] | events show ID          see events-command.ts
  *   mxspool primary history DOMAIN [--json]          see primary-command.ts
+ *   mxspool baseline replay FILE [--threshold N] ... | baseline generate ...   see baseline-command.ts (offline)
  * FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml, then /etc/mxspool/mxspool.yaml
  * (installed); status and queue read http.listen and http.adminToken from it (or the local
  * token file in dataDir, see local-token.ts) and talk to the running mxspool's API. Exit codes:
@@ -25,6 +26,7 @@ import { doctorCommand, drillCommand } from "./doctor-command.js";
 import { queueCommand } from "./queue-command.js";
 import { eventsCommand } from "./events-command.js";
 import { primaryCommand } from "./primary-command.js";
+import { baselineCommand } from "./baseline-command.js";
 import { runUserCommand } from "./user-command.js";
 import { StartFailure } from "../start-failure.js";
 import { ensureLocalToken } from "./local-token.js";
@@ -56,6 +58,8 @@ const USAGE = `usage:
   mxspool events [--kind K] [--domain D] [--limit N] [--json]
   mxspool events show ID [--json]
   mxspool primary history DOMAIN [--limit N] [--json]   (the primary's fingerprints and their changes)
+  mxspool baseline replay FILE [--threshold N[,M]] [--labels FILE] [--from T] [--method median|ewma] [--svg OUT ...]
+  mxspool baseline generate [--weeks 8] [--warmup 4] [--seed 1] [--labels FILE]   (synthetic traffic CSV)
   mxspool user add|passwd|rm|ls ...               (webmail users; see mxspool user)
 FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml, then ${INSTALLED_CONFIG}`;
 
@@ -110,6 +114,9 @@ async function main(argv: string[]): Promise<void> {
       }
       case "init":
         process.exitCode = await initCommand(args, configFile());
+        return;
+      case "baseline":
+        process.exitCode = await baselineCommand(args);
         return;
       case "user":
         process.exitCode = await runUserCommand(args, configFile());
