@@ -217,21 +217,6 @@ export const configSchema = z.strictObject({
       certExpiryDays: z.number().int().min(0).max(3650).default(14),
     })
     .prefault({}),
-  /** Learned traffic baselines (policies/baseline.ts): anomalies against each domain's usual traffic, checked every `continuity.checkInterval`. */
-  baselines: z
-    .strictObject({
-      /** Raise traffic-surge, traffic-silent, dictionary-attack and queue-growth events from the traffic series. */
-      enabled: z.boolean().default(true),
-      /** Weeks of history the hour-of-week profile learns from (fewer: the hour-of-day profile, then a wide fixed band). */
-      weeks: z.number().int().min(1).max(12).default(4),
-      /** Buckets in a row an anomaly must last before it is raised (and be gone before it clears). */
-      holdoff: z.number().int().min(1).max(48).default(3),
-      /** Messages per hour below which nothing alerts: the excess over the usual must reach it, and a domain must usually have this much to be called silent. */
-      floor: z.number().min(0).max(1_000_000).default(60),
-      /** Band half-width in robust standard deviations (1.4826 × MAD). */
-      width: z.number().min(1).max(20).default(4),
-    })
-    .prefault({}),
   /** Continuity alerts to operators (webhooks, e-mail), out of band: see alerts-schema.ts. */
   alerts: alertsSchema,
   dns: z
