@@ -141,7 +141,8 @@ export function assess(s: DomainSeries, i: number, bands: BandSource, o: Baselin
       "traffic-silent": `${s.domain}: silent at the backup MX (${r1(x)} accepted per bucket, usually ${r1(b.expected)})`,
       "dictionary-attack": `${s.domain}: ${r1(x)} rejected recipients per bucket (usually ${r1(b.expected)}, band up to ${r1(b.high)}): a dictionary attack?`,
       "queue-growth": `${s.domain}: the queue grew by ${r1(x)} in the last hour (usually ${r1(b.expected)}, at most ${r1(b.high)}${primaryUp ? "" : " with the primary down"})` }[r.kind];
-    out.push({ kind: r.kind, domain: s.domain, state, at: s.start + i * s.bucketMs, actual: x, expected: b.expected, low: b.low, high: b.high, profile: b.profile, summary: what });
+    const summary = state === "clear" ? `${s.domain}: ${r.metric} back within its band (${r1(x)}, usually ${r1(b.expected)})` : what;
+    out.push({ kind: r.kind, domain: s.domain, state, at: s.start + i * s.bucketMs, actual: x, expected: b.expected, low: b.low, high: b.high, profile: b.profile, summary });
   }
   return out;
 }
