@@ -1,7 +1,7 @@
 /**
  * A picture of one replayed week of one domain, as SVG text (`mxspool baseline replay --svg`;
  * scripts/baseline-picture.ts turns it into docs/baseline-week.png): the learned band of
- * accepted recipients per bucket (shaded), the expected value (dashed), the actual traffic,
+ * accepted mail per bucket (shaded), the expected value (dashed), the actual traffic,
  * and each alert raised that week (a red mark and its kind). Hours are UTC. Pure: text out.
  */
 import type { BandOptions } from "../../policies/baseline-bands.js";
@@ -46,7 +46,7 @@ export function baselineSvg(s: DomainSeries, bands: BandSource, o: BandOptions, 
     out.push(`<text x="${x + 4}" y="${PAD.top + 14 + (k % 3) * 14}" fill="#d62728" font-weight="bold">${esc(a.kind)} ${new Date(a.at).toISOString().slice(11, 16)}</text>`);
   });
   const profile = pts.at(-1)?.b?.profile ?? "none";
-  out.push(`<text x="${PAD.left}" y="22" font-size="15" font-weight="bold">${esc(s.domain)}: accepted recipients per ${s.bucketMs / 60_000}-minute bucket at the backup MX, week of ${new Date(startDay).toISOString().slice(0, 10)} (UTC)</text>`);
+  out.push(`<text x="${PAD.left}" y="22" font-size="15" font-weight="bold">${esc(s.domain)}: mail accepted per ${s.bucketMs / 60_000}-minute bucket at the backup MX, week of ${new Date(startDay).toISOString().slice(0, 10)} (UTC)</text>`);
   out.push(`<text x="${PAD.left}" y="38" fill="#555">band in force: ${profile}${profile === "hour-of-week" ? ` median ± ${o.width} × 1.4826 × MAD over ${o.weeks} weeks` : ""}; ${shown.length} alert(s) this week</text>`);
   const ly = H - 18;
   out.push(`<rect x="${PAD.left}" y="${ly - 10}" width="18" height="10" fill="#9ecae1"/><text x="${PAD.left + 24}" y="${ly}">learned band</text>`);
