@@ -4,7 +4,8 @@
  * fall into (bounded Prometheus labels). The Redis side is in test/integration/traffic.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { CHUNK, QUERY_METRICS, REJECT_REASONS, TRAFFIC_METRICS, bucketOf, expiryOf, fieldOf, parseField, reasonClass } from "../../../src/observability/traffic-series.js";
+import type { Redis } from "ioredis";
+import { CHUNK, QUERY_METRICS, REJECT_REASONS, TRAFFIC_METRICS, TrafficSeries, bucketOf, expiryOf, fieldOf, parseField, reasonClass, type TrafficMetric } from "../../../src/observability/traffic-series.js";
 
 const M5 = 300_000;
 const T0 = Date.UTC(2026, 11, 7, 9, 0, 0); // a Monday 09:00 UTC
@@ -111,5 +112,39 @@ describe("mxspool_traffic_total", () => {
     expect(text).toContain('mxspool_traffic_total{domain="example.test",kind="rejected",reason="unknown-recipient"} 2');
     expect(text).toContain('mxspool_traffic_total{domain="*",kind="rejected",reason="relay"} 5');
     expect(text).toContain('mxspool_traffic_bytes_total{domain="example.test"} 1200');
+  });
+});
+
+describe("reading a series back (steps, gauges, the refusal sum)", () => {
+  /** Hashes by key, read through pipeline().hgetall().exec() as ioredis does. */
+  const hashes = new Map<string, Record<string, string>>();
+  const fake = { pipeline() { const keys: string[] = []; const p = { hgetall(k: string) { keys.push(k); return p; }, exec: async () => keys.map((k) => [null, hashes.get(k) ?? {}]) }; return p; } } as unknown as Redis;
+  const keys = { traffic: (d: string, s: number, c: number) => `${d}:${s}:${c}`, trafficTotals: (d: string) => `${d}:total` };
+  const series = new TrafficSeries(fake, keys, { bucketMs: M5, retentionMs: 0 });
+  const put = (at: number, metric: TrafficMetric, v: number) => {
+    const { chunk, index } = bucketOf(at, M5);
+    const k = keys.traffic("example.test", 300, chunk);
+    hashes.set(k, { ...hashes.get(k), [fieldOf(index, metric)]: String(v) });
+  };
+  // 09:00 accepted 2, 09:05 accepted 3 + queue 4, 09:55 queue 9 + 2 unknown recipients, 10:00 (next chunk) accepted 1 + 1 spam
+  put(T0, "accepted", 2);
+  put(T0 + M5, "accepted", 3);
+  put(T0 + M5, "queue", 4);
+  put(T0 + 11 * M5, "queue", 9);
+  put(T0 + 11 * M5, "rejected.unknown-recipient", 2);
+  put(T0 + 12 * M5, "accepted", 1);
+  put(T0 + 12 * M5, "rejected.spam", 1);
+  hashes.set(keys.traffic("example.test", 300, T0 / 3_600_000), { ...hashes.get(keys.traffic("example.test", 300, T0 / 3_600_000)), "3zz": "7" }); // a field a newer version wrote
+
+  it.each([
+    // from            to                      step         metrics                                        points
+    [T0, T0 + 3 * M5, M5, ["accepted", "queue"], [{ t: T0, accepted: 2, queue: 0 }, { t: T0 + M5, accepted: 3, queue: 4 }, { t: T0 + 2 * M5, accepted: 0, queue: 0 }]],
+    [T0, T0 + 7_200_000, 3_600_000, ["accepted", "queue", "rejected"], [{ t: T0, accepted: 5, queue: 9, rejected: 2 }, { t: T0 + 3_600_000, accepted: 1, queue: 0, rejected: 1 }]],
+    [T0 + 1000, T0 + 2 * M5 - 1, M5, ["accepted"], [{ t: T0, accepted: 2 }, { t: T0 + M5, accepted: 3 }]],
+    [T0, T0 + 7_200_000, 10_800_000, ["rejected.spam", "rejected.unknown-recipient"], [{ t: T0, "rejected.spam": 1, "rejected.unknown-recipient": 2 }]],
+  ] as const)("from %i to %i by %i: %j", async (from, to, step, metrics, points) => {
+    const r = await series.read({ domain: "example.test", from, to, step, metrics });
+    expect(r.points).toEqual(points);
+    expect(r).toMatchObject({ bucket: M5, step, from: Math.floor(from / step) * step });
   });
 });
