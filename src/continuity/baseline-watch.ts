@@ -77,7 +77,8 @@ export class BaselineWatch {
         if (turn !== "OK") continue;
         for (const v of await this.verdicts(domain, now)) {
           if (v.state === "keep") continue;
-          await applyVerdict(this.events, this.alerts, this.log, { kind: v.kind, domain, active: v.state === "raise", summary: v.summary,
+          // the anomaly began with the first of the holdoff's buckets
+          await applyVerdict(this.events, this.alerts, this.log, { kind: v.kind, domain, active: v.state === "raise", summary: v.summary, startedAt: v.at - (this.options.holdoff - 1) * bucketMs,
             data: { at: v.at, actual: v.actual, expected: v.expected, low: v.low, high: v.high, profile: v.profile, bucketMinutes: bucketMs / 60_000 } }, now);
         }
       } catch (err) {

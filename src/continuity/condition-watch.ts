@@ -103,7 +103,7 @@ export class ConditionWatch {
 export async function applyVerdict(events: ContinuityEvents, alerts: AlertSink, log: Logger, v: Verdict, now: number): Promise<void> {
   const open = await events.current(v.kind, v.domain);
   if (v.active && !open) {
-    const ev = await events.open({ kind: v.kind, domain: v.domain, startedAt: now, detectedAt: now, summary: v.summary, data: v.data });
+    const ev = await events.open({ kind: v.kind, domain: v.domain, startedAt: v.startedAt ?? now, detectedAt: now, summary: v.summary, data: v.data });
     if (!ev) return;
     log.warn({ event: "CONTINUITY_OPENED", kind: v.kind, domain: v.domain ?? "", id: ev.id }, v.summary);
     await alerts.publish({ type: `${v.kind}.opened`, domain: v.domain, at: now, event: ev, text: `mxspool: ${v.summary}` }, `${ev.id}:opened`);
