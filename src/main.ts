@@ -39,6 +39,7 @@ import { RecipientCache } from "./store/recipient-cache.js";
 import { RejectCounter } from "./observability/reject-counter.js";
 import { configuredTraffic } from "./observability/traffic-series.js";
 import { QueueSampler } from "./monitor/queue-sampler.js";
+import { BaselineWatch } from "./continuity/baseline-watch.js";
 import { ensureTlsFiles, readTls, tlsFiles } from "./smtp/tls.js";
 import { createDsnQueue } from "../queues/dsn-queue.js";
 import { DsnNotifier } from "./dsn/dsn-notifier.js";
@@ -93,6 +94,7 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
   let sampler: QueueSampler | undefined;
   let outages: OutageTracker | undefined;
   let conditions: ConditionWatch | undefined;
+  let baselines: BaselineWatch | undefined;
   let dsnWorker: DsnWorker | undefined;
   let alerts: AlertQueue | undefined;
   let alertWorker: AlertWorker | undefined;
@@ -106,7 +108,7 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
     pacer?.stop();
     sampler?.stop();
     // with Redis unreachable these never finish; the queue state is in Redis, nothing is lost by not waiting
-    const clean = await withDeadline(Promise.all([monitor?.stop(), outages?.stop(), conditions?.stop(), sweeper?.stop(), dsnWorker?.stop(), alertWorker?.stop(), api?.stop(), queues?.close(), dsnQueue?.close(), alerts?.close()]), PARTS_CLOSE_MS);
+    const clean = await withDeadline(Promise.all([monitor?.stop(), outages?.stop(), conditions?.stop(), baselines?.stop(), sweeper?.stop(), dsnWorker?.stop(), alertWorker?.stop(), api?.stop(), queues?.close(), dsnQueue?.close(), alerts?.close()]), PARTS_CLOSE_MS);
     redis?.disconnect();
     await embedded?.stop();
     repeatedErrors(log).flush();
@@ -159,7 +161,11 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
       conditions = new ConditionWatch(config, redis, keys, events, alerts, log, roles.includes("smtp") ? tlsFiles(config).cert : undefined);
       conditions.start();
       // the queue depth per domain into the traffic series (a bucket keeps its largest sample)
-      sampler = new QueueSampler(queues, configuredTraffic(config, redis, keys, log), config.baselines.queueSample, log).start();
+      const traffic = configuredTraffic(config, redis, keys, log);
+      sampler = new QueueSampler(queues, traffic, config.baselines.queueSample, log).start();
+      // the learned baselines judge each complete bucket of the traffic series (one node per domain and bucket)
+      baselines = new BaselineWatch(config, redis, keys, traffic, events, alerts, log);
+      baselines.start();
       const store = new MessageStore(redis, keys, storeTtl(config));
       const notifier = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
       sweeper = new QueueSweeper(config, redis, keys, queues, new MessageRecords(redis, keys), notifier, log);

@@ -12,7 +12,8 @@ import { outageFacts, type OutageFacts } from "../continuity/outage-facts.js";
 import type { ContinuityEvent, ContinuityKind } from "../continuity/continuity-event.js";
 import type { ApiDeps } from "./api-deps.js";
 
-export const KINDS: readonly ContinuityKind[] = ["outage", "queue-stale", "scanner-down", "redis-memory", "aof", "cert-expiry", "drill", "backup-traffic", "primary-change"];
+export const KINDS: readonly ContinuityKind[] = ["outage", "queue-stale", "scanner-down", "redis-memory", "aof", "cert-expiry", "drill", "backup-traffic", "primary-change",
+  "traffic-surge", "traffic-silent", "dictionary-attack", "queue-growth"];
 export const EVENT_LIST_PARAMS = ["kind", "domain", "cursor", "limit"] as const;
 const EVENT_ID = /^ev_[0-9a-z]{1,40}$/;
 

@@ -10,6 +10,7 @@
  *   mxspool events [--json] | events show ID          see events-command.ts
  *   mxspool primary history DOMAIN [--json]          see primary-command.ts
  *   mxspool traffic DOMAIN [--since 24h] [--step 1h] [--json]   see traffic-command.ts
+ *   mxspool baseline replay FILE [--threshold N] ... | baseline generate ...   see baseline-command.ts (offline)
  * FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml, then /etc/mxspool/mxspool.yaml
  * (installed); status and queue read http.listen and http.adminToken from it (or the local
  * token file in dataDir, see local-token.ts) and talk to the running mxspool's API. Exit codes:
@@ -28,6 +29,7 @@ import { eventsCommand } from "./events-command.js";
 import { primaryCommand } from "./primary-command.js";
 import { trafficCommand } from "./traffic-command.js";
 import { runDkimCommand } from "./dkim-command.js";
+import { baselineCommand } from "./baseline-command.js";
 import { runUserCommand } from "./user-command.js";
 import { StartFailure } from "../start-failure.js";
 import { ensureLocalToken } from "./local-token.js";
@@ -60,6 +62,8 @@ const USAGE = `usage:
   mxspool events show ID [--json]
   mxspool primary history DOMAIN [--limit N] [--json]   (the primary's fingerprints and their changes)
   mxspool traffic DOMAIN [--since 24h] [--step 1h] [--json]   (the domain's traffic series; DOMAIN * = refused before a domain was known)
+  mxspool baseline replay FILE [--threshold N[,M]] [--labels FILE] [--from T] [--method median|ewma] [--svg OUT ...]
+  mxspool baseline generate [--weeks 8] [--warmup 4] [--seed 1] [--labels FILE]   (synthetic traffic CSV)
   mxspool user add|passwd|rm|ls ...               (webmail users; see mxspool user)
   mxspool dkim keygen DOMAIN [--selector S] [--out FILE] [--bits N] [--force]   (writes the key, prints the DNS record)
 FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml, then ${INSTALLED_CONFIG}`;
@@ -115,6 +119,9 @@ async function main(argv: string[]): Promise<void> {
       }
       case "init":
         process.exitCode = await initCommand(args, configFile());
+        return;
+      case "baseline":
+        process.exitCode = await baselineCommand(args);
         return;
       case "user":
         process.exitCode = await runUserCommand(args, configFile());

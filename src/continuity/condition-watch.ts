@@ -68,21 +68,7 @@ export class ConditionWatch {
     }
   }
 
-  private async apply(v: Verdict, now: number): Promise<void> {
-    const open = await this.events.current(v.kind, v.domain);
-    if (v.active && !open) {
-      const ev = await this.events.open({ kind: v.kind, domain: v.domain, startedAt: now, detectedAt: now, summary: v.summary, data: v.data });
-      if (!ev) return;
-      this.log.warn({ event: "CONTINUITY_OPENED", kind: v.kind, domain: v.domain ?? "", id: ev.id }, v.summary);
-      await this.alerts.publish({ type: `${v.kind}.opened`, domain: v.domain, at: now, event: ev, text: `mxspool: ${v.summary}` }, `${ev.id}:opened`);
-    } else if (!v.active && open) {
-      const patch = { state: "closed" as const, closedAt: now, data: { closedBy: v.summary } };
-      if (!(await this.events.transition(open.id, "closed", patch))) return;
-      this.log.info({ event: "CONTINUITY_CLOSED", kind: v.kind, domain: v.domain ?? "", id: open.id }, `${open.summary}: over (${v.summary})`);
-      const ev = { ...open, ...patch, data: { ...open.data, ...patch.data } };
-      await this.alerts.publish({ type: `${v.kind}.closed`, domain: v.domain, at: now, event: ev, text: `mxspool: over: ${open.summary}` }, `${open.id}:closed`);
-    }
-  }
+  private apply(v: Verdict, now: number): Promise<void> { return applyVerdict(this.events, this.alerts, this.log, v, now); }
 
   /** Per domain, the arrival time of its oldest queued or deferred message (among the oldest OLDEST_SCAN of each). */
   private async oldestWaiting(): Promise<Map<string, number>> {
@@ -107,4 +93,25 @@ export class ConditionWatch {
   }
 
   async stop(): Promise<void> { await this.repeater?.stop(); }
+}
+
+/**
+ * Opens the event of an active verdict and closes the event of an inactive one; the event store
+ * lets one node win each, and only that node logs and alerts (`<kind>.opened`, `<kind>.closed`).
+ * Also used by the learned baselines (./baseline-watch.ts).
+ */
+export async function applyVerdict(events: ContinuityEvents, alerts: AlertSink, log: Logger, v: Verdict, now: number): Promise<void> {
+  const open = await events.current(v.kind, v.domain);
+  if (v.active && !open) {
+    const ev = await events.open({ kind: v.kind, domain: v.domain, startedAt: v.startedAt ?? now, detectedAt: now, summary: v.summary, data: v.data });
+    if (!ev) return;
+    log.warn({ event: "CONTINUITY_OPENED", kind: v.kind, domain: v.domain ?? "", id: ev.id }, v.summary);
+    await alerts.publish({ type: `${v.kind}.opened`, domain: v.domain, at: now, event: ev, text: `mxspool: ${v.summary}` }, `${ev.id}:opened`);
+  } else if (!v.active && open) {
+    const patch = { state: "closed" as const, closedAt: now, data: { closedBy: v.summary } };
+    if (!(await events.transition(open.id, "closed", patch))) return;
+    log.info({ event: "CONTINUITY_CLOSED", kind: v.kind, domain: v.domain ?? "", id: open.id }, `${open.summary}: over (${v.summary})`);
+    const ev = { ...open, ...patch, data: { ...open.data, ...patch.data } };
+    await alerts.publish({ type: `${v.kind}.closed`, domain: v.domain, at: now, event: ev, text: `mxspool: over: ${open.summary}` }, `${open.id}:closed`);
+  }
 }

@@ -8,7 +8,8 @@
  */
 import type { ContinuityKind } from "./continuity-event.js";
 
-export interface Verdict { kind: ContinuityKind; domain?: string; active: boolean; summary: string; data: Record<string, unknown> }
+/** `startedAt`: when the condition began, if known before it was judged (default: now). */
+export interface Verdict { kind: ContinuityKind; domain?: string; active: boolean; summary: string; data: Record<string, unknown>; startedAt?: number }
 
 const mins = (ms: number) => `${Math.round(ms / 60_000)} min`;
 

@@ -1,10 +1,13 @@
 /**
  * What a continuity event is (an outage of a domain's primary, a stale queue, a scanner down,
- * Redis memory, disk/AOF, a certificate about to expire, a drill) and the store every node
+ * Redis memory, disk/AOF, a certificate about to expire, a drill, traffic unlike its learned
+ * baseline) and the store every node
  * records them in. The shape is the contract between the events, alerts and doctor parts:
  * change it only with all three. Implemented by ./event-store.ts.
  */
-export type ContinuityKind = "outage" | "queue-stale" | "scanner-down" | "redis-memory" | "aof" | "cert-expiry" | "drill" | "backup-traffic" | "primary-change";
+export type ContinuityKind = "outage" | "queue-stale" | "scanner-down" | "redis-memory" | "aof" | "cert-expiry" | "drill" | "backup-traffic" | "primary-change"
+  // learned baselines (policies/baseline.ts, ./baseline-watch.ts)
+  | "traffic-surge" | "traffic-silent" | "dictionary-attack" | "queue-growth";
 export interface ContinuityEvent {
   id: string;                 // stable, e.g. "ev_<ulid-ish>", used by receivers to de-duplicate
   kind: ContinuityKind;

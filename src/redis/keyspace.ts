@@ -125,6 +125,8 @@ export class Keyspace {
   traffic(domain: string, bucketSeconds: number, chunk: number) { return this.key("traffic", `{${domain}}`, String(bucketSeconds), String(chunk)); }
   /** Hash: one domain's traffic counters since the start (field = metric name, e.g. `accepted`, `rejected.spam`), for mxspool_traffic_total. Tag {<domain>}. No TTL. */
   trafficTotals(domain: string) { return this.key("traffic", `{${domain}}`, "total"); }
+  /** String: set NX by the node that judges `domain`'s bucket `bucket` against its learned baseline (src/continuity/baseline-watch.ts). Tag {<domain>}. TTL two buckets. */
+  baselineTurn(domain: string, bucket: number) { return this.key("traffic", `{${domain}}`, "turn", String(bucket)); }
 
   // ── DSN gathering (tag {<base id>}) ──────────────────────────────────────────────────
 

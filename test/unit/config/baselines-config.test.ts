@@ -1,4 +1,4 @@
-/** `baselines`: the traffic series' defaults, and the bucket lengths refused (naming the key). */
+/** `baselines`: the traffic series' and the detector's defaults, and the values refused (naming the key). */
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../../../src/config/load.js";
 
@@ -8,8 +8,15 @@ const problems = (baselines: unknown): string[] => {
 };
 
 describe("baselines config", () => {
-  it("is on with no config: 5-minute buckets kept 8 weeks, the queue sampled each minute", () => {
-    expect(parseConfig(minimal).baselines).toEqual({ bucket: 300_000, retention: 56 * 86_400_000, queueSample: 60_000 });
+  it("is on with no config: 5-minute buckets kept 8 weeks, the queue sampled each minute; the detector on, 4 weeks, holdoff 3, floor 60/h, width 4", () => {
+    expect(parseConfig(minimal).baselines).toEqual({ bucket: 300_000, retention: 56 * 86_400_000, queueSample: 60_000,
+      enabled: true, weeks: 4, holdoff: 3, floor: 60, width: 4 });
+  });
+
+  it.each([["weeks", 0], ["weeks", 2.5], ["holdoff", 0], ["floor", -1], ["width", 0.5], ["enabled", "yes"]])("refuses %s: %s, naming the key", (key, value) => {
+    const p = problems({ [key]: value });
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(new RegExp(`baselines\\.${key}`));
   });
 
   it.each([["1m", 60_000], ["10m", 600_000], ["15m", 900_000], ["1h", 3_600_000]])("takes bucket %s", (bucket, ms) => {

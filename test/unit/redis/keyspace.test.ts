@@ -45,6 +45,7 @@ const LAYOUT: [string, string, string][] = [
   ["backupWindow", ks.backupWindow("example.test", 4_800_000), "mxspool:backup:example.test:4800000"],
   ["recipientCache", ks.recipientCache("example.test", "Bob@Example.test"), "mxspool:rcpt:{example.test}:bob@example.test"],
   ["traffic", ks.traffic("example.test", 300, 4_900_000), "mxspool:traffic:{example.test}:300:4900000"],
+  ["baselineTurn", ks.baselineTurn("example.test", 5_900_000), "mxspool:traffic:{example.test}:turn:5900000"],
   ["traffic (global)", ks.traffic("*", 300, 7), "mxspool:traffic:{*}:300:7"],
   ["trafficTotals", ks.trafficTotals("example.test"), "mxspool:traffic:{example.test}:total"],
   ["dsnPending", ks.dsnPending(ID, "failed"), `mxspool:dsn:{${ID}}:failed`],
