@@ -11,6 +11,7 @@ import { parseDuration } from "./duration.js";
 import { filtersSchema } from "./filters-schema.js";
 import { webmailSchema } from "./webmail-schema.js";
 import { alertsSchema } from "./alerts-schema.js";
+import { submissionSchema } from "./submission-schema.js";
 
 
 const domainName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$|^[a-z0-9-]+\.test$/;
@@ -177,6 +178,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   filters: filtersSchema,
   webmail: webmailSchema,
+  /** SMTP submission (587 STARTTLS / 465 implicit TLS) for users' own mail programs: see submission-schema.ts. */
+  submission: submissionSchema,
   retention: z
     .strictObject({
       /** A delivered (or bounced) message stays readable this long, for re-delivery and the webmail; then it is purged. */
