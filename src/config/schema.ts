@@ -12,6 +12,7 @@ import { filtersSchema } from "./filters-schema.js";
 import { webmailSchema } from "./webmail-schema.js";
 import { alertsSchema } from "./alerts-schema.js";
 import { submissionSchema } from "./submission-schema.js";
+import { outboundSchema, dkimSchema } from "./outbound-schema.js";
 
 
 const domainName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$|^[a-z0-9-]+\.test$/;
@@ -43,6 +44,8 @@ const domainSchema = z.strictObject({
   acceptWhen: z.enum(["always", "primaryDown"]).default("always"),
   /** A recipient the primary must accept: `mxspool doctor` asks the primary for it (RCPT, no message), `drill` mails it. */
   probeRecipient: z.string().regex(/^[^@\s]+@[^@\s]+$/, "expected an e-mail address").optional(),
+  /** DKIM signing of the domain's outbound mail (src/outbound/dkim-signer.ts); `mxspool dkim keygen` makes the key. */
+  dkim: dkimSchema.optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -222,6 +225,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Continuity alerts to operators (webhooks, e-mail), out of band: see alerts-schema.ts. */
   alerts: alertsSchema,
+  /** Mail authenticated users send during an outage (webmail compose, SMTP submission): see outbound-schema.ts. */
+  outbound: outboundSchema,
   dns: z
     .strictObject({
       /** DNS servers for `primary: "mx"` look-ups ("ip" or "ip:port"); default: the system resolver. */

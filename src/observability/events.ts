@@ -104,6 +104,15 @@ export const EVENTS = {
   DRAIN_BACKOFF: { level: "info", fields: ["domain", "from", "to"], meaning: "While draining, the primary said it is busy (421, 451/452 busy, timeouts) or answered slower than the pace limit: delivery concurrency halved from `from` to `to`. Frequent: the primary is the bottleneck." },
   PACER_FAILED: { level: "warn", fields: ["err"], meaning: "A step of the drain pacer failed (Redis); the next step retries." },
 
+  // --- outbound mail (users sending during an outage) -----------------------------------------
+  OUTBOUND_ACCEPTED: { level: "info", fields: ["id", "user", "via", "local", "remote", "size", "dkim"], meaning: "An authenticated user's message was accepted: `local` recipients spooled, `remote` ones queued for the outbound worker; `dkim`: signed." },
+  OUTBOUND_REFUSED: { level: "info", fields: ["user", "via", "code", "enhanced", "reason"], meaning: "A user's message was refused (identity 553 5.7.1, rate 450 4.7.1, size, recipients, outbound disabled). Nothing was queued. Repeated rate refusals for one user: a compromised account?" },
+  OUTBOUND_SUBMIT_FAILED: { level: "error", fields: ["id", "user", "err"], meaning: "Queueing a user's message failed part way (Redis trouble); the client got 451 4.3.0 and may send again. Check Redis." },
+  OUTBOUND_SENT_COPY_FAILED: { level: "warn", fields: ["id", "user", "code", "text"], meaning: "The message went out but its copy for the sender's mailbox at the primary was not spooled (outbound.sentCopies)." },
+  OUTBOUND_DELIVERED: { level: "info", fields: ["id", "message", "domain", "rcpts", "endpoint", "reply"], meaning: "Outside recipients' server (or outbound.relay) accepted the message." },
+  OUTBOUND_DEFERRED: { level: "info", fields: ["id", "message", "domain", "rcpts", "reply"], meaning: "Outside recipients could not be reached or deferred; retried with the delivery retry table until outbound.maxLifetime." },
+  OUTBOUND_FAILED: { level: "warn", fields: ["id", "message", "domain", "rcpts", "reply"], meaning: "Outside recipients refused the message or outbound.maxLifetime passed: a failure DSN goes to the sender's own mailbox (their webmail inbox)." },
+  OUTBOUND_DSN_FAILED: { level: "error", fields: ["id", "user", "err"], meaning: "The failure report for the sender could not be spooled; the sender sees the failure only in the Sent view." },
   // --- DSN -----------------------------------------------------------------------------------
   DSN_BOUNCE_QUEUED: { level: "info", fields: ["id", "dsn", "to", "rcpts"], meaning: "A failure DSN (bounce) for message `id` was stored as `dsn` and queued to the sender `to`." },
   DSN_DELAY_QUEUED: { level: "info", fields: ["id", "dsn", "to", "rcpts"], meaning: "A delay warning DSN for message `id` was queued to the sender (message waited `delivery.delayWarning`)." },

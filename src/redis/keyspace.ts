@@ -31,6 +31,9 @@ export const DSN_QUEUE = "dsn";
 /** Continuity alerts (webhooks, e-mail, reminders) to operators, sent out of band (src/alerts/). */
 export const ALERTS_QUEUE = "alerts";
 
+/** Mail authenticated users send to addresses outside the configured domains (src/outbound/). */
+export const OUTBOUND_QUEUE = "outbound";
+
 /** Which keys share a hash slot (what a Cluster move would have to keep true). */
 export const SLOTS = {
   bullmq: "every BullMQ key (queues, jobs, deliveryJob) is tagged {<prefix>}: one slot",
@@ -157,6 +160,15 @@ export class Keyspace {
   webmailSession(token: string) { return this.key("webmail", "session", sha256(token)); }
   /** String counter (fail) or flag (lock) of login failures per account or client IP, under 32 hex of SHA-256. TTL: failureWindow / lockout. */
   webmailLogin(kind: "fail" | "lock", scope: "acct" | "ip", subject: string) { return this.key("webmail", kind, scope, sha256(subject).slice(0, 32)); }
+
+  // ── outbound mail (src/outbound/; a sent message's own hash is tagged {<id>}) ──────────
+
+  /** Hash: one message a user sent: `raw` (the bytes as sent), `summary` (JSON), `rcpt:<address>` (its outcome, JSON). TTL outbound.keepSent. */
+  outboundMessage(id: string) { return this.key("out", `{${id}}`, "msg"); }
+  /** Zset: the ids of the messages one user sent, score = when. Entries older than outbound.keepSent are trimmed as it is written. TTL outbound.keepSent. */
+  outboundSent(user: string) { return this.key("out", "sent", user.toLowerCase()); }
+  /** String counter: messages sent in one hour (`hour` = epoch ms / 3 600 000, floored) by one user, or by everyone (`*`). TTL 2 h. */
+  outboundRate(scope: string, hour: number) { return this.key("rate", "out", scope.toLowerCase(), String(hour)); }
 
   // ── doctor and drills (global) ──────────────────────────────────────────────────────
 

@@ -5,7 +5,7 @@
  *            connection pools, endpoints, MX) — in that order: each uses only those before it
  *   spool    queues, store — the durable medium between the steps (Postfix's queue files):
  *            every step after the 250 reads it
- *   steps    smtp → ingress → filters → delivery ⇄ monitor → dsn, in flow order: a step may
+ *   steps    smtp → ingress → filters → outbound → delivery ⇄ monitor → dsn, in flow order: a step may
  *            use the steps after it (the one it hands a message to), never one before it
  *   edges    api, admin, webmail, cli and the composition root: may use anything below
  * A lower layer never imports a higher one. This test reads every import in the tree and
@@ -21,7 +21,7 @@ const root = path.resolve(import.meta.dirname, "../../..");
 const SHARED = ["src/config", "src/mail", "policies", "src/observability", "src/redis", "src/transport"];
 /** The spool in flow order: the stored message first, then the queue jobs that point at it. */
 const SPOOL = ["src/store", "queues"];
-const STEPS = ["src/smtp", "src/ingress", "src/filters", "src/delivery", "src/monitor", "src/dsn", "src/continuity", "src/alerts"];
+const STEPS = ["src/smtp", "src/ingress", "src/filters", "src/outbound", "src/delivery", "src/monitor", "src/dsn", "src/continuity", "src/alerts"];
 const EDGES = ["src/admin", "src/webmail", "src/submission", "src/doctor", "src/api", "src/cli", "src"];
 /**
  * Pairs that go both ways on purpose: delivery asks the monitor to probe, the monitor pauses

@@ -7,7 +7,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ALERTS_QUEUE, DSN_QUEUE, Keyspace, deliveryQueueName } from "../../../src/redis/keyspace.js";
+import { ALERTS_QUEUE, DSN_QUEUE, Keyspace, OUTBOUND_QUEUE, deliveryQueueName } from "../../../src/redis/keyspace.js";
 
 const ks = new Keyspace("mxspool");
 const ID = "0LZ3K9QF2A7XH4M8N2PB";
@@ -62,6 +62,9 @@ const LAYOUT: [string, string, string][] = [
   ["drillLast", ks.drillLast("example.test"), "mxspool:drill:last:example.test"],
   ["drillLastPassed", ks.drillLastPassed("example.test"), "mxspool:drill:passed:example.test"],
   ["drillLock", ks.drillLock(42), "mxspool:drill:lock:42"],
+  ["outboundMessage", ks.outboundMessage("ID1"), "mxspool:out:{ID1}:msg"],
+  ["outboundSent", ks.outboundSent("A@example.test"), "mxspool:out:sent:a@example.test"],
+  ["outboundRate", ks.outboundRate("*", 7), "mxspool:rate:out:*:7"],
 ];
 
 /** Redis Cluster's hash slot: CRC16 (XMODEM) of the key, or of its first non-empty {tag}, mod 16384. */
@@ -94,6 +97,7 @@ describe("the Redis keyspace", () => {
     expect(deliveryQueueName("example.test")).toBe("delivery-example.test");
     expect(DSN_QUEUE).toBe("dsn");
     expect(ALERTS_QUEUE).toBe("alerts");
+    expect(OUTBOUND_QUEUE).toBe("outbound");
   });
 
   it("keeps another prefix apart", () => {
