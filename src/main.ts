@@ -45,6 +45,8 @@ import { QueueSweeper } from "./delivery/queue-sweeper.js";
 import { MessageRecords } from "./store/message-records.js";
 import { ScannerReporter } from "./observability/scanner-report.js";
 import { Webmail } from "./webmail/webmail.js";
+import { createOutbound, startOutboundWorker, type OutboundParts } from "./outbound-wiring.js";
+import { DkimSigner } from "./outbound/dkim-signer.js";
 import { DrainPacer } from "./monitor/drain-pacer.js";
 import { EventStore } from "./continuity/event-store.js";
 import { OutageTracker } from "./continuity/outage-tracker.js";
@@ -58,7 +60,6 @@ import { ReplicaAck } from "./redis/replica-ack.js";
 import { Lifecycle } from "./lifecycle.js";
 import { WorkerProcesses, withDeadline } from "./worker-processes.js";
 import type { Redis } from "ioredis";
-import { openOutboundDoor, type OutboundDoor } from "./submission/outbound-door.js";
 import { startSubmission } from "./submission/start-submission.js";
 import type { SubmissionServer } from "./submission/submission-server.js";
 
@@ -97,7 +98,7 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
   let events: EventStore | undefined;
   let api: HttpApi | undefined;
   let processes: WorkerProcesses | undefined;
-  let door: OutboundDoor | undefined;
+  let door: OutboundParts | undefined;
 
   /** Everything this process started, in order; resolves whether the Redis-bound parts closed in time. */
   const stopAll = async (childrenMs: number): Promise<boolean> => {
@@ -119,6 +120,8 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
   // every await below is a lifecycle step: a stop requested meanwhile abandons it (StopRequested)
   const step = <T>(p: Promise<T>) => lifecycle.step(p);
   const starting = (async () => {
+    // a DKIM key that cannot sign fails the start here, naming the domain, not each worker process
+    if (config.outbound.enabled) new DkimSigner(config);
     let target = configuredTarget(config.redis);
     if (!target) {
       // not a `step`: it stops the redis-server it spawned itself when the stop comes
@@ -168,7 +171,7 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
       const records = new MessageRecords(redis, keys);
       const webStore = new MessageStore(redis, keys, storeTtl(config));
       // webmail compose sends through the outbound door (only when outbound is on)
-      door = config.webmail.enabled && config.outbound.enabled ? openOutboundDoor(config, { redis, keys, connection: bullConnection(target), store: webStore, records, queues, log }) : undefined;
+      door = config.webmail.enabled && config.outbound.enabled ? createOutbound(config, redis, keys, bullConnection(target), log) : undefined;
       const webmail = config.webmail.enabled ? new Webmail(config, redis, keys, records, webStore, log, door?.submitter) : undefined;
       api = new HttpApi(config, redis, keys, queues, log, webmail, alerts);
       await step(api.listen().catch((err) => { throw listenFailure(err, "http.listen"); }));
@@ -237,7 +240,8 @@ export async function startChild(): Promise<void> {
   let stopping = false;
   let listening: Promise<unknown> = Promise.resolve();
   let workers: DeliveryWorkers | undefined;
-  let submission: { server: SubmissionServer; door: OutboundDoor } | undefined;
+  let submission: { server: SubmissionServer; door: OutboundParts } | undefined;
+  let outbound: { stop(): Promise<void> } | undefined;
   const shutdown = async () => {
     if (stopping) return;
     stopping = true;
@@ -246,7 +250,7 @@ export async function startChild(): Promise<void> {
     // sessions in DATA get the grace; deliveries in progress that cannot finish (Redis
     // unreachable, a slow primary) are taken over after lockDuration by whichever process
     // runs next, so waiting longer would gain nothing
-    const clean = await withDeadline(Promise.all([smtp?.stop(grace), workers?.stop(), submission?.server.stop()]), grace + 1000)
+    const clean = await withDeadline(Promise.all([smtp?.stop(grace), workers?.stop(), outbound?.stop(), submission?.server.stop()]), grace + 1000)
       && await withDeadline(Promise.all([scannerReport?.stop(), filter?.close(), queues.close(), dsnQueue.close(), submission?.door.close()]), CHILD_SLACK_MS - 1000);
     recipients?.close();
     ackRedis?.disconnect();
@@ -279,7 +283,7 @@ export async function startChild(): Promise<void> {
     try {
       await (listening = smtp.listen());
       // users' own mail programs (submission.listen / implicitTls), when configured
-      const sub = startSubmission(config, { redis, keys, connection: conn, store, records, queues, log });
+      const sub = startSubmission(config, { redis, keys, connection: conn, log, filter });
       if (sub) { submission = sub; await (listening = sub.server.listen().catch((e) => { throw listenFailure(e, "submission.listen"); })); }
     } catch (err) {
       if (stopping) return;
@@ -296,6 +300,8 @@ export async function startChild(): Promise<void> {
     const dsn = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
     workers = new DeliveryWorkers(config, share, conn, queues, redis, keys, store, records, endpoints, dsn, log);
     workers.start();
+    // mail users send during an outage (src/outbound/): only when configured
+    if (config.outbound.enabled) outbound = startOutboundWorker(config, redis, keys, conn, endpoints, log);
   }
   process.send?.({ type: "ready" });
 }

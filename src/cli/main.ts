@@ -25,6 +25,7 @@ import { doctorCommand, drillCommand } from "./doctor-command.js";
 import { queueCommand } from "./queue-command.js";
 import { eventsCommand } from "./events-command.js";
 import { primaryCommand } from "./primary-command.js";
+import { runDkimCommand } from "./dkim-command.js";
 import { runUserCommand } from "./user-command.js";
 import { StartFailure } from "../start-failure.js";
 import { ensureLocalToken } from "./local-token.js";
@@ -57,6 +58,7 @@ const USAGE = `usage:
   mxspool events show ID [--json]
   mxspool primary history DOMAIN [--limit N] [--json]   (the primary's fingerprints and their changes)
   mxspool user add|passwd|rm|ls ...               (webmail users; see mxspool user)
+  mxspool dkim keygen DOMAIN [--selector S] [--out FILE] [--bits N] [--force]   (writes the key, prints the DNS record)
 FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml, then ${INSTALLED_CONFIG}`;
 
 function fail(message: string, code = 2): never {
@@ -113,6 +115,9 @@ async function main(argv: string[]): Promise<void> {
         return;
       case "user":
         process.exitCode = await runUserCommand(args, configFile());
+        return;
+      case "dkim":
+        process.exitCode = runDkimCommand(args, configFile());
         return;
       case undefined: case "help": case "--help": case "-h":
         process.stdout.write(USAGE + "\n");

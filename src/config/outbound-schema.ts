@@ -31,7 +31,7 @@ const address = z.string().regex(/^[^@\s]+@[^@\s]+$/, "expected an e-mail addres
 
 export const dkimSchema = z.strictObject({
   selector: z.string().regex(/^[a-zA-Z0-9](?:[a-zA-Z0-9._-]*[a-zA-Z0-9])?$/, "expected a DNS label like mx2026"),
-  /** PEM file of the private key (RSA or Ed25519), relative to dataDir. */
+  /** PEM file of the RSA private key, relative to dataDir (`mxspool dkim keygen` writes one). */
   privateKey: z.string().min(1),
 });
 

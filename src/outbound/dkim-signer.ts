@@ -1,8 +1,8 @@
 /**
  * DKIM signing of outbound mail (RFC 6376): per configured domain with
- * `domains.<d>.dkim: { selector, privateKey }`, rsa-sha256 (or ed25519-sha256 with an Ed25519
- * key), relaxed/relaxed, through nodemailer's signer. The keys are read once at start; a
- * missing or unreadable key fails the start naming the domain rather than sending unsigned.
+ * `domains.<d>.dkim: { selector, privateKey }`, rsa-sha256, relaxed/relaxed, through
+ * nodemailer's signer (RSA only). The keys are read once at start; a missing, unreadable or
+ * non-RSA key fails the start naming the domain rather than sending unsigned.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -20,7 +20,8 @@ export class DkimSigner {
       let pem: string;
       try {
         pem = fs.readFileSync(file, "utf8");
-        crypto.createPrivateKey(pem);
+        const type = crypto.createPrivateKey(pem).asymmetricKeyType;
+        if (type !== "rsa") throw new Error(`a ${type} key; only RSA keys are supported`);
       } catch (err) {
         throw new Error(`domains.${domain}.dkim.privateKey: cannot read a private key from ${file} (${(err as Error).message})`);
       }

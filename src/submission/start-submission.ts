@@ -1,6 +1,7 @@
 /**
  * The smtp role's submission part, put together: nothing when neither `submission.listen`
- * nor `submission.implicitTls` is set; else the outbound door, AUTH against the webmail's
+ * nor `submission.implicitTls` is set; else the outbound submitter (src/outbound-wiring.ts;
+ * with outbound.enabled false it refuses every message, 550 5.7.1), AUTH against the webmail's
  * users file with the webmail's lock-out (its counters in Redis are shared: a process-local
  * LoginSlots caps hashing here as in the webmail), the certificate, and the server (not yet
  * listening: the caller listens, so a taken address fails the start naming the key).
@@ -12,11 +13,16 @@ import { LoginSlots } from "../webmail/login-slots.js";
 import { UserDirectory } from "../webmail/user-directory.js";
 import { usersFilePath } from "../webmail/accounts.js";
 import { StartFailure } from "../start-failure.js";
-import { openOutboundDoor, type OutboundDoor } from "./outbound-door.js";
+import type { ConnectionOptions } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Keyspace } from "../redis/keyspace.js";
+import type { Logger } from "../observability/log.js";
+import type { ContentFilter } from "../filters/content-filter.js";
+import { createOutbound, type OutboundParts } from "../outbound-wiring.js";
 import { SubmissionAuth } from "./submission-auth.js";
 import { SubmissionServer } from "./submission-server.js";
 
-export function startSubmission(config: Config, parts: Parameters<typeof openOutboundDoor>[1]): { server: SubmissionServer; door: OutboundDoor } | undefined {
+export function startSubmission(config: Config, parts: { redis: Redis; keys: Keyspace; connection: ConnectionOptions; log: Logger; filter?: ContentFilter }): { server: SubmissionServer; door: OutboundParts } | undefined {
   if (!SubmissionServer.enabled(config)) return undefined;
   const t = config.submission.tls!;
   let tls: { cert: Buffer; key: Buffer };
@@ -29,6 +35,6 @@ export function startSubmission(config: Config, parts: Parameters<typeof openOut
   const auth = new SubmissionAuth(new UserDirectory(usersFilePath(config), parts.log), {
     slots: new LoginSlots(w.maxConcurrentPerIp, w.maxConcurrent), limiter: new LoginLimiter(parts.redis, parts.keys, w),
   }, parts.log);
-  const door = openOutboundDoor(config, parts);
+  const door = createOutbound(config, parts.redis, parts.keys, parts.connection, parts.log, parts.filter);
   return { server: new SubmissionServer(config, { auth, submitter: door.submitter, tls }, parts.log), door };
 }

@@ -13,6 +13,8 @@ export interface PoolOptions {
   commandTimeout: number;
   idleMs: number;
   maxMessages: number;
+  /** A relay (outbound.relay): implicit TLS, STARTTLS required or never, AUTH after the greeting. Absent: opportunistic STARTTLS, no AUTH. */
+  relay?: { tls: "starttls" | "required" | "implicit" | "none"; auth?: { user: string; pass: string } };
 }
 
 interface Pooled { conn: SMTPConnection; messages: number; idleTimer?: NodeJS.Timeout; broken: boolean }
@@ -46,6 +48,9 @@ export class ConnectionPool {
       dnsTimeout: this.opts.connectTimeout,
       // opportunistic STARTTLS like Postfix's "may": encrypt when offered, accept any cert
       tls: { rejectUnauthorized: false },
+      secure: this.opts.relay?.tls === "implicit",
+      requireTLS: this.opts.relay?.tls === "required",
+      ignoreTLS: this.opts.relay?.tls === "none",
       logger: false,
     });
     const pooled: Pooled = { conn, messages: 0, broken: false };
@@ -66,12 +71,17 @@ export class ConnectionPool {
       const deadline = setTimeout(() => fail(Object.assign(new Error("connection to the primary timed out"), { code: "ETIMEDOUT" })), this.opts.connectTimeout * 2 + 1000);
       conn.once("error", (err: Error) => fail(err));
       conn.once("end", () => fail(new Error("connection closed during the greeting")));
-      conn.connect((err?: Error) => {
-        if (err) return fail(err);
+      const ready = () => {
         if (settled) return;
         settled = true;
         clearTimeout(deadline);
         resolve(pooled);
+      };
+      const auth = this.opts.relay?.auth;
+      conn.connect((err?: Error) => {
+        if (err) return fail(err);
+        if (!auth) return ready();
+        conn.login(auth, (e?: Error | null) => (e ? fail(e) : ready()));
       });
     });
   }
