@@ -2,9 +2,11 @@
  * The "Sent" view: what the user sent from here (webmail and their own mail program), newest
  * first, with where each message stands — recipients at our own domains have it in their
  * mailbox here at once; outside recipients are waiting, delivered or failed. One sent
- * message: its headers, its text and the names of its attachments.
+ * message: its headers, its text and the names of its attachments. (Subjects are kept as
+ * sent, MIME-encoded: decoded here.)
  */
 import type { SentItem } from "../../outbound/sent-messages.js";
+import { decodeMimeWords } from "../mime-words.js";
 import { formatDate, formatSize } from "./format.js";
 import { html, type SafeHtml } from "./html.js";
 import { layout, type Viewer } from "./layout.js";
@@ -43,7 +45,7 @@ ${opts.items.length ? html`<ul class="messages sent" aria-label="Sent messages">
     const st = sentStatus(it);
     return html`<li><a class="msg" href="/sent/${it.summary.id}" data-id="${it.summary.id}">
   <span class="from" title="${it.summary.recipients.join(", ")}">To ${recipientsLine(it)}</span>
-  <span class="subject">${it.summary.subject || "(no subject)"}</span>
+  <span class="subject">${decodeMimeWords(it.summary.subject) || "(no subject)"}</span>
   <span class="badge ${st.tone === "failed" ? "failed" : st.tone}"><span class="dot" aria-hidden="true"></span>${st.text}</span>
   <span class="meta"><span class="size">${formatSize(it.summary.size)}</span></span>
   <time class="date" datetime="${new Date(it.summary.sentAt).toISOString()}">${formatDate(it.summary.sentAt)}</time>
@@ -57,12 +59,13 @@ ${opts.items.length ? html`<ul class="messages sent" aria-label="Sent messages">
 
 export function sentMessagePage(viewer: Viewer, v: SentMessageView): SafeHtml {
   const s = v.item.summary;
+  const subject = decodeMimeWords(s.subject) || "(no subject)";
   const outside = Object.entries(v.item.outcomes);
-  return layout(s.subject || "(no subject)", html`
+  return layout(subject, html`
 <nav class="crumbs"><a href="/sent" id="back">← Sent</a></nav>
 <article class="message" aria-labelledby="subject">
   <header class="message-head">
-    <h1 id="subject">${s.subject || "(no subject)"}</h1>
+    <h1 id="subject">${subject}</h1>
     <p class="explain">Sent on <time datetime="${new Date(s.sentAt).toISOString()}">${formatDate(s.sentAt)}</time> ${s.via === "webmail" ? "from the webmail" : "from your mail program"}.</p>
     <dl class="headers">${v.headers.map((h) => html`<dt>${h.label}</dt><dd>${h.value}</dd>`)}</dl>
   </header>
