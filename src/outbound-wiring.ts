@@ -36,7 +36,7 @@ export function acceptorSpool(acceptor: MessageAcceptor, hostname: string): Loca
       }
       const res = await acceptor.accept(Readable.from([raw]), {
         id: newQueueId(), from: env.from, byDomain, clientIp: env.clientIp ?? "127.0.0.1", clientHostname: hostname, helo: `mxspool-${env.via}`,
-        smtputf8: raw.some((b) => b > 127), body8bit: raw.some((b) => b > 127),
+        smtputf8: raw.some((b) => b > 127), body8bit: raw.some((b) => b > 127), flags: env.flags,
       });
       return res.ok ? { ok: true, id: res.id } : { ok: false, code: res.code, enhanced: res.enhanced, text: res.text };
     },

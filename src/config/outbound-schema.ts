@@ -61,4 +61,6 @@ export const outboundSchema = z
     keepSent: duration("7d"),
     maxLifetime: duration("5d"),
   })
+  // the worker reads the bytes from the sent record: they must outlive every retry
+  .refine((o) => o.keepSent >= o.maxLifetime, { message: "keepSent must be at least maxLifetime (the bytes waiting for delivery are the sent record's)", path: ["keepSent"] })
   .prefault({});

@@ -152,3 +152,42 @@ export function alertsCheck(a: { configured: false } | { configured: true; sent:
   if (!a.sent) return fail(name, `test alert not sent: ${a.error ?? "refused"}`, "check the alert destinations");
   return ok(name, "test alert sent");
 }
+
+/** The domain's DKIM key as published against the key mxspool signs with (outbound mail). */
+export function dkimCheck(domain: string, f: { configured: false } | { configured: true; selector: string; expected: string | null; published: string[] | { error: string } }): Check {
+  const name = `dkim:${domain}`;
+  if (!f.configured) return warn(name, "outbound mail from this domain is not DKIM-signed", `mxspool dkim keygen ${domain}, publish the record it prints and set domains.${domain}.dkim`);
+  const record = `${f.selector}._domainkey.${domain}`;
+  if (f.expected === null) return fail(name, "the configured private key cannot be read", `check domains.${domain}.dkim.privateKey`);
+  if (!Array.isArray(f.published)) return fail(name, `no DKIM record at ${record} (${f.published.error})`, `publish ${record} TXT "v=DKIM1; k=rsa; p=${f.expected.slice(0, 16)}…" (mxspool dkim keygen prints it)`);
+  if (!f.published.length) return fail(name, `no DKIM key in the TXT records at ${record}`, `publish ${record} TXT "v=DKIM1; k=rsa; p=…" (mxspool dkim keygen prints it)`);
+  if (!f.published.includes(f.expected)) return fail(name, `${record} publishes another key than domains.${domain}.dkim.privateKey: signatures will fail`, "publish the record of the configured key, or configure the key that is published");
+  return ok(name, `${record} publishes the signing key`);
+}
+
+export interface SpfFacts {
+  /** The domain's v=spf1 record, null without one. */
+  record: string | null | { error: string };
+  /** outbound.relay: mail leaves from the relay, whose addresses the record must hold (not checked here). */
+  relay?: string;
+  /** The addresses mxspool sends from (its hostname's A/AAAA). */
+  senders: string[];
+  /** Those of them the record's own mechanisms (ip4, ip6, a, mx) allow. */
+  covered: string[];
+  /** include: and redirect= targets, which are not followed. */
+  unfollowed: string[];
+}
+
+/** Whether receivers' SPF checks let mxspool send for the domain (outbound mail). */
+export function spfCheck(domain: string, f: SpfFacts): Check {
+  const name = `spf:${domain}`;
+  if (f.record !== null && typeof f.record === "object") return warn(name, `SPF look-up failed: ${f.record.error}`, "check the domain's TXT records");
+  const hint = f.relay ? `the relay ${f.relay}'s addresses` : `ip4:/ip6: mechanisms for ${f.senders.join(", ") || "mxspool's addresses"}`;
+  if (f.record === null) return warn(name, "no SPF record", `publish "v=spf1 mx … ~all" with ${hint}`);
+  if (f.relay) return ok(name, `SPF record present; mail leaves through ${f.relay}: check that its addresses are in it`);
+  if (!f.senders.length) return warn(name, "mxspool's own addresses are unknown (its hostname has no A/AAAA record)", "give hostname an address record, so SPF can be checked");
+  const missing = f.senders.filter((s) => !f.covered.includes(s));
+  if (!missing.length) return ok(name, `SPF allows ${f.senders.join(", ")}`);
+  if (f.unfollowed.length) return warn(name, `SPF's own mechanisms do not list ${missing.join(", ")}; ${f.unfollowed.join(", ")} not followed`, `check that ${f.unfollowed.join(", ")} lists ${missing.join(", ")}`);
+  return fail(name, `SPF does not allow ${missing.join(", ")}: mail mxspool sends may be rejected`, `add ${missing.map((a) => (a.includes(":") ? `ip6:${a}` : `ip4:${a}`)).join(" ")} to the record`);
+}

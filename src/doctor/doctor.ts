@@ -8,6 +8,8 @@
  * cannot gather its facts says so in its own line and never stops the others.
  */
 import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
 import { X509Certificate } from "node:crypto";
 import { Resolver } from "node:dns/promises";
 import type { Redis } from "ioredis";
@@ -21,6 +23,7 @@ import { connectScanner } from "../filters/scanner-connect.js";
 import { tlsFiles } from "../smtp/tls.js";
 import { UsersFile } from "../webmail/users-file.js";
 import { usersFilePath } from "../webmail/accounts.js";
+import { dkimTxtRecord, publishedKey } from "../outbound/dkim-keys.js";
 import * as C from "./checks.js";
 
 export type { Check } from "./checks.js";
@@ -139,6 +142,57 @@ async function diskFacts(config: Config): Promise<Parameters<typeof C.diskCheck>
   } catch (err) { return { path: config.dataDir, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message }; }
 }
 
+async function addressesOf(resolver: Resolver, host: string): Promise<string[]> {
+  const [a, aaaa] = await Promise.all([resolver.resolve4(host).catch(() => []), resolver.resolve6(host).catch(() => [])]);
+  return [...a, ...aaaa];
+}
+
+async function dkimFacts(config: Config, resolver: Resolver, domain: string): Promise<Parameters<typeof C.dkimCheck>[1]> {
+  const d = config.domains[domain].dkim;
+  if (!d) return { configured: false };
+  let expected: string | null = null;
+  try { expected = publishedKey(dkimTxtRecord(fs.readFileSync(path.resolve(config.dataDir, d.privateKey), "utf8"))); } catch { /* said by the check */ }
+  try {
+    const txt = await resolver.resolveTxt(`${d.selector}._domainkey.${domain}`);
+    return { configured: true, selector: d.selector, expected, published: txt.map((chunks) => publishedKey(chunks.join(""))).filter((p): p is string => Boolean(p)) };
+  } catch (err) {
+    return { configured: true, selector: d.selector, expected, published: { error: (err as { code?: string }).code ?? (err as Error).message } };
+  }
+}
+
+/** The SPF record's own mechanisms (ip4, ip6, a, mx) against mxspool's addresses; include/redirect noted, not followed. */
+async function spfFacts(config: Config, resolver: Resolver, domain: string): Promise<C.SpfFacts> {
+  const relay = config.outbound.relay?.address;
+  let record: C.SpfFacts["record"];
+  try {
+    record = (await resolver.resolveTxt(domain)).map((c) => c.join("")).find((t) => /^v=spf1(\s|$)/i.test(t)) ?? null;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    record = code === "ENOTFOUND" || code === "ENODATA" ? null : { error: code ?? (err as Error).message };
+  }
+  const senders = relay ? [] : await addressesOf(resolver, config.hostname);
+  if (typeof record !== "string") return { record, relay, senders, covered: [], unfollowed: [] };
+  const allowed = new net.BlockList();
+  const unfollowed: string[] = [];
+  for (const term of record.split(/\s+/).slice(1)) {
+    const m = /^[+?~-]?(ip4|ip6|a|mx|include|redirect|exists)(?:[:=]([^/\s]*))?(?:\/(\d+))?/i.exec(term);
+    if (!m || /^[-~?]/.test(term)) continue; // only pass mechanisms allow
+    const [, mech, arg, len] = m;
+    const kind = mech.toLowerCase();
+    const add = (ip: string, bits?: number) => {
+      const family = net.isIPv6(ip) ? "ipv6" : "ipv4";
+      if (!net.isIP(ip)) return;
+      if (bits === undefined) allowed.addAddress(ip, family); else allowed.addSubnet(ip, bits, family);
+    };
+    if (kind === "ip4" || kind === "ip6") { if (arg) add(arg, len === undefined ? undefined : Number(len)); continue; }
+    if (kind === "include" || kind === "redirect" || kind === "exists") { unfollowed.push(`${kind}:${arg ?? ""}`); continue; }
+    const target = arg || domain;
+    const hosts = kind === "a" ? [target] : (await resolver.resolveMx(target).catch(() => [])).map((r) => r.exchange);
+    for (const h of hosts) for (const ip of await addressesOf(resolver, h)) add(ip);
+  }
+  return { record, relay, senders, covered: senders.filter((ip) => allowed.check(ip, net.isIPv6(ip) ? "ipv6" : "ipv4")), unfollowed };
+}
+
 /** Runs every check; `alerts` is what POST /api/alerts/test said (or that it is absent). */
 export async function runDoctor(config: Config, redis: Redis, keys: Keyspace, alerts: Parameters<typeof C.alertsCheck>[0] = { configured: false }): Promise<DoctorResult> {
   const now = Date.now();
@@ -152,6 +206,8 @@ export async function runDoctor(config: Config, redis: Redis, keys: Keyspace, al
       C.mxCheck(d, config.hostname, await mxFacts(resolver, d)),
       C.primaryCheck(d, await primaryProbe(config, endpoints, d)),
       C.drillCheck(d, config.drills.every, passedAt, now),
+      // mail users send during an outage: receivers check DKIM and SPF
+      ...(config.outbound.enabled ? [C.dkimCheck(d, await dkimFacts(config, resolver, d)), C.spfCheck(d, await spfFacts(config, resolver, d))] : []),
     ];
   }));
   const redisPart = await redisChecks(redis, keys).catch((err): C.Check[] => [{ name: "redis", status: "fail", detail: `not answering: ${(err as Error).message}`, hint: "start Redis / check redis.url" }]);

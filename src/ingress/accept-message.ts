@@ -35,6 +35,8 @@ export interface Envelope {
   tls?: { protocol?: string; cipher?: string };
   smtputf8: boolean;
   body8bit: boolean;
+  /** Markers the caller sets on the record beside the filters' (outbound mail: "outbound", "sent-copy"). */
+  flags?: string[];
 }
 
 export type AcceptResult =
@@ -86,8 +88,9 @@ export class MessageAcceptor {
       const verdict = scan ? await scan.end() : { action: "accept" as const };
       if (verdict.action !== "accept") return refuse(verdict);
       const headers = received + (verdict.headers ?? "");
-      await this.enqueue(env, writer, headers, verdict.flags ?? [], inspector.subject, verdict);
-      return { ok: true, id: env.id, size: writer.size, flags: verdict.flags ?? [] };
+      const flags = [...(env.flags ?? []), ...(verdict.flags ?? [])];
+      await this.enqueue(env, writer, headers, flags, inspector.subject, verdict);
+      return { ok: true, id: env.id, size: writer.size, flags };
     } catch (err) {
       scan?.abort();
       await writer.abort();

@@ -89,7 +89,7 @@ export class OutboundWorker {
       recipients: failed.map((r) => ({ rcpt: r.rcpt, status: statusOf(r.code, r.response), diagnostic: r.response, remoteMta: endpoint })),
       originalHeaders: headerBlock(head, head.length === 65_536).replace(/\r?\n$/, ""),
     });
-    const res = await this.local.spool(bytes, { from: "", rcpts: [d.user], via: "dsn" }).catch((err: Error) => ({ ok: false as const, code: 451, enhanced: "4.3.0", text: err.message }));
+    const res = await this.local.spool(bytes, { from: "", rcpts: [d.user], via: "dsn", flags: [] }).catch((err: Error) => ({ ok: false as const, code: 451, enhanced: "4.3.0", text: err.message }));
     if (!res.ok) this.log.error({ event: "OUTBOUND_DSN_FAILED", id: d.id, user: d.user, err: res.text }, "failure report not spooled");
   }
 

@@ -9,7 +9,9 @@
  * their webmail at once and drain to the primary with the rest), the others into the
  * outbound queue (one job per domain, src/outbound/outbound-worker.ts), and with
  * `outbound.sentCopies: deliver` a copy marked `X-Mxspool-Sent-Copy: yes` goes into the
- * sender's own spool, so it reaches their mailbox at the primary when it returns.
+ * sender's own spool, so it reaches their mailbox at the primary when it returns. Records of
+ * what is spooled here carry the flag "outbound" (the sender's copy also "sent-copy", which a
+ * webmail inbox may leave out: the Sent view lists it).
  * Never reachable without an authenticated user: callers pass the user they authenticated.
  * Refusals are SMTP-style (code + enhanced code); nothing is queued for a refused message.
  */
@@ -54,7 +56,7 @@ export interface OutboundSubmitter {
  * adapter in the composition root: store, records, delivery jobs, content filters).
  */
 export interface LocalSpool {
-  spool(raw: Buffer, env: { from: string; rcpts: string[]; via: string; clientIp?: string }): Promise<{ ok: true; id: string } | { ok: false; code: number; enhanced: string; text: string }>;
+  spool(raw: Buffer, env: { from: string; rcpts: string[]; via: string; clientIp?: string; flags: string[] }): Promise<{ ok: true; id: string } | { ok: false; code: number; enhanced: string; text: string }>;
 }
 
 export interface OutboundDeps {
@@ -69,7 +71,8 @@ export interface OutboundDeps {
 }
 
 const HOUR_MS = 3_600_000;
-const ADDRESS = /^[^@\s<>"]+@[^@\s<>"]+\.[^@\s<>"]+$|^[^@\s<>"]+@[^@\s<>"]+$/;
+/** A recipient as an envelope address: local@domain, no spaces, brackets, quotes or line ends. */
+const ADDRESS = /^[^@\s<>"]+@[^@\s<>"]+$/;
 const domainOf = (a: string) => a.slice(a.lastIndexOf("@") + 1).toLowerCase();
 
 export function createOutboundSubmitter(deps: OutboundDeps): OutboundSubmitter {
@@ -121,7 +124,7 @@ export function createOutboundSubmitter(deps: OutboundDeps): OutboundSubmitter {
     if (!res || failed) throw failed?.[0] ?? new Error("sent record aborted");
     try {
       if (local.length) {
-        const r = await deps.local.spool(outgoing, { from: s.envelopeFrom, rcpts: local, via: s.via, clientIp: s.clientIp });
+        const r = await deps.local.spool(outgoing, { from: s.envelopeFrom, rcpts: local, via: s.via, clientIp: s.clientIp, flags: ["outbound"] });
         if (!r.ok) { await sent.remove(summary); return refused(r, s); }
       }
       const byDomain = new Map<string, string[]>();
@@ -132,7 +135,7 @@ export function createOutboundSubmitter(deps: OutboundDeps): OutboundSubmitter {
       }
       if (o.sentCopies === "deliver" && config.domains[domainOf(user)]) {
         const copy = Buffer.concat([Buffer.from("X-Mxspool-Sent-Copy: yes\r\nAuto-Submitted: auto-generated (sent copy)\r\n", "latin1"), prepared.ownCopy]);
-        const r = await deps.local.spool(copy, { from: s.envelopeFrom, rcpts: [user], via: s.via, clientIp: s.clientIp });
+        const r = await deps.local.spool(copy, { from: s.envelopeFrom, rcpts: [user], via: s.via, clientIp: s.clientIp, flags: ["outbound", "sent-copy"] });
         if (!r.ok) log.warn({ event: "OUTBOUND_SENT_COPY_FAILED", id, user, code: r.code, text: r.text }, "the sender's copy was not spooled");
       }
     } catch (err) {

@@ -1,6 +1,6 @@
 /**
  * A tiny authoritative DNS server for tests (UDP, node:dgram, a free loopback port). It
- * answers MX, A and AAAA from a mutable `zone` object, so a test can change records while
+ * answers MX, A, AAAA and TXT from a mutable `zone` object, so a test can change records while
  * mxspool runs; a name missing from the zone gets NXDOMAIN, a name without records of the
  * asked type an empty NOERROR answer, and a name listed in `servfail` SERVFAIL. TTLs are 0
  * so no resolver cache hides a change. Every query is recorded in `queries`.
@@ -12,12 +12,14 @@ export interface ZoneRecords {
   MX?: { priority: number; exchange: string }[];
   A?: string[];
   AAAA?: string[];
+  /** One text per record, split into 255-byte strings on the wire. */
+  TXT?: string[];
 }
 /** Names are matched case-insensitively, without a trailing dot. */
 export type Zone = Record<string, ZoneRecords>;
 
-const TYPES: Record<number, keyof ZoneRecords> = { 15: "MX", 1: "A", 28: "AAAA" };
-const TYPE_NUM: Record<string, number> = { MX: 15, A: 1, AAAA: 28 };
+const TYPES: Record<number, keyof ZoneRecords> = { 15: "MX", 1: "A", 28: "AAAA", 16: "TXT" };
+const TYPE_NUM: Record<string, number> = { MX: 15, A: 1, AAAA: 28, TXT: 16 };
 
 export interface DnsQuery { name: string; type: string; at: number }
 
@@ -65,6 +67,12 @@ function rdata(type: keyof ZoneRecords, rec: unknown): Buffer {
   if (type === "AAAA") {
     if (!net.isIPv6(rec as string) || (rec as string).includes(".")) throw new Error(`not a plain IPv6 address: ${rec}`);
     return ipv6Bytes(rec as string);
+  }
+  if (type === "TXT") {
+    const text = Buffer.from(rec as string, "utf8");
+    const parts: Buffer[] = [];
+    for (let i = 0; i < text.length || i === 0; i += 255) { const piece = text.subarray(i, i + 255); parts.push(Buffer.from([piece.length]), piece); }
+    return Buffer.concat(parts);
   }
   const mx = rec as { priority: number; exchange: string };
   const pref = Buffer.alloc(2);

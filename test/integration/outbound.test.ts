@@ -8,6 +8,7 @@
  * identity (553 5.7.1) and rate (450 4.7.1) refusals, and after the primary returns the
  * colleague's copy and the sender's marked copy at the primary.
  */
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -15,7 +16,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import { startDnsServer, type TestDnsServer } from "../helpers/dns-server.js";
-import { MxspoolProcess } from "../helpers/mxspool-process.js";
+import { cliPath, MxspoolProcess } from "../helpers/mxspool-process.js";
 import { freePort, waitFor } from "../helpers/net.js";
 import { RecordingPrimary } from "../helpers/recording-primary.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
@@ -29,6 +30,7 @@ import { createOutbound, type OutboundParts } from "../../src/outbound-wiring.js
 import type { OutboundSubmission } from "../../src/outbound/submit.js";
 
 const ALICE = "alice@example.test";
+const TOKEN = "outbound-admin-token-0123456789";
 const COLLEAGUE = "colleague@example.test";
 const dkimKey = makeDkimKey("example.test", "mx2026");
 
@@ -55,7 +57,11 @@ describe("outbound mail: authenticated users send during an outage", () => {
     primary = new RecordingPrimary({ port: await freePort() }); // down until the last test
     outside = new RecordingPrimary({ port: await freePort(), rcptReply: (r) => (r === "nobody@remote.test" ? { code: 550, text: "5.1.1 No such user" } : undefined) });
     await outside.start();
-    dns = await startDnsServer({ "remote.test": { MX: [{ priority: 10, exchange: "mx.remote.test" }] }, "mx.remote.test": { A: ["127.0.0.1"] } });
+    dns = await startDnsServer({
+      "remote.test": { MX: [{ priority: 10, exchange: "mx.remote.test" }] }, "mx.remote.test": { A: ["127.0.0.1"] },
+      "example.test": { TXT: ["v=spf1 mx ip4:192.0.2.0/24 -all"], MX: [{ priority: 20, exchange: "mx2.example.test" }] }, "mx2.example.test": { A: ["127.0.0.1"] },
+      [`${dkimKey.selector}._domainkey.example.test`]: { TXT: [dkimKey.publicKeyTxt] },
+    });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mxspool-outbound-"));
     fs.mkdirSync(path.join(dir, "data"));
     fs.writeFileSync(path.join(dir, "data", "dkim.pem"), dkimKey.privateKey, { mode: 0o600 });
@@ -65,6 +71,7 @@ describe("outbound mail: authenticated users send during an outage", () => {
       delivery: { retry: { first: "1s", max: "2s" } },
       outbound: { enabled: true, mxPort: outside.port, limits: { messagesPerHour: 4 } },
       log: { format: "json" },
+      http: { adminToken: TOKEN },
     });
     mx = new MxspoolProcess(plain, dir);
     await mx.start();
@@ -86,7 +93,10 @@ describe("outbound mail: authenticated users send during an outage", () => {
     const res = await submit({ raw, recipients: ["ext@remote.test", COLLEAGUE, "hidden@remote.test"] });
     expect(res).toMatchObject({ ok: true, local: [COLLEAGUE], remote: ["ext@remote.test", "hidden@remote.test"] });
     // the colleague's copy is in the spool (their webmail) as soon as submit returns
-    expect((await inSpool(COLLEAGUE)).map((r) => r.subject)).toContain("Quarterly figures");
+    const spooled = (await inSpool(COLLEAGUE)).find((r) => r.subject === "Quarterly figures");
+    expect(spooled?.flags).toEqual(["outbound"]);
+    const ownCopy = (await inSpool(ALICE)).find((r) => r.subject === "Quarterly figures");
+    expect(ownCopy?.flags).toEqual(["outbound", "sent-copy"]);
     const got = await waitFor("the outside MX to receive it", () => outside.received.find((r) => /X-Test-Id: first/.test(r.body)), 60_000);
     expect(got.rcpts.sort()).toEqual(["ext@remote.test", "hidden@remote.test"]);
     expect(got.from).toBe(ALICE);
@@ -144,5 +154,22 @@ describe("outbound mail: authenticated users send during an outage", () => {
     expect(copy.body).toMatch(/^Bcc: hidden@remote.test/m); // the sender's own copy keeps whom they Bcc'd
     await waitFor("the colleague's copy at the primary", () => primary.received.find((r) => r.rcpts.includes(COLLEAGUE) && /X-Test-Id: first/.test(r.body)), 90_000);
     await waitFor("the DSN at alice's primary", () => primary.received.find((r) => r.rcpts.includes(ALICE) && r.from === "" && /Undelivered/.test(r.body)), 90_000);
+  }, 120_000);
+
+  it("mxspool doctor checks the published DKIM key and that SPF lets mxspool send", async () => {
+    // not spawnSync: the DNS server lives in this process and must keep answering
+    const doctor = () => new Promise<{ status: number; checks: { name: string; status: string; detail: string }[] }>((resolve) => {
+      execFile(process.execPath, [cliPath(), "doctor", "--json", "--config", mx.configFile], { encoding: "utf8", timeout: 120_000, env: { ...process.env, MXSPOOL_ADMIN_TOKEN: "" } },
+        (err, stdout) => resolve({ status: err ? Number(err.code) : 0, checks: (JSON.parse(stdout) as { checks: { name: string; status: string; detail: string }[] }).checks }));
+    });
+    const good = await doctor();
+    expect(good.checks.find((c) => c.name === "dkim:example.test")).toMatchObject({ status: "ok" });
+    expect(good.checks.find((c) => c.name === "spf:example.test")).toMatchObject({ status: "ok" });
+    dns.zone["example.test"].TXT = ["v=spf1 ip4:192.0.2.0/24 -all"];
+    dns.zone[`${dkimKey.selector}._domainkey.example.test`].TXT = [makeDkimKey("example.test", "mx2026").publicKeyTxt];
+    const bad = await doctor();
+    expect(bad.checks.find((c) => c.name === "dkim:example.test")).toMatchObject({ status: "fail" });
+    expect(bad.checks.find((c) => c.name === "spf:example.test")).toMatchObject({ status: "fail", detail: expect.stringContaining("127.0.0.1") });
+    expect(bad.status).toBe(1);
   }, 120_000);
 });

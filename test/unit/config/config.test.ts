@@ -103,3 +103,31 @@ describe("delivery concurrency across processes", async () => {
     expect(got.reduce((a, b) => a + b, 0)).toBe(c);
   });
 });
+
+const OUT_DOMAINS = { "example.test": { primary: ["127.0.0.1:2525"] } };
+
+describe("outbound configuration", () => {
+  it("is off by default, with the documented limits", () => {
+    const c = parseConfig({ domains: OUT_DOMAINS });
+    expect(c.outbound).toMatchObject({ enabled: false, mxPort: 25, maxMessageSize: 26_214_400, sentCopies: "deliver", aliases: {},
+      limits: { messagesPerHour: 100, recipientsPerMessage: 50, globalMessagesPerHour: 2000 }, keepSent: 7 * 86_400_000, maxLifetime: 5 * 86_400_000 });
+    expect(c.domains["example.test"].dkim).toBeUndefined();
+  });
+  it("lower-cases aliases and takes a relay with credentials", () => {
+    const c = parseConfig({ domains: OUT_DOMAINS, outbound: { enabled: true, aliases: { "Alice@Example.test": ["Sales@Example.test"] }, relay: { address: "smtp.example.net:587", username: "u", password: "p" } } });
+    expect(c.outbound.aliases).toEqual({ "alice@example.test": ["sales@example.test"] });
+    expect(c.outbound.relay).toEqual({ address: "smtp.example.net:587", username: "u", password: "p", tls: "starttls" });
+  });
+  it.each([
+    [{ outbound: { relay: { address: "smtp.example.net" } } }, /outbound\.relay\.address/],
+    [{ outbound: { relay: { address: "smtp.example.net:587", username: "u" } } }, /username and password go together/],
+    [{ outbound: { sentCopies: "sometimes" } }, /outbound\.sentCopies/],
+    [{ outbound: { keepSent: "1d", maxLifetime: "5d" } }, /outbound\.keepSent.*at least maxLifetime/],
+    [{ outbound: { limits: { messagesPerHour: 0 } } }, /outbound\.limits\.messagesPerHour/],
+    [{ outbound: { aliases: { "not-an-address": [] } } }, /outbound\.aliases/],
+    [{ outbound: { typo: true } }, /typo/],
+    [{ domains: { "example.test": { primary: ["127.0.0.1:2525"], dkim: { selector: "bad selector", privateKey: "k.pem" } } } }, /domains\.example\.test\.dkim\.selector/],
+  ])("refuses %j", (over, want) => {
+    expect(problems({ domains: OUT_DOMAINS, ...over }).join("\n")).toMatch(want);
+  });
+});

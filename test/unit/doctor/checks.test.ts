@@ -120,3 +120,29 @@ describe("doctor checks", () => {
     expect(C.exitCode([{ name: "a", status: "ok", detail: "" }, { name: "b", status: "fail", detail: "" }])).toBe(1);
   });
 });
+
+describe("DKIM and SPF for outbound mail", () => {
+  it.each([
+    ["no key configured", { configured: false as const }, "warn"],
+    ["the configured key published", { configured: true as const, selector: "s1", expected: "KEY", published: ["OTHER", "KEY"] }, "ok"],
+    ["another key published", { configured: true as const, selector: "s1", expected: "KEY", published: ["OTHER"] }, "fail"],
+    ["nothing published", { configured: true as const, selector: "s1", expected: "KEY", published: { error: "ENOTFOUND" } }, "fail"],
+    ["a TXT without a key", { configured: true as const, selector: "s1", expected: "KEY", published: [] }, "fail"],
+    ["the private key unreadable", { configured: true as const, selector: "s1", expected: null, published: ["KEY"] }, "fail"],
+  ])("dkim: %s", (_n, facts, status) => {
+    expect(C.dkimCheck("example.test", facts)).toMatchObject({ name: "dkim:example.test", status });
+  });
+  const base = { senders: ["192.0.2.25"], covered: [] as string[], unfollowed: [] as string[] };
+  it.each([
+    ["our address allowed", { ...base, record: "v=spf1 ip4:192.0.2.0/24 -all", covered: ["192.0.2.25"] }, "ok"],
+    ["our address not allowed", { ...base, record: "v=spf1 ip4:198.51.100.1 -all" }, "fail"],
+    ["not allowed, but an include not followed", { ...base, record: "v=spf1 include:_spf.example.net -all", unfollowed: ["include:_spf.example.net"] }, "warn"],
+    ["no SPF record", { ...base, record: null }, "warn"],
+    ["look-up failed", { ...base, record: { error: "ESERVFAIL" } }, "warn"],
+    ["our hostname without an address", { ...base, record: "v=spf1 -all", senders: [] }, "warn"],
+    ["through a relay", { ...base, record: "v=spf1 -all", relay: "smtp.example.net:587", senders: [] }, "ok"],
+    ["one of two addresses missing", { ...base, record: "v=spf1 ip4:192.0.2.25 -all", senders: ["192.0.2.25", "2001:db8::25"], covered: ["192.0.2.25"] }, "fail"],
+  ])("spf: %s", (_n, facts, status) => {
+    expect(C.spfCheck("example.test", facts)).toMatchObject({ name: "spf:example.test", status });
+  });
+});
