@@ -157,6 +157,9 @@ describe("webmail compose in Chromium", () => {
     expect(m.text).toContain("---------- Forwarded message ----------");
     expect(m.inReplyTo).toBeUndefined();
 
+    // the sender's own copies (spooled for their mailbox at the primary) are in Sent, not in the inbox
+    await page.goto(`${s.base}/`);
+    expect(await page.locator("a.msg .subject").allInnerTexts()).toEqual(["Kick-off on Monday", "Contract draft — comments by Friday"]);
     await page.goto(`${s.base}/sent`);
     expect(await page.locator("a.msg .subject").allInnerTexts()).toEqual(["Fwd: Contract draft — comments by Friday", "Re: Contract draft — comments by Friday"]);
     await waitFor("both delivered", async () => { await page.reload(); return (await page.locator(".badge.delivered").count()) === 2; }, 30_000);

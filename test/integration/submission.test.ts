@@ -55,7 +55,7 @@ describe("SMTP submission", () => {
     sub = await freePort();
     implicit = await freePort();
     s = await startWebmailStack({
-      webmail: { login: { maxFailuresPerAccount: 3 } },
+      webmail: { login: { maxFailuresPerAccount: 3 }, compose: { maxUploadBytes: 100_000 } },
       config: {
         submission: { listen: `127.0.0.1:${sub}`, implicitTls: `127.0.0.1:${implicit}`, tls },
         outbound: { enabled: true, limits: { messagesPerHour: 3 } },
@@ -162,4 +162,21 @@ describe("SMTP submission", () => {
     const alice = swaks(["--server", "127.0.0.1", "--port", String(sub), "--tls", "--auth", "PLAIN", "--auth-user", "alice@example.test", "--auth-password", PASSWORD, "--quit-after", "AUTH"]);
     expect(alice.out).toMatch(/<~  235 /);
   });
+  // last: the refused upload's connection is not reused by a later request
+  it("refuses a compose upload over webmail.compose.maxUploadBytes with 413, sending nothing", async () => {
+    const web = new WebClient(s.base);
+    expect((await web.login("alice@example.test", PASSWORD)).status).toBe(303);
+    const form = new FormData();
+    form.set("_csrf", await web.csrf("/compose"));
+    form.set("to", "bob@example.test");
+    form.set("attachments", new Blob([Buffer.alloc(1_200_000, 65)]), "big.bin");
+    const cookie = [...web.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    const before = s.mx.events("OUTBOUND_ACCEPTED").length;
+    const res = await fetch(`${s.base}/compose`, { method: "POST", body: form, redirect: "manual", headers: { origin: s.base, cookie } });
+    expect(res.status).toBe(413);
+    expect(await res.text()).toContain("The message is too large");
+    expect(s.mx.events("OUTBOUND_ACCEPTED").length).toBe(before);
+    expect(s.mx.events("WEBMAIL_SEND_REFUSED").at(-1)?.problem).toBe("too large");
+  });
+
 });

@@ -1,7 +1,8 @@
 /**
  * multipart/form-data for the compose form, bounded: the body is read only up to `maxBytes`
- * (a Content-Length over it is refused before a byte is read; a body that grows past it stops
- * being read and is refused: 413), at most `maxParts` parts, field values at most
+ * (a Content-Length over it, or a body that grows past it, is refused: 413 — the rest is read
+ * and thrown away, up to DRAIN_CAP, so that the browser sees the answer instead of a reset
+ * connection; past that the connection is cut), at most `maxParts` parts, field values at most
  * `maxFieldBytes`. Within those bounds the body is held in memory and split at the boundary
  * (the webmail also caps how many uploads are read at once: handlers/compose-handlers.ts), so
  * one request never costs more than `maxBytes`. Errors are values; never throws.
@@ -15,6 +16,8 @@ export type MultipartResult =
 export interface MultipartLimits { maxBytes: number; maxParts: number; maxFieldBytes: number }
 
 const CRLF2 = Buffer.from("\r\n\r\n");
+/** Bytes of a refused body read and discarded (never kept) before the connection is cut. */
+const DRAIN_CAP = 64 * 1024 * 1024;
 
 function boundaryOf(contentType: string): string | null {
   const [type, ...params] = contentType.split(";");
@@ -31,16 +34,25 @@ function param(header: string, name: string): string | undefined {
   return m ? m[1].replace(/\\(.)/g, "$1") : undefined;
 }
 
-/** Reads at most `max` bytes of the body; null when it is longer (reading stops there). */
+/** Reads at most `max` bytes of the body; null when it is longer (the rest is discarded, see drain). */
 async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > max) return null;
+    if (size > max) { await drain(req, size); return null; }
     chunks.push(c as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/** Reads and discards what is left of a refused body, up to DRAIN_CAP in all, then cuts the connection. */
+async function drain(req: http.IncomingMessage, seen = 0): Promise<void> {
+  let size = seen;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > DRAIN_CAP) { req.socket.destroy(); return; }
+  }
 }
 
 export function parseMultipart(body: Buffer, boundary: string, limits: MultipartLimits): MultipartResult {
@@ -80,7 +92,7 @@ export async function readMultipart(req: http.IncomingMessage, limits: Multipart
   const boundary = boundaryOf(String(req.headers["content-type"] ?? ""));
   if (!boundary) { req.resume(); return { ok: false, status: 415, problem: "not multipart/form-data" }; }
   const declared = Number(req.headers["content-length"] ?? NaN);
-  if (declared > limits.maxBytes) return { ok: false, status: 413, problem: "too large" };
+  if (declared > limits.maxBytes) { await drain(req); return { ok: false, status: 413, problem: "too large" }; }
   const body = await readBody(req, limits.maxBytes);
   if (!body) return { ok: false, status: 413, problem: "too large" };
   return parseMultipart(body, boundary, limits);

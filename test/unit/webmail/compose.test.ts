@@ -8,7 +8,7 @@ import { simpleParser } from "mailparser";
 import { checkAddress, parseRecipients } from "../../../src/webmail/compose/recipients.js";
 import { draftFor, type DraftKind, type Original } from "../../../src/webmail/compose/draft.js";
 import { parseMultipart } from "../../../src/webmail/compose/multipart.js";
-import { buildMessage } from "../../../src/webmail/compose/build-message.js";
+import { buildMessage, simpleHtml } from "../../../src/webmail/compose/build-message.js";
 
 describe("recipient fields", () => {
   it.each([
@@ -120,6 +120,16 @@ describe("multipart/form-data, bounded", () => {
     const r = parseMultipart(buf, B, limits);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.status).toBe(status);
+  });
+});
+
+describe("the simple HTML version", () => {
+  it.each([
+    ["a <b> & 'c'", "<p>a &lt;b&gt; &amp; &#39;c&#39;</p>"],
+    ["one\ntwo\n\nthree", "<p>one<br>two</p>\n<p>three</p>"],
+    ["> quoted\n> <x>", '<blockquote style="margin:0 0 0 .8ex;border-left:2px solid #ccc;padding-left:1ex">quoted<br>&lt;x&gt;</blockquote>'],
+  ])("of %j", (text, body) => {
+    expect(simpleHtml(text)).toBe(`<!doctype html><html><body>${body}</body></html>`);
   });
 });
 
