@@ -48,7 +48,7 @@ import { QueueSweeper } from "./delivery/queue-sweeper.js";
 import { MessageRecords } from "./store/message-records.js";
 import { ScannerReporter } from "./observability/scanner-report.js";
 import { Webmail } from "./webmail/webmail.js";
-import { startOutboundWorker } from "./outbound-wiring.js";
+import { createOutbound, startOutboundWorker, type OutboundParts } from "./outbound-wiring.js";
 import { DkimSigner } from "./outbound/dkim-signer.js";
 import { DrainPacer } from "./monitor/drain-pacer.js";
 import { EventStore } from "./continuity/event-store.js";
@@ -63,6 +63,8 @@ import { ReplicaAck } from "./redis/replica-ack.js";
 import { Lifecycle } from "./lifecycle.js";
 import { WorkerProcesses, withDeadline } from "./worker-processes.js";
 import type { Redis } from "ioredis";
+import { startSubmission } from "./submission/start-submission.js";
+import type { SubmissionServer } from "./submission/submission-server.js";
 
 export type Role = "smtp" | "worker" | "http";
 export const ALL_ROLES: Role[] = ["smtp", "worker", "http"];
@@ -101,6 +103,7 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
   let events: EventStore | undefined;
   let api: HttpApi | undefined;
   let processes: WorkerProcesses | undefined;
+  let door: OutboundParts | undefined;
 
   /** Everything this process started, in order; resolves whether the Redis-bound parts closed in time. */
   const stopAll = async (childrenMs: number): Promise<boolean> => {
@@ -108,7 +111,7 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
     pacer?.stop();
     sampler?.stop();
     // with Redis unreachable these never finish; the queue state is in Redis, nothing is lost by not waiting
-    const clean = await withDeadline(Promise.all([monitor?.stop(), outages?.stop(), conditions?.stop(), baselines?.stop(), sweeper?.stop(), dsnWorker?.stop(), alertWorker?.stop(), api?.stop(), queues?.close(), dsnQueue?.close(), alerts?.close()]), PARTS_CLOSE_MS);
+    const clean = await withDeadline(Promise.all([monitor?.stop(), outages?.stop(), conditions?.stop(), baselines?.stop(), sweeper?.stop(), dsnWorker?.stop(), alertWorker?.stop(), api?.stop(), queues?.close(), dsnQueue?.close(), alerts?.close(), door?.close()]), PARTS_CLOSE_MS);
     redis?.disconnect();
     await embedded?.stop();
     repeatedErrors(log).flush();
@@ -177,7 +180,11 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
       alertWorker.start();
     }
     if (roles.includes("http")) {
-      const webmail = config.webmail.enabled ? new Webmail(config, redis, keys, new MessageRecords(redis, keys), new MessageStore(redis, keys, storeTtl(config)), log) : undefined;
+      const records = new MessageRecords(redis, keys);
+      const webStore = new MessageStore(redis, keys, storeTtl(config));
+      // webmail compose sends through the outbound door (only when outbound is on)
+      door = config.webmail.enabled && config.outbound.enabled ? createOutbound(config, redis, keys, bullConnection(target), log) : undefined;
+      const webmail = config.webmail.enabled ? new Webmail(config, redis, keys, records, webStore, log, door?.submitter) : undefined;
       api = new HttpApi(config, redis, keys, queues, log, webmail, alerts);
       await step(api.listen().catch((err) => { throw listenFailure(err, "http.listen"); }));
     }
@@ -246,6 +253,7 @@ export async function startChild(): Promise<void> {
   let stopping = false;
   let listening: Promise<unknown> = Promise.resolve();
   let workers: DeliveryWorkers | undefined;
+  let submission: { server: SubmissionServer; door: OutboundParts } | undefined;
   let outbound: { stop(): Promise<void> } | undefined;
   const shutdown = async () => {
     if (stopping) return;
@@ -255,8 +263,8 @@ export async function startChild(): Promise<void> {
     // sessions in DATA get the grace; deliveries in progress that cannot finish (Redis
     // unreachable, a slow primary) are taken over after lockDuration by whichever process
     // runs next, so waiting longer would gain nothing
-    const clean = await withDeadline(Promise.all([smtp?.stop(grace), workers?.stop(), outbound?.stop()]), grace + 1000)
-      && await withDeadline(Promise.all([scannerReport?.stop(), filter?.close(), queues.close(), dsnQueue.close()]), CHILD_SLACK_MS - 1000);
+    const clean = await withDeadline(Promise.all([smtp?.stop(grace), workers?.stop(), outbound?.stop(), submission?.server.stop()]), grace + 1000)
+      && await withDeadline(Promise.all([scannerReport?.stop(), filter?.close(), queues.close(), dsnQueue.close(), submission?.door.close()]), CHILD_SLACK_MS - 1000);
     recipients?.close();
     ackRedis?.disconnect();
     redis.disconnect();
@@ -288,6 +296,9 @@ export async function startChild(): Promise<void> {
     }, log);
     try {
       await (listening = smtp.listen());
+      // users' own mail programs (submission.listen / implicitTls), when configured
+      const sub = startSubmission(config, { redis, keys, connection: conn, log, filter });
+      if (sub) { submission = sub; await (listening = sub.server.listen().catch((e) => { throw listenFailure(e, "submission.listen"); })); }
     } catch (err) {
       if (stopping) return;
       // the supervisor says why, stops the others and its embedded Redis, and exits

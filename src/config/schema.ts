@@ -12,6 +12,7 @@ import { filtersSchema } from "./filters-schema.js";
 import { webmailSchema } from "./webmail-schema.js";
 import { alertsSchema } from "./alerts-schema.js";
 import { baselinesSchema } from "./baselines-schema.js";
+import { submissionSchema } from "./submission-schema.js";
 import { outboundSchema, dkimSchema } from "./outbound-schema.js";
 
 
@@ -181,6 +182,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   filters: filtersSchema,
   webmail: webmailSchema,
+  /** SMTP submission (587 STARTTLS / 465 implicit TLS) for users' own mail programs: see submission-schema.ts. */
+  submission: submissionSchema,
   retention: z
     .strictObject({
       /** A delivered (or bounced) message stays readable this long, for re-delivery and the webmail; then it is purged. */

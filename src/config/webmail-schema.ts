@@ -29,6 +29,11 @@
  *   minPasswordLength: 10        # for passwords set in the webmail and with `mxspool user`
  *   pageSize: 50                 # messages per inbox page
  *   maxMessageSize: 26214400     # larger messages show their summary and the .eml download only
+ *   compose:                     # sending from the webmail (needs the outbound submitter)
+ *     maxUploadBytes: 10485760   # attachments of one message, uploaded and forwarded together
+ *     concurrentUploads: 4       # compose forms read at once in one process (each holds at most
+ *                                #   maxUploadBytes + 1 MiB in memory); more get 503 Retry-After
+ *   (From choices: the user's address and its `outbound.aliases`; limits: `outbound.limits`)
  */
 import { z } from "zod";
 import { duration } from "./zod-duration.js";
@@ -56,6 +61,12 @@ export const webmailSchema = z
     minPasswordLength: z.number().int().min(8, "must be at least 8").default(10),
     pageSize: z.number().int().min(5).max(500).default(50),
     maxMessageSize: count(26_214_400),
+    compose: z
+      .strictObject({
+        maxUploadBytes: z.number().int().min(1024).max(200 * 1024 * 1024).default(10_485_760),
+        concurrentUploads: count(4),
+      })
+      .prefault({}),
   })
   .prefault({});
 

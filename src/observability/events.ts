@@ -160,6 +160,14 @@ export const EVENTS = {
   WEBMAIL_CSRF_REJECTED: { level: "warn", fields: ["address", "ip", "path"], meaning: "A form was posted without a valid CSRF token (expired page, or a cross-site request): 403. Many: someone is trying cross-site requests." },
   WEBMAIL_DOWNLOAD: { level: "info", fields: ["id", "address", "what", "index"], meaning: "A user downloaded the original message (`what` raw) or an attachment (`index`) of message `id` (audit line)." },
   WEBMAIL_ERROR: { level: "error", fields: ["path", "address", "err", "problem"], meaning: "A webmail request failed (500) or a new password could not be saved. Usually Redis or the users file's permissions." },
+  WEBMAIL_SEND: { level: "info", fields: ["address", "id", "rcpts", "kind", "attachments"], meaning: "A webmail user sent a message (`kind`: new, reply, reply-all, forward); the outbound submitter queued it as `id`." },
+  WEBMAIL_SEND_REFUSED: { level: "warn", fields: ["address", "code", "enhanced", "problem"], meaning: "A webmail send was refused: by the outbound submitter (`code`/`enhanced`: not the user's address, rate limit, size) or by the form (`problem`: bad address, too large an upload). The user saw why." },
+  SUBMISSION_LISTENING: { level: "info", fields: ["listen", "implicitTls"], meaning: "SMTP submission listens: `listen` (STARTTLS before AUTH) and/or `implicitTls`." },
+  SUBMISSION_AUTH: { level: "info", fields: ["address", "ip"], meaning: "A mail program authenticated for SMTP submission." },
+  SUBMISSION_AUTH_FAILED: { level: "warn", fields: ["address", "ip", "lockedAccount", "lockedIp"], meaning: "Submission AUTH with a wrong address or password (535 5.7.8); counts towards the same lock-out as webmail logins. Many from one ip: password guessing." },
+  SUBMISSION_AUTH_LOCKED: { level: "warn", fields: ["address", "ip", "scope"], meaning: "Submission AUTH refused with 454 4.7.0: the account or ip (`scope`) is locked out (webmail.login), or too many password checks are under way." },
+  SUBMISSION_TRANSACTION: { level: "info", fields: ["user", "from", "rcpts", "client", "decision", "ms", "id", "size", "code", "enhanced"], meaning: "One submitted message and its outcome: accept (queued as `id`), reject/tempfail with the submitter's `code`/`enhanced`." },
+  SUBMISSION_ERROR: { level: "error", fields: ["phase", "user", "err"], meaning: "A submission AUTH check or hand-over failed unexpectedly (the client got 454/451 and may retry). Usually Redis." },
 } as const satisfies Record<string, EventSpec>;
 
 export type EventCode = keyof typeof EVENTS;

@@ -13,6 +13,8 @@
  *    talk first). At one message per connection that pause alone capped 20 sessions at
  *    200 msg/s in the benchmark; Postfix's smtpd does not pause (postscreen does, in front).
  *  - CHUNKING / BDAT (RFC 3030), which smtp-server lacks: see src/smtp/bdat.ts.
+ *  - with `mxAuthAfterTls` (submission on 587) EHLO does not offer AUTH before STARTTLS
+ *    (smtp-server lists it, then refuses it with 538; RFC 4954 §4: do not offer it at all).
  * Limits come from the server's options (mxLimits), set by src/smtp/server.ts.
  */
 import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
@@ -21,7 +23,8 @@ import { installBdat } from "./bdat.js";
 export interface ConnectionLimits { maxErrors: number; commandTimeout: number; sessionTimeout: number; greetDelay: number }
 
 type Conn = {
-  _server: { options: { mxLimits?: ConnectionLimits } };
+  _server: { options: { mxLimits?: ConnectionLimits; mxAuthAfterTls?: boolean } };
+  secure: boolean;
   _socket: import("node:net").Socket;
   _dataStream: unknown;
   _closing: boolean;
@@ -47,6 +50,7 @@ export function installSmtpServerPatches(): void {
   const send = proto.send;
   proto.send = function (this: Conn, code: unknown, data: unknown, context?: unknown) {
     const own = typeof data === "string" && /^[245]\.\d{1,3}\.\d{1,3} /.test(data);
+    if (this._server.options.mxAuthAfterTls && !this.secure && code === 250 && Array.isArray(data)) data = data.filter((l) => !/^AUTH /.test(String(l)));
     send.call(this, code, data, own ? false : context);
     const limits = this._server.options.mxLimits;
     if (limits && typeof code === "number" && code >= 400 && code !== 421 && !this._closing && !this._closed) {

@@ -3,7 +3,9 @@
  * the per-recipient index (MessageRecords.list({ rcpt })), newest first. Visible are those
  * still waiting for the user's mail server (queued, active, deferred: the user's recipient
  * outcome is pending) and those delivered to it and still retained; held, deleted and
- * bounced ones are not. `open` is the isolation check every message URL goes through: the
+ * bounced ones are not, nor the copies of what the user sent (flag "sent-copy": they are
+ * spooled for the user's own mailbox at the primary; the Sent view lists them). `open` is the
+ * isolation check every message URL goes through: the
  * record must exist, name the user among its recipients (case-insensitive) and be visible —
  * an id alone never grants anything.
  */
@@ -23,7 +25,7 @@ const SCAN_BATCH = 500;
 
 /** The badge this user sees for the record, or null when it is not theirs to see. */
 export function badgeFor(r: MessageRecord, address: string): Badge | null {
-  if (!isRecipient(r.rcpts, address) || HIDDEN_STATES.has(r.state)) return null;
+  if (!isRecipient(r.rcpts, address) || HIDDEN_STATES.has(r.state) || r.flags?.includes("sent-copy")) return null;
   const mine = Object.entries(r.outcomes).find(([rcpt]) => rcpt.toLowerCase() === address.toLowerCase())?.[1];
   const state = mine?.state ?? (r.state === "delivered" ? "delivered" : "pending");
   return state === "pending" ? "waiting" : state === "delivered" ? "delivered" : null;

@@ -10,6 +10,8 @@
  *   GET  /login, POST /login        log in            POST /logout   log out
  *   GET  /password, POST /password  change password
  *   GET  /m/:id[/body|/raw|/attachments/:n]          see handlers/message-handlers.ts
+ *   GET  /compose[?reply|replyAll|forward=ID], POST /compose (multipart)   handlers/compose-handlers.ts
+ *   GET  /sent[?before=], GET /sent/:id             see handlers/sent-handlers.ts
  *   GET  /static/webmail.<hash>.css|js               see static/assets.ts
  * Never: serves a message without Mailbox.open, logs a password, or lets an error escape.
  */
@@ -39,6 +41,9 @@ import { login, logout, showLogin } from "./handlers/login-handlers.js";
 import { changePassword, showPassword } from "./handlers/password-handlers.js";
 import { inbox } from "./handlers/inbox-handler.js";
 import { MESSAGE_PATH, message, notFound } from "./handlers/message-handlers.js";
+import { sendCompose, showCompose } from "./handlers/compose-handlers.js";
+import { SENT_PATH, sentList, sentMessage } from "./handlers/sent-handlers.js";
+import type { OutboundSubmitter } from "../outbound/submit.js";
 
 /** Paths that are never the webmail's. */
 const NOT_OURS = /^\/(api|metrics)(\/|$)/;
@@ -46,7 +51,8 @@ const NOT_OURS = /^\/(api|metrics)(\/|$)/;
 export class Webmail {
   private readonly deps: Deps;
 
-  constructor(config: Config, redis: Redis, keys: Keyspace, records: MessageRecords, store: MessageStore, log: Logger) {
+  /** `submitter`: the outbound door (absent: compose and Sent are off). */
+  constructor(config: Config, redis: Redis, keys: Keyspace, records: MessageRecords, store: MessageStore, log: Logger, submitter?: OutboundSubmitter) {
     const w = config.webmail;
     this.deps = {
       config, redis, keys, log,
@@ -57,6 +63,8 @@ export class Webmail {
       mailbox: new Mailbox(records),
       summaries: new SummaryCache(store),
       loader: new MessageLoader(store, w.maxMessageSize),
+      submitter,
+      uploads: new LoginSlots(Math.min(2, w.compose.concurrentUploads), w.compose.concurrentUploads),
     };
     log.info({ event: "WEBMAIL_ENABLED", users: usersFilePath(config) }, "webmail served under /");
   }
@@ -98,6 +106,8 @@ export class Webmail {
       if (method === "POST") return sendPage(res, 403, errorPage("Logged out", "Your session has ended. Log in again."), { "set-cookie": setCookie(SESSION_COOKIE, "", { secure: ctx.secure, maxAgeSeconds: 0 }) });
       return redirect(res, "/login");
     }
+    // the compose form is multipart: its handler reads it (bounded) and checks the CSRF token itself
+    if (path === "/compose" && method === "POST" && !session.mustChangePassword) return sendCompose(this.deps, ctx);
     let form: URLSearchParams | undefined;
     if (method === "POST") {
       const f = await readForm(req);
@@ -113,6 +123,10 @@ export class Webmail {
     if (session.mustChangePassword) return method === "GET" ? redirect(res, "/password") : notFound(ctx);
     if (method !== "GET") return notFound(ctx);
     if (path === "/") return inbox(this.deps, ctx);
+    if (path === "/compose") return showCompose(this.deps, ctx);
+    if (path === "/sent") return sentList(this.deps, ctx);
+    const sent = SENT_PATH.exec(path);
+    if (sent) return sentMessage(this.deps, ctx, sent[1]);
     const m = MESSAGE_PATH.exec(path);
     if (m) return message(this.deps, ctx, m[1], m[3] !== undefined ? "attachments" : m[2], m[3]);
     return notFound(ctx);
@@ -130,7 +144,7 @@ export class Webmail {
       return undefined;
     }
     ctx.session = { ...s, token: token! };
-    ctx.viewer = { address: s.address, csrf: s.csrf };
+    ctx.viewer = { address: s.address, csrf: s.csrf, canSend: Boolean(this.deps.submitter) };
     return ctx.session;
   }
 }

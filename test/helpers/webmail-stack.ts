@@ -30,7 +30,8 @@ export interface WebmailStack {
   stop(): Promise<void>;
 }
 
-export async function startWebmailStack(opts: { webmail?: Record<string, unknown>; roles?: string; config?: Record<string, unknown>; redis?: TestRedis } = {}): Promise<WebmailStack> {
+/** `exampleDomain`: more keys for example.test's domain entry (e.g. its DKIM key). */
+export async function startWebmailStack(opts: { webmail?: Record<string, unknown>; roles?: string; config?: Record<string, unknown>; redis?: TestRedis; exampleDomain?: Record<string, unknown> } = {}): Promise<WebmailStack> {
   const redis = opts.redis ?? await startRedis({ persistence: false });
   const primary = new RecordingPrimary({ port: await freePort() });
   const smtpPort = await freePort();
@@ -40,7 +41,7 @@ export async function startWebmailStack(opts: { webmail?: Record<string, unknown
     smtp: { listen: [`127.0.0.1:${smtpPort}`], processes: 1, reverseLookup: false },
     http: { listen: `127.0.0.1:${httpPort}` },
     redis: { url: redis.url },
-    domains: { "example.test": { primary: [`127.0.0.1:${primary.port}`] }, "other.test": { primary: [`127.0.0.1:${primary.port}`] } },
+    domains: { "example.test": { primary: [`127.0.0.1:${primary.port}`], ...opts.exampleDomain }, "other.test": { primary: [`127.0.0.1:${primary.port}`] } },
     monitor: { interval: "1s", timeout: "1s" },
     delivery: { retry: { first: "1s", max: "2s" } },
     webmail: opts.webmail ?? {},

@@ -16,6 +16,7 @@ import type { SummaryCache } from "../message-summary.js";
 import type { Session, Sessions } from "../sessions.js";
 import type { UserDirectory } from "../user-directory.js";
 import type { Viewer } from "../pages/layout.js";
+import type { OutboundSubmitter } from "../../outbound/submit.js";
 
 export const SESSION_COOKIE = "mxspool_session";
 
@@ -31,6 +32,10 @@ export interface Deps {
   summaries: SummaryCache;
   loader: MessageLoader;
   log: Logger;
+  /** Absent: sending is off (no outbound configured); compose and Sent answer 404. */
+  submitter?: OutboundSubmitter;
+  /** Compose uploads read at once (per IP and in total): each holds its body in memory. */
+  uploads: LoginSlots;
 }
 
 export interface Ctx {

@@ -3,10 +3,15 @@
  * exact and the CPU bounded: take a hashing slot (per IP and in total, in-process), reserve
  * the attempt in Redis (it counts as a failure from now on), only then run scrypt, and finally
  * give the reservation back (right password) or keep it and maybe lock (wrong one). An unknown
- * address is checked against a dummy hash, so it costs what a real one costs.
+ * address is checked against a dummy hash, so it costs what a real one costs. Shared by the
+ * webmail login, its password change and SMTP submission's AUTH: one lock-out for all three.
  */
 import { dummyHash, verifyPassword } from "../password-hash.js";
-import type { Deps } from "./context.js";
+import type { LoginLimiter } from "../login-limiter.js";
+import type { LoginSlots } from "../login-slots.js";
+
+/** What a check needs: the webmail's Deps have both, and so does SMTP submission's AUTH (src/smtp/submission-auth.ts). */
+export interface PasswordGate { slots: LoginSlots; limiter: LoginLimiter }
 
 export type PasswordCheck =
   | { outcome: "right" }
@@ -17,7 +22,7 @@ export type PasswordCheck =
 /** Slots free up within a scrypt run or two: this is how long a refused client should wait. */
 const BUSY_RETRY_MS = 2000;
 
-export async function checkPassword(deps: Deps, ip: string, subject: string, password: string, hash: string | undefined): Promise<PasswordCheck> {
+export async function checkPassword(deps: PasswordGate, ip: string, subject: string, password: string, hash: string | undefined): Promise<PasswordCheck> {
   const slot = deps.slots.acquire(ip);
   if (!slot.ok) return { outcome: "busy", status: slot.scope === "ip" ? 429 : 503, retryAfterMs: BUSY_RETRY_MS, scope: slot.scope };
   try {

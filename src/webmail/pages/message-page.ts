@@ -53,6 +53,11 @@ function body(v: MessageView): SafeHtml {
 export function messagePage(viewer: Viewer, v: MessageView): SafeHtml {
   return layout(v.subject || "(no subject)", html`
 <nav class="crumbs"><a href="/" id="back">← Inbox</a></nav>
+${viewer.canSend ? html`<nav class="actions-bar" aria-label="Answer">
+  <a class="button" href="/compose?reply=${v.id}">Reply</a>
+  <a class="button" href="/compose?replyAll=${v.id}">Reply to all</a>
+  <a class="button" href="/compose?forward=${v.id}">Forward</a>
+</nav>` : ""}
 <article class="message" aria-labelledby="subject">
   <header class="message-head">
     <h1 id="subject">${v.subject || "(no subject)"}</h1>

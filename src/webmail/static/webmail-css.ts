@@ -88,7 +88,35 @@ input[type=email],input[type=password],input[type=search],input[type=text]{font:
 .attachments li{padding:.5rem .75rem;border:1px solid var(--line);border-radius:8px;overflow-wrap:anywhere}
 .muted{color:var(--muted);font-size:.9rem}
 .download{margin:1.25rem 0 0}
+.folders{display:flex;align-items:center;gap:.25rem 1rem;max-width:1120px;margin:0 auto;padding:.6rem clamp(.5rem,3vw,2rem) 0}
+.folders a:not(.button){text-decoration:none;font-weight:600;padding:.3rem .2rem}
+.folders .button{margin-left:auto}
+.actions-bar{display:flex;flex-wrap:wrap;gap:.5rem;margin:0 0 .75rem}
+.compose{max-width:52rem;margin:0 auto}
+.compose-form{display:grid;gap:.75rem}
+.compose-form .row{display:grid;grid-template-columns:6rem minmax(0,1fr);align-items:center;gap:.25rem .75rem}
+.compose-form .row>.hint{grid-column:2;font-size:.85rem}
+.compose-form .body-row{grid-template-columns:1fr}
+.compose-form select,.compose-form textarea{font:inherit;color:var(--ink);background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.55rem .75rem;width:100%}
+.compose-form select{min-height:2.75rem}
+.compose-form textarea{min-height:16rem;resize:vertical;font:15px/1.55 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.compose-form label,.compose-form .label,.compose-form legend{font-weight:600}
+.compose-form .check{font-weight:400;display:flex;gap:.5rem;align-items:center;grid-column:2}
+.compose-form fieldset{border:0;padding:0;margin:0}
+.compose-form fieldset legend{float:left;width:6rem}
+.compose-form input[type=file]{font:inherit;max-width:100%}
+.from-fixed{padding:.55rem 0;overflow-wrap:anywhere}
+.actions{display:flex;gap:.75rem;align-items:center}
+.alert ul{margin:.25rem 0 0;padding-left:1.25rem}
+.alert p{margin:0}
+.badge.failed{background:#fdecea;color:#8a1c12}
+.badge.failed .dot{background:#d93025}
+.outcomes{list-style:none;padding:0;margin:0 0 1rem;display:grid;gap:.4rem}
+.outcomes li{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;overflow-wrap:anywhere}
 @media (max-width:760px){
+  .compose-form .row{grid-template-columns:1fr}
+  .compose-form .row>.hint,.compose-form .check{grid-column:1}
+  .compose-form fieldset legend{float:none}
   .messages,.messages li{display:block}
   .msg{grid-template-columns:minmax(0,1fr) auto;grid-template-areas:"from date" "subject subject" "badge meta";padding:.75rem .9rem}
   .date{font-size:.8rem}
