@@ -1,6 +1,6 @@
 /**
  * An outage as an operator sees it afterwards: a real primary stops and comes back, a real
- * mxspool (1 s monitor, two failed probes before down) spools mail meanwhile, and the outage
+ * mxspool (1 s monitor, three failed probes before down) spools mail meanwhile, and the outage
  * shows up once through GET /api/events — started, detected, recovered, drained — with the
  * mail it held, its report through GET /api/events/{id}, `mxspool events` and
  * `mxspool events show ID` (Markdown), and in the outage metrics.
@@ -47,7 +47,8 @@ describe("outage events", () => {
     await primary.start();
     mx = new MxspoolProcess(await testMxspoolConfig({ smtpPort, redisUrl: redis.url, primaryPort: primary.port, processes: 1 }, {
       http: { listen: `127.0.0.1:${httpPort}`, adminToken: TOKEN },
-      monitor: { interval: "1s", timeout: "2s", failuresBeforeDown: 2 },
+      // a stopped primary refuses at once, so a long probe timeout costs nothing here; it keeps a slow probe on a loaded machine from opening a second outage after the return
+      monitor: { interval: "1s", timeout: "6s", failuresBeforeDown: 3 },
       delivery: { retry: { first: "1s", max: "2s" } },
     }));
     await mx.start();
@@ -67,7 +68,7 @@ describe("outage events", () => {
     await waitFor("the outage event", async () => (await outages()).length === 1, 60_000);
     const [open] = await outages();
     expect(open).toMatchObject({ kind: "outage", domain: "example.test", state: "open" });
-    // two failed probes before down: the decision comes one interval after the first failure
+    // three failed probes before down: the decision comes two intervals after the first failure
     expect(open!.detectedAt).toBeGreaterThan(open!.startedAt);
     expect(await metric("mxspool_outage_active")).toBe(1);
 
@@ -90,7 +91,7 @@ describe("outage events", () => {
     expect(report.mail!.topRecipients[0]).toEqual({ name: "u1@example.test", count: 2 });
     expect(report.timeline.map((x) => x.what.split(":")[0])).toEqual(["started", "detected", "recovered", "first delivery after the return", "drained"]);
     expect(report.figures.timeToDetectMs).toBe(ev!.detectedAt! - ev!.startedAt);
-    console.log(`measured: time to detect ${report.figures.timeToDetectMs} ms (monitor.interval 1 s × failuresBeforeDown 2), primary away ${report.figures.outageMs} ms, first delivery ${report.figures.timeToFirstDeliveryMs} ms after the return, drained in ${report.figures.drainMs} ms`);
+    console.log(`measured: time to detect ${report.figures.timeToDetectMs} ms (monitor.interval 1 s × failuresBeforeDown 3), primary away ${report.figures.outageMs} ms, first delivery ${report.figures.timeToFirstDeliveryMs} ms after the return, drained in ${report.figures.drainMs} ms`);
     expect(await metric("mxspool_outage_active")).toBe(0);
     expect(await metric("mxspool_outage_seconds_total")).toBe(report.figures.outageMs! / 1000);
     expect(await metric("mxspool_time_to_detect_seconds")).toBe(report.figures.timeToDetectMs! / 1000);

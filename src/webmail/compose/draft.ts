@@ -36,10 +36,10 @@ function list(addrs: Addr[]): string {
   return addrs.map(formatAddr).join(", ");
 }
 
-function prefixed(prefix: "Re" | "Fwd", subject: string): string {
+function prefixed(marker: "Re" | "Fwd", subject: string): string {
   const s = subject.trim();
-  const already = prefix === "Re" ? /^re:/i : /^(fwd?|fw):/i;
-  return already.test(s) ? s : `${prefix}: ${s}`.trim();
+  const already = marker === "Re" ? /^re:/i : /^(fwd?|fw):/i;
+  return already.test(s) ? s : `${marker}: ${s}`.trim();
 }
 
 function dedupe(addrs: Addr[], exclude: string[]): Addr[] {
