@@ -37,7 +37,7 @@ export class OrphanReconciler {
     let removed = 0;
     for (let i = 0; i < recs.length; i++) {
       const r = recs[i];
-      if (!r || jobs[i] === 1) continue;
+      if (!r || jobs[i] === 1 || r.flags.includes("remote")) continue; // an outbound job's record: its job is in the outbound queue
       if (!(await this.records.removeOrphan(r, this.keys.deliveryJob(r.domain, r.id), cutoff))) continue;
       removed++;
       this.log.warn({ event: "ORPHAN_REMOVED", id: r.id, domain: r.domain, age: now - r.receivedAt, rcpts: r.rcpts },
