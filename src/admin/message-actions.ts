@@ -15,7 +15,7 @@ import type { Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
-import type { MessageRecord, MessageRecords } from "../store/message-records.js";
+import { isRemote, type MessageRecord, type MessageRecords } from "../store/message-records.js";
 import { nextState, type MessageEvent } from "../../policies/message-state.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { Queue } from "bullmq";
@@ -36,8 +36,6 @@ const refusal = (r: MessageRecord, event: MessageEvent): Failure | undefined => 
   return v.ok ? undefined : failure("conflict", v.code, v.why);
 };
 type Applied = Awaited<ReturnType<MessageRecords["transition"]>>;
-/** Outbound mail to an outside domain: its job waits in the outbound queue. */
-export const isRemote = (r: MessageRecord) => r.flags.includes("remote");
 
 export class MessageActions {
   constructor(private readonly config: Config, private readonly redis: Redis, private readonly keys: Keyspace, private readonly queues: DeliveryQueues,

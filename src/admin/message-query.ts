@@ -8,7 +8,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Job } from "bullmq";
-import { MessageRecords, STATES, type LedgerEvent, type ListFilter, type MessageRecord, type MessageState } from "../store/message-records.js";
+import { isRemote, MessageRecords, STATES, type LedgerEvent, type ListFilter, type MessageRecord, type MessageState } from "../store/message-records.js";
 import type { DeliveryQueues, SpooledMessage } from "../../queues/delivery-queue.js";
 import type { Keyspace } from "../redis/keyspace.js";
 
@@ -86,7 +86,7 @@ export class MessageQuery {
     const [ledger, size, job] = await Promise.all([
       this.records.ledger(id),
       this.redis.strlen(this.keys.messageRaw(id)),
-      r.flags.includes("remote") ? this.queues.outbound().getJob(id) as Promise<Job<SpooledMessage> | undefined>
+      isRemote(r) ? this.queues.outbound().getJob(id) as Promise<Job<SpooledMessage> | undefined>
         : this.queues.domains().includes(r.domain) ? this.queues.get(r.domain).getJob(id) as Promise<Job<SpooledMessage> | undefined> : Promise.resolve(undefined),
     ]);
     let jobInfo: MessageDetail["job"] = null;

@@ -84,6 +84,8 @@ export type Direction = "inbound" | "outbound";
 export const DIRECTIONS: Direction[] = ["inbound", "outbound"];
 /** Mail users sent (src/outbound/) carries the flag "outbound"; everything else came in. */
 export const directionOf = (r: { flags: string[] }): Direction => (r.flags.includes("outbound") ? "outbound" : "inbound");
+/** Outbound mail to an outside domain (flag "remote"): its job is in the outbound queue, not a domain's delivery queue. */
+export const isRemote = (r: { flags: string[] }): boolean => r.flags.includes("remote");
 
 export interface ListFilter { state?: MessageState; domain?: string; rcpt?: string; from?: string; q?: string; since?: number; direction?: Direction }
 
