@@ -1,10 +1,12 @@
 /**
  * The BullMQ delivery queues (one per configured domain) and the job that describes a
  * spooled message. The job holds the envelope and the accept-time facts; the bytes live in
- * the message store under the same queue id.
+ * the message store under the same queue id. outbound() is the queue of mail users send to
+ * outside domains (queues/outbound-queue.ts), for the admin's hold/release/delete of it.
  */
 import { Queue, type ConnectionOptions } from "bullmq";
-import { deliveryQueueName, type Keyspace } from "../src/redis/keyspace.js";
+import { deliveryQueueName, OUTBOUND_QUEUE, type Keyspace } from "../src/redis/keyspace.js";
+import type { OutboundJob } from "./outbound-queue.js";
 
 export interface SpooledMessage {
   id: string;
@@ -36,8 +38,9 @@ export const MAX_ATTEMPTS = 1_000_000;
 
 export class DeliveryQueues {
   private readonly queues = new Map<string, Queue<SpooledMessage>>();
+  private outboundQueue?: Queue<OutboundJob>;
 
-  constructor(private readonly connection: ConnectionOptions, keys: Keyspace, domains: string[]) {
+  constructor(private readonly connection: ConnectionOptions, private readonly keys: Keyspace, domains: string[]) {
     for (const d of domains) this.queues.set(d, new Queue<SpooledMessage>(deliveryQueueName(d), { connection, prefix: keys.bullPrefix }));
   }
 
@@ -48,6 +51,12 @@ export class DeliveryQueues {
   }
 
   domains(): string[] { return [...this.queues.keys()]; }
+
+  /** The outbound queue (one job per remote recipient domain of a sent message), opened on first use. */
+  outbound(): Queue<OutboundJob> {
+    this.outboundQueue ??= new Queue<OutboundJob>(OUTBOUND_QUEUE, { connection: this.connection, prefix: this.keys.bullPrefix });
+    return this.outboundQueue;
+  }
 
   async enqueue(msg: SpooledMessage): Promise<void> {
     await this.get(msg.domain).add("deliver", msg, {
@@ -60,6 +69,6 @@ export class DeliveryQueues {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await Promise.all([...this.queues.values(), ...(this.outboundQueue ? [this.outboundQueue] : [])].map((q) => q.close()));
   }
 }

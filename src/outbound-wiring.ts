@@ -61,7 +61,7 @@ export function createOutbound(config: Config, redis: Redis, keys: Keyspace, con
 /** The outbound worker of the `worker` role (only with outbound.enabled). */
 export function startOutboundWorker(config: Config, redis: Redis, keys: Keyspace, conn: ConnectionOptions, endpoints: PrimaryEndpoints, log: Logger): { stop(): Promise<void> } {
   const parts = createOutbound(config, redis, keys, conn, log);
-  const worker = new OutboundWorker(config, conn, keys, new SentMessages(redis, keys, config.outbound.keepSent), endpoints, parts.local, log);
+  const worker = new OutboundWorker(config, conn, keys, new SentMessages(redis, keys, config.outbound.keepSent), endpoints, parts.local, new MessageRecords(redis, keys), log);
   worker.start();
   return { stop: async () => { await worker.stop(); await parts.close(); } };
 }

@@ -8,15 +8,19 @@
  * Which action is allowed in which state, and the 409 codes, come from policies/message-state.ts.
  * A message being delivered right now is never touched (409 BEING_DELIVERED): BullMQ refuses
  * to remove a locked job, and that refusal is the check. Talks to BullMQ and Redis only.
+ * Mail users sent to outside domains (records flagged "remote") has its job in the outbound
+ * queue instead of a domain's delivery queue; the same actions apply, but for redeliver.
  */
 import type { Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
-import type { MessageRecord, MessageRecords } from "../store/message-records.js";
+import { isRemote, type MessageRecord, type MessageRecords } from "../store/message-records.js";
 import { nextState, type MessageEvent } from "../../policies/message-state.js";
 import type { MessageStore } from "../store/message-store.js";
+import type { Queue } from "bullmq";
 import type { DeliveryQueues, SpooledMessage } from "../../queues/delivery-queue.js";
+import { enqueueOutbound, type OutboundJob } from "../../queues/outbound-queue.js";
 import type { Keyspace } from "../redis/keyspace.js";
 import { failure, ok, type Actor, type Failure, type Outcome } from "./outcome.js";
 import { spooledFromRecord } from "./spooled-from-record.js";
@@ -65,16 +69,25 @@ export class MessageActions {
     const r = l.value;
     const no = refusal(r, "release");
     if (no) return no;
-    if (!(await this.bytesStored(id))) return failure("conflict", "BYTES_GONE", `the bytes of message ${id} are no longer stored`);
     const savedText = await this.redis.hget(this.keys.messageMeta(id), "heldJob");
-    const saved = savedText ? JSON.parse(savedText) as SpooledMessage : undefined;
     const pending = Object.entries(r.outcomes).filter(([, o]) => o.state === "pending").map(([rcpt]) => rcpt);
-    const data = await spooledFromRecord(r, pending.length ? pending : r.rcpts, this.store, { saved });
+    const rcpts = pending.length ? pending : r.rcpts;
+    let enqueue: () => Promise<void>;
+    if (isRemote(r)) {
+      const saved = savedText ? JSON.parse(savedText) as OutboundJob : undefined;
+      const job: OutboundJob = { id, message: id.replace(/\.\d+$/, ""), user: r.from, from: r.from, domain: r.domain, createdAt: r.receivedAt, ...saved, rcpts };
+      if (!(await this.redis.hexists(this.keys.outboundMessage(job.message), "raw"))) return failure("conflict", "BYTES_GONE", `the bytes of message ${id} are no longer stored`);
+      enqueue = () => enqueueOutbound(this.queues.outbound(), job);
+    } else {
+      if (!(await this.bytesStored(id))) return failure("conflict", "BYTES_GONE", `the bytes of message ${id} are no longer stored`);
+      const data = await spooledFromRecord(r, rcpts, this.store, { saved: savedText ? JSON.parse(savedText) as SpooledMessage : undefined });
+      enqueue = () => this.queues.enqueue(data);
+    }
     const after = await this.records.transition(id, "release", this.event("released", actor));
     if (!after || after.refused) return this.done("release", id, actor, after);
     await this.redis.hdel(this.keys.messageMeta(id), "heldJob");
-    await this.queues.enqueue(data);
-    return this.done("release", id, actor, after, { queuePaused: await this.queues.get(r.domain).isPaused() });
+    await enqueue();
+    return this.done("release", id, actor, after, { queuePaused: await this.queueOf(r).isPaused() });
   }
 
   async retry(id: string, actor: Actor): Promise<Outcome<ActionDone>> {
@@ -83,8 +96,9 @@ export class MessageActions {
     const r = l.value;
     const no = refusal(r, "retry");
     if (no) return no;
-    const job = await this.queues.get(r.domain).getJob(id) as Job<SpooledMessage> | undefined;
+    const job = await this.queueOf(r).getJob(id) as Job<SpooledMessage> | undefined;
     let note: string;
+    if (!job && isRemote(r)) return failure("conflict", "NO_JOB", `message ${id} has no job in the outbound queue`);
     if (!job) {
       // queued in the records but without a job (lost): put it back
       const pending = Object.entries(r.outcomes).filter(([, o]) => o.state === "pending").map(([rcpt]) => rcpt);
@@ -101,7 +115,7 @@ export class MessageActions {
       } else note = "already waiting";
     }
     const after = await this.records.transition(id, "retry", this.event("retry", actor, { note }));
-    return this.done("retry", id, actor, after, { note, queuePaused: await this.queues.get(r.domain).isPaused() });
+    return this.done("retry", id, actor, after, { note, queuePaused: await this.queueOf(r).isPaused() });
   }
 
   async redeliver(id: string, actor: Actor): Promise<Outcome<ActionDone>> {
@@ -110,6 +124,7 @@ export class MessageActions {
     const r = l.value;
     const no = refusal(r, "redeliver");
     if (no) return no;
+    if (isRemote(r)) return failure("conflict", "NOT_REDELIVERABLE", `message ${id} was sent to an outside domain: the user sends it again`);
     if (!(await this.bytesStored(id))) return failure("conflict", "BYTES_GONE", `the bytes of message ${id} are no longer stored`);
     const job = await this.removeJob(r); // a kept failed job with this id would swallow the new one
     if (!job.ok) return job;
@@ -137,19 +152,23 @@ export class MessageActions {
   private async load(id: string): Promise<Outcome<MessageRecord>> {
     const r = await this.records.get(id);
     if (!r) return failure("not-found", "NOT_FOUND", `no message ${id}`);
-    if (!this.queues.domains().includes(r.domain)) return failure("conflict", "DOMAIN_NOT_CONFIGURED", `${r.domain} is no longer a configured domain`);
+    if (!isRemote(r) && !this.queues.domains().includes(r.domain)) return failure("conflict", "DOMAIN_NOT_CONFIGURED", `${r.domain} is no longer a configured domain`);
     return ok(r);
   }
 
   /** Removes the message's job unless it is being delivered; returns its data (undefined: no job). */
   private async removeJob(r: MessageRecord): Promise<Outcome<SpooledMessage | undefined>> {
-    const q = this.queues.get(r.domain);
+    const q = this.queueOf(r);
     const job = await q.getJob(r.id) as Job<SpooledMessage> | undefined;
     if (!job) return ok(undefined);
     if ((await job.getState()) === "active") return beingDelivered(r.id);
     // 0: locked — a worker took it between the two calls
     if (!(await q.remove(r.id))) return beingDelivered(r.id);
     return ok(job.data);
+  }
+
+  private queueOf(r: MessageRecord): Queue {
+    return isRemote(r) ? this.queues.outbound() : this.queues.get(r.domain);
   }
 
   private async bytesStored(id: string): Promise<boolean> {

@@ -3,11 +3,12 @@
  * fact they do not hold — whether BullMQ is delivering a message right now ("active" comes
  * from the queue's active list, not from the record). Lists newest first with a cursor,
  * counts per state, and the full detail of one message (record, ledger, job, bytes).
- * Reads only; admin-actions.ts changes things.
+ * Reads only; admin-actions.ts changes things. Outbound mail to outside domains (records
+ * flagged "remote") has its job in the outbound queue.
  */
 import type { Redis } from "ioredis";
 import type { Job } from "bullmq";
-import { MessageRecords, STATES, type LedgerEvent, type ListFilter, type MessageRecord, type MessageState } from "../store/message-records.js";
+import { isRemote, MessageRecords, STATES, type LedgerEvent, type ListFilter, type MessageRecord, type MessageState } from "../store/message-records.js";
 import type { DeliveryQueues, SpooledMessage } from "../../queues/delivery-queue.js";
 import type { Keyspace } from "../redis/keyspace.js";
 
@@ -27,7 +28,7 @@ export class MessageQuery {
   /** Ids BullMQ is delivering now (bounded by delivery.concurrency per domain). */
   async activeIds(domain?: string): Promise<Set<string>> {
     const domains = domain ? [domain] : this.queues.domains();
-    const lists = await Promise.all(domains.map((d) => this.redis.lrange(this.queues.get(d).keys.active, 0, -1)));
+    const lists = await Promise.all([...domains.map((d) => this.queues.get(d).keys.active), ...(domain ? [] : [this.keys.outboundActive()])].map((k) => this.redis.lrange(k, 0, -1)));
     return new Set(lists.flat());
   }
 
@@ -85,7 +86,8 @@ export class MessageQuery {
     const [ledger, size, job] = await Promise.all([
       this.records.ledger(id),
       this.redis.strlen(this.keys.messageRaw(id)),
-      this.queues.domains().includes(r.domain) ? this.queues.get(r.domain).getJob(id) as Promise<Job<SpooledMessage> | undefined> : Promise.resolve(undefined),
+      isRemote(r) ? this.queues.outbound().getJob(id) as Promise<Job<SpooledMessage> | undefined>
+        : this.queues.domains().includes(r.domain) ? this.queues.get(r.domain).getJob(id) as Promise<Job<SpooledMessage> | undefined> : Promise.resolve(undefined),
     ]);
     let jobInfo: MessageDetail["job"] = null;
     if (job) {

@@ -1,9 +1,9 @@
 /**
  * The JSON shape of a message in the API: the list item (envelope, subject, size, state,
- * attempts, last error, next attempt) and the detail (everything known, ledger included).
+ * attempts, last error, next attempt, direction: inbound or sent by a user) and the detail (everything known, ledger included).
  * Times are milliseconds since the epoch, as everywhere in the API.
  */
-import type { MessageRecord } from "../store/message-records.js";
+import { directionOf, type MessageRecord } from "../store/message-records.js";
 import type { MessageDetail } from "../admin/message-query.js";
 
 export function messageSummary(r: MessageRecord) {
@@ -19,6 +19,7 @@ export function messageSummary(r: MessageRecord) {
     lastError: r.lastError ?? null,
     nextAttempt: r.state === "queued" || r.state === "deferred" ? r.nextAttempt ?? null : null,
     flags: r.flags,
+    direction: directionOf(r),
   };
 }
 

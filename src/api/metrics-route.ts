@@ -1,6 +1,6 @@
 /**
  * GET /metrics: one snapshot of the cross-process statistics in Redis (counters, refusals,
- * attempts, latency buckets, alerts sent/failed, backup-traffic deferrals, the traffic series' totals per domain), the queue per state, the primaries, the scanners, the outages and the last drill per domain, rendered
+ * attempts, latency buckets, outbound messages per state, alerts sent/failed, backup-traffic deferrals, the traffic series' totals per domain), the queue per state, the primaries, the scanners, the outages and the last drill per domain, rendered
  * as Prometheus text by observability/metrics.ts.
  */
 import type { Handler } from "./api-deps.js";
@@ -12,15 +12,16 @@ import { configuredTraffic, GLOBAL_DOMAIN } from "../observability/traffic-serie
 const numbers = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Number(v)]));
 
 export const metrics: Handler = async (_req, d) => {
-  const [counters, rejected, attempts, latency, queue, primaries, scanners, alerts, backupDeferred, outages, drills, capacity, traffic] = await Promise.all([
+  const [counters, rejected, attempts, latency, queue, primaries, scanners, alerts, backupDeferred, outages, drills, capacity, traffic, outbound] = await Promise.all([
     d.records.counts(), d.redis.hgetall(d.keys.rejected()), d.redis.hgetall(d.keys.attempts()), d.redis.hgetall(d.keys.latency()),
     d.query.stateCounts(), d.domains.primaries(), scannersStatus(d.config, d.redis, d.keys),
     d.redis.hgetall(d.keys.alertStats()), d.redis.hgetall(d.keys.backupDeferred()),
     outageMetrics(d.redis, d.keys, d.queues.domains()), lastDrills(d.redis, d.keys, d.queues.domains()), d.capacity.capacity(),
     configuredTraffic(d.config, d.redis, d.keys, d.log).totals([...d.queues.domains(), GLOBAL_DOMAIN]),
+    d.records.outboundStateCounts(),
   ]);
   const text = await d.metrics.render({
-    counters, rejected: numbers(rejected), alerts: numbers(alerts), backupDeferred: numbers(backupDeferred), attempts: numbers(attempts), latency, queue, capacity,
+    counters, rejected: numbers(rejected), alerts: numbers(alerts), backupDeferred: numbers(backupDeferred), attempts: numbers(attempts), latency, queue, outbound, capacity,
     primaries: primaries.map((p) => ({ domain: p.domain, state: p.state, queuePaused: p.queuePaused })),
     scanners: scanners.scanners.map((s) => ({ name: s.name, state: s.state, lastLatencyMs: s.lastLatencyMs })),
     outages, drills, traffic,

@@ -4,7 +4,7 @@
  * the JSON bodies; every error uses the one Error shape.
  */
 import type { Route } from "./routes.js";
-import { STATES } from "../store/message-records.js";
+import { DIRECTIONS, STATES } from "../store/message-records.js";
 import { BULK_ACTIONS } from "../admin/bulk-actions.js";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./validate.js";
 import { KINDS } from "./event-routes.js";
@@ -22,18 +22,20 @@ const QUERY: Record<string, { description: string; schema: object }> = {
   from: { description: "Sender contains this (case-insensitive)", schema: str },
   q: { description: "Subject or sender contains this (case-insensitive)", schema: str },
   since: { description: "Received at or after: ms since the epoch or ISO 8601", schema: str },
+  direction: { description: "Only mail that came in (inbound) or that users sent (outbound)", schema: { type: "string", enum: DIRECTIONS } },
   cursor: { description: "The `next` of the previous page", schema: str },
   kind: { description: "Only continuity events of this kind", schema: { type: "string", enum: KINDS } },
   limit: { description: `Page size, 1 to ${MAX_LIMIT}`, schema: { type: "integer", minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT } },
 };
 
 const filterSchema = obj({
-  state: { type: "string", enum: STATES }, domain: str, rcpt: str, from: str, q: str, since: { oneOf: [str, int] },
+  state: { type: "string", enum: STATES }, domain: str, rcpt: str, from: str, q: str, since: { oneOf: [str, int] }, direction: { type: "string", enum: DIRECTIONS },
 }, []);
 
 const summary = obj({
   id: str, domain: str, envelope: obj({ from: str, to: { type: "array", items: str } }), subject: str, size: int, receivedAt: ms,
   state: { type: "string", enum: STATES }, attempts: int, lastError: nullable(str), nextAttempt: nullable(ms), flags: { type: "array", items: str },
+  direction: { type: "string", enum: DIRECTIONS },
 });
 
 const primary = obj({

@@ -4,7 +4,7 @@
  * error code and a message that names the parameter and what it expects); nothing here
  * throws or touches Redis.
  */
-import { MessageRecords, STATES, type ListFilter, type MessageState } from "../store/message-records.js";
+import { DIRECTIONS, MessageRecords, STATES, type Direction, type ListFilter, type MessageState } from "../store/message-records.js";
 import { QUEUE_ID_PATTERN } from "../mail/queue-id.js";
 import { BULK_ACTIONS, type BulkAction } from "../admin/bulk-actions.js";
 import { failure, ok, type Outcome } from "../admin/outcome.js";
@@ -12,7 +12,7 @@ import { everythingRefusal, normaliseFilter, type BulkScope } from "../admin/bul
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
-export const FILTER_PARAMS = ["state", "domain", "rcpt", "from", "q", "since"] as const;
+export const FILTER_PARAMS = ["state", "domain", "rcpt", "from", "q", "since", "direction"] as const;
 export const LIST_PARAMS = [...FILTER_PARAMS, "cursor", "limit"] as const;
 
 export interface ListQuery { filter: ListFilter; cursor?: { score: number; id: string }; limit: number }
@@ -56,6 +56,11 @@ export function parseFilter(get: (name: string) => string | undefined, domains: 
   if (domain !== undefined) {
     if (!domains.includes(domain.toLowerCase())) return invalid("INVALID_DOMAIN", `domain "${printable(domain)}" is not a configured domain (configured: ${domains.join(", ")})`);
     f.domain = domain.toLowerCase();
+  }
+  const direction = get("direction");
+  if (direction !== undefined) {
+    if (!DIRECTIONS.includes(direction as Direction)) return invalid("INVALID_DIRECTION", `direction "${printable(direction)}" is not one of: ${DIRECTIONS.join(", ")}`);
+    f.direction = direction as Direction;
   }
   const rcpt = get("rcpt");
   if (rcpt !== undefined) {

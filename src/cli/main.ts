@@ -51,7 +51,7 @@ const USAGE = `usage:
                [--listen HOST:PORT]... [--http HOST:PORT] [--data-dir DIR] [--dns IP[:PORT]] [--yes] [--force] [--no-checks]
   mxspool check-config [FILE]
   mxspool status [--config FILE] [--json]
-  mxspool queue ls [--state S] [--domain D] [--rcpt ADDR] [--from TEXT] [--q TEXT] [--since T] [--limit N] [--cursor C] [--all] [--json]
+  mxspool queue ls [--state S] [--domain D] [--rcpt ADDR] [--from TEXT] [--q TEXT] [--since T] [--direction inbound|outbound] [--limit N] [--cursor C] [--all] [--json]
   mxspool queue show|raw ID
   mxspool queue retry|hold|release|rm|redeliver ID...
   mxspool queue retry|hold|release|rm --state S|--domain D|--rcpt ADDR|--from TEXT|--q TEXT|--since T   (every match)

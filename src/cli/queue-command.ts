@@ -1,6 +1,6 @@
 /**
  * `mxspool queue ...`: the queue as the admin on the box sees it, through the API.
- *   ls [--state S] [--domain D] [--rcpt A] [--from F] [--q TEXT] [--since T] [--limit N] [--cursor C] [--all]
+ *   ls [--state S] [--domain D] [--rcpt A] [--from F] [--q TEXT] [--since T] [--direction inbound|outbound] [--limit N] [--cursor C] [--all]
  *   show ID | raw ID
  *   retry|hold|release|rm|redeliver ID...      one message each
  *   retry|hold|release|rm --state/--domain/--rcpt/--from/--q/--since ...   every match (bulk)
@@ -21,7 +21,7 @@ interface Detail extends Summary {
   bytes: { stored: boolean; size: number }; job: { state: string; attemptsMade: number; runAt?: number } | null; ledger: { at: number; type: string; [k: string]: unknown }[];
 }
 
-const FILTERS = ["state", "domain", "rcpt", "from", "q", "since"] as const;
+const FILTERS = ["state", "domain", "rcpt", "from", "q", "since", "direction"] as const;
 const ACTIONS: Record<string, { path: string; method: string; bulk?: string; past: string }> = {
   retry: { path: "retry", method: "POST", bulk: "retry", past: "retried" },
   hold: { path: "hold", method: "POST", bulk: "hold", past: "held" },

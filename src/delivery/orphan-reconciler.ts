@@ -15,7 +15,7 @@
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
-import type { MessageRecords } from "../store/message-records.js";
+import { isRemote, type MessageRecords } from "../store/message-records.js";
 import type { Keyspace } from "../redis/keyspace.js";
 
 const BATCH = 500;
@@ -37,7 +37,7 @@ export class OrphanReconciler {
     let removed = 0;
     for (let i = 0; i < recs.length; i++) {
       const r = recs[i];
-      if (!r || jobs[i] === 1) continue;
+      if (!r || jobs[i] === 1 || isRemote(r)) continue; // an outbound job's record: its job is in the outbound queue
       if (!(await this.records.removeOrphan(r, this.keys.deliveryJob(r.domain, r.id), cutoff))) continue;
       removed++;
       this.log.warn({ event: "ORPHAN_REMOVED", id: r.id, domain: r.domain, age: now - r.receivedAt, rcpts: r.rcpts },

@@ -7,6 +7,7 @@
  *   mxspool_backup_deferred_total{domain}         RCPTs deferred by acceptWhen: primaryDown (primary up)
  *   mxspool_messages_finished_total{state}         delivered | bounced | deleted
  *   mxspool_queue_messages{state}                  messages per state now (queue depth)
+ *   mxspool_outbound_messages{state}               the share of mxspool_queue_messages that users sent (outbound)
  *   mxspool_delivery_attempts_total{result}        delivered | deferred | bounced | unreachable
  *   mxspool_delivery_latency_seconds               histogram, acceptance → the primary's 250
  *   mxspool_primary_up{domain}, mxspool_queue_paused{domain}
@@ -35,6 +36,8 @@ export interface MetricsSnapshot {
   /** RCPTs deferred per domain by `acceptWhen: primaryDown` while the primary was up. */
   backupDeferred: Record<string, number>;
   queue: Record<string, number>;
+  /** Outbound messages per state (records flagged "outbound"; "active" is not split out). */
+  outbound?: Record<string, number>;
   attempts: Record<string, number>;
   /** The raw latency hash: a field per bucket bound ("0.5", ..., "inf"), sum_ms, count. */
   latency: Record<string, string>;
@@ -84,6 +87,7 @@ export class Metrics {
   private readonly rejected = new Counter({ name: "mxspool_messages_rejected_total", help: "SMTP refusals by reason", labelNames: ["reason"], registers: this.r });
   private readonly backupDeferred = new Counter({ name: "mxspool_backup_deferred_total", help: "Recipients deferred (450 4.7.1) at the backup MX while the domain's primary was up (acceptWhen: primaryDown)", labelNames: ["domain"], registers: this.r });
   private readonly finished = new Counter({ name: "mxspool_messages_finished_total", help: "Messages that reached a final state", labelNames: ["state"], registers: this.r });
+  private readonly outbound = new Gauge({ name: "mxspool_outbound_messages", help: "Messages users sent (outbound), per state now: queued, deferred, held; retained delivered, bounced, deleted", labelNames: ["state"], registers: this.r });
   private readonly queue = new Gauge({ name: "mxspool_queue_messages", help: "Messages per state now (queued, deferred, active, held; retained delivered, bounced, deleted)", labelNames: ["state"], registers: this.r });
   private readonly attempts = new Counter({ name: "mxspool_delivery_attempts_total", help: "Delivery attempts to the primary by result", labelNames: ["result"], registers: this.r });
   private readonly latency = new ExternalHistogram("mxspool_delivery_latency_seconds", "Time from acceptance to delivery at the primary");
@@ -113,7 +117,7 @@ export class Metrics {
   get contentType(): string { return this.registry.contentType; }
 
   async render(s: MetricsSnapshot): Promise<string> {
-    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.backupDeferred, this.finished, this.queue, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency, this.alertsSent, this.alertsFailed, this.outageActive, this.outageSeconds, this.timeToDetect, this.drillAt, this.drillPassed, this.bytesPerQueued, this.memoryLimit, this.outageHours, this.traffic, this.trafficBytes]) m.reset();
+    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.backupDeferred, this.finished, this.queue, this.outbound, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency, this.alertsSent, this.alertsFailed, this.outageActive, this.outageSeconds, this.timeToDetect, this.drillAt, this.drillPassed, this.bytesPerQueued, this.memoryLimit, this.outageHours, this.traffic, this.trafficBytes]) m.reset();
     if (s.capacity) {
       if (s.capacity.bytesPerQueuedMessage !== null) this.bytesPerQueued.set(s.capacity.bytesPerQueuedMessage);
       this.memoryLimit.set(s.capacity.limitBytes);
@@ -125,6 +129,7 @@ export class Metrics {
     for (const [domain, n] of Object.entries(s.backupDeferred)) this.backupDeferred.inc({ domain }, Math.max(0, n));
     for (const state of ["delivered", "bounced", "deleted"]) this.finished.inc({ state }, Math.max(0, s.counters[state] ?? 0));
     for (const [state, n] of Object.entries(s.queue)) this.queue.set({ state }, n);
+    for (const [state, n] of Object.entries(s.outbound ?? {})) this.outbound.set({ state }, n);
     for (const result of ["delivered", "deferred", "bounced", "unreachable"]) this.attempts.inc({ result }, Math.max(0, s.attempts[result] ?? 0));
     this.latency.set(s.latency);
     for (const p of s.primaries) {

@@ -6,7 +6,9 @@
  * recipients leave the job; the others are retried on the delivery retry table until
  * `outbound.maxLifetime`. Refused and expired recipients get a failure DSN delivered into the
  * sender's own spool (LocalSpool), so it shows in their webmail and later at their primary.
- * Each outcome is written to the sent message's record for the "Sent" view.
+ * Each outcome is written to the sent message's record for the "Sent" view, and each attempt
+ * (reply per recipient) to the job's message record and ledger (src/store/message-records.ts),
+ * which the admin API shows like an inbound message's.
  */
 import { Worker, type ConnectionOptions, type Job } from "bullmq";
 import type { Config } from "../config/schema.js";
@@ -24,13 +26,14 @@ import { composeDsn } from "../dsn/compose-dsn.js";
 import { headerBlock } from "../mail/header-end.js";
 import type { SentMessages } from "./sent-messages.js";
 import type { LocalSpool } from "./submit.js";
+import type { MessageRecords } from "../store/message-records.js";
 
 export class OutboundWorker {
   private worker?: Worker<OutboundJob>;
   private readonly pools: ConnectionPools;
 
   constructor(private readonly config: Config, private readonly connection: ConnectionOptions, private readonly keys: Keyspace, private readonly sent: SentMessages,
-              private readonly endpoints: PrimaryEndpoints, private readonly local: LocalSpool, private readonly log: Logger) {
+              private readonly endpoints: PrimaryEndpoints, private readonly local: LocalSpool, private readonly records: MessageRecords, private readonly log: Logger) {
     const d = config.delivery;
     const relay = config.outbound.relay;
     this.pools = new ConnectionPools({
@@ -66,6 +69,10 @@ export class OutboundWorker {
     const refused = results.filter((r) => r.outcome === "permanent");
     const later = results.filter((r) => r.outcome !== "delivered" && r.outcome !== "permanent");
     const expired = later.length > 0 && now - d.createdAt > this.config.outbound.maxLifetime;
+    await this.records.completeAttempt(d.id, endpoint ?? "unreachable", results, {
+      retentionMs: this.config.retention.delivered, expired, lastError: later.map((r) => `${r.rcpt}: ${r.response}`).join("; ") || undefined,
+      nextAttempt: later.length && !expired ? now + retryDelay(job.attemptsMade + 1, this.config.delivery.retry, () => 0.5) : undefined,
+    });
     for (const r of delivered) await this.sent.setOutcome(d.message, r.rcpt, { state: "delivered", response: r.response, at: now });
     if (delivered.length) this.log.info({ event: "OUTBOUND_DELIVERED", id: d.id, message: d.message, domain: d.domain, rcpts: delivered.map((r) => r.rcpt), endpoint, reply: delivered[0].response }, "outbound delivered");
     const failed = [...refused, ...(expired ? later.map((r) => ({ ...r, response: `delivery time expired; last reply: ${r.response}` })) : [])];

@@ -11,7 +11,10 @@
  * `outbound.sentCopies: deliver` a copy marked `X-Mxspool-Sent-Copy: yes` goes into the
  * sender's own spool, so it reaches their mailbox at the primary when it returns. Records of
  * what is spooled here carry the flag "outbound" (the sender's copy also "sent-copy", which a
- * webmail inbox may leave out: the Sent view lists it).
+ * webmail inbox may leave out: the Sent view lists it). Each outbound job has a message record
+ * of its own too (src/store/message-records.ts, id = the job's, flags "outbound" and "remote"),
+ * written before the job like an accepted message's: the admin lists, holds and deletes it and
+ * the worker writes each attempt into its ledger.
  * Never reachable without an authenticated user: callers pass the user they authenticated.
  * Refusals are SMTP-style (code + enhanced code); nothing is queued for a refused message.
  */
@@ -26,6 +29,7 @@ import { enqueueOutbound, type OutboundQueue } from "../../queues/outbound-queue
 import { prepareOutgoing } from "./outgoing-message.js";
 import type { DkimSigner } from "./dkim-signer.js";
 import { SentMessages, type SentItem } from "./sent-messages.js";
+import { MessageRecords } from "../store/message-records.js";
 
 export interface OutboundSubmission {
   /** The authenticated user (their own address). */
@@ -81,6 +85,7 @@ export function createOutboundSubmitter(deps: OutboundDeps): OutboundSubmitter {
   const limits: OutboundLimits = { ...o.limits, maxMessageSize: o.maxMessageSize };
   const now = deps.now ?? Date.now;
   const sent = new SentMessages(redis, keys, o.keepSent);
+  const records = new MessageRecords(redis, keys);
   const refused = (r: { code: number; enhanced: string; text: string; reason?: string }, s: OutboundSubmission): SubmitResult => {
     log.info({ event: "OUTBOUND_REFUSED", user: s.user, via: s.via, code: r.code, enhanced: r.enhanced, reason: r.reason }, r.text);
     return { ok: false, code: r.code, enhanced: r.enhanced, message: r.text };
@@ -131,7 +136,12 @@ export function createOutboundSubmitter(deps: OutboundDeps): OutboundSubmitter {
       for (const r of remote) byDomain.set(domainOf(r), [...(byDomain.get(domainOf(r)) ?? []), r]);
       let n = 0;
       for (const [domain, rcpts] of byDomain) {
-        await enqueueOutbound(deps.queue, { id: `${id}.${++n}`, message: id, user, from: s.envelopeFrom, domain, rcpts, createdAt: summary.sentAt });
+        const jobId = `${id}.${++n}`;
+        const rm = redis.multi();
+        records.addAccepted(rm, { id: jobId, domain, from: s.envelopeFrom, rcpts, subject: summary.subject, size: outgoing.length, receivedAt: summary.sentAt,
+          client: { ip: s.clientIp ?? "127.0.0.1", helo: `mxspool-${s.via}` }, flags: ["outbound", "remote"], addedHeaders: "" }, { user, via: s.via, sent: id });
+        if (!(await rm.exec())) throw new Error("outbound record aborted");
+        await enqueueOutbound(deps.queue, { id: jobId, message: id, user, from: s.envelopeFrom, domain, rcpts, createdAt: summary.sentAt });
       }
       if (o.sentCopies === "deliver" && config.domains[domainOf(user)]) {
         const copy = Buffer.concat([Buffer.from("X-Mxspool-Sent-Copy: yes\r\nAuto-Submitted: auto-generated (sent copy)\r\n", "latin1"), prepared.ownCopy]);

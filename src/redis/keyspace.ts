@@ -79,6 +79,8 @@ export class Keyspace {
   indexDomain(domain: string) { return this.index(`domain:${domain}`); }
   /** Zset: the messages for one recipient (compared case-insensitively). No TTL. */
   indexRcpt(address: string) { return this.index(`rcpt:${address.toLowerCase()}`); }
+  /** Zset: the messages users sent (records flagged "outbound": local copies and remote jobs). No TTL (entries go with purge). */
+  indexOutbound() { return this.index("direction:outbound"); }
   private index(name: string) { return this.key("idx", name); }
 
   // ── stats (global hashes, no TTL) ───────────────────────────────────────────────────
@@ -190,5 +192,7 @@ export class Keyspace {
   // ── BullMQ (tag {<prefix>}) ──────────────────────────────────────────────────────────
 
   /** Hash: BullMQ's record of one delivery job (its layout: `<bull prefix>:<queue>:<job id>`). Written by BullMQ; read here only to check it exists. */
+  /** List (BullMQ's): the outbound jobs being delivered now, read by the admin for the "active" state. */
+  outboundActive() { return `${this.bullPrefix}:${OUTBOUND_QUEUE}:active`; }
   deliveryJob(domain: string, id: string) { return `${this.bullPrefix}:${deliveryQueueName(domain)}:${id}`; }
 }

@@ -80,7 +80,14 @@ return 1
 
 export interface LedgerEvent { at: number; type: string; [k: string]: unknown }
 
-export interface ListFilter { state?: MessageState; domain?: string; rcpt?: string; from?: string; q?: string; since?: number }
+export type Direction = "inbound" | "outbound";
+export const DIRECTIONS: Direction[] = ["inbound", "outbound"];
+/** Mail users sent (src/outbound/) carries the flag "outbound"; everything else came in. */
+export const directionOf = (r: { flags: string[] }): Direction => (r.flags.includes("outbound") ? "outbound" : "inbound");
+/** Outbound mail to an outside domain (flag "remote"): its job is in the outbound queue, not a domain's delivery queue. */
+export const isRemote = (r: { flags: string[] }): boolean => r.flags.includes("remote");
+
+export interface ListFilter { state?: MessageState; domain?: string; rcpt?: string; from?: string; q?: string; since?: number; direction?: Direction }
 
 export class MessageRecords {
   constructor(private readonly redis: Redis, private readonly keys: Keyspace) {}
@@ -103,6 +110,7 @@ export class MessageRecords {
     m.rpush(this.ledgerKey(r.id), JSON.stringify({ at: r.receivedAt, type: "received", ...event }));
     m.zadd(this.keys.indexAll(), r.receivedAt, r.id).zadd(this.keys.indexState("queued"), r.receivedAt, r.id).zadd(this.keys.indexDomain(r.domain), r.receivedAt, r.id);
     for (const x of r.rcpts) m.zadd(this.keys.indexRcpt(x), r.receivedAt, r.id);
+    if (directionOf(r) === "outbound") m.zadd(this.keys.indexOutbound(), r.receivedAt, r.id);
     m.hincrby(this.counters(), "accepted", 1).hincrby(this.counters(), "rcpt_accepted", r.rcpts.length);
   }
 
@@ -218,7 +226,8 @@ export class MessageRecords {
 
   /** Newest first; `cursor` is the arrival time and id of the last item seen (ties by id, descending). */
   async list(f: ListFilter, cursor: { score: number; id: string } | undefined, limit: number): Promise<{ items: MessageRecord[]; next?: string }> {
-    const index = f.rcpt ? this.keys.indexRcpt(f.rcpt) : f.state ? this.keys.indexState(f.state) : f.domain ? this.keys.indexDomain(f.domain) : this.keys.indexAll();
+    const index = f.rcpt ? this.keys.indexRcpt(f.rcpt) : f.state ? this.keys.indexState(f.state) : f.domain ? this.keys.indexDomain(f.domain)
+      : f.direction === "outbound" ? this.keys.indexOutbound() : this.keys.indexAll();
     const items: MessageRecord[] = [];
     let after = cursor;
     const min = f.since ? String(f.since) : "-inf";
@@ -243,6 +252,7 @@ export class MessageRecords {
         if (!r) continue;
         if (f.state && r.state !== f.state) continue;
         if (f.domain && r.domain !== f.domain) continue;
+        if (f.direction && directionOf(r) !== f.direction) continue;
         if (f.rcpt && !r.rcpts.some((x) => x.toLowerCase() === f.rcpt!.toLowerCase())) continue;
         if (f.from && !r.from.toLowerCase().includes(f.from.toLowerCase())) continue;
         if (f.q && !`${r.subject} ${r.from}`.toLowerCase().includes(f.q.toLowerCase())) continue;
@@ -268,6 +278,12 @@ export class MessageRecords {
     return out;
   }
 
+  /** The outbound messages per state now (the share of counts()' state_* that users sent). */
+  async outboundStateCounts(): Promise<Record<MessageState, number>> {
+    const n = await Promise.all(STATES.map((s) => this.redis.zintercard(2, this.keys.indexState(s), this.keys.indexOutbound())));
+    return Object.fromEntries(STATES.map((s, i) => [s, Number(n[i])])) as Record<MessageState, number>;
+  }
+
   /** Undoes addAccepted for a message that could not be queued (no 250 was sent); a record already gone is left alone. */
   async remove(id: string, domain: string, rcpts: string[]): Promise<void> {
     await this.removeUnacknowledged(id, domain, rcpts);
@@ -289,6 +305,7 @@ export class MessageRecords {
       this.keys.indexAll(), this.keys.indexState("queued"), this.keys.indexDomain(domain), this.counters(), orphan?.jobKey ?? this.meta(id),
       ...rcpts.map((x) => this.keys.indexRcpt(x))];
     const done = await this.redis.eval(REMOVE_UNACKNOWLEDGED, keys.length, ...keys, id, orphan ? String(orphan.cutoff) : "");
+    if (done === 1) await this.redis.zrem(this.keys.indexOutbound(), id);
     return done === 1;
   }
 
@@ -302,7 +319,7 @@ export class MessageRecords {
       const r = await this.get(id);
       const m = this.redis.multi();
       m.del(this.meta(id), this.ledgerKey(id), this.keys.messageRaw(id), this.keys.messagePart(id));
-      m.zrem(this.keys.indexAll(), id).zrem(this.keys.indexPurge(), id);
+      m.zrem(this.keys.indexAll(), id).zrem(this.keys.indexPurge(), id).zrem(this.keys.indexOutbound(), id);
       for (const s of STATES) m.zrem(this.keys.indexState(s), id);
       if (r) {
         m.zrem(this.keys.indexDomain(r.domain), id);

@@ -160,7 +160,7 @@ describe("admin API", () => {
     expect(small).toEqual(seen.slice(0, 35).map((m) => m.id));
   });
 
-  it("filters by state, domain, rcpt, from, q and since", async () => {
+  it("filters by state, domain, rcpt, from, q, since and direction", async () => {
     const byRcpt = await api("GET", "/api/messages?rcpt=USER7@example.test&limit=500");
     expect(byRcpt.body.items).toHaveLength(20);
     expect(byRcpt.body.items.every((m: any) => m.envelope.to[0] === "user7@example.test")).toBe(true);
@@ -171,6 +171,11 @@ describe("admin API", () => {
     expect((await api("GET", "/api/messages?state=queued&domain=example.test&limit=500")).body.items).toHaveLength(500);
     expect((await api("GET", "/api/messages?state=held")).body.items).toEqual([]);
     expect((await api("GET", "/api/messages?domain=other.test")).body.items).toEqual([]);
+    // everything here came in over SMTP: inbound; nothing was sent by a user
+    const inbound = (await api("GET", "/api/messages?direction=inbound&limit=500")).body.items;
+    expect(inbound).toHaveLength(500);
+    expect(inbound.every((m: any) => m.direction === "inbound")).toBe(true);
+    expect((await api("GET", "/api/messages?direction=outbound")).body.items).toEqual([]);
     const all = (await api("GET", "/api/messages?limit=500")).body.items;
     const since = all[9].receivedAt;
     const recent = (await api("GET", `/api/messages?since=${since}&limit=500`)).body.items;
@@ -235,6 +240,7 @@ describe("admin API", () => {
     const cases: [string, string, string, string, unknown?][] = [
       ["GET", "/api/messages", "/api/messages?state=bogus", "INVALID_STATE"],
       ["GET", "/api/messages", "/api/messages?state=", "INVALID_STATE"],
+      ["GET", "/api/messages", "/api/messages?direction=sideways", "INVALID_DIRECTION"],
       ["GET", "/api/messages", "/api/messages?limit=0", "INVALID_LIMIT"],
       ["GET", "/api/messages", "/api/messages?limit=501", "INVALID_LIMIT"],
       ["GET", "/api/messages", "/api/messages?limit=ten", "INVALID_LIMIT"],
@@ -576,7 +582,7 @@ describe("admin API", () => {
     for (const [name, schema] of Object.entries(doc.components.schemas as Record<string, unknown>)) expect(schema, name).toBeTruthy();
     // the list query parameters are documented with the limit's range
     const list = doc.paths["/api/messages"].get;
-    expect(list.parameters.map((x: any) => x.name).sort()).toEqual(["cursor", "domain", "from", "limit", "q", "rcpt", "since", "state"]);
+    expect(list.parameters.map((x: any) => x.name).sort()).toEqual(["cursor", "direction", "domain", "from", "limit", "q", "rcpt", "since", "state"]);
     expect(list.parameters.find((x: any) => x.name === "limit").schema).toMatchObject({ minimum: 1, maximum: 500 });
   });
 });

@@ -18,6 +18,7 @@ const LAYOUT: [string, string, string][] = [
   // method                           actual                                          expected
   ["bullPrefix", ks.bullPrefix, "{mxspool}"],
   ["deliveryJob", ks.deliveryJob("example.test", ID), `{mxspool}:delivery-example.test:${ID}`],
+  ["outboundActive", ks.outboundActive(), "{mxspool}:outbound:active"],
   ["messageRaw", ks.messageRaw(ID), `mxspool:msg:{${ID}}:raw`],
   ["messageRaw (copy)", ks.messageRaw(`${ID}.2`), `mxspool:msg:{${ID}.2}:raw`],
   ["messagePart", ks.messagePart(ID), `mxspool:msg:{${ID}}:part`],
@@ -28,6 +29,7 @@ const LAYOUT: [string, string, string][] = [
   ["indexState", ks.indexState("deferred"), "mxspool:idx:state:deferred"],
   ["indexDomain", ks.indexDomain("example.test"), "mxspool:idx:domain:example.test"],
   ["indexRcpt", ks.indexRcpt("Alice@Example.TEST"), "mxspool:idx:rcpt:alice@example.test"],
+  ["indexOutbound", ks.indexOutbound(), "mxspool:idx:direction:outbound"],
   ["counters", ks.counters(), "mxspool:stats:counters"],
   ["alertStats", ks.alertStats(), "mxspool:stats:alerts"],
   ["rejected", ks.rejected(), "mxspool:stats:rejected"],
