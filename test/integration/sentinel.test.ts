@@ -152,7 +152,7 @@ describe.each([1, 0])("kill -9 of the Redis master while 20 senders send through
 
   beforeAll(async () => {
     primary = new RecordingPrimary({ port: await freePort() }); // down: everything stays queued
-    for (let i = 0; i < 2; i++) nodes.push(await haNode(set, primary.port, `load${acked}`, { minReplicasAcked: acked }));
+    nodes.push(...await Promise.all([0, 1].map(() => haNode(set, primary.port, `load${acked}`, { minReplicasAcked: acked }))));
   });
   afterAll(async () => {
     for (const n of nodes) { await n.mx.stop(); n.mx.cleanup(); }
@@ -196,7 +196,7 @@ describe("an mxspool node dies mid-drain, then Redis fails over", () => {
 
   beforeAll(async () => {
     primary = new RecordingPrimary({ port: await freePort() });
-    for (let i = 0; i < 2; i++) nodes.push(await haNode(set, primary.port, "drain"));
+    nodes.push(...await Promise.all([0, 1].map(() => haNode(set, primary.port, "drain"))));
   });
   afterAll(async () => {
     for (const n of nodes) { await n.mx.stop(); n.mx.cleanup(); }
