@@ -40,6 +40,13 @@ async function haNode(set: TestSentinels, primaryPort: number, prefix: string, r
   return { mx, smtpPort };
 }
 
+/** Two nodes started together; each one that started is in `into` (stopped by afterAll) even if the other failed. */
+async function startNodes(into: { mx: MxspoolProcess; smtpPort: number }[], start: () => ReturnType<typeof haNode>): Promise<void> {
+  const started = await Promise.allSettled([start(), start()]);
+  for (const s of started) if (s.status === "fulfilled") into.push(s.value);
+  for (const s of started) if (s.status === "rejected") throw s.reason;
+}
+
 const message = async (testId: string) => ({ testId, from: "s@sender.test", to: [`${testId}@example.test`], raw: await compose({ testId, from: "s@sender.test", to: [`${testId}@example.test`] }) });
 
 /** Waits until every accepted id reached the primary, then reports missing, duplicates and extras. */
@@ -152,7 +159,7 @@ describe.each([1, 0])("kill -9 of the Redis master while 20 senders send through
 
   beforeAll(async () => {
     primary = new RecordingPrimary({ port: await freePort() }); // down: everything stays queued
-    nodes.push(...await Promise.all([0, 1].map(() => haNode(set, primary.port, `load${acked}`, { minReplicasAcked: acked }))));
+    await startNodes(nodes, () => haNode(set, primary.port, `load${acked}`, { minReplicasAcked: acked }));
   });
   afterAll(async () => {
     for (const n of nodes) { await n.mx.stop(); n.mx.cleanup(); }
@@ -196,7 +203,7 @@ describe("an mxspool node dies mid-drain, then Redis fails over", () => {
 
   beforeAll(async () => {
     primary = new RecordingPrimary({ port: await freePort() });
-    nodes.push(...await Promise.all([0, 1].map(() => haNode(set, primary.port, "drain"))));
+    await startNodes(nodes, () => haNode(set, primary.port, "drain"));
   });
   afterAll(async () => {
     for (const n of nodes) { await n.mx.stop(); n.mx.cleanup(); }
