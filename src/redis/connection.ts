@@ -3,7 +3,7 @@
  * addresses and a master name) turned into ioredis clients, and a start-up check that warns loudly when the Redis we are given would
  * lose the queue on restart (no AOF and no RDB snapshots).
  */
-import { Redis, type RedisOptions } from "ioredis";
+import { Redis, SentinelConnector, type RedisOptions, type SentinelConnectionOptions } from "ioredis";
 import type { ConnectionOptions } from "bullmq";
 import type { Logger } from "../observability/log.js";
 import { repeatedErrors } from "../observability/repeated-errors.js";
@@ -40,6 +40,59 @@ export function configuredTarget(r: Config["redis"]): RedisTarget | undefined {
  */
 const reconnectOnReadonly = (err: Error) => (err.message.startsWith("READONLY") ? 2 : false);
 
+const SWITCH_MASTER = "+switch-master";
+
+/**
+ * Reconnects at once when the sentinels announce a new master (+switch-master), as ioredis's
+ * own `failoverDetector` does, but without its flaw: that detector calls the connector's
+ * disconnect(), which also cancels a connect in progress — a client that was asking a sentinel
+ * for the master at that moment (the old master being dead) rejected "Connection is closed."
+ * and ioredis left it in status "end" for good: no retry, every command refused (issue 16; 12 of
+ * 40 clients in one failover). This one only destroys the stream it watched: the client's
+ * retryStrategy then asks the sentinels again. Used for our clients and BullMQ's (the option
+ * travels with the connection options and with duplicate()).
+ */
+export class SwitchWatchingSentinelConnector extends SentinelConnector {
+  private watchers: Redis[] = [];
+
+  constructor(private readonly opts: SentinelConnectionOptions) { super(opts); }
+
+  override async connect(emit: Parameters<SentinelConnector["connect"]>[0]): ReturnType<SentinelConnector["connect"]> {
+    const stream = await super.connect(emit);
+    stream.once(this.opts.enableTLSForSentinelMode && this.opts.tls ? "secureConnect" : "connect", () => this.watch(stream));
+    return stream;
+  }
+
+  override disconnect(): void {
+    this.unwatch();
+    super.disconnect();
+  }
+
+  private watch(stream: { destroy(): void }): void {
+    this.unwatch();
+    for (const s of this.opts.sentinels ?? []) {
+      const c = new Redis({
+        host: s.host, port: s.port ?? 26379, family: s.family,
+        username: this.opts.sentinelUsername, password: this.opts.sentinelPassword, tls: this.opts.sentinelTLS,
+        enableReadyCheck: false, connectTimeout: this.opts.connectTimeout, retryStrategy: (n) => Math.min(n * 500, 5000),
+      });
+      c.on("error", () => { /* a sentinel down: the others still announce */ });
+      c.on("message", (channel: string, msg: string) => {
+        if (channel !== SWITCH_MASTER || !msg.startsWith(`${this.opts.name} `)) return;
+        this.unwatch();
+        stream.destroy();
+      });
+      c.subscribe(SWITCH_MASTER).catch(() => undefined);
+      this.watchers.push(c);
+    }
+  }
+
+  private unwatch(): void {
+    for (const c of this.watchers) c.disconnect();
+    this.watchers = [];
+  }
+}
+
 export function redisOptions(target: RedisTarget): RedisOptions {
   const base: RedisOptions = {
     // BullMQ requires this for its blocking connections; our own commands wait for Redis
@@ -62,9 +115,12 @@ export function redisOptions(target: RedisTarget): RedisOptions {
       sentinelPassword: target.sentinelPassword,
       enableTLSForSentinelMode: target.sentinelTls,
       // the sentinels announce +switch-master: reconnect to the new master at once rather than
-      // after the old connection times out
-      failoverDetector: true,
+      // after the old connection times out (not ioredis's failoverDetector: see the class)
+      Connector: SwitchWatchingSentinelConnector as unknown as RedisOptions["Connector"],
+      failoverDetector: false,
       sentinelRetryStrategy: (times) => Math.min(times * 100, 1000),
+      // a frozen sentinel (host stopped, not closed) would hold a reconnect forever: ask the next
+      sentinelCommandTimeout: 2000,
       reconnectOnError: reconnectOnReadonly,
     };
   }

@@ -60,11 +60,12 @@ export class MxspoolProcess {
     const since = this.logs.length;
     try {
       // (waitFor retries a condition that throws: an exit must end the wait, not time it out)
-      await waitFor("mxspool READY", () => this.exitCode !== null || this.logs.slice(since).some((l) => l.event === "READY"), 60_000);
+      await waitFor("mxspool READY", () => this.exitCode !== null || this.logs.slice(since).some((l) => l.event === "READY"), 120_000);
       if (this.exitCode !== null) throw new Error(`mxspool exited ${this.exitCode}: ${this.stderr.join("")}`);
     } catch (err) {
       // say why: the warnings and errors mxspool logged meanwhile (a child that cannot listen, Redis, ...)
       const trouble = this.logs.slice(since).filter((l) => l.level >= 40).slice(-5).map((l) => JSON.stringify(l));
+      if (this.exitCode === null) await this.kill9().catch(() => undefined); // not left running after a failed start
       throw new Error(`${(err as Error).message}; mxspool logged ${trouble.length ? trouble.join(" | ") : "no warning or error"}; stderr: ${this.stderr.join("").slice(-500)}`);
     }
   }

@@ -2,8 +2,8 @@
  * A replicated Redis for a test, on loopback: one master and `replicas` replicas (real
  * redis-server, AOF with appendfsync always) watched by `sentinels` real sentinels
  * (`redis-server sentinel.conf --sentinel`, quorum 2, down-after 1 s, failover-timeout 5 s).
- * Any node can be killed with SIGKILL and restarted; `master()` asks a sentinel who the
- * master is now.
+ * Any node can be killed with SIGKILL and restarted; a sentinel can be frozen (SIGSTOP);
+ * `master()` asks the last sentinel who the master is now.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -18,6 +18,8 @@ export interface TestSentinels {
   /** "127.0.0.1:port" of each sentinel, as redis.sentinels takes them. */
   sentinels: string[];
   nodes: TestRedis[];
+  /** Stops (SIGSTOP) or resumes (SIGCONT) sentinel `i`: a frozen host, connections open but silent. */
+  freezeSentinel(i: number, frozen: boolean): void;
   /** The node the sentinels name as master now. */
   master(): Promise<TestRedis>;
   /** Waits until the sentinels name a master other than `old` and it accepts writes; resolves with it. */
@@ -52,7 +54,7 @@ export async function startSentinels(opts: { replicas?: number; sentinels?: numb
     ports.push(port);
     await waitFor(`sentinel on ${port}`, () => portOpen(port), 20_000);
   }
-  const ask = new Redis({ port: ports[0], host: "127.0.0.1", maxRetriesPerRequest: 3 });
+  const ask = new Redis({ port: ports[ports.length - 1], host: "127.0.0.1", maxRetriesPerRequest: 3 });
   // every sentinel must know the others and the replicas before a failover can get its quorum
   await waitFor("sentinels see each other and the replicas", async () => {
     const m = (await ask.call("SENTINEL", "MASTER", name)) as string[];
@@ -70,6 +72,7 @@ export async function startSentinels(opts: { replicas?: number; sentinels?: numb
     name, nodes,
     sentinels: ports.map((p) => `127.0.0.1:${p}`),
     master: masterNow,
+    freezeSentinel(i, frozen) { process.kill(procs[i].pid!, frozen ? "SIGSTOP" : "SIGCONT"); },
     async failedOver(old, timeoutMs = 60_000) {
       let next: TestRedis | undefined;
       await waitFor("a replica promoted by the sentinels", async () => {
@@ -82,7 +85,7 @@ export async function startSentinels(opts: { replicas?: number; sentinels?: numb
     },
     async stop() {
       ask.disconnect();
-      for (const p of procs) p.kill("SIGKILL");
+      for (const p of procs) { p.kill("SIGCONT"); p.kill("SIGKILL"); }
       for (const n of nodes) await n.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
