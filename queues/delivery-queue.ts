@@ -38,7 +38,7 @@ export class DeliveryQueues {
   private readonly queues = new Map<string, Queue<SpooledMessage>>();
 
   constructor(private readonly connection: ConnectionOptions, keys: Keyspace, domains: string[]) {
-    for (const d of domains) this.queues.set(d, new Queue<SpooledMessage>(deliveryQueueName(d), { connection, prefix: keys.bullPrefix }));
+    for (const d of domains) this.queues.set(d, new Queue<SpooledMessage>(deliveryQueueName(d), { connection, prefix: keys.bullPrefixOf(deliveryQueueName(d)) }));
   }
 
   get(domain: string): Queue<SpooledMessage> {
