@@ -136,8 +136,6 @@ export const configSchema = z.strictObject({
     })
     .refine((r) => !(r.url && r.sentinels), { message: "redis.url and redis.sentinels exclude each other", path: ["sentinels"] })
     .refine((r) => !(r.cluster && (r.url || r.sentinels)), { message: "redis.cluster excludes redis.url and redis.sentinels", path: ["cluster"] })
-    // WAIT covers the node it is sent to; a message's record and its job are on two shards of a Cluster
-    .refine((r) => !(r.cluster && (r.minReplicasAcked ?? 0) > 0), { message: "redis.minReplicasAcked is not supported with redis.cluster yet (WAIT covers one shard): set 0", path: ["minReplicasAcked"] })
     .transform((r) => ({ ...r, minReplicasAcked: r.minReplicasAcked ?? (r.sentinels ? 1 : 0) }))
     .prefault({}),
   domains: z

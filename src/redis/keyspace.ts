@@ -166,6 +166,11 @@ export class Keyspace {
   format() { return this.key("format"); }
   /** String: a counter written just before each WAIT, so the WAIT covers every earlier write (src/redis/replica-ack.ts). Global, no TTL. */
   replicaAck() { return this.key("replica-ack"); }
+  /** String: the same marker for the master of one shard (Redis Cluster): a message's shard, or a delivery queue's slot. On one Redis: replicaAck(). */
+  replicaAckOn(where: { message: string } | { queue: string }): string {
+    if (!this.cluster) return this.replicaAck();
+    return "message" in where ? this.sharded(this.shardOf(where.message), "replica-ack") : [this.prefix, this.bullPrefixOf(where.queue), "replica-ack"].join(":");
+  }
   /** SCAN MATCH patterns that find any key of this spool (ours and BullMQ's): is this Redis new? */
   spoolPatterns() { return [`${this.prefix}:*`, this.cluster ? `{${this.prefix}:*` : `{${this.prefix}}:*`]; }
 

@@ -128,3 +128,47 @@ describe("Redis Cluster (3 masters)", () => {
     expect((await api("/api/messages?state=delivered&limit=100")).body.items).toHaveLength(expected);
   });
 });
+
+/**
+ * redis.minReplicasAcked on Cluster: WAIT covers only the master it is sent to, so the accept
+ * WAITs on every master it wrote — the records' shard and the delivery queue's. The prefix
+ * "ack" puts the global tag {ack} on the third master and example.test's queue on the first
+ * (asserted below): stopping only the first master's replica must turn the 250 into a 451, which
+ * one WAIT on the global marker's master would not.
+ */
+describe("Redis Cluster with replicas: the 250 waits for every master written", () => {
+  let cluster: TestCluster;
+  let s: WebmailStack;
+  const ack = new Keyspace("ack", true);
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster(3, 1);
+    s = await startWebmailStack({ redis: { url: "redis://unused" } as TestRedis, config: { redis: { cluster: cluster.nodes, prefix: "ack", minReplicasAcked: 1, replicaAckTimeout: "1s" } } });
+  }, 180_000);
+
+  afterAll(async () => {
+    await s?.stop();
+    await cluster?.stop();
+  });
+
+  it("answers 250 with the replicas up, and 451 4.3.0 when the delivery queue's master has no replica acknowledging", async () => {
+    const to = ["alice@example.test"];
+    expect(await s.send("s@sender.test", to, await mail({ from: "s@sender.test", to, subject: "acked", text: "a" }))).toMatch(/^[0-9A-Z]{20}$/);
+    const node = cluster.node(cluster.ports[0]!);
+    const queueSlot = await node.cluster("KEYSLOT", ack.bullPrefixOf(deliveryQueueName("example.test"))) as number;
+    const globalSlot = await node.cluster("KEYSLOT", ack.replicaAck()) as number;
+    const [queueReplicas, globalReplicas] = await Promise.all([cluster.replicasOfSlot(queueSlot), cluster.replicasOfSlot(globalSlot)]);
+    expect(queueReplicas).toHaveLength(1);
+    expect(globalReplicas).not.toEqual(queueReplicas); // two different masters
+    const pid = cluster.pid(queueReplicas[0]!);
+    process.kill(pid, "SIGSTOP");
+    let reply: string;
+    try {
+      reply = await s.send("s@sender.test", to, await mail({ from: "s@sender.test", to, subject: "unacked", text: "u" })).catch((e: Error) => e.message);
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    console.log(`Redis Cluster, the queue master's replica stopped: ${reply}`);
+    expect(reply).toMatch(/451 4\.3\.0/);
+  });
+});

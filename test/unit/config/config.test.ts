@@ -58,6 +58,7 @@ describe("configuration", () => {
   it("takes Redis Cluster seed nodes (no WAIT by default)", () => {
     const c = parseConfig({ ...minimal, redis: { cluster: ["10.0.0.1:7000", "10.0.0.2:7000"], password: "p", tls: true } });
     expect(c.redis).toMatchObject({ cluster: ["10.0.0.1:7000", "10.0.0.2:7000"], password: "p", tls: true, minReplicasAcked: 0 });
+    expect(parseConfig({ ...minimal, redis: { cluster: ["10.0.0.1:7000"], minReplicasAcked: 1 } }).redis.minReplicasAcked).toBe(1);
   });
 
   it.each([
@@ -65,7 +66,6 @@ describe("configuration", () => {
     ["a sentinel without a port", { sentinels: ["b"] }, /^redis\.sentinels\.0: expected "host:port"/],
     ["Redis Cluster as an object", { cluster: { nodes: ["a:7000"] } }, /^redis\.cluster: expected array/],
     ["cluster and url together", { cluster: ["a:7000"], url: "redis://b:6379" }, /^redis\.cluster: redis\.cluster excludes redis\.url and redis\.sentinels/],
-    ["cluster with minReplicasAcked", { cluster: ["a:7000"], minReplicasAcked: 1 }, /^redis\.minReplicasAcked: redis\.minReplicasAcked is not supported with redis\.cluster/],
     ["a negative replica count", { minReplicasAcked: -1 }, /^redis\.minReplicasAcked: /],
   ])("refuses %s in the redis section", (_label, redis, problem) => {
     expect(problems({ ...minimal, redis })).toEqual([expect.stringMatching(problem)]);

@@ -50,6 +50,7 @@ const LAYOUT: [string, string, string][] = [
   ["dsnPendingRcpts", ks.dsnPendingRcpts(ID, "delayed"), `mxspool:dsn:{${ID}}:delayed:rcpts`],
   ["format", ks.format(), "mxspool:format"],
   ["replicaAck", ks.replicaAck(), "mxspool:replica-ack"],
+  ["replicaAckOn", `${ks.replicaAckOn({ message: ID })} ${ks.replicaAckOn({ queue: "dsn" })}`, "mxspool:replica-ack mxspool:replica-ack"],
   ["spoolPatterns", ks.spoolPatterns().join(" "), "mxspool:* {mxspool}:*"],
   ["sweepDelayWarned", ks.sweepDelayWarned(), "mxspool:sweep:delayWarnedUpTo"],
   ["sweepOrphansChecked", ks.sweepOrphansChecked(), "mxspool:sweep:orphansCheckedUpTo"],
