@@ -41,7 +41,7 @@ export class DeliveryQueues {
   private outboundQueue?: Queue<OutboundJob>;
 
   constructor(private readonly connection: ConnectionOptions, private readonly keys: Keyspace, domains: string[]) {
-    for (const d of domains) this.queues.set(d, new Queue<SpooledMessage>(deliveryQueueName(d), { connection, prefix: keys.bullPrefix }));
+    for (const d of domains) this.queues.set(d, new Queue<SpooledMessage>(deliveryQueueName(d), { connection, prefix: keys.bullPrefixOf(deliveryQueueName(d)) }));
   }
 
   get(domain: string): Queue<SpooledMessage> {
@@ -54,7 +54,7 @@ export class DeliveryQueues {
 
   /** The outbound queue (one job per remote recipient domain of a sent message), opened on first use. */
   outbound(): Queue<OutboundJob> {
-    this.outboundQueue ??= new Queue<OutboundJob>(OUTBOUND_QUEUE, { connection: this.connection, prefix: this.keys.bullPrefix });
+    this.outboundQueue ??= new Queue<OutboundJob>(OUTBOUND_QUEUE, { connection: this.connection, prefix: this.keys.bullPrefixOf(OUTBOUND_QUEUE) });
     return this.outboundQueue;
   }
 

@@ -25,7 +25,7 @@ export const DSN_COALESCE_MS = 3000;
 export type DsnQueue = Queue<DsnJob | DsnCollectJob>;
 
 export function createDsnQueue(connection: ConnectionOptions, keys: Keyspace): DsnQueue {
-  return new Queue<DsnJob | DsnCollectJob>(DSN_QUEUE, { connection, prefix: keys.bullPrefix });
+  return new Queue<DsnJob | DsnCollectJob>(DSN_QUEUE, { connection, prefix: keys.bullPrefixOf(DSN_QUEUE) });
 }
 
 export async function enqueueDsn(queue: DsnQueue, job: DsnJob): Promise<void> {

@@ -25,7 +25,7 @@ export interface OutboundJob {
 export type OutboundQueue = Queue<OutboundJob>;
 
 export function createOutboundQueue(connection: ConnectionOptions, keys: Keyspace): OutboundQueue {
-  return new Queue<OutboundJob>(OUTBOUND_QUEUE, { connection, prefix: keys.bullPrefix });
+  return new Queue<OutboundJob>(OUTBOUND_QUEUE, { connection, prefix: keys.bullPrefixOf(OUTBOUND_QUEUE) });
 }
 
 export async function enqueueOutbound(queue: OutboundQueue, job: OutboundJob): Promise<void> {

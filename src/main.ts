@@ -84,7 +84,7 @@ const storeTtl = (c: Config) => c.delivery.maxLifetime + 2 * 86_400_000;
 
 export async function startPrimary(config: Config, roles: Role[], lifecycle = Lifecycle.withSignals()): Promise<void> {
   const log = createLogger(config.log.level, { role: "primary" }, config.log.format);
-  const keys = new Keyspace(config.redis.prefix);
+  const keys = new Keyspace(config.redis.prefix, Boolean(config.redis.cluster));
   const grace = config.smtp.shutdownGrace;
   let embedded: EmbeddedRedis | undefined;
   let redis: Redis | undefined;
@@ -231,7 +231,7 @@ export async function startChild(): Promise<void> {
   const log: Logger = createLogger(config.log.level, { role: roles.join("+") }, config.log.format);
   const redis = connectRedis(spec.redis, `mxspool-${process.pid}`, log);
   const conn = bullConnection(spec.redis);
-  const keys = new Keyspace(config.redis.prefix);
+  const keys = new Keyspace(config.redis.prefix, Boolean(config.redis.cluster));
   const store = new MessageStore(redis, keys, storeTtl(config));
   const queues = new DeliveryQueues(conn, keys, Object.keys(config.domains));
   const dsnQueue = createDsnQueue(conn, keys);

@@ -21,7 +21,7 @@ export class AlertQueue implements AlertSink {
   readonly queue: Queue<AlertJob>;
 
   constructor(private readonly config: Config, connection: ConnectionOptions, keys: Keyspace) {
-    this.queue = new Queue<AlertJob>(ALERTS_QUEUE, { connection, prefix: keys.bullPrefix });
+    this.queue = new Queue<AlertJob>(ALERTS_QUEUE, { connection, prefix: keys.bullPrefixOf(ALERTS_QUEUE) });
   }
 
   /** How long a finished job (and so its id) is kept: the window in which a re-publish is a no-op. */

@@ -28,7 +28,7 @@ export class AlertWorker {
 
   start(): void {
     this.worker = new Worker<AlertJob>(ALERTS_QUEUE, (job) => this.process(job), {
-      connection: this.connection, prefix: this.keys.bullPrefix, concurrency: 4, maxStalledCount: 1_000_000,
+      connection: this.connection, prefix: this.keys.bullPrefixOf(ALERTS_QUEUE), concurrency: 4, maxStalledCount: 1_000_000,
       settings: { backoffStrategy: (n: number) => alertBackoff(n, this.config.alerts.retry) },
     });
     this.worker.on("error", (err) => repeatedErrors(this.log).error({ event: "WORKER_ERROR", queue: ALERTS_QUEUE, err: err.message }, "alert worker error"));

@@ -8,12 +8,13 @@ import { scannersStatus } from "./scanner-status.js";
 import { outageMetrics } from "../continuity/event-store.js";
 import { lastDrills } from "../doctor/drill.js";
 import { configuredTraffic, GLOBAL_DOMAIN } from "../observability/traffic-series.js";
+import { sumHashes } from "../redis/sharded-reads.js";
 
 const numbers = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Number(v)]));
 
 export const metrics: Handler = async (_req, d) => {
   const [counters, rejected, attempts, latency, queue, primaries, scanners, alerts, backupDeferred, outages, drills, capacity, traffic, outbound] = await Promise.all([
-    d.records.counts(), d.redis.hgetall(d.keys.rejected()), d.redis.hgetall(d.keys.attempts()), d.redis.hgetall(d.keys.latency()),
+    d.records.counts(), d.redis.hgetall(d.keys.rejected()), sumHashes(d.redis, d.keys.shards().map((n) => d.keys.attempts(n))), sumHashes(d.redis, d.keys.shards().map((n) => d.keys.latency(n))),
     d.query.stateCounts(), d.domains.primaries(), scannersStatus(d.config, d.redis, d.keys),
     d.redis.hgetall(d.keys.alertStats()), d.redis.hgetall(d.keys.backupDeferred()),
     outageMetrics(d.redis, d.keys, d.queues.domains()), lastDrills(d.redis, d.keys, d.queues.domains()), d.capacity.capacity(),

@@ -122,7 +122,7 @@ export const configSchema = z.strictObject({
       sentinels: z.array(hostPort).min(1).optional(),
       /** The Sentinel master name (`sentinel monitor NAME ...`). */
       name: z.string().min(1).default("mxspool"),
-      /** Credentials and TLS of the Redis master and replicas (with sentinels; a url carries its own). */
+      /** Credentials and TLS of the Redis master and replicas (with sentinels or cluster; a url carries its own). */
       username: z.string().optional(),
       password: z.string().optional(),
       tls: z.boolean().default(false),
@@ -134,12 +134,13 @@ export const configSchema = z.strictObject({
       minReplicasAcked: z.number().int().min(0).max(16).optional(),
       /** Replicas that do not acknowledge within this: 451 4.3.0, nothing promised. */
       replicaAckTimeout: duration("2s").refine((ms) => ms >= 10, 'expected at least "10ms"'),
-      /** Not supported yet: a clear error rather than "unrecognized key". */
-      cluster: z.unknown().optional().refine((c) => c === undefined, "Redis Cluster is not supported yet: use redis.url or redis.sentinels"),
+      /** Redis Cluster seed nodes ("host:port"): the keyspace is then split over hash tags (src/redis/keyspace.ts). With username/password/tls. */
+      cluster: z.array(hostPort).min(1).optional(),
       /** Prefix of every key; BullMQ's prefix is the same name in braces (Cluster hash tag). */
       prefix: z.string().regex(/^[a-zA-Z0-9_-]+$/).default("mxspool"),
     })
     .refine((r) => !(r.url && r.sentinels), { message: "redis.url and redis.sentinels exclude each other", path: ["sentinels"] })
+    .refine((r) => !(r.cluster && (r.url || r.sentinels)), { message: "redis.cluster excludes redis.url and redis.sentinels", path: ["cluster"] })
     .transform((r) => ({ ...r, minReplicasAcked: r.minReplicasAcked ?? (r.sentinels ? 1 : 0) }))
     .prefault({}),
   domains: z

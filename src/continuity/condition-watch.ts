@@ -6,6 +6,7 @@
  * event store lets one node win each open and close, and only that node alerts
  * (`<kind>.opened`, `<kind>.closed`). A failed check is logged and tried again next time.
  */
+import { zrangeByScoreMerged } from "../redis/sharded-reads.js";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import type { Redis } from "ioredis";
@@ -74,13 +75,12 @@ export class ConditionWatch {
   private async oldestWaiting(): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     for (const state of ["queued", "deferred"]) {
-      const entries = await this.redis.zrange(this.keys.indexState(state), "0", String(OLDEST_SCAN - 1), "WITHSCORES");
-      const p = this.redis.pipeline();
-      for (let i = 0; i < entries.length; i += 2) p.hget(this.keys.messageMeta(entries[i]!), "domain");
-      const domains = (await p.exec()) ?? [];
-      for (let i = 0; i < entries.length; i += 2) {
-        const d = domains[i / 2]?.[1] as string | null;
-        const at = Number(entries[i + 1]);
+      const entries = await zrangeByScoreMerged(this.redis, this.keys.shards().map((n) => this.keys.indexState(n, state)), "-inf", "+inf", OLDEST_SCAN);
+      // one command each, sent together (not one pipeline: on Redis Cluster the records live on several nodes)
+      const domains = await Promise.all(entries.map((e) => this.redis.hget(this.keys.messageMeta(e.id), "domain")));
+      for (let i = 0; i < entries.length; i++) {
+        const d = domains[i];
+        const at = entries[i]!.score;
         if (d && at < (out.get(d) ?? Infinity)) out.set(d, at);
       }
     }

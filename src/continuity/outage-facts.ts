@@ -6,6 +6,7 @@
  * the return, and the largest senders and recipients. Reads at most MAX_MESSAGES records, and
  * says so when it stopped there. Writes nothing.
  */
+import { zrangeByScoreMerged } from "../redis/sharded-reads.js";
 import type { Redis } from "ioredis";
 import type { Keyspace } from "../redis/keyspace.js";
 
@@ -41,14 +42,14 @@ const bump = (m: Map<string, number>, k: string, by = 1) => m.set(k, (m.get(k) ?
 
 /** The mail of `domain` that arrived in [from, to]; `after` (ms): deliveries from then on count as the drain. */
 export async function outageFacts(redis: Redis, keys: Keyspace, domain: string, from: number, to: number, after: number | undefined): Promise<OutageFacts> {
-  const ids = await redis.zrangebyscore(keys.indexDomain(domain), from, to, "LIMIT", 0, MAX_MESSAGES);
+  const ids = (await zrangeByScoreMerged(redis, keys.shards().map((n) => keys.indexDomain(n, domain)), String(from), String(to), MAX_MESSAGES)).map((e) => e.id);
   const f: OutageFacts = { messages: 0, recipients: 0, bytes: 0, delivered: 0, bounced: 0, held: 0, waiting: 0, bounceReasons: [], holdReasons: [], waitingReasons: [],
     topSenders: [], topRecipients: [], truncated: ids.length >= MAX_MESSAGES };
   const senders = new Map<string, number>(), rcpts = new Map<string, number>(), bounces = new Map<string, number>(), holds = new Map<string, number>(), waits = new Map<string, number>();
   for (let i = 0; i < ids.length; i += 500) {
-    const p = redis.pipeline();
-    for (const id of ids.slice(i, i + 500)) p.hmget(keys.messageMeta(id), ...FIELDS);
-    for (const [err, row] of (await p.exec()) ?? []) {
+    // one command each, sent together (not one pipeline: on Redis Cluster the records live on several nodes)
+    const rows = await Promise.all(ids.slice(i, i + 500).map((id) => redis.hmget(keys.messageMeta(id), ...FIELDS).then((v) => [null, v] as const, (e: Error) => [e, null] as const)));
+    for (const [err, row] of rows) {
       const [sender, rcptJson, size, state, outcomesJson, lastError] = (row ?? []) as (string | null)[];
       if (err || !state) continue; // purged meanwhile
       f.messages++;

@@ -37,7 +37,7 @@ export class AttemptOutcomes {
     this.log.info({ event: "PRIMARY_UNREACHABLE", id: m.id, domain: m.domain, error }, "primary unreachable; message waits");
     const multi = this.redis.multi();
     requestProbe(multi, this.keys, m.domain);
-    countAttempt(multi, this.keys, "unreachable");
+    countAttempt(multi, this.keys, this.keys.shardOf(m.id), "unreachable");
     await multi.exec();
   }
 

@@ -88,7 +88,7 @@ export class DeliveryWorkers {
       try { return await this.process(job, token); } finally { activity.inFlight--; }
     }, {
       connection: this.connection,
-      prefix: this.keys.bullPrefix,
+      prefix: this.keys.bullPrefixOf(deliveryQueueName(domain)),
       concurrency: this.concurrency,
       limiter: d.ratePerSecond > 0 ? { max: Math.max(1, Math.round(d.ratePerSecond)), duration: 1000 } : undefined,
       lockDuration: d.lockDuration,

@@ -12,6 +12,7 @@
  * accept whose jobs were added later than LATE_ENQUEUE_MS re-reads its records before its 250
  * (accept-message.ts): so a slow accept in a live process is never removed under a sent 250.
  */
+import { zrangeByScoreMerged } from "../redis/sharded-reads.js";
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
@@ -30,8 +31,8 @@ export class OrphanReconciler {
     const from = Number(await this.redis.get(this.markKey)) || 0;
     const cutoff = now - this.config.delivery.orphanAge;
     if (cutoff <= from) return 0;
-    const due = await this.redis.zrangebyscore(this.keys.indexState("queued"), `(${from}`, String(cutoff), "WITHSCORES", "LIMIT", 0, BATCH);
-    const ids = due.filter((_, i) => i % 2 === 0);
+    const due = await zrangeByScoreMerged(this.redis, this.keys.shards().map((n) => this.keys.indexState(n, "queued")), `(${from}`, String(cutoff), BATCH);
+    const ids = due.map((e) => e.id);
     const recs = await Promise.all(ids.map((id) => this.records.get(id)));
     const jobs = await Promise.all(recs.map((r) => (r ? this.redis.exists(this.keys.deliveryJob(r.domain, r.id)) : 1)));
     let removed = 0;
@@ -44,7 +45,7 @@ export class OrphanReconciler {
         "removed a message stored without its delivery job (never acknowledged: the sender retries it)");
     }
     // how far the index was read completely: all of it, or up to just below the last score read
-    const mark = due.length === BATCH * 2 ? Number(due[due.length - 1]) - 1 : cutoff;
+    const mark = due.length === BATCH ? due[due.length - 1]!.score - 1 : cutoff;
     await this.redis.set(this.markKey, String(Math.max(mark, from)));
     return removed;
   }

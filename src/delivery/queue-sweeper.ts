@@ -7,6 +7,7 @@
  * `delivery.sweepInterval`. It reads only the messages that are due, through the records'
  * state indexes (sorted by arrival): the queue is never walked whole.
  */
+import { zrangeByScoreMerged } from "../redis/sharded-reads.js";
 import type { Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
@@ -53,6 +54,9 @@ export class QueueSweeper {
     return `the primary for ${m.domain} is not taking mail: ${e || "unreachable"}`;
   }
 
+  /** The index of one state in every shard (one on a single Redis). */
+  private stateIndexes(state: string): string[] { return this.keys.shards().map((n) => this.keys.indexState(n, state)); }
+
   async sweep(now = Date.now()): Promise<void> {
     const d = this.config.delivery;
     const purged = await this.records.purgeDue(now);
@@ -61,8 +65,8 @@ export class QueueSweeper {
 
     // expiry: everything still waiting that arrived before now - maxLifetime
     for (const state of ["queued", "deferred"]) {
-      const due = await this.redis.zrangebyscore(this.keys.indexState(state), "-inf", String(now - d.maxLifetime), "LIMIT", 0, BATCH);
-      for (const id of due) {
+      const due = await zrangeByScoreMerged(this.redis, this.stateIndexes(state), "-inf", String(now - d.maxLifetime), BATCH);
+      for (const { id } of due) {
         const r = await this.records.get(id);
         const job = r && (await this.job(r.domain, id));
         if (!job?.data) continue;
@@ -83,10 +87,9 @@ export class QueueSweeper {
       if (to > from) {
         let mark = to; // how far both states were read completely
         for (const state of ["queued", "deferred"]) {
-          const due = await this.redis.zrangebyscore(this.keys.indexState(state), `(${from}`, String(to), "WITHSCORES", "LIMIT", 0, BATCH);
-          if (due.length === BATCH * 2) mark = Math.min(mark, Number(due[due.length - 1]) - 1); // more next time
-          for (let i = 0; i < due.length; i += 2) {
-            const id = due[i];
+          const due = await zrangeByScoreMerged(this.redis, this.stateIndexes(state), `(${from}`, String(to), BATCH);
+          if (due.length === BATCH) mark = Math.min(mark, due[due.length - 1]!.score - 1); // more next time
+          for (const { id } of due) {
             const r = await this.records.get(id);
             const job = r && (await this.job(r.domain, id));
             if (!job?.data || job.data.delayWarned) continue;

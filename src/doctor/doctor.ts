@@ -15,6 +15,7 @@ import { Resolver } from "node:dns/promises";
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Keyspace } from "../redis/keyspace.js";
+import { zcardAll, zcountAll } from "../redis/sharded-reads.js";
 import type { ScannerAddress } from "../config/scanner-address.js";
 import { parseHostPort } from "../config/host-port.js";
 import { PrimaryEndpoints } from "../transport/primary-endpoints.js";
@@ -83,7 +84,8 @@ async function redisChecks(redis: Redis, keys: Keyspace): Promise<C.Check[]> {
   const used = Number(info(memory, "used_memory") ?? 0);
   const now = Date.now();
   // usual rate: messages that arrived in the last 24 h (the all-messages index is scored by arrival ms)
-  const [lastDay, stored] = await Promise.all([redis.zcount(keys.indexAll(), now - 86_400_000, now), redis.zcard(keys.indexAll())]);
+  const all = keys.shards().map((n) => keys.indexAll(n));
+  const [lastDay, stored] = await Promise.all([zcountAll(redis, all, now - 86_400_000, now), zcardAll(redis, all)]);
   const bytesPerMessage = stored >= 20 ? Math.max(1024, used / stored) : DEFAULT_MESSAGE_BYTES;
   out.push(C.redisMemoryCheck({ maxmemory: maxmemory === null ? null : Number(maxmemory), used, policy, bytesPerMessage, messagesPerHour: lastDay / 24 }));
   const [sec, micro] = (await redis.time()).map(Number);

@@ -32,7 +32,7 @@ export class DsnWorker {
 
   start(): void {
     this.worker = new Worker<DsnJob | DsnCollectJob>(DSN_QUEUE, (job) => (job.name === DSN_COLLECT ? this.notifier.collect(job.data as DsnCollectJob) : this.process(job as Job<DsnJob>)), {
-      connection: this.connection, prefix: this.keys.bullPrefix, concurrency: 5,
+      connection: this.connection, prefix: this.keys.bullPrefixOf(DSN_QUEUE), concurrency: 5,
       lockDuration: this.config.delivery.lockDuration, maxStalledCount: 1_000_000,
       settings: { backoffStrategy: (n: number) => retryDelay(n, this.config.delivery.retry) },
     });

@@ -137,7 +137,7 @@ export class MessageAcceptor {
       await Promise.all(jobs.map((job) => this.queues.enqueue(job)));
       // jobs added this late may find their records removed as orphans meanwhile (orphan-reconciler.ts): then nothing is queued
       if (Date.now() - receivedAt > LATE_ENQUEUE_MS && !(await this.records.allExist(jobs.map((j) => j.id)))) throw new Error("stored message removed as an orphan before its jobs were added");
-      if (this.replicaAck && !(await this.replicaAck.confirm())) throw REPLICAS_SILENT;
+      if (this.replicaAck && !(await this.replicaAck.confirmMessage(env.id, jobs.map((j) => j.domain)))) throw REPLICAS_SILENT;
     } catch (err) {
       // not queued means not accepted: remove what was written so nothing half-queued remains
       await Promise.all(jobs.map(async (j) => {

@@ -7,6 +7,7 @@
  * closed `primary-change` continuity event, one log line and one alert. A restart that sees
  * the same primary writes nothing. Failures are logged and never stop the monitor.
  */
+import { zrangeByScoreMerged } from "../redis/sharded-reads.js";
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
@@ -85,11 +86,10 @@ export class FingerprintRecorder {
 
   /** Messages of `domain` still to deliver that are larger than `bytes` (the newest SIZE_SCAN records). */
   private async queuedLarger(domain: string, bytes: number): Promise<number> {
-    const ids = await this.redis.zrevrange(this.keys.indexDomain(domain), 0, SIZE_SCAN - 1);
+    const ids = (await zrangeByScoreMerged(this.redis, this.keys.shards().map((n) => this.keys.indexDomain(n, domain)), "-inf", "+inf", SIZE_SCAN, "desc")).map((e) => e.id);
     if (!ids.length) return 0;
-    const m = this.redis.pipeline();
-    for (const id of ids) m.hmget(this.keys.messageMeta(id), "size", "state");
-    const rows = (await m.exec()) ?? [];
+    // one command each, sent together (not one pipeline: on Redis Cluster the records live on several nodes)
+    const rows = await Promise.all(ids.map((id) => this.redis.hmget(this.keys.messageMeta(id), "size", "state").then((v) => [null, v] as const, (e: Error) => [e, null] as const)));
     return rows.filter(([err, v]) => {
       const [size, state] = (v ?? []) as [string | null, string | null];
       return !err && state !== null && !FINAL.includes(state as (typeof FINAL)[number]) && Number(size) > bytes;

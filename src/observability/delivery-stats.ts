@@ -9,7 +9,7 @@
 export interface Increments { hincrby(key: string, field: string, by: number): unknown }
 
 /** The two keys written here (src/redis/keyspace.ts names them; observability sits below redis, so only their shape is named here). */
-export interface StatsKeys { attempts(): string; latency(): string }
+export interface StatsKeys { attempts(shard: number): string; latency(shard: number): string }
 
 export type AttemptResult = "delivered" | "deferred" | "bounced" | "unreachable";
 
@@ -23,12 +23,13 @@ export function latencyField(ms: number): string {
   return b === undefined ? "inf" : String(b);
 }
 
-export function countAttempt(m: Increments, keys: StatsKeys, result: AttemptResult): void {
-  m.hincrby(keys.attempts(), result, 1);
+/** `shard`: the message's (Keyspace.shardOf): on Redis Cluster the stats sit beside its record. */
+export function countAttempt(m: Increments, keys: StatsKeys, shard: number, result: AttemptResult): void {
+  m.hincrby(keys.attempts(shard), result, 1);
 }
 
-export function countLatency(m: Increments, keys: StatsKeys, ms: number): void {
-  const key = keys.latency();
+export function countLatency(m: Increments, keys: StatsKeys, shard: number, ms: number): void {
+  const key = keys.latency(shard);
   const v = Math.max(0, Math.round(ms));
   m.hincrby(key, latencyField(v), 1);
   m.hincrby(key, "sum_ms", v);

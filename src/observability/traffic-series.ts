@@ -160,14 +160,9 @@ export class TrafficSeries {
 
   /** Every counter ever recorded for these domains (never expire): { domain: { metric: n } }, for /metrics. */
   async totals(domains: readonly string[]): Promise<Record<string, Record<string, number>>> {
-    const p = this.redis.pipeline();
-    for (const d of domains) p.hgetall(this.keys.trafficTotals(d));
-    const res = (await p.exec()) ?? [];
-    return Object.fromEntries(domains.map((d, i) => {
-      const [err, h] = res[i] ?? [];
-      if (err) throw err;
-      return [d, Object.fromEntries(Object.entries((h ?? {}) as Record<string, string>).map(([k, v]) => [k, Number(v)]))];
-    }));
+    // one command per domain, not one pipeline: each domain's totals are in its own slot on a Cluster
+    const hashes = await Promise.all(domains.map((d) => this.redis.hgetall(this.keys.trafficTotals(d))));
+    return Object.fromEntries(domains.map((d, i) => [d, Object.fromEntries(Object.entries(hashes[i] ?? {}).map(([k, v]) => [k, Number(v)]))]));
   }
 
   /** Counts one SMTP refusal under its reason class. */

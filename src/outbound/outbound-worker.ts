@@ -44,7 +44,7 @@ export class OutboundWorker {
 
   start(): void {
     this.worker = new Worker<OutboundJob>(OUTBOUND_QUEUE, (job) => this.process(job), {
-      connection: this.connection, prefix: this.keys.bullPrefix, concurrency: 5,
+      connection: this.connection, prefix: this.keys.bullPrefixOf(OUTBOUND_QUEUE), concurrency: 5,
       lockDuration: this.config.delivery.lockDuration, maxStalledCount: 1_000_000,
       settings: { backoffStrategy: (n: number) => retryDelay(n, this.config.delivery.retry) },
     });

@@ -1,9 +1,10 @@
 /**
- * How every part of mxspool reaches Redis: one descriptor (URL, unix socket, or Sentinel
- * addresses and a master name) turned into ioredis clients, and a start-up check that warns loudly when the Redis we are given would
+ * How every part of mxspool reaches Redis: one descriptor (URL, unix socket, Sentinel
+ * addresses and a master name, or Redis Cluster seed nodes) turned into ioredis clients — one
+ * factory (connectRedis, bullConnection) picks single, Sentinel or Cluster — and a start-up check that warns loudly when the Redis we are given would
  * lose the queue on restart (no AOF and no RDB snapshots).
  */
-import { Redis, SentinelConnector, type RedisOptions, type SentinelConnectionOptions } from "ioredis";
+import { Cluster, Redis, SentinelConnector, type ClusterOptions, type RedisOptions, type SentinelConnectionOptions } from "ioredis";
 import type { ConnectionOptions } from "bullmq";
 import type { Logger } from "../observability/log.js";
 import { repeatedErrors } from "../observability/repeated-errors.js";
@@ -21,12 +22,23 @@ export interface SentinelTarget {
   sentinelTls?: boolean;
 }
 
+/** Redis Cluster: the seed nodes (the rest of the cluster is learnt from CLUSTER SLOTS). */
+export interface ClusterTarget {
+  cluster: { host: string; port: number }[];
+  username?: string;
+  password?: string;
+  tls?: boolean;
+}
+
 /** Plain data: it travels to the forked processes as JSON. */
-export type RedisTarget = { url: string } | { path: string } | SentinelTarget;
+export type RedisTarget = { url: string } | { path: string } | SentinelTarget | ClusterTarget;
+
+export const isClusterTarget = (t: RedisTarget): t is ClusterTarget => "cluster" in t;
 
 /** The configured Redis; undefined when mxspool is to start its own (no url, no sentinels). */
 export function configuredTarget(r: Config["redis"]): RedisTarget | undefined {
   if (r.url) return { url: r.url };
+  if (r.cluster) return { cluster: r.cluster.map(parseHostPort), username: r.username, password: r.password, tls: r.tls };
   if (!r.sentinels) return undefined;
   return {
     sentinels: r.sentinels.map(parseHostPort), name: r.name, username: r.username, password: r.password, tls: r.tls,
@@ -93,7 +105,7 @@ export class SwitchWatchingSentinelConnector extends SentinelConnector {
   }
 }
 
-export function redisOptions(target: RedisTarget): RedisOptions {
+export function redisOptions(target: Exclude<RedisTarget, ClusterTarget>): RedisOptions {
   const base: RedisOptions = {
     // BullMQ requires this for its blocking connections; our own commands wait for Redis
     // to come back rather than failing a message in the middle of its 250.
@@ -137,11 +149,54 @@ export function redisOptions(target: RedisTarget): RedisOptions {
   };
 }
 
-/** The same options in the shape BullMQ's own typings expect. */
-export const bullConnection = (target: RedisTarget) => redisOptions(target) as unknown as ConnectionOptions;
+/**
+ * ioredis Cluster options: every node connection gets the same retry/ready settings as a single
+ * Redis; MOVED/ASK are followed by ioredis, a failover's CLUSTERDOWN/TRYAGAIN retried.
+ * Pipelines and MULTIs must keep to one slot (the Keyspace's hash tags make sure they do).
+ */
+export function clusterOptions(target: ClusterTarget): ClusterOptions {
+  return {
+    redisOptions: {
+      maxRetriesPerRequest: null,
+      enableReadyCheck: true,
+      connectTimeout: 10_000,
+      username: target.username,
+      password: target.password,
+      tls: target.tls ? {} : undefined,
+    },
+    clusterRetryStrategy: (times) => Math.min(times * 100, 2000),
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 300,
+    retryDelayOnTryAgain: 200,
+    slotsRefreshTimeout: 2000,
+    // reads through Promise.all of single commands are grouped per node into one write
+    enableAutoPipelining: true,
+  };
+}
+
+function newClient(target: RedisTarget, name?: string): Redis {
+  if (isClusterTarget(target)) {
+    const o = clusterOptions(target);
+    // A Cluster answers the commands mxspool uses as a Redis does (keys routed by slot, keyless
+    // ones to any node); where it cannot (SCAN, INFO of every node) the caller asks isCluster().
+    return new Cluster(target.cluster, { ...o, redisOptions: { ...o.redisOptions, connectionName: name } }) as unknown as Redis;
+  }
+  return new Redis({ ...redisOptions(target), connectionName: name });
+}
+
+/** The client as an ioredis Cluster when it is one (then SCAN and INFO must go to each master), else undefined. */
+export const asCluster = (r: Redis): Cluster | undefined => ((r as unknown as { isCluster?: boolean }).isCluster ? r as unknown as Cluster : undefined);
+
+/**
+ * The connection BullMQ should use: options for a single Redis or Sentinel (BullMQ makes its
+ * clients), a Cluster instance for Redis Cluster (BullMQ takes an instance, and duplicates it
+ * for its blocking connections).
+ */
+export const bullConnection = (target: RedisTarget) =>
+  (isClusterTarget(target) ? newClient(target, "mxspool-bullmq") : redisOptions(target)) as unknown as ConnectionOptions;
 
 export function connectRedis(target: RedisTarget, name: string, log?: Logger): Redis {
-  const r = new Redis({ ...redisOptions(target), connectionName: name });
+  const r = newClient(target, name);
   // ioredis reconnects by itself; an unhandled "error" event would only print a stack trace
   r.on("error", (err: Error) => { if (log) repeatedErrors(log).error({ event: "REDIS_UNREACHABLE", err: err.message }, "Redis connection error; retrying"); });
   return r;

@@ -5,18 +5,21 @@
  * existing spool already holds: changing one strands the data under the old name.
  * test/unit/redis/keyspace.test.ts lists the whole layout and fails if a key is built elsewhere.
  *
- * Hash slots (Redis Cluster), the rules in one place:
- * - BullMQ's keys all start with `{<prefix>}` (bullPrefix): one slot, as its Lua scripts need.
- *   deliveryJob() is one of them, so the orphan check can read it in the same script only on
- *   a single Redis (see SLOTS below).
- * - A message's own keys (raw, part, meta, ledger) carry the tag `{<queue id>}`: they share a
- *   slot, so one MULTI changes them together, and messages spread over the Cluster.
+ * Hash slots. On one Redis (and Sentinel) the layout is the one existing spools hold:
+ * - BullMQ's keys all start with `{<prefix>}` (bullPrefixOf): one slot, as its Lua scripts need.
+ * - A message's own keys (raw, part, meta, ledger) carry the tag `{<queue id>}`.
  * - A DSN gathering carries `{<base id>}`; a recipient-cache entry and a traffic-series chunk `{<domain>}`.
- * - Everything else is global (untagged): the indexes, counters and stats, primary states, backup-traffic windows,
- *   pace, rate counters, sweep marks, the format version, webmail sessions and locks. A MULTI that joins a
- *   message's keys with indexes and counters (accept, transition, purge) would need these
- *   under one tag on Cluster; single Redis and Sentinel are what is supported today.
- *
+ * - Everything else is untagged: indexes, counters, stats, primary states, ...
+ * With Redis Cluster (`new Keyspace(prefix, true)`) every key that a MULTI, a pipeline or a Lua
+ * script touches together shares a hash tag (test/unit/redis/cluster-slots.test.ts checks each):
+ * - messages are spread over CLUSTER_SHARDS shards, tag `{<prefix>:s<n>}`, n from the base queue
+ *   id (a message's per-domain copies `<id>.2`, ... land in its shard: one accept MULTI). A
+ *   shard holds its messages' keys AND the indexes, counters and attempt/latency stats of those
+ *   messages: a state change stays one slot. Readers of an index or a counter go over shards().
+ * - each BullMQ queue has its own tag `{<prefix>:<queue name>}`: one slot per delivery domain.
+ * - the remaining global keys (primary states, pace, rate, webmail, continuity, ...) share one
+ *   tag `{<prefix>}`: they are small and written together by some scripts.
+ * - DSN gatherings, recipient-cache entries and traffic-series chunks keep their own tags.
  * This module sits below every step (ingress, store, delivery, dsn, api, webmail): it imports
  * nothing from them.
  */
@@ -34,67 +37,100 @@ export const ALERTS_QUEUE = "alerts";
 /** Mail authenticated users send to addresses outside the configured domains (src/outbound/). */
 export const OUTBOUND_QUEUE = "outbound";
 
+/** Redis Cluster: how many shards (hash tags) the messages, their indexes and counters are spread over. Changing it strands data. */
+export const CLUSTER_SHARDS = 16;
+
+/** A message shard: always 0 on one Redis, 0..CLUSTER_SHARDS-1 on Redis Cluster. */
+export type Shard = number;
+
+/** The base queue id of a per-domain copy (`<id>.2` → `<id>`): copies share their message's shard and DSN gathering. */
+export const baseQueueId = (id: string) => id.split(".")[0]!;
+
 /** Which keys share a hash slot (what a Cluster move would have to keep true). */
 export const SLOTS = {
-  bullmq: "every BullMQ key (queues, jobs, deliveryJob) is tagged {<prefix>}: one slot",
+  bullmq: "every BullMQ key (queues, jobs, deliveryJob) is tagged {<prefix>} (one Redis) or {<prefix>:<queue>} (Cluster): one slot per queue",
   message: "messageRaw, messagePart, messageMeta, messageLedger of one id are tagged {<id>}: one slot per message",
   dsn: "dsnPending and dsnPendingRcpts of one base id and kind are tagged {<base id>}: one slot",
   recipientCache: "recipient-cache entries are tagged {<domain>}: one slot per domain",
   traffic: "traffic-series chunks of one domain are tagged {<domain>}: one slot per domain (with its recipient cache)",
-  global: "indexes, stats, primary, pace, rate, backup-traffic windows, sweep marks, continuity events, webmail keys: untagged (one tag of their own on Cluster)",
+  shard: "Cluster only: a message's keys, the indexes, counters, attempts and latency of its shard are tagged {<prefix>:s<n>}",
+  global: "indexes, stats, primary, pace, rate, backup-traffic windows, sweep marks, continuity events, webmail keys: untagged on one Redis; on Cluster the per-message ones go to their shard and the rest is tagged {<prefix>}",
 } as const;
 
 const sha256 = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
 
+/** FNV-1a, 32 bits: a stable, cheap spread of queue ids over the shards. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
 export class Keyspace {
-  /** BullMQ's `prefix` option: our prefix in braces, so all BullMQ keys share one slot. */
-  readonly bullPrefix: string;
+  /** `cluster`: the Redis Cluster layout (tagged keys, sharded indexes); else the single-Redis layout. */
+  constructor(readonly prefix: string, readonly cluster = false) {}
 
-  constructor(readonly prefix: string) {
-    this.bullPrefix = `{${prefix}}`;
+  /** BullMQ's `prefix` option for one queue: braces make all of the queue's keys share one slot. */
+  bullPrefixOf(queue: string): string { return this.cluster ? `{${this.prefix}:${queue}}` : `{${this.prefix}}`; }
+
+  /** Every shard: what a reader of an index or a counter goes over (one on a single Redis). */
+  shards(): Shard[] { return this.cluster ? Array.from({ length: CLUSTER_SHARDS }, (_, i) => i) : [0]; }
+
+  /** The shard of a message (and of its per-domain copies). */
+  shardOf(id: string): Shard { return this.cluster ? fnv1a(baseQueueId(id)) % CLUSTER_SHARDS : 0; }
+
+  /** A global key: untagged on one Redis, tagged {<prefix>} on Cluster. */
+  private key(...parts: string[]): string { return [this.prefix, ...(this.cluster ? [`{${this.prefix}}`] : []), ...parts].join(":"); }
+  /** A key that carries its own tag in `parts` (DSN, recipient cache). */
+  private own(...parts: string[]): string { return [this.prefix, ...parts].join(":"); }
+  /** A per-shard key: the global key on one Redis, tagged {<prefix>:s<n>} on Cluster. */
+  private sharded(shard: Shard, ...parts: string[]): string {
+    return this.cluster ? [this.prefix, `{${this.prefix}:s${shard}}`, ...parts].join(":") : this.key(...parts);
   }
-
-  private key(...parts: string[]): string { return [this.prefix, ...parts].join(":"); }
+  /** A message's own key: tag {<id>} on one Redis, its shard's tag on Cluster. */
+  private msg(id: string, part: string): string {
+    return this.cluster ? this.sharded(this.shardOf(id), "msg", id, part) : this.own("msg", `{${id}}`, part);
+  }
 
   // ── one message (tag {<id>}) ─────────────────────────────────────────────────────────
 
   /** String: the client's bytes as received: since spool format 2 framed and compressed (src/store/frame-codec.ts), before that plain. TTL: maxLifetime + 2 days (bytes never outlive a lost job for long); a final message's is cut to its retention. */
-  messageRaw(id: string) { return this.key("msg", `{${id}}`, "raw"); }
+  messageRaw(id: string) { return this.msg(id, "raw"); }
   /** String: the bytes of a message still being received (a frame appended per piece as they arrive, copied to messageRaw at commit: COPY allocates it tight). TTL: as messageRaw. */
-  messagePart(id: string) { return this.key("msg", `{${id}}`, "part"); }
+  messagePart(id: string) { return this.msg(id, "part"); }
   /** Hash: the record (envelope, subject, size, state, attempts, last error, outcomes, heldJob). TTL: none until final, then retention. */
-  messageMeta(id: string) { return this.key("msg", `{${id}}`, "meta"); }
+  messageMeta(id: string) { return this.msg(id, "meta"); }
   /** List: the message's events as JSON (received, attempts, admin actions). TTL: as messageMeta. */
-  messageLedger(id: string) { return this.key("msg", `{${id}}`, "ledger"); }
+  messageLedger(id: string) { return this.msg(id, "ledger"); }
 
-  // ── indexes (global; sorted sets of queue ids, score = arrival ms, or purge time for indexPurge) ──
+  // ── indexes (per shard; sorted sets of queue ids, score = arrival ms, or purge time for indexPurge) ──
 
   /** Zset: every message. No TTL (entries go with purge). */
-  indexAll() { return this.index("all"); }
+  indexAll(shard: Shard) { return this.index(shard, "all"); }
   /** Zset: final messages, scored by the time their retention ends. No TTL. */
-  indexPurge() { return this.index("purge"); }
+  indexPurge(shard: Shard) { return this.index(shard, "purge"); }
   /** Zset: the messages in one state. No TTL. */
-  indexState(state: string) { return this.index(`state:${state}`); }
+  indexState(shard: Shard, state: string) { return this.index(shard, `state:${state}`); }
   /** Zset: the messages for one configured domain. No TTL. */
-  indexDomain(domain: string) { return this.index(`domain:${domain}`); }
+  indexDomain(shard: Shard, domain: string) { return this.index(shard, `domain:${domain}`); }
   /** Zset: the messages for one recipient (compared case-insensitively). No TTL. */
-  indexRcpt(address: string) { return this.index(`rcpt:${address.toLowerCase()}`); }
+  indexRcpt(shard: Shard, address: string) { return this.index(shard, `rcpt:${address.toLowerCase()}`); }
   /** Zset: the messages users sent (records flagged "outbound": local copies and remote jobs). No TTL (entries go with purge). */
-  indexOutbound() { return this.index("direction:outbound"); }
-  private index(name: string) { return this.key("idx", name); }
+  indexOutbound(shard: Shard) { return this.index(shard, "direction:outbound"); }
+  private index(shard: Shard, name: string) { return this.sharded(shard, "idx", name); }
 
   // ── stats (global hashes, no TTL) ───────────────────────────────────────────────────
 
   /** Hash: accepted, delivered, bounced, deleted … and rcpt_* counts that reconcile with the queue. */
-  counters() { return this.key("stats", "counters"); }
+  counters(shard: Shard) { return this.sharded(shard, "stats", "counters"); }
   /** Hash: alerts by outcome and channel (`sent:webhook`, `failed:email`, ...), for the metrics. */
   alertStats() { return this.key("stats", "alerts"); }
   /** Hash: SMTP refusals by reason (RejectCounter). */
   rejected() { return this.key("stats", "rejected"); }
   /** Hash: delivery attempts by result (delivered, deferred, bounced, unreachable). */
-  attempts() { return this.key("stats", "attempts"); }
+  attempts(shard: Shard) { return this.sharded(shard, "stats", "attempts"); }
   /** Hash: delivery latency buckets (field per upper bound, sum_ms, count). */
-  latency() { return this.key("stats", "latency"); }
+  latency(shard: Shard) { return this.sharded(shard, "stats", "latency"); }
   /** Hash: RCPTs deferred by `acceptWhen: primaryDown` while the primary was up (field = domain): mxspool_backup_deferred_total. */
   backupDeferred() { return this.key("stats", "backupDeferred"); }
   /** Hash: scanner reports from the processes that run a content filter (field = host:pid, stale ones removed by readers). */
@@ -118,7 +154,7 @@ export class Keyspace {
   /** String counter: connections from `ip` in one minute (`minute` = epoch ms / 60 000, floored). TTL 120 s. */
   connRate(ip: string, minute: number) { return this.key("rate", "conn", ip, String(minute)); }
   /** String "ok" | "bad": what the primary said of a recipient of a `verify` domain. TTL: the cache's (days / hours). Tag {<domain>}. */
-  recipientCache(domain: string, address: string) { return this.key("rcpt", `{${domain}}`, address.toLowerCase()); }
+  recipientCache(domain: string, address: string) { return this.own("rcpt", `{${domain}}`, address.toLowerCase()); }
 
   /** String counter: backup-traffic deferrals of `domain` in one window (`window` = epoch ms / window length, floored). TTL two windows. */
   backupWindow(domain: string, window: number) { return this.key("backup", domain, String(window)); }
@@ -133,9 +169,9 @@ export class Keyspace {
   // ── DSN gathering (tag {<base id>}) ──────────────────────────────────────────────────
 
   /** Hash: a message's pending DSN of `kind` (subject, collector). TTL one day. */
-  dsnPending(base: string, kind: string) { return this.key("dsn", `{${base}}`, kind); }
+  dsnPending(base: string, kind: string) { return this.own("dsn", `{${base}}`, kind); }
   /** List: the recipients waiting to be named in that DSN (JSON). TTL one day. */
-  dsnPendingRcpts(base: string, kind: string) { return this.key("dsn", `{${base}}`, kind, "rcpts"); }
+  dsnPendingRcpts(base: string, kind: string) { return this.own("dsn", `{${base}}`, kind, "rcpts"); }
 
   // ── the spool as a whole ────────────────────────────────────────────────────────────
 
@@ -143,8 +179,13 @@ export class Keyspace {
   format() { return this.key("format"); }
   /** String: a counter written just before each WAIT, so the WAIT covers every earlier write (src/redis/replica-ack.ts). Global, no TTL. */
   replicaAck() { return this.key("replica-ack"); }
+  /** String: the same marker for the master of one shard (Redis Cluster): a message's shard, or a delivery queue's slot. On one Redis: replicaAck(). */
+  replicaAckOn(where: { message: string } | { queue: string }): string {
+    if (!this.cluster) return this.replicaAck();
+    return "message" in where ? this.sharded(this.shardOf(where.message), "replica-ack") : [this.prefix, this.bullPrefixOf(where.queue), "replica-ack"].join(":");
+  }
   /** SCAN MATCH patterns that find any key of this spool (ours and BullMQ's): is this Redis new? */
-  spoolPatterns() { return [`${this.prefix}:*`, `${this.bullPrefix}:*`]; }
+  spoolPatterns() { return [`${this.prefix}:*`, this.cluster ? `{${this.prefix}:*` : `{${this.prefix}}:*`]; }
 
   // ── sweep marks (global strings, no TTL) ─────────────────────────────────────────────
 
@@ -193,6 +234,6 @@ export class Keyspace {
 
   /** Hash: BullMQ's record of one delivery job (its layout: `<bull prefix>:<queue>:<job id>`). Written by BullMQ; read here only to check it exists. */
   /** List (BullMQ's): the outbound jobs being delivered now, read by the admin for the "active" state. */
-  outboundActive() { return `${this.bullPrefix}:${OUTBOUND_QUEUE}:active`; }
-  deliveryJob(domain: string, id: string) { return `${this.bullPrefix}:${deliveryQueueName(domain)}:${id}`; }
+  outboundActive() { return `${this.bullPrefixOf(OUTBOUND_QUEUE)}:${OUTBOUND_QUEUE}:active`; }
+  deliveryJob(domain: string, id: string) { const q = deliveryQueueName(domain); return `${this.bullPrefixOf(q)}:${q}:${id}`; }
 }

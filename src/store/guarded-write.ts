@@ -5,9 +5,9 @@
  * the record moved on, and the caller reads it again and asks the state policy again.
  *
  * Why not WATCH/MULTI: WATCH belongs to a connection, and mxspool's callers share one ioredis
- * connection — another caller's EXEC would drop our WATCH. Why not Cluster: the batch also
- * touches the global index and counter keys (other hash slots); MULTI could not span them
- * either. Single Redis and Sentinel are what is supported. Every key is passed in KEYS.
+ * connection — another caller's EXEC would drop our WATCH. Every key is passed in KEYS; on
+ * Redis Cluster they must share one slot, which the Keyspace's shard tags give a message's
+ * record, ledger, indexes and counters (test/unit/redis/cluster-slots.test.ts).
  */
 import type { Redis } from "ioredis";
 

@@ -10,14 +10,15 @@
  * change (transition, completeAttempt) reads the record, asks that policy, and writes record,
  * ledger, indexes and counters together only if the record is still what was read (one
  * guarded Lua write, ./guarded-write.ts); if it moved on meanwhile, it reads and asks again.
- * (The indexes are global keys: with Redis Cluster they would need a hash tag of their own;
- * single Redis and Sentinel are what is supported today.)
+ * With Redis Cluster the indexes and counters are split per shard (src/redis/keyspace.ts):
+ * each write touches its message's shard only; list() and counts() read every shard and merge.
  */
 import type { Redis, ChainableCommander } from "ioredis";
 import { countAttempt, countLatency } from "../observability/delivery-stats.js";
 import type { Keyspace } from "../redis/keyspace.js";
 import { closePending, FINAL, foldAttempt, nextState, STATES, type MessageEvent, type MessageState, type RecipientOutcome, type RecipientResult } from "../../policies/message-state.js";
 import { GuardedWrite } from "./guarded-write.js";
+import { sumHashes, zcardAll } from "../redis/sharded-reads.js";
 
 export { FINAL, STATES, type MessageEvent, type MessageState, type RecipientOutcome };
 
@@ -97,7 +98,8 @@ export class MessageRecords {
   // short names for the keys used on every line below (all named in the Keyspace)
   private meta(id: string) { return this.keys.messageMeta(id); }
   private ledgerKey(id: string) { return this.keys.messageLedger(id); }
-  private counters() { return this.keys.counters(); }
+  private counters(id: string) { return this.keys.counters(this.keys.shardOf(id)); }
+  private shard(id: string) { return this.keys.shardOf(id); }
 
   /** Called in the same step that makes a message durable (before the 250). */
   addAccepted(m: ChainableCommander, r: Omit<MessageRecord, "state" | "attempts" | "outcomes">, event: Omit<LedgerEvent, "at" | "type">): void {
@@ -108,10 +110,11 @@ export class MessageRecords {
       outcomes: JSON.stringify(outcomes), addedHeaders: r.addedHeaders,
     });
     m.rpush(this.ledgerKey(r.id), JSON.stringify({ at: r.receivedAt, type: "received", ...event }));
-    m.zadd(this.keys.indexAll(), r.receivedAt, r.id).zadd(this.keys.indexState("queued"), r.receivedAt, r.id).zadd(this.keys.indexDomain(r.domain), r.receivedAt, r.id);
-    for (const x of r.rcpts) m.zadd(this.keys.indexRcpt(x), r.receivedAt, r.id);
-    if (directionOf(r) === "outbound") m.zadd(this.keys.indexOutbound(), r.receivedAt, r.id);
-    m.hincrby(this.counters(), "accepted", 1).hincrby(this.counters(), "rcpt_accepted", r.rcpts.length);
+    const n = this.shard(r.id);
+    m.zadd(this.keys.indexAll(n), r.receivedAt, r.id).zadd(this.keys.indexState(n, "queued"), r.receivedAt, r.id).zadd(this.keys.indexDomain(n, r.domain), r.receivedAt, r.id);
+    for (const x of r.rcpts) m.zadd(this.keys.indexRcpt(n, x), r.receivedAt, r.id);
+    if (directionOf(r) === "outbound") m.zadd(this.keys.indexOutbound(n), r.receivedAt, r.id);
+    m.hincrby(this.counters(r.id), "accepted", 1).hincrby(this.counters(r.id), "rcpt_accepted", r.rcpts.length);
   }
 
   async get(id: string): Promise<MessageRecord | null> {
@@ -157,23 +160,23 @@ export class MessageRecords {
       const w = this.guarded(r);
       w.hset(this.meta(id), { state: to, ...extra });
       w.rpush(this.ledgerKey(id), JSON.stringify({ at: now, ...ledger }));
-      if (to !== r.state) w.zrem(this.keys.indexState(r.state), id).zadd(this.keys.indexState(to), r.receivedAt, id);
+      if (to !== r.state) w.zrem(this.keys.indexState(this.shard(id), r.state), id).zadd(this.keys.indexState(this.shard(id), to), r.receivedAt, id);
       if (to === "delivered" || to === "bounced" || to === "deleted") {
         w.hset(this.meta(id), { finalAt: String(now) });
         const closed = closePending(r.outcomes, to, String(ledger.reply ?? ledger.reason ?? ""), now);
-        if (closed.closed) w.hset(this.meta(id), { outcomes: JSON.stringify(closed.outcomes) }).hincrby(this.counters(), `rcpt_${to}`, closed.closed);
-        w.hincrby(this.counters(), to, 1);
+        if (closed.closed) w.hset(this.meta(id), { outcomes: JSON.stringify(closed.outcomes) }).hincrby(this.counters(id), `rcpt_${to}`, closed.closed);
+        w.hincrby(this.counters(id), to, 1);
         // purged by purgeDue() with its index entries; the TTL is only a safety net
         if (retentionMs !== undefined) {
-          w.zadd(this.keys.indexPurge(), now + retentionMs, id);
+          w.zadd(this.keys.indexPurge(this.shard(id)), now + retentionMs, id);
           w.pexpire(this.meta(id), retentionMs + 86_400_000).pexpire(this.ledgerKey(id), retentionMs + 86_400_000);
         }
       }
       if (FINAL.includes(r.state) && !FINAL.includes(to)) {
         // redelivery of a retained message: a new life in the queue, counted again
-        w.hincrby(this.counters(), r.state, -1).persist(this.meta(id)).persist(this.ledgerKey(id)).zrem(this.keys.indexPurge(), id);
+        w.hincrby(this.counters(id), r.state, -1).persist(this.meta(id)).persist(this.ledgerKey(id)).zrem(this.keys.indexPurge(this.shard(id)), id);
         w.hset(this.meta(id), { outcomes: JSON.stringify(Object.fromEntries(r.rcpts.map((x) => [x, { state: "pending" }]))) });
-        w.hincrby(this.counters(), `rcpt_${r.state}`, -r.rcpts.length);
+        w.hincrby(this.counters(id), `rcpt_${r.state}`, -r.rcpts.length);
         w.hdel(this.meta(id), "finalAt");
       }
       if (await w.apply(this.redis)) return { record: { ...r, state: to } };
@@ -202,18 +205,18 @@ export class MessageRecords {
       const attempt = { at: now, type: "attempt", primary: endpoint, results: results.map((x) => ({ rcpt: x.rcpt, outcome: x.outcome, reply: x.response })) };
       w.rpush(this.ledgerKey(id), JSON.stringify(v.ok ? attempt : { ...attempt, refused: v.code }));
       const result = fold.event === "attempt-deferred" ? "deferred" : fold.event === "attempt-delivered" ? "delivered" : "bounced";
-      countAttempt(w, this.keys, result);
+      countAttempt(w, this.keys, this.shard(id), result);
       if (v.ok) {
-        if (fold.settled.delivered) w.hincrby(this.counters(), "rcpt_delivered", fold.settled.delivered);
-        if (fold.settled.bounced) w.hincrby(this.counters(), "rcpt_bounced", fold.settled.bounced);
+        if (fold.settled.delivered) w.hincrby(this.counters(id), "rcpt_delivered", fold.settled.delivered);
+        if (fold.settled.bounced) w.hincrby(this.counters(id), "rcpt_bounced", fold.settled.bounced);
         w.hset(this.meta(id), { outcomes: JSON.stringify(fold.outcomes), attempts: String(r.attempts + 1), state: to, ...(opts.lastError ? { lastError: opts.lastError } : {}), ...(opts.nextAttempt ? { nextAttempt: String(opts.nextAttempt) } : {}) });
-        if (to !== r.state) w.zrem(this.keys.indexState(r.state), id).zadd(this.keys.indexState(to), r.receivedAt, id);
-        if (to === "delivered") countLatency(w, this.keys, now - r.receivedAt);
+        if (to !== r.state) w.zrem(this.keys.indexState(this.shard(id), r.state), id).zadd(this.keys.indexState(this.shard(id), to), r.receivedAt, id);
+        if (to === "delivered") countLatency(w, this.keys, this.shard(id), now - r.receivedAt);
         if (to === "delivered" || to === "bounced") {
           w.hset(this.meta(id), { finalAt: String(now) }).hdel(this.meta(id), "nextAttempt");
           w.rpush(this.ledgerKey(id), JSON.stringify({ at: now, type: to }));
-          w.hincrby(this.counters(), to, 1);
-          w.zadd(this.keys.indexPurge(), now + opts.retentionMs, id);
+          w.hincrby(this.counters(id), to, 1);
+          w.zadd(this.keys.indexPurge(this.shard(id)), now + opts.retentionMs, id);
           const safety = opts.retentionMs + 86_400_000;
           w.pexpire(this.meta(id), safety).pexpire(this.ledgerKey(id), safety).pexpire(this.keys.messageRaw(id), safety);
         }
@@ -224,10 +227,34 @@ export class MessageRecords {
     }
   }
 
-  /** Newest first; `cursor` is the arrival time and id of the last item seen (ties by id, descending). */
+  /**
+   * Newest first; `cursor` is the arrival time and id of the last item seen (ties by id, descending).
+   * With Redis Cluster each shard's index is listed on its own and the pages merged: the first
+   * `limit` of the union, and a cursor no further than a shard that stopped early.
+   */
   async list(f: ListFilter, cursor: { score: number; id: string } | undefined, limit: number): Promise<{ items: MessageRecord[]; next?: string }> {
-    const index = f.rcpt ? this.keys.indexRcpt(f.rcpt) : f.state ? this.keys.indexState(f.state) : f.domain ? this.keys.indexDomain(f.domain)
-      : f.direction === "outbound" ? this.keys.indexOutbound() : this.keys.indexAll();
+    const index = (n: number) => f.rcpt ? this.keys.indexRcpt(n, f.rcpt) : f.state ? this.keys.indexState(n, f.state) : f.domain ? this.keys.indexDomain(n, f.domain)
+      : f.direction === "outbound" ? this.keys.indexOutbound(n) : this.keys.indexAll(n);
+    const shards = this.keys.shards();
+    if (shards.length === 1) return this.listIndex(index(shards[0]!), f, cursor, limit);
+    const parts = await Promise.all(shards.map((n) => this.listIndex(index(n), f, cursor, limit)));
+    const before = (a: { score: number; id: string }, b: { score: number; id: string }) => a.score > b.score || (a.score === b.score && a.id > b.id);
+    // a shard that scanned its limit of batches without filling the page: nothing past its cursor is known
+    let stop: { score: number; id: string } | undefined;
+    for (const p of parts) {
+      const c = p.next && p.items.length < limit ? MessageRecords.parseCursor(p.next) : null;
+      if (c && (!stop || before(c, stop))) stop = c;
+    }
+    const all = parts.flatMap((p) => p.items).filter((r) => !stop || before({ score: r.receivedAt, id: r.id }, stop));
+    all.sort((a, b) => (before({ score: a.receivedAt, id: a.id }, { score: b.receivedAt, id: b.id }) ? -1 : 1));
+    const items = all.slice(0, limit);
+    const last = items[items.length - 1];
+    const cursorOf = (c: { score: number; id: string }) => Buffer.from(`${c.score}:${c.id}`).toString("base64url");
+    if (last && items.length === limit && (all.length > limit || parts.some((p) => p.next))) return { items, next: cursorOf({ score: last.receivedAt, id: last.id }) };
+    return { items, next: stop ? cursorOf(stop) : undefined };
+  }
+
+  private async listIndex(index: string, f: ListFilter, cursor: { score: number; id: string } | undefined, limit: number): Promise<{ items: MessageRecord[]; next?: string }> {
     const items: MessageRecord[] = [];
     let after = cursor;
     const min = f.since ? String(f.since) : "-inf";
@@ -271,17 +298,20 @@ export class MessageRecords {
   }
 
   async counts(): Promise<Record<string, number>> {
-    const h = await this.redis.hgetall(this.counters());
+    const shards = this.keys.shards();
+    const h = await sumHashes(this.redis, shards.map((n) => this.keys.counters(n)));
     const out: Record<string, number> = {};
     for (const k of ["accepted", "delivered", "bounced", "deleted", "rcpt_accepted", "rcpt_delivered", "rcpt_bounced", "rcpt_deleted"]) out[k] = Number(h[k] ?? 0);
-    for (const s of STATES) out[`state_${s}`] = await this.redis.zcard(this.keys.indexState(s));
+    for (const s of STATES) out[`state_${s}`] = await zcardAll(this.redis, shards.map((n) => this.keys.indexState(n, s)));
     return out;
   }
 
   /** The outbound messages per state now (the share of counts()' state_* that users sent). */
   async outboundStateCounts(): Promise<Record<MessageState, number>> {
-    const n = await Promise.all(STATES.map((s) => this.redis.zintercard(2, this.keys.indexState(s), this.keys.indexOutbound())));
-    return Object.fromEntries(STATES.map((s, i) => [s, Number(n[i])])) as Record<MessageState, number>;
+    // each pair is in one shard's slot; the shards are summed
+    const shards = this.keys.shards();
+    const n = await Promise.all(STATES.map(async (s) => (await Promise.all(shards.map((k) => this.redis.zintercard(2, this.keys.indexState(k, s), this.keys.indexOutbound(k))))).reduce((a, b) => a + Number(b), 0)));
+    return Object.fromEntries(STATES.map((s, i) => [s, n[i]!])) as Record<MessageState, number>;
   }
 
   /** Undoes addAccepted for a message that could not be queued (no 250 was sent); a record already gone is left alone. */
@@ -301,11 +331,17 @@ export class MessageRecords {
 
   /** Everything addAccepted and the store wrote (record, ledger, bytes, index entries, counts), atomically. */
   private async removeUnacknowledged(id: string, domain: string, rcpts: string[], orphan?: { jobKey: string; cutoff: number }): Promise<boolean> {
+    const n = this.shard(id);
+    // On Redis Cluster the job hash is in its queue's slot, not the message's: the script cannot
+    // read it. The reconciler checked that it did not exist just before; an accept that adds its
+    // job this late checks afterwards that the records are still there (LATE_ENQUEUE_MS) and
+    // answers 451 if they are not, so a removal in between loses no acknowledged mail.
+    const jobKey = orphan && !this.keys.cluster ? orphan.jobKey : this.meta(id);
     const keys = [this.meta(id), this.ledgerKey(id), this.keys.messageRaw(id), this.keys.messagePart(id),
-      this.keys.indexAll(), this.keys.indexState("queued"), this.keys.indexDomain(domain), this.counters(), orphan?.jobKey ?? this.meta(id),
-      ...rcpts.map((x) => this.keys.indexRcpt(x))];
+      this.keys.indexAll(n), this.keys.indexState(n, "queued"), this.keys.indexDomain(n, domain), this.counters(id), jobKey,
+      ...rcpts.map((x) => this.keys.indexRcpt(n, x))];
     const done = await this.redis.eval(REMOVE_UNACKNOWLEDGED, keys.length, ...keys, id, orphan ? String(orphan.cutoff) : "");
-    if (done === 1) await this.redis.zrem(this.keys.indexOutbound(), id);
+    if (done === 1) await this.redis.zrem(this.keys.indexOutbound(n), id);
     return done === 1;
   }
 
@@ -314,19 +350,23 @@ export class MessageRecords {
    * together, so nothing stays behind. Returns how many were purged.
    */
   async purgeDue(now = Date.now()): Promise<number> {
-    const due = await this.redis.zrangebyscore(this.keys.indexPurge(), "-inf", String(now), "LIMIT", 0, 500);
-    for (const id of due) {
-      const r = await this.get(id);
-      const m = this.redis.multi();
-      m.del(this.meta(id), this.ledgerKey(id), this.keys.messageRaw(id), this.keys.messagePart(id));
-      m.zrem(this.keys.indexAll(), id).zrem(this.keys.indexPurge(), id).zrem(this.keys.indexOutbound(), id);
-      for (const s of STATES) m.zrem(this.keys.indexState(s), id);
-      if (r) {
-        m.zrem(this.keys.indexDomain(r.domain), id);
-        for (const x of r.rcpts) m.zrem(this.keys.indexRcpt(x), id);
+    let purged = 0;
+    for (const n of this.keys.shards()) {
+      const due = await this.redis.zrangebyscore(this.keys.indexPurge(n), "-inf", String(now), "LIMIT", 0, 500);
+      for (const id of due) {
+        const r = await this.get(id);
+        const m = this.redis.multi();
+        m.del(this.meta(id), this.ledgerKey(id), this.keys.messageRaw(id), this.keys.messagePart(id));
+        m.zrem(this.keys.indexAll(n), id).zrem(this.keys.indexPurge(n), id).zrem(this.keys.indexOutbound(n), id);
+        for (const s of STATES) m.zrem(this.keys.indexState(n, s), id);
+        if (r) {
+          m.zrem(this.keys.indexDomain(n, r.domain), id);
+          for (const x of r.rcpts) m.zrem(this.keys.indexRcpt(n, x), id);
+        }
+        await m.exec();
       }
-      await m.exec();
+      purged += due.length;
     }
-    return due.length;
+    return purged;
   }
 }

@@ -6,6 +6,7 @@
  * the last 24 h, or retention.delivered if shorter: the index of all records counts them).
  * The arithmetic is policies/outage-capacity.ts. Reads only; a few dozen commands.
  */
+import { zcountAll, zrangeByScoreMerged } from "../redis/sharded-reads.js";
 import type { Redis } from "ioredis";
 import type { Keyspace } from "../redis/keyspace.js";
 import { outageCapacity, type Capacity } from "../../policies/outage-capacity.js";
@@ -24,17 +25,16 @@ export class SpoolCapacity {
   /** MEMORY USAGE of a sample of queued messages' keys, per message; null when nothing is queued. */
   async bytesPerQueuedMessage(): Promise<number | null> {
     const k = this.keys;
-    const ids = [...new Set([...await this.redis.zrevrange(k.indexState("queued"), 0, SAMPLE - 1), ...await this.redis.zrevrange(k.indexState("deferred"), 0, SAMPLE - 1)])].slice(0, SAMPLE);
+    const newest = (state: string) => zrangeByScoreMerged(this.redis, k.shards().map((n) => k.indexState(n, state)), "-inf", "+inf", SAMPLE, "desc");
+    const ids = [...new Set([...await newest("queued"), ...await newest("deferred")].map((e) => e.id))].slice(0, SAMPLE);
     if (!ids.length) return null;
     const domains = await Promise.all(ids.map((id) => this.redis.hget(k.messageMeta(id), "domain")));
-    const p = this.redis.pipeline();
-    ids.forEach((id, i) => {
-      for (const key of [k.messageRaw(id), k.messageMeta(id), k.messageLedger(id)]) p.memory("USAGE", key, "SAMPLES", "0");
-      if (domains[i]) p.memory("USAGE", k.deliveryJob(domains[i]!, id), "SAMPLES", "0");
-    });
-    // the indexes (all, state, domain, recipient: about four entries a message), per entry
-    p.memory("USAGE", k.indexAll()).zcard(k.indexAll());
-    const res = (await p.exec())!.map(([, v]) => Number(v ?? 0));
+    // one command each (not one pipeline): on Redis Cluster these keys live on several nodes
+    const usage = (key: string) => this.redis.memory("USAGE", key, "SAMPLES", "0").then((v) => Number(v ?? 0));
+    const sizes = ids.flatMap((id, i) => [k.messageRaw(id), k.messageMeta(id), k.messageLedger(id), ...(domains[i] ? [k.deliveryJob(domains[i]!, id)] : [])].map(usage));
+    // the indexes (all, state, domain, recipient: about four entries a message), per entry, from one shard
+    const shard = k.shardOf(ids[0]!);
+    const res = await Promise.all([...sizes, usage(k.indexAll(shard)), this.redis.zcard(k.indexAll(shard))]);
     const [allBytes, allCount] = res.splice(-2);
     const perMessage = res.reduce((a, b) => a + b, 0) / ids.length;
     return Math.round(perMessage + (allCount ? 4 * allBytes / allCount : 0));
@@ -43,7 +43,7 @@ export class SpoolCapacity {
   async capacity(now = Date.now()): Promise<Capacity> {
     const windowMs = Math.min(DAY_MS, this.retentionMs);
     const [info, per, accepted] = await Promise.all([
-      this.redis.info("memory"), this.bytesPerQueuedMessage(), this.redis.zcount(this.keys.indexAll(), now - windowMs, now),
+      this.redis.info("memory"), this.bytesPerQueuedMessage(), zcountAll(this.redis, this.keys.shards().map((n) => this.keys.indexAll(n)), now - windowMs, now),
     ]);
     return outageCapacity({
       usedMemory: infoField(info, "used_memory"), maxMemory: infoField(info, "maxmemory"), systemMemory: infoField(info, "total_system_memory"),

@@ -7,6 +7,7 @@
  * this release misread mail it does not understand. A Redis with no mxspool keys is new and
  * simply gets the current number. Format 0 is 0.1.0's spool, which had no version key.
  */
+import { asCluster } from "../redis/connection.js";
 import type { Redis } from "ioredis";
 import type { Keyspace } from "../redis/keyspace.js";
 import type { Logger } from "../observability/log.js";
@@ -26,6 +27,14 @@ const MIGRATIONS: Migration[] = [
 export class StoreFormatError extends Error {}
 
 async function hasSpool(redis: Redis, keys: Keyspace): Promise<boolean> {
+  // SCAN sees one node: on Redis Cluster every master is scanned
+  for (const node of asCluster(redis)?.nodes("master") ?? [redis]) {
+    if (await hasSpoolOn(node, keys)) return true;
+  }
+  return false;
+}
+
+async function hasSpoolOn(redis: Redis, keys: Keyspace): Promise<boolean> {
   for (const match of keys.spoolPatterns()) {
     let cursor = "0";
     for (let rounds = 0; rounds < 10_000; rounds++) {

@@ -43,7 +43,7 @@ describe("continuity conditions", () => {
     // a message waiting 2 h for a primary that is up; a scanner down for the one reporting process; a small maxmemory
     await c.hset(keys.primary("example.test"), { state: "up" });
     await c.hset(keys.messageMeta("OLDMSG"), { id: "OLDMSG", domain: "example.test", state: "queued" });
-    await c.zadd(keys.indexState("queued"), now - 2 * 3_600_000, "OLDMSG");
+    await c.zadd(keys.indexState(0, "queued"), now - 2 * 3_600_000, "OLDMSG");
     await c.hset(keys.scanners(), "host:1", JSON.stringify({ at: now, process: "host:1", health: { status: "down", scanners: [{ name: "clamd", state: "down" }] } }));
     const used = Number(/^used_memory:(\d+)/m.exec(await c.info("memory"))![1]);
     await c.config("SET", "maxmemory", String(used + 1024 * 1024));
@@ -58,7 +58,7 @@ describe("continuity conditions", () => {
     expect(open.find((e) => e.kind === "scanner-down")!.data.down).toEqual(["clamd"]);
 
     // the conditions end (the certificate stays: it still expires tomorrow)
-    await c.zrem(keys.indexState("queued"), "OLDMSG");
+    await c.zrem(keys.indexState(0, "queued"), "OLDMSG");
     await c.hset(keys.scanners(), "host:1", JSON.stringify({ at: Date.now(), process: "host:1", health: { status: "ok", scanners: [{ name: "clamd", state: "up" }] } }));
     await c.config("SET", "maxmemory", "0");
     await Promise.all([a.check(), b.check()]);

@@ -62,7 +62,7 @@ describe("SMTP submission", () => {
       },
     });
     for (const u of ["alice", "bob", "rate", "locked"]) await s.addUser(`${u}@example.test`, PASSWORD);
-    outbound = new Queue(OUTBOUND_QUEUE, { connection: { host: "127.0.0.1", port: Number(new URL(s.redis.url).port) }, prefix: keys.bullPrefix });
+    outbound = new Queue(OUTBOUND_QUEUE, { connection: { host: "127.0.0.1", port: Number(new URL(s.redis.url).port) }, prefix: keys.bullPrefixOf(OUTBOUND_QUEUE) });
   });
 
   afterAll(async () => {

@@ -55,10 +55,17 @@ describe("configuration", () => {
     expect(parseConfig({ ...minimal, redis: { sentinels: ["10.0.0.1:26379"], minReplicasAcked: 0 } }).redis.minReplicasAcked).toBe(0);
   });
 
+  it("takes Redis Cluster seed nodes (no WAIT by default)", () => {
+    const c = parseConfig({ ...minimal, redis: { cluster: ["10.0.0.1:7000", "10.0.0.2:7000"], password: "p", tls: true } });
+    expect(c.redis).toMatchObject({ cluster: ["10.0.0.1:7000", "10.0.0.2:7000"], password: "p", tls: true, minReplicasAcked: 0 });
+    expect(parseConfig({ ...minimal, redis: { cluster: ["10.0.0.1:7000"], minReplicasAcked: 1 } }).redis.minReplicasAcked).toBe(1);
+  });
+
   it.each([
     ["url and sentinels together", { url: "redis://a:6379", sentinels: ["b:26379"] }, /^redis\.sentinels: redis\.url and redis\.sentinels exclude each other/],
     ["a sentinel without a port", { sentinels: ["b"] }, /^redis\.sentinels\.0: expected "host:port"/],
-    ["Redis Cluster", { cluster: { nodes: ["a:7000"] } }, /^redis\.cluster: Redis Cluster is not supported yet/],
+    ["Redis Cluster as an object", { cluster: { nodes: ["a:7000"] } }, /^redis\.cluster: expected array/],
+    ["cluster and url together", { cluster: ["a:7000"], url: "redis://b:6379" }, /^redis\.cluster: redis\.cluster excludes redis\.url and redis\.sentinels/],
     ["a negative replica count", { minReplicasAcked: -1 }, /^redis\.minReplicasAcked: /],
   ])("refuses %s in the redis section", (_label, redis, problem) => {
     expect(problems({ ...minimal, redis })).toEqual([expect.stringMatching(problem)]);

@@ -16,7 +16,9 @@ const sha = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
 /** Every key pattern the code can write, for sample inputs. */
 const LAYOUT: [string, string, string][] = [
   // method                           actual                                          expected
-  ["bullPrefix", ks.bullPrefix, "{mxspool}"],
+  ["bullPrefixOf", ks.bullPrefixOf(deliveryQueueName("example.test")), "{mxspool}"],
+  ["shards", ks.shards().join(","), "0"],
+  ["shardOf", String(ks.shardOf(`${ID}.2`)), "0"],
   ["deliveryJob", ks.deliveryJob("example.test", ID), `{mxspool}:delivery-example.test:${ID}`],
   ["outboundActive", ks.outboundActive(), "{mxspool}:outbound:active"],
   ["messageRaw", ks.messageRaw(ID), `mxspool:msg:{${ID}}:raw`],
@@ -24,17 +26,17 @@ const LAYOUT: [string, string, string][] = [
   ["messagePart", ks.messagePart(ID), `mxspool:msg:{${ID}}:part`],
   ["messageMeta", ks.messageMeta(ID), `mxspool:msg:{${ID}}:meta`],
   ["messageLedger", ks.messageLedger(ID), `mxspool:msg:{${ID}}:ledger`],
-  ["indexAll", ks.indexAll(), "mxspool:idx:all"],
-  ["indexPurge", ks.indexPurge(), "mxspool:idx:purge"],
-  ["indexState", ks.indexState("deferred"), "mxspool:idx:state:deferred"],
-  ["indexDomain", ks.indexDomain("example.test"), "mxspool:idx:domain:example.test"],
-  ["indexRcpt", ks.indexRcpt("Alice@Example.TEST"), "mxspool:idx:rcpt:alice@example.test"],
-  ["indexOutbound", ks.indexOutbound(), "mxspool:idx:direction:outbound"],
-  ["counters", ks.counters(), "mxspool:stats:counters"],
+  ["indexAll", ks.indexAll(0), "mxspool:idx:all"],
+  ["indexPurge", ks.indexPurge(0), "mxspool:idx:purge"],
+  ["indexState", ks.indexState(0, "deferred"), "mxspool:idx:state:deferred"],
+  ["indexDomain", ks.indexDomain(0, "example.test"), "mxspool:idx:domain:example.test"],
+  ["indexRcpt", ks.indexRcpt(0, "Alice@Example.TEST"), "mxspool:idx:rcpt:alice@example.test"],
+  ["indexOutbound", ks.indexOutbound(0), "mxspool:idx:direction:outbound"],
+  ["counters", ks.counters(0), "mxspool:stats:counters"],
   ["alertStats", ks.alertStats(), "mxspool:stats:alerts"],
   ["rejected", ks.rejected(), "mxspool:stats:rejected"],
-  ["attempts", ks.attempts(), "mxspool:stats:attempts"],
-  ["latency", ks.latency(), "mxspool:stats:latency"],
+  ["attempts", ks.attempts(0), "mxspool:stats:attempts"],
+  ["latency", ks.latency(0), "mxspool:stats:latency"],
   ["scanners", ks.scanners(), "mxspool:stats:scanners"],
   ["backupDeferred", ks.backupDeferred(), "mxspool:stats:backupDeferred"],
   ["primary", ks.primary("example.test"), "mxspool:primary:example.test"],
@@ -54,6 +56,7 @@ const LAYOUT: [string, string, string][] = [
   ["dsnPendingRcpts", ks.dsnPendingRcpts(ID, "delayed"), `mxspool:dsn:{${ID}}:delayed:rcpts`],
   ["format", ks.format(), "mxspool:format"],
   ["replicaAck", ks.replicaAck(), "mxspool:replica-ack"],
+  ["replicaAckOn", `${ks.replicaAckOn({ message: ID })} ${ks.replicaAckOn({ queue: "dsn" })}`, "mxspool:replica-ack mxspool:replica-ack"],
   ["spoolPatterns", ks.spoolPatterns().join(" "), "mxspool:* {mxspool}:*"],
   ["sweepDelayWarned", ks.sweepDelayWarned(), "mxspool:sweep:delayWarnedUpTo"],
   ["sweepOrphansChecked", ks.sweepOrphansChecked(), "mxspool:sweep:orphansCheckedUpTo"],
@@ -94,7 +97,7 @@ describe("the Redis keyspace", () => {
   });
 
   it("covers every key method of the Keyspace in the layout table", () => {
-    const methods = Object.getOwnPropertyNames(Keyspace.prototype).filter((m) => m !== "constructor" && !m.startsWith("key") && m !== "index");
+    const methods = Object.getOwnPropertyNames(Keyspace.prototype).filter((m) => m !== "constructor" && !m.startsWith("key") && !["index", "own", "sharded", "msg"].includes(m));
     const listed = new Set(LAYOUT.map(([name]) => name.split(" ")[0]));
     expect(methods.filter((m) => !listed.has(m))).toEqual([]);
   });
@@ -108,7 +111,7 @@ describe("the Redis keyspace", () => {
 
   it("keeps another prefix apart", () => {
     const other = new Keyspace("big");
-    expect([other.messageRaw(ID), other.indexAll(), other.bullPrefix]).toEqual([`big:msg:{${ID}}:raw`, "big:idx:all", "{big}"]);
+    expect([other.messageRaw(ID), other.indexAll(0), other.bullPrefixOf(DSN_QUEUE)]).toEqual([`big:msg:{${ID}}:raw`, "big:idx:all", "{big}"]);
   });
 });
 
@@ -130,7 +133,7 @@ describe("hash slots for Redis Cluster", () => {
   });
 
   it("puts every BullMQ key (queues, jobs) in the prefix's slot", () => {
-    const bull = [ks.deliveryJob("example.test", ID), ks.deliveryJob("other.test", "X"), `${ks.bullPrefix}:${DSN_QUEUE}:wait`, `${ks.bullPrefix}:${deliveryQueueName("example.test")}:meta`];
+    const bull = [ks.deliveryJob("example.test", ID), ks.deliveryJob("other.test", "X"), `${ks.bullPrefixOf(DSN_QUEUE)}:${DSN_QUEUE}:wait`, `${ks.bullPrefixOf(deliveryQueueName("example.test"))}:${deliveryQueueName("example.test")}:meta`];
     expect(new Set(bull.map(slot))).toEqual(new Set([slot("mxspool")]));
   });
 
