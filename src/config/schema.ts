@@ -177,6 +177,15 @@ export const configSchema = z.strictObject({
     .prefault({}),
   filters: filtersSchema,
   webmail: webmailSchema,
+  /** The admin web console at /admin on the http role (src/console). */
+  admin: z
+    .strictObject({
+      /** Serve the console (login with http.adminToken); false: /admin is a 404. */
+      console: z.boolean().default(true),
+      /** How often the counters and queue depth are sampled for the console's charts (one node per slot). */
+      sampleEvery: duration("5m"),
+    })
+    .prefault({}),
   retention: z
     .strictObject({
       /** A delivered (or bounced) message stays readable this long, for re-delivery and the webmail; then it is purged. */

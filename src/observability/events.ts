@@ -150,6 +150,13 @@ export const EVENTS = {
   WEBMAIL_CSRF_REJECTED: { level: "warn", fields: ["address", "ip", "path"], meaning: "A form was posted without a valid CSRF token (expired page, or a cross-site request): 403. Many: someone is trying cross-site requests." },
   WEBMAIL_DOWNLOAD: { level: "info", fields: ["id", "address", "what", "index"], meaning: "A user downloaded the original message (`what` raw) or an attachment (`index`) of message `id` (audit line)." },
   WEBMAIL_ERROR: { level: "error", fields: ["path", "address", "err", "problem"], meaning: "A webmail request failed (500) or a new password could not be saved. Usually Redis or the users file's permissions." },
+  CONSOLE_ENABLED: { level: "info", fields: [], meaning: "The admin console is served under /admin on the http role (`admin.console`)." },
+  CONSOLE_LOGIN: { level: "info", fields: ["ip"], meaning: "Someone logged in to the admin console with the admin token." },
+  CONSOLE_LOGIN_FAILED: { level: "warn", fields: ["ip", "tokenConfigured"], meaning: "A wrong admin token was typed into the console's login (counts towards the webmail's lock-out rules, in the console's own counters). Many from one ip: token guessing." },
+  CONSOLE_LOGIN_LOCKED: { level: "warn", fields: ["ip", "outcome", "scope"], meaning: "A console login was refused before checking: locked out after repeated failures (429) or too many checks under way (`outcome` busy)." },
+  CONSOLE_LOGOUT: { level: "info", fields: ["ip"], meaning: "An admin logged out of the console." },
+  CONSOLE_CSRF_REJECTED: { level: "warn", fields: ["ip", "path"], meaning: "A console form was posted without a valid CSRF token or from another origin: 403, nothing done." },
+  CONSOLE_ERROR: { level: "error", fields: ["path", "err"], meaning: "A console page failed (500). Usually Redis is away." },
 } as const satisfies Record<string, EventSpec>;
 
 export type EventCode = keyof typeof EVENTS;

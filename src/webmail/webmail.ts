@@ -40,8 +40,8 @@ import { changePassword, showPassword } from "./handlers/password-handlers.js";
 import { inbox } from "./handlers/inbox-handler.js";
 import { MESSAGE_PATH, message, notFound } from "./handlers/message-handlers.js";
 
-/** Paths that are never the webmail's. */
-const NOT_OURS = /^\/(api|metrics)(\/|$)/;
+/** Paths that are never the webmail's (/admin is the admin console's). */
+const NOT_OURS = /^\/(api|metrics|admin)(\/|$)/;
 
 export class Webmail {
   private readonly deps: Deps;

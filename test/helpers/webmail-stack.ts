@@ -30,7 +30,7 @@ export interface WebmailStack {
   stop(): Promise<void>;
 }
 
-export async function startWebmailStack(opts: { webmail?: Record<string, unknown>; roles?: string; config?: Record<string, unknown>; redis?: TestRedis } = {}): Promise<WebmailStack> {
+export async function startWebmailStack(opts: { webmail?: Record<string, unknown>; roles?: string; config?: Record<string, unknown>; redis?: TestRedis; adminToken?: string } = {}): Promise<WebmailStack> {
   const redis = opts.redis ?? await startRedis({ persistence: false });
   const primary = new RecordingPrimary({ port: await freePort() });
   const smtpPort = await freePort();
@@ -38,7 +38,7 @@ export async function startWebmailStack(opts: { webmail?: Record<string, unknown
   const mx = new MxspoolProcess({
     hostname: "mx2.example.test",
     smtp: { listen: [`127.0.0.1:${smtpPort}`], processes: 1, reverseLookup: false },
-    http: { listen: `127.0.0.1:${httpPort}` },
+    http: { listen: `127.0.0.1:${httpPort}`, ...(opts.adminToken ? { adminToken: opts.adminToken } : {}) },
     redis: { url: redis.url },
     domains: { "example.test": { primary: [`127.0.0.1:${primary.port}`] }, "other.test": { primary: [`127.0.0.1:${primary.port}`] } },
     monitor: { interval: "1s", timeout: "1s" },

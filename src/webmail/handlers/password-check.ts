@@ -17,7 +17,7 @@ export type PasswordCheck =
 /** Slots free up within a scrypt run or two: this is how long a refused client should wait. */
 const BUSY_RETRY_MS = 2000;
 
-export async function checkPassword(deps: Deps, ip: string, subject: string, password: string, hash: string | undefined): Promise<PasswordCheck> {
+export async function checkPassword(deps: Pick<Deps, "slots" | "limiter">, ip: string, subject: string, password: string, hash: string | undefined): Promise<PasswordCheck> {
   const slot = deps.slots.acquire(ip);
   if (!slot.ok) return { outcome: "busy", status: slot.scope === "ip" ? 429 : 503, retryAfterMs: BUSY_RETRY_MS, scope: slot.scope };
   try {

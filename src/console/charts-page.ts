@@ -1,0 +1,69 @@
+/**
+ * The charts page: accepted / delivered / rejected per sample interval and the queue depth,
+ * over 24 hours or 7 days, outages shaded (from the continuity events), and the drain of the
+ * last outage. Server-rendered SVG (svg-chart.ts) plus the same figures in a table for screen
+ * readers. The learned baseline band (h/baseline) goes in through `band`: `baselineBand`
+ * below is the hook and answers "none yet".
+ */
+import { html, SafeHtml } from "../webmail/pages/html.js";
+import type { ApiClient } from "./api-client.js";
+import { chartSeries, drainCurve, type Samples } from "./samples.js";
+import { renderChart, type BandPoint, type Period } from "./svg-chart.js";
+import { duration, layout, when, type Admin } from "./pages/layout.js";
+
+export const RANGES: Record<string, number> = { "24h": 86_400_000, "7d": 7 * 86_400_000 };
+
+/** Hook for the learned baseline band of accepted mail (h/baseline): none until it lands. */
+export async function baselineBand(_from: number, _to: number): Promise<BandPoint[] | undefined> { return undefined; }
+
+/** Outages overlapping [from, to], as shaded periods. */
+export async function outagePeriods(api: ApiClient, from: number, to: number): Promise<Period[]> {
+  const out: Period[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 10; page++) {
+    const r = await api.call("GET", "/api/events", { query: { kind: "outage", cursor, limit: "200" } });
+    if (r.status !== 200) break;
+    for (const e of r.body.items as any[]) {
+      const end = e.recoveredAt ?? (e.state === "open" ? to : e.closedAt ?? to);
+      if (end >= from && e.startedAt <= to) out.push({ from: e.startedAt, to: end, label: `${e.domain ?? ""} primary down ${when(e.startedAt)} – ${e.recoveredAt ? when(e.recoveredAt) : "now"}` });
+    }
+    const last = r.body.items[r.body.items.length - 1];
+    if (!r.body.next || !last || last.startedAt < from) break;
+    cursor = r.body.next;
+  }
+  return out;
+}
+
+const legend = (names: string[], shaded: boolean) => html`<ul class="legend">${names.map((n, i) => html`<li><span class="key k${i}" aria-hidden="true"></span>${n}</li>`)}${shaded ? html`<li><span class="key kshade" aria-hidden="true"></span>primary down</li>` : ""}</ul>`;
+
+export async function chartsPage(api: ApiClient, admin: Admin, samples: Samples, rangeName: string, now = Date.now()): Promise<SafeHtml> {
+  const span = RANGES[rangeName] ?? RANGES["24h"];
+  const from = now - span;
+  const [rows, shaded, band] = await Promise.all([samples.range(from, now), outagePeriods(api, from, now), baselineBand(from, now)]);
+  const s = chartSeries(rows);
+  const every = duration(samples.everyMs);
+  const traffic = renderChart({ id: "chart-traffic", title: `Mail per ${every}, last ${rangeName}`, description: `Accepted, delivered and rejected messages per ${every}; periods with a primary down are shaded.`,
+    from, to: now, series: [{ name: "accepted", points: s.accepted }, { name: "delivered", points: s.delivered }, { name: "rejected", points: s.rejected }], shaded, band });
+  const depth = renderChart({ id: "chart-depth", title: `Queue depth, last ${rangeName}`, description: "Messages waiting for delivery (queued, deferred, being delivered); outages shaded.",
+    from, to: now, series: [{ name: "in queue", points: s.depth }], shaded });
+  const last = await api.call("GET", "/api/events", { query: { kind: "outage", limit: "1" } });
+  const ev = last.body.items?.[0];
+  const drain = ev?.recoveredAt ? await drainSection(samples, ev, now) : html`<p class="muted">No outage has ended yet.</p>`;
+  const table = s.depth.slice(-24);
+  return layout("Charts", html`<h1>Charts</h1>
+<nav class="tabs" aria-label="Range">${Object.keys(RANGES).map((r) => html`<a class="button small" href="/admin/charts?range=${r}"${r === rangeName ? html` aria-current="page"` : ""}>${r}</a> `)}</nav>
+<section class="card" aria-labelledby="traffic-h"><h2 id="traffic-h">Accepted, delivered, rejected</h2>${new SafeHtml(traffic)}${legend(["accepted", "delivered", "rejected"], shaded.length > 0)}${band ? "" : html`<p class="muted">The usual range (learned baseline) appears here once it has been learned.</p>`}</section>
+<section class="card" aria-labelledby="depth-h"><h2 id="depth-h">Queue depth</h2>${new SafeHtml(depth)}${legend(["in queue"], shaded.length > 0)}
+<details><summary>As a table (last ${table.length} samples)</summary><table class="list"><thead><tr><th scope="col">When</th><th scope="col">In queue</th></tr></thead><tbody>${table.map((p) => html`<tr><td>${when(p.t)}</td><td>${p.v}</td></tr>`)}</tbody></table></details></section>
+<section class="card" aria-labelledby="drain-h"><h2 id="drain-h">Drain of the last outage</h2>${drain}</section>
+<p class="muted">A sample is taken every ${every} (<code>admin.sampleEvery</code>).</p>`, admin, "charts");
+}
+
+export async function drainSection(samples: Samples, ev: { domain?: string; startedAt: number; recoveredAt: number; drainedAt?: number }, now = Date.now()): Promise<SafeHtml> {
+  const to = ev.drainedAt ?? now;
+  const rows = await samples.range(ev.recoveredAt, to);
+  const c = drainCurve(rows, ev.recoveredAt, ev.drainedAt);
+  const svg = renderChart({ id: "chart-drain", title: `Drain of ${ev.domain ?? ""} after ${when(ev.recoveredAt)}`, description: "Messages in queue from the primary's return until the queue was empty.",
+    from: ev.recoveredAt, to: Math.max(to, ev.recoveredAt + samples.everyMs), series: [{ name: "in queue", points: c.points }] });
+  return html`${new SafeHtml(svg)}<p>${ev.domain ?? ""}: primary back ${when(ev.recoveredAt)}${ev.drainedAt ? `, drained in ${duration(ev.drainedAt - ev.recoveredAt)}` : ", still draining"}${c.perMinute !== null ? `, about ${c.perMinute} messages a minute` : ""}.</p>`;
+}
