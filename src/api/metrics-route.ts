@@ -1,7 +1,7 @@
 /**
  * GET /metrics: one snapshot of the cross-process statistics in Redis (counters, refusals,
  * attempts, latency buckets, alerts sent/failed, backup-traffic deferrals), the queue per state, the primaries, the scanners, the outages and the last drill per domain, rendered
- * as Prometheus text by observability/metrics.ts.
+ * as Prometheus text by observability/metrics.ts; plus the age of the oldest waiting message.
  */
 import type { Handler } from "./api-deps.js";
 import { scannersStatus } from "./scanner-status.js";
@@ -11,17 +11,24 @@ import { lastDrills } from "../doctor/drill.js";
 const numbers = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Number(v)]));
 
 export const metrics: Handler = async (_req, d) => {
-  const [counters, rejected, attempts, latency, queue, primaries, scanners, alerts, backupDeferred, outages, drills, capacity] = await Promise.all([
+  const [counters, rejected, attempts, latency, queue, primaries, scanners, alerts, backupDeferred, outages, drills, capacity, oldest] = await Promise.all([
     d.records.counts(), d.redis.hgetall(d.keys.rejected()), d.redis.hgetall(d.keys.attempts()), d.redis.hgetall(d.keys.latency()),
     d.query.stateCounts(), d.domains.primaries(), scannersStatus(d.config, d.redis, d.keys),
     d.redis.hgetall(d.keys.alertStats()), d.redis.hgetall(d.keys.backupDeferred()),
-    outageMetrics(d.redis, d.keys, d.queues.domains()), lastDrills(d.redis, d.keys, d.queues.domains()), d.capacity.capacity(),
+    outageMetrics(d.redis, d.keys, d.queues.domains()), lastDrills(d.redis, d.keys, d.queues.domains()), d.capacity.capacity(), oldestWaiting(d),
   ]);
   const text = await d.metrics.render({
-    counters, rejected: numbers(rejected), alerts: numbers(alerts), backupDeferred: numbers(backupDeferred), attempts: numbers(attempts), latency, queue, capacity,
+    oldestWaitingSeconds: oldest, counters, rejected: numbers(rejected), alerts: numbers(alerts), backupDeferred: numbers(backupDeferred), attempts: numbers(attempts), latency, queue, capacity,
     primaries: primaries.map((p) => ({ domain: p.domain, state: p.state, queuePaused: p.queuePaused })),
     scanners: scanners.scanners.map((s) => ({ name: s.name, state: s.state, lastLatencyMs: s.lastLatencyMs })),
     outages, drills,
   });
   return { status: 200, text, contentType: d.metrics.contentType };
 };
+
+/** Seconds since the oldest message still waiting arrived (the state indexes are scored by arrival). */
+async function oldestWaiting(d: Parameters<Handler>[1]): Promise<number> {
+  const firsts = await Promise.all((["queued", "deferred", "active"] as const).map((s) => d.redis.zrange(d.keys.indexState(s), "0", "0", "WITHSCORES")));
+  const at = firsts.filter((f) => f.length === 2).map((f) => Number(f[1]));
+  return at.length ? Math.max(0, Math.round((Date.now() - Math.min(...at)) / 1000)) : 0;
+}

@@ -4,13 +4,19 @@
  * and webmail users are sent to the login or refused), CSRF and same-origin on every action,
  * the admin token's lock-out (the webmail's rules, the console's own counters), the overview's
  * cards, hold/release and a bulk hold by text through the admin API's rules, the charts'
- * SVG, an outage's report, and /admin left alone by the webmail.
+ * SVG, an outage's report, and /admin left alone by the webmail. And the ecosystem files: every
+ * metric the Grafana dashboard and the Prometheus rules name exists in this live /metrics, and
+ * `promtool` (Debian's prometheus, scripts/install-deps.sh) checks and unit-tests the rules.
  */
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../helpers/net.js";
 import { mail, startWebmailStack, WebClient, type WebmailStack } from "../helpers/webmail-stack.js";
 
 const TOKEN = "console-test-admin-token-0123456789";
+const root = path.resolve(import.meta.dirname, "../..");
 const USER = { address: "alice@example.test", password: "alice-secret-password" };
 
 /** Every console page (GET) and every action (POST) a session guards. */
@@ -169,5 +175,24 @@ describe("admin console over HTTP", () => {
     const again = new WebClient(s.base);
     again.cookies.set("mxspool_admin", cookie);
     expect((await again.get("/admin")).status).toBe(303);
+  });
+
+  it("ships a Grafana dashboard and Prometheus rules on metric names the live /metrics has", async () => {
+    const res = await fetch(`${s.base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const live = new Set([...text.matchAll(/^(?:# (?:HELP|TYPE) )?(mxspool_[a-z_]+)/gm)].map((m) => m[1]));
+    const rules = fs.readFileSync(path.join(root, "docs/prometheus/mxspool-alerts.yml"), "utf8");
+    const dashboard = JSON.parse(fs.readFileSync(path.join(root, "docs/grafana/mxspool-dashboard.json"), "utf8"));
+    const exprs: string[] = [...dashboard.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map((t) => t.expr)), ...dashboard.annotations.list.map((a: { expr: string }) => a.expr)];
+    expect(exprs.length).toBeGreaterThan(10);
+    const used = new Set([...(exprs.join("\n") + "\n" + rules).matchAll(/\bmxspool_[a-z_]+/g)].map((m) => m[0]));
+    const missing = [...used].filter((n) => !live.has(n) && !(n.endsWith("_bucket") && live.has(n)));
+    expect(missing).toEqual([]);
+    for (const n of ["mxspool_primary_up", "mxspool_queue_oldest_seconds", "mxspool_scanner_up", "mxspool_redis_used_memory_bytes"]) expect(used.has(n), n).toBe(true);
+    expect(Number(/^mxspool_queue_oldest_seconds (\d+)/m.exec(text)?.[1])).toBeGreaterThan(0); // mail is waiting
+    const dir = path.join(root, "docs/prometheus");
+    expect(execFileSync("promtool", ["check", "rules", "mxspool-alerts.yml"], { cwd: dir, encoding: "utf8" })).toContain("SUCCESS");
+    expect(execFileSync("promtool", ["test", "rules", "mxspool-alerts.test.yml"], { cwd: dir, encoding: "utf8" })).toContain("SUCCESS");
   });
 });
