@@ -1,6 +1,6 @@
 /**
  * The charts page: accepted / delivered / rejected per sample interval and the queue depth,
- * over 24 hours or 7 days, outages shaded (from the continuity events), and the drain of the
+ * over the last hour, 24 hours, 7 days or around the last outage, outages shaded (from the continuity events), and the drain of the
  * last outage. Server-rendered SVG (svg-chart.ts) plus the same figures in a table for screen
  * readers. The learned baseline band (h/baseline) goes in through `band`: `baselineBand`
  * below is the hook and answers "none yet".
@@ -11,7 +11,7 @@ import { chartSeries, drainCurve, type Samples } from "./samples.js";
 import { renderChart, type BandPoint, type Period } from "./svg-chart.js";
 import { duration, layout, when, type Admin } from "./pages/layout.js";
 
-export const RANGES: Record<string, number> = { "24h": 86_400_000, "7d": 7 * 86_400_000 };
+export const RANGES: Record<string, number> = { "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000 };
 
 /** Hook for the learned baseline band of accepted mail (h/baseline): none until it lands. */
 export async function baselineBand(_from: number, _to: number): Promise<BandPoint[] | undefined> { return undefined; }
@@ -36,22 +36,36 @@ export async function outagePeriods(api: ApiClient, from: number, to: number): P
 
 const legend = (names: string[], shaded: boolean) => html`<ul class="legend">${names.map((n, i) => html`<li><span class="key k${i}" aria-hidden="true"></span>${n}</li>`)}${shaded ? html`<li><span class="key kshade" aria-hidden="true"></span>primary down</li>` : ""}</ul>`;
 
-export async function chartsPage(api: ApiClient, admin: Admin, samples: Samples, rangeName: string, now = Date.now()): Promise<SafeHtml> {
+/** "outage": the last outage, with as much time before and after it as it lasted (a minute at least). */
+async function chartWindow(api: ApiClient, rangeName: string, now: number): Promise<{ from: number; to: number; label: string }> {
+  if (rangeName === "outage") {
+    const last = await api.call("GET", "/api/events", { query: { kind: "outage", limit: "1" } });
+    const ev = last.body.items?.[0];
+    if (ev) {
+      const end = ev.drainedAt ?? ev.recoveredAt ?? now;
+      const margin = Math.max(60_000, (end - ev.startedAt) / 2);
+      return { from: ev.startedAt - margin, to: Math.min(now, end + margin), label: "around the last outage" };
+    }
+  }
   const span = RANGES[rangeName] ?? RANGES["24h"];
-  const from = now - span;
-  const [rows, shaded, band] = await Promise.all([samples.range(from, now), outagePeriods(api, from, now), baselineBand(from, now)]);
+  return { from: now - span, to: now, label: `last ${RANGES[rangeName] ? rangeName : "24h"}` };
+}
+
+export async function chartsPage(api: ApiClient, admin: Admin, samples: Samples, rangeName: string, now = Date.now()): Promise<SafeHtml> {
+  const { from, to, label } = await chartWindow(api, rangeName, now);
+  const [rows, shaded, band] = await Promise.all([samples.range(from, to), outagePeriods(api, from, to), baselineBand(from, to)]);
   const s = chartSeries(rows);
   const every = duration(samples.everyMs);
-  const traffic = renderChart({ id: "chart-traffic", title: `Mail per ${every}, last ${rangeName}`, description: `Accepted, delivered and rejected messages per ${every}; periods with a primary down are shaded.`,
-    from, to: now, series: [{ name: "accepted", points: s.accepted }, { name: "delivered", points: s.delivered }, { name: "rejected", points: s.rejected }], shaded, band });
-  const depth = renderChart({ id: "chart-depth", title: `Queue depth, last ${rangeName}`, description: "Messages waiting for delivery (queued, deferred, being delivered); outages shaded.",
-    from, to: now, series: [{ name: "in queue", points: s.depth }], shaded });
+  const traffic = renderChart({ id: "chart-traffic", title: `Mail per ${every}, ${label}`, description: `Accepted, delivered and rejected messages per ${every}; periods with a primary down are shaded.`,
+    from, to, series: [{ name: "accepted", points: s.accepted }, { name: "delivered", points: s.delivered }, { name: "rejected", points: s.rejected }], shaded, band });
+  const depth = renderChart({ id: "chart-depth", title: `Queue depth, ${label}`, description: "Messages waiting for delivery (queued, deferred, being delivered); outages shaded.",
+    from, to, series: [{ name: "in queue", points: s.depth }], shaded });
   const last = await api.call("GET", "/api/events", { query: { kind: "outage", limit: "1" } });
   const ev = last.body.items?.[0];
   const drain = ev?.recoveredAt ? await drainSection(samples, ev, now) : html`<p class="muted">No outage has ended yet.</p>`;
   const table = s.depth.slice(-24);
   return layout("Charts", html`<h1>Charts</h1>
-<nav class="tabs" aria-label="Range">${Object.keys(RANGES).map((r) => html`<a class="button small" href="/admin/charts?range=${r}"${r === rangeName ? html` aria-current="page"` : ""}>${r}</a> `)}</nav>
+<nav class="tabs" aria-label="Range">${[...Object.keys(RANGES), "outage"].map((r) => html`<a class="button small" href="/admin/charts?range=${r}"${r === rangeName ? html` aria-current="page"` : ""}>${r === "outage" ? "last outage" : r}</a> `)}</nav>
 <section class="card" aria-labelledby="traffic-h"><h2 id="traffic-h">Accepted, delivered, rejected</h2>${new SafeHtml(traffic)}${legend(["accepted", "delivered", "rejected"], shaded.length > 0)}${band ? "" : html`<p class="muted">The usual range (learned baseline) appears here once it has been learned.</p>`}</section>
 <section class="card" aria-labelledby="depth-h"><h2 id="depth-h">Queue depth</h2>${new SafeHtml(depth)}${legend(["in queue"], shaded.length > 0)}
 <details><summary>As a table (last ${table.length} samples)</summary><table class="list"><thead><tr><th scope="col">When</th><th scope="col">In queue</th></tr></thead><tbody>${table.map((p) => html`<tr><td>${when(p.t)}</td><td>${p.v}</td></tr>`)}</tbody></table></details></section>

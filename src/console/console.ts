@@ -26,7 +26,7 @@ import { LoginSlots } from "../webmail/login-slots.js";
 import { hashPassword } from "../webmail/password-hash.js";
 import { html, type SafeHtml } from "../webmail/pages/html.js";
 import { clientIp, overTls, readForm, sameOrigin } from "../webmail/request-info.js";
-import { redirect, sendBytes, sendPage } from "../webmail/respond.js";
+import { PAGE_CSP, redirect, sendBytes, sendPage as sendWebmailPage, type Headers } from "../webmail/respond.js";
 import { Sessions } from "../webmail/sessions.js";
 import { ApiClient } from "./api-client.js";
 import { findConsoleAsset } from "./assets.js";
@@ -42,6 +42,9 @@ import { Samples } from "./samples.js";
 export const CONSOLE_COOKIE = "mxspool_admin";
 export const CONSOLE_LOGIN_COOKIE = "mxspool_admin_login";
 const ADMIN = "admin";
+/** The webmail's page policy, plus fetch to ourselves (the overview's live region). */
+export const CONSOLE_CSP = `${PAGE_CSP}; connect-src 'self'`;
+const sendPage = (res: http.ServerResponse, status: number, page: SafeHtml, headers: Headers = {}) => sendWebmailPage(res, status, page, { "content-security-policy": CONSOLE_CSP, ...headers });
 const WRONG = "Wrong admin token.";
 const MESSAGE_ACTIONS = new Set(["hold", "release", "retry", "delete", "redeliver"]);
 const DOMAIN_ACTIONS = new Set(["pause", "resume", "flush", "probe", "drill"]);

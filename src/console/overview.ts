@@ -117,12 +117,12 @@ export function overviewLive(o: Overview, admin: Admin): SafeHtml {
   <section class="card" aria-labelledby="spool-h"><h2 id="spool-h">Spool</h2><dl class="facts">
     <dt>In queue</dt><dd id="in-queue">${q.inQueue ?? 0}</dd>
     <dt>By state</dt><dd>${q.queued ?? 0} queued · ${q.active ?? 0} active · ${q.deferred ?? 0} deferred · ${q.held ?? 0} held</dd>
-    <dt>Drain</dt><dd>${s.drain?.pacePerSecond ? `${s.drain.pacePerSecond}/s, empty in ${duration((s.drain.etaSeconds ?? 0) * 1000)}` : "no deliveries in the last minute"}</dd>
+    <dt>Drain</dt><dd>${!q.inQueue ? "nothing waits" : s.drain?.pacePerSecond ? `${s.drain.pacePerSecond}/s, empty in ${duration((s.drain.etaSeconds ?? 0) * 1000)}` : "no deliveries in the last minute"}</dd>
     <dt>Totals</dt><dd>${s.totals?.accepted ?? 0} accepted · ${s.totals?.delivered ?? 0} delivered · ${s.totals?.bounced ?? 0} bounced · ${s.totals?.rejected ?? 0} rejected</dd>
   </dl></section>
   <section class="card" aria-labelledby="redis-h"><h2 id="redis-h">Redis</h2><dl class="facts">
     <dt>Memory</dt><dd>${bytes(mem.usedMemory)}${mem.limitBytes ? ` of ${bytes(mem.limitBytes)}` : " (no limit known)"}</dd>
-    <dt>Outage room</dt><dd>${s.outageHoursLeft === null || s.outageHoursLeft === undefined ? "not enough arrivals to estimate" : `about ${Math.round(s.outageHoursLeft)} h at the current arrival rate`}</dd>
+    <dt>Outage room</dt><dd>${s.outageHoursLeft === null || s.outageHoursLeft === undefined ? "not enough arrivals to estimate" : s.outageHoursLeft > 24 * 365 ? "more than a year at the current arrival rate" : `about ${Math.round(s.outageHoursLeft)} h at the current arrival rate`}</dd>
     <dt>Per message</dt><dd>${mem.bytesPerQueuedMessage ? bytes(mem.bytesPerQueuedMessage) : "—"}</dd>
   </dl></section>
   <section class="card" aria-labelledby="scan-h"><h2 id="scan-h">Scanners</h2>${(s.scanners?.scanners ?? []).length ? html`<ul>${(s.scanners.scanners as any[]).map((x) => html`<li>${x.name} ${statePill(x.state === "up" ? "up" : "down", x.state)}</li>`)}</ul>` : html`<p class="muted">No scanners configured.</p>`}</section>

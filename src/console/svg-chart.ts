@@ -44,7 +44,7 @@ export function timeTicks(from: number, to: number): { t: number; label: string 
   const span = to - from;
   const hour = 3_600_000;
   const day = 24 * hour;
-  const step = span <= 2 * hour ? 15 * 60_000 : span <= day + hour ? 4 * hour : span <= 8 * day ? day : 7 * day;
+  const step = span <= 10 * 60_000 ? 60_000 : span <= 2 * hour ? 15 * 60_000 : span <= day + hour ? 4 * hour : span <= 8 * day ? day : 7 * day;
   const out: { t: number; label: string }[] = [];
   for (let t = Math.ceil(from / step) * step; t <= to; t += step) {
     const d = new Date(t);
@@ -66,7 +66,8 @@ export function renderChart(c: Chart): string {
   const ih = H - PAD.top - PAD.bottom;
   const span = Math.max(1, c.to - c.from);
   const values = c.series.flatMap((s) => s.points.map((p) => p.v)).concat((c.band ?? []).map((b) => b.hi));
-  const top = niceMax(Math.max(0, ...values));
+  // counts: at least 0..4, so a nearly empty chart does not get ticks like 0.3
+  const top = Math.max(niceMax(Math.max(0, ...values)), values.every(Number.isInteger) ? 4 : 0);
   const x = (t: number) => r1(PAD.left + ((Math.min(Math.max(t, c.from), c.to) - c.from) / span) * iw);
   const y = (v: number) => r1(PAD.top + ih - (Math.max(0, v) / top) * ih);
   const titleId = `${c.id}-title`;

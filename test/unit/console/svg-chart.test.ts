@@ -21,6 +21,7 @@ describe("timeTicks", () => {
     [T0, T0 + 24 * H, ["00:00", "04:00", "08:00", "12:00", "16:00", "20:00", "00:00"]],
     [T0, T0 + 7 * 24 * H, ["Mon 5", "Tue 6", "Wed 7", "Thu 8", "Fri 9", "Sat 10", "Sun 11", "Mon 12"]],
     [T0 + 10 * 60_000, T0 + H, ["00:15", "00:30", "00:45", "01:00"]],
+    [T0 + 30_000, T0 + 200_000, ["00:01", "00:02", "00:03"]],
   ])("%s..%s", (from, to, labels) => {
     expect(timeTicks(from, to).map((t) => t.label)).toEqual(labels);
   });
@@ -37,6 +38,11 @@ describe("renderChart", () => {
     expect(pts.map((p) => p[0])).toEqual([48, 378, 708]);
     expect(pts[0][1]).toBe(192); // v=0 on the axis (220 - 28)
     expect(pts[1][1]).toBe(12);  // v=20 is the top (niceMax(20) = 20): the plot's upper edge
+  });
+
+  it("labels the y axis in whole numbers for small counts (0..4 at least)", () => {
+    const svg = renderChart({ ...base, series: [{ name: "in queue", points: [{ t: T0, v: 0 }, { t: T0 + H, v: 1 }] }] });
+    expect([...svg.matchAll(/text-anchor="end">([^<]+)</g)].map((m) => m[1])).toEqual(["0", "1", "2", "3", "4"]);
   });
 
   it("escapes every text and labels the SVG for assistive technology", () => {
