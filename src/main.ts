@@ -37,6 +37,8 @@ import { RecipientVerifier } from "./ingress/recipient-verifier.js";
 import { BackupGate } from "./ingress/backup-gate.js";
 import { RecipientCache } from "./store/recipient-cache.js";
 import { RejectCounter } from "./observability/reject-counter.js";
+import { configuredTraffic } from "./observability/traffic-series.js";
+import { QueueSampler } from "./monitor/queue-sampler.js";
 import { ensureTlsFiles, readTls, tlsFiles } from "./smtp/tls.js";
 import { createDsnQueue } from "../queues/dsn-queue.js";
 import { DsnNotifier } from "./dsn/dsn-notifier.js";
@@ -86,6 +88,7 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
   let monitor: PrimaryMonitor | undefined;
   let sweeper: QueueSweeper | undefined;
   let pacer: DrainPacer | undefined;
+  let sampler: QueueSampler | undefined;
   let outages: OutageTracker | undefined;
   let conditions: ConditionWatch | undefined;
   let dsnWorker: DsnWorker | undefined;
@@ -99,6 +102,7 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
   const stopAll = async (childrenMs: number): Promise<boolean> => {
     const childrenClean = await (processes?.stop(childrenMs) ?? true);
     pacer?.stop();
+    sampler?.stop();
     // with Redis unreachable these never finish; the queue state is in Redis, nothing is lost by not waiting
     const clean = await withDeadline(Promise.all([monitor?.stop(), outages?.stop(), conditions?.stop(), sweeper?.stop(), dsnWorker?.stop(), alertWorker?.stop(), api?.stop(), queues?.close(), dsnQueue?.close(), alerts?.close()]), PARTS_CLOSE_MS);
     redis?.disconnect();
@@ -150,6 +154,8 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
       outages.start();
       conditions = new ConditionWatch(config, redis, keys, events, alerts, log, roles.includes("smtp") ? tlsFiles(config).cert : undefined);
       conditions.start();
+      // the queue depth per domain into the traffic series (a bucket keeps its largest sample)
+      sampler = new QueueSampler(queues, configuredTraffic(config, redis, keys, log), config.baselines.queueSample, log).start();
       const store = new MessageStore(redis, keys, storeTtl(config));
       const notifier = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
       sweeper = new QueueSweeper(config, redis, keys, queues, new MessageRecords(redis, keys), notifier, log);
@@ -214,6 +220,7 @@ export async function startChild(): Promise<void> {
   const dsnQueue = createDsnQueue(conn, keys);
   reportQueueErrors(queues, dsnQueue, log);
   const records = new MessageRecords(redis, keys);
+  const traffic = configuredTraffic(config, redis, keys, log);
   // one DNS cache per process, shared by the RCPT verifier and the delivery workers
   const endpoints = new PrimaryEndpoints(config);
   let smtp: SmtpIngress | undefined;
@@ -264,7 +271,8 @@ export async function startChild(): Promise<void> {
       verifier: new RecipientVerifier(config, redis, keys, new RecipientCache(redis, keys), endpoints, log),
       // deferrals are counted and logged (BACKUP_TRAFFIC_DEFERRED); a burst opens a backup-traffic event
       backupGate: Object.values(config.domains).some((d) => d.acceptWhen === "primaryDown") ? new BackupGate(config, redis, keys, log, { events: new EventStore(redis, keys), alerts: reportAlertQueueErrors(new AlertQueue(config, conn, keys), log) }) : undefined,
-      rejects: new RejectCounter(redis, keys),
+      rejects: new RejectCounter(redis, keys, traffic),
+      traffic,
       tls: readTls(config),
     }, log);
     try {
@@ -282,7 +290,7 @@ export async function startChild(): Promise<void> {
   const share = deliveryShare(config.delivery.concurrency, spec.processes, Number(process.env.MXSPOOL_CHILD_INDEX ?? 0));
   if (roles.includes("worker") && share > 0) {
     const dsn = new DsnNotifier(config, redis, keys, store, dsnQueue, log);
-    workers = new DeliveryWorkers(config, share, conn, queues, redis, keys, store, records, endpoints, dsn, log);
+    workers = new DeliveryWorkers(config, share, conn, queues, redis, keys, store, records, endpoints, dsn, log, traffic);
     workers.start();
   }
   process.send?.({ type: "ready" });

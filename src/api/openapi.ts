@@ -80,6 +80,11 @@ const SCHEMAS: Record<string, unknown> = {
     description: "Either a filter that narrows, or \"all\": true — never everything by default",
   },
   BulkResult: obj({ action: { type: "string", enum: BULK_ACTIONS }, matched: int, touched: int, skipped: { type: "object", additionalProperties: int, description: "Messages the action did not apply to, by error code" } }),
+  TrafficSeries: obj({
+    domain: str, bucket: { type: "integer", description: "bucket length, ms" }, step: { type: "integer", description: "point width, ms" }, from: ms, to: ms,
+    metrics: { type: "array", items: str },
+    points: { type: "array", items: { type: "object", properties: { t: ms }, required: ["t"], additionalProperties: { type: "number" }, description: "t: the step's start; one number per metric asked (counts added up; queue: the largest sample)" } },
+  }),
   Primary: primary,
   PrimaryList: obj({ primaries: { type: "array", items: { $ref: "#/components/schemas/Primary" } } }),
   PrimaryHistory: obj({ domain: str, items: { type: "array", items: obj({ at: ms,
@@ -129,7 +134,10 @@ export function buildOpenApi(routes: readonly Route[]): object {
       description: m[1] === "id" ? "A message (queue) id: 20 characters of 0-9 A-Z, optionally .N" : "A configured domain",
       schema: m[1] === "id" ? { type: "string", pattern: "^[0-9A-Z]{20}(\\.\\d+)?$" } : str,
     }));
-    for (const q of r.query) params.push({ name: q, in: "query", required: false, description: QUERY[q].description, schema: QUERY[q].schema as typeof str });
+    for (const q of r.query) {
+      const doc = r.queryDoc?.[q] ?? QUERY[q];
+      params.push({ name: q, in: "query", required: false, description: doc.description, schema: doc.schema as typeof str });
+    }
     const responses: Record<string, unknown> = {};
     for (const [status, resp] of Object.entries(r.responses)) {
       const contentType = resp.contentType ?? "application/json";

@@ -14,6 +14,7 @@ import { createWebmailUser } from "./webmail-routes.js";
 import { sendTestAlert } from "./alert-routes.js";
 import { doctor, drill, lastDrill } from "./doctor-routes.js";
 import { buildOpenApi } from "./openapi.js";
+import { MAX_POINTS, TRAFFIC_PARAMS, traffic } from "./traffic-routes.js";
 import { json } from "./reply.js";
 import { LIST_PARAMS } from "./validate.js";
 
@@ -24,10 +25,12 @@ export interface Route {
   path: string;
   operationId: string;
   summary: string;
-  tag: "health" | "messages" | "domains" | "primaries" | "events" | "alerts" | "doctor" | "webmail" | "metrics" | "meta";
+  tag: "health" | "messages" | "domains" | "primaries" | "events" | "alerts" | "doctor" | "webmail" | "metrics" | "meta" | "traffic";
   auth: boolean;
   /** Accepted query parameters; anything else is a 400. */
   query: readonly string[];
+  /** What a parameter means on this route when it differs from the shared one (openapi.ts QUERY). */
+  queryDoc?: Record<string, { description: string; schema: object }>;
   /** A JSON request body, by component schema name. */
   body?: string;
   responses: Record<number, Response>;
@@ -94,6 +97,15 @@ export const ROUTES: readonly Route[] = [
   { method: "POST", path: "/api/webmail/users", operationId: "createWebmailUser", summary: "Create a webmail account with a one-time password (reset: true re-issues one)", tag: "webmail", auth: true, query: [], body: "WebmailUserRequest",
     responses: { 200: ok("WebmailUser", "Password reset"), 201: ok("WebmailUser", "Created"), 400: { description: "A bad address or body", schema: "Error" }, 409: { description: "The account exists (pass reset: true)", schema: "Error" },
       413: { description: "Body too large", schema: "Error" }, 415: { description: "Body is not application/json", schema: "Error" } }, handle: createWebmailUser },
+  { method: "GET", path: "/api/traffic", operationId: "traffic", summary: `One domain's traffic series (accepted, recipients, bytes, refusals by reason, delivered, bounced, deferred, queue depth) per step, at most ${MAX_POINTS} points`, tag: "traffic", auth: true, query: TRAFFIC_PARAMS,
+    queryDoc: {
+      domain: { description: "A configured domain, or * for refusals made before a domain was known (required)", schema: { type: "string" } },
+      from: { description: "Start: ms since the epoch, ISO 8601, or a duration ago (\"24h\"); default to - 24h; rounded down to the step", schema: { type: "string" } },
+      to: { description: "End (exclusive): as from; default now; rounded up to the step", schema: { type: "string" } },
+      step: { description: "Point width: ms or a duration (\"1h\"), a multiple of baselines.bucket; default the bucket", schema: { type: "string" } },
+      metrics: { description: "Comma-separated: accepted, recipients, bytes, delivered, bounced, deferred, queue, rejected (all reasons), rejected.<reason> (unknown-recipient, relay, policy, size, virus, spam, rate, backup, tempfail, other)", schema: { type: "string" } },
+    },
+    responses: { 200: ok("TrafficSeries"), 400: { description: "A bad domain, from, to, step or metrics, or too many points (the code names the parameter)", schema: "Error" } }, handle: traffic },
   { method: "GET", path: "/metrics", operationId: "metrics", summary: "Prometheus metrics", tag: "metrics", auth: true, query: [],
     responses: { 200: { description: "Prometheus text format", contentType: "text/plain" } }, handle: metrics },
   { method: "GET", path: "/api/openapi.json", operationId: "openapi", summary: "This API as an OpenAPI 3 document", tag: "meta", auth: true, query: [],

@@ -9,6 +9,7 @@
  *   mxspool doctor [--json] [--send-test-alert] / mxspool drill DOMAIN [--json]   see doctor-command.ts
  *   mxspool events [--json] | events show ID          see events-command.ts
  *   mxspool primary history DOMAIN [--json]          see primary-command.ts
+ *   mxspool traffic DOMAIN [--since 24h] [--step 1h] [--json]   see traffic-command.ts
  * FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml, then /etc/mxspool/mxspool.yaml
  * (installed); status and queue read http.listen and http.adminToken from it (or the local
  * token file in dataDir, see local-token.ts) and talk to the running mxspool's API. Exit codes:
@@ -25,6 +26,7 @@ import { doctorCommand, drillCommand } from "./doctor-command.js";
 import { queueCommand } from "./queue-command.js";
 import { eventsCommand } from "./events-command.js";
 import { primaryCommand } from "./primary-command.js";
+import { trafficCommand } from "./traffic-command.js";
 import { runUserCommand } from "./user-command.js";
 import { StartFailure } from "../start-failure.js";
 import { ensureLocalToken } from "./local-token.js";
@@ -56,6 +58,7 @@ const USAGE = `usage:
   mxspool events [--kind K] [--domain D] [--limit N] [--json]
   mxspool events show ID [--json]
   mxspool primary history DOMAIN [--limit N] [--json]   (the primary's fingerprints and their changes)
+  mxspool traffic DOMAIN [--since 24h] [--step 1h] [--json]   (the domain's traffic series; DOMAIN * = refused before a domain was known)
   mxspool user add|passwd|rm|ls ...               (webmail users; see mxspool user)
 FILE defaults to $MXSPOOL_CONFIG, then ./mxspool.yaml, then ${INSTALLED_CONFIG}`;
 
@@ -100,10 +103,10 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(`${file}: ok (${Object.keys(config.domains).length} domain(s): ${Object.keys(config.domains).join(", ")})\n`);
         return;
       }
-      case "status": case "queue": case "doctor": case "drill": case "events": case "primary": {
+      case "status": case "queue": case "doctor": case "drill": case "events": case "primary": case "traffic": {
         const file = configFile();
         const client = ApiClient.fromConfig(loadConfigFile(file), file);
-        const run = { status: statusCommand, queue: queueCommand, doctor: doctorCommand, drill: drillCommand, events: eventsCommand, primary: primaryCommand }[cmd];
+        const run = { status: statusCommand, queue: queueCommand, doctor: doctorCommand, drill: drillCommand, events: eventsCommand, primary: primaryCommand, traffic: trafficCommand }[cmd];
         const code = await run(args, client);
         process.exitCode = code;
         return;

@@ -11,6 +11,7 @@ import { parseDuration } from "./duration.js";
 import { filtersSchema } from "./filters-schema.js";
 import { webmailSchema } from "./webmail-schema.js";
 import { alertsSchema } from "./alerts-schema.js";
+import { baselinesSchema } from "./baselines-schema.js";
 
 
 const domainName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$|^[a-z0-9-]+\.test$/;
@@ -228,6 +229,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Continuity alerts to operators (webhooks, e-mail), out of band: see alerts-schema.ts. */
   alerts: alertsSchema,
+  /** Traffic series and learned baselines (issue 14): see baselines-schema.ts. */
+  baselines: baselinesSchema,
   dns: z
     .strictObject({
       /** DNS servers for `primary: "mx"` look-ups ("ip" or "ip:port"); default: the system resolver. */

@@ -3,6 +3,8 @@
  * recipient, the attempt on the message's record, a DSN for the refused and the expired, the
  * recipient cache taught what the primary said — and the recipients still to retry. The
  * BullMQ side (delay, retry, done) stays in delivery-worker.ts; nothing here touches a job.
+ * The traffic series count recipients: delivered, bounced (refused or expired: each named in
+ * a failure DSN) and deferred, per attempt, in the domain's bucket of the attempt's end.
  */
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
@@ -15,6 +17,7 @@ import type { MessageRecord, MessageRecords } from "../store/message-records.js"
 import type { RecipientLearner } from "../store/recipient-cache.js";
 import type { RecipientResult } from "../transport/send-message.js";
 import type { DsnNotifier } from "../dsn/dsn-notifier.js";
+import type { TrafficSeries } from "../observability/traffic-series.js";
 import { requestProbe } from "../monitor/probe-request.js";
 import { statusOf } from "../../policies/dsn-policy.js";
 import { recipientFact } from "../../policies/primary-reply.js";
@@ -26,7 +29,8 @@ export type Fate =
 
 export class AttemptOutcomes {
   constructor(private readonly config: Config, private readonly redis: Redis, private readonly keys: Keyspace, private readonly records: MessageRecords,
-              private readonly dsn: DsnNotifier, private readonly learner: RecipientLearner, private readonly log: Logger) {}
+              private readonly dsn: DsnNotifier, private readonly learner: RecipientLearner, private readonly log: Logger,
+              private readonly traffic?: TrafficSeries) {}
 
   /** No primary endpoint took the connection: the monitor is asked to probe now. */
   async unreachable(m: SpooledMessage, error: string): Promise<void> {
@@ -54,6 +58,7 @@ export class AttemptOutcomes {
     }, record);
     const asDsn = (rs: RecipientResult[], note = "") => rs.map((r) => ({ rcpt: r.rcpt, status: statusOf(r.code, r.response), diagnostic: note + r.response, remoteMta: endpoint }));
     await this.dsn.notify("failed", m, asDsn(failed));
+    this.traffic?.record(m.domain, { delivered: delivered.length, bounced: failed.length + (expired ? deferred.length : 0), deferred: expired ? 0 : deferred.length });
     if (!deferred.length) return { delivered: delivered.length, bounced: failed.length };
     if (expired) {
       for (const r of deferred) this.log.warn({ event: "EXPIRED", id: m.id, rcpt: r.rcpt, reply: r.response }, "message too old; giving up");

@@ -25,6 +25,7 @@ import { ConnectionPools } from "../transport/connection-pool.js";
 import { sendMessage } from "../transport/send-message.js";
 import type { PrimaryEndpoints } from "../transport/primary-endpoints.js";
 import type { DsnNotifier } from "../dsn/dsn-notifier.js";
+import type { TrafficSeries } from "../observability/traffic-series.js";
 import { PaceGate } from "./pace-gate.js";
 import { PaceReporter } from "./pace-reporter.js";
 import { AttemptOutcomes } from "./attempt-outcome.js";
@@ -44,11 +45,12 @@ export class DeliveryWorkers {
 
   /** `concurrency`: this process's share of delivery.concurrency (see deliveryShare). */
   constructor(private readonly config: Config, private readonly concurrency: number, private readonly connection: ConnectionOptions, private readonly queues: DeliveryQueues, private readonly redis: Redis, private readonly keys: Keyspace,
-              private readonly store: MessageStore, private readonly records: MessageRecords, private readonly endpoints: PrimaryEndpoints, private readonly dsn: DsnNotifier, private readonly log: Logger) {
+              private readonly store: MessageStore, private readonly records: MessageRecords, private readonly endpoints: PrimaryEndpoints, private readonly dsn: DsnNotifier, private readonly log: Logger,
+              traffic?: TrafficSeries) {
     const d = config.delivery;
     this.pace = new PaceReporter(redis, keys);
     const learner = new RecipientLearning(new RecipientCache(redis, keys), config.domains);
-    this.outcomes = new AttemptOutcomes(config, redis, keys, records, dsn, learner, log);
+    this.outcomes = new AttemptOutcomes(config, redis, keys, records, dsn, learner, log, traffic);
     this.pools = new ConnectionPools({ name: config.hostname, connectTimeout: d.connectTimeout, commandTimeout: d.commandTimeout, idleMs: d.connectionIdle, maxMessages: d.messagesPerConnection });
   }
 

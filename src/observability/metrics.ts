@@ -18,6 +18,10 @@
  *   mxspool_time_to_detect_seconds{domain}         first failed probe → declared down, of the last outage
  *   mxspool_drill_last_timestamp_seconds{domain}   when the domain's last failover drill ran (Keyspace.drillLast)
  *   mxspool_drill_last_passed{domain}              1 if that drill passed, 0 if it failed
+ *   mxspool_traffic_total{domain,kind,reason}     the traffic series' running totals per domain ("*": refused before a
+ *                                                  domain was known): kind accepted | recipients | delivered | bounced |
+ *                                                  deferred | rejected (reason: its class, a fixed set; "" for the others)
+ *   mxspool_traffic_bytes_total{domain}            bytes accepted per domain
  *   mxspool_redis_bytes_per_queued_message, mxspool_redis_memory_limit_bytes,
  *   mxspool_outage_hours_left                      what the spool costs (absent when unknown)
  *   mxspool_redis_used_memory_bytes                Redis used_memory now
@@ -46,6 +50,8 @@ export interface MetricsSnapshot {
   outages?: { domain: string; active: boolean; secondsTotal: number; timeToDetectSeconds?: number }[];
   /** The last drill of each domain drilled so far. */
   drills?: { domain: string; at: number; passed: boolean }[];
+  /** The traffic series' totals: domain → metric (accepted, bytes, rejected.<reason>, ...) → count. */
+  traffic?: Record<string, Record<string, number>>;
 }
 
 type Values = { value: number; labels?: Record<string, string | number>; metricName?: string }[];
@@ -103,6 +109,9 @@ export class Metrics {
   private readonly drillPassed = new Gauge({ name: "mxspool_drill_last_passed", help: "1 if the domain's last failover drill passed, 0 if it failed", labelNames: ["domain"], registers: this.r });
   private readonly alertsFailed = new Counter({ name: "mxspool_alerts_failed_total", help: "Failed attempts to send a continuity alert, per channel (each is retried until alerts.maxAge)", labelNames: ["channel"], registers: this.r });
 
+  private readonly traffic = new Counter({ name: "mxspool_traffic_total", help: "Traffic per configured domain (\"*\": refused before a domain was known): kind accepted (messages), recipients, delivered, bounced, deferred (recipients), rejected (by reason class)", labelNames: ["domain", "kind", "reason"], registers: this.r });
+  private readonly trafficBytes = new Counter({ name: "mxspool_traffic_bytes_total", help: "Bytes accepted per configured domain", labelNames: ["domain"], registers: this.r });
+
   constructor() {
     this.registry.registerMetric(this.latency as unknown as Metric<string>);
   }
@@ -110,7 +119,7 @@ export class Metrics {
   get contentType(): string { return this.registry.contentType; }
 
   async render(s: MetricsSnapshot): Promise<string> {
-    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.backupDeferred, this.finished, this.queue, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency, this.alertsSent, this.alertsFailed, this.outageActive, this.outageSeconds, this.timeToDetect, this.drillAt, this.drillPassed, this.bytesPerQueued, this.memoryLimit, this.outageHours, this.usedMemory, this.oldestWaiting]) m.reset();
+    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.backupDeferred, this.finished, this.queue, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency, this.alertsSent, this.alertsFailed, this.outageActive, this.outageSeconds, this.timeToDetect, this.drillAt, this.drillPassed, this.bytesPerQueued, this.memoryLimit, this.outageHours, this.traffic, this.trafficBytes, this.usedMemory, this.oldestWaiting]) m.reset();
     if (s.oldestWaitingSeconds !== undefined) this.oldestWaiting.set(s.oldestWaitingSeconds);
     if (s.capacity) {
       if (s.capacity.bytesPerQueuedMessage !== null) this.bytesPerQueued.set(s.capacity.bytesPerQueuedMessage);
@@ -146,6 +155,13 @@ export class Metrics {
     for (const dr of s.drills ?? []) {
       this.drillAt.set({ domain: dr.domain }, dr.at / 1000);
       this.drillPassed.set({ domain: dr.domain }, dr.passed ? 1 : 0);
+    }
+    for (const [domain, t] of Object.entries(s.traffic ?? {})) {
+      for (const [metric, n] of Object.entries(t)) {
+        if (metric === "bytes") this.trafficBytes.inc({ domain }, Math.max(0, n));
+        else if (metric.startsWith("rejected.")) this.traffic.inc({ domain, kind: "rejected", reason: metric.slice("rejected.".length) }, Math.max(0, n));
+        else this.traffic.inc({ domain, kind: metric, reason: "" }, Math.max(0, n));
+      }
     }
     return this.registry.metrics();
   }

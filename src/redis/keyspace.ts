@@ -11,7 +11,7 @@
  *   a single Redis (see SLOTS below).
  * - A message's own keys (raw, part, meta, ledger) carry the tag `{<queue id>}`: they share a
  *   slot, so one MULTI changes them together, and messages spread over the Cluster.
- * - A DSN gathering carries `{<base id>}`, a recipient-cache entry `{<domain>}`.
+ * - A DSN gathering carries `{<base id>}`; a recipient-cache entry and a traffic-series chunk `{<domain>}`.
  * - Everything else is global (untagged): the indexes, counters and stats, primary states, backup-traffic windows,
  *   pace, rate counters, sweep marks, the format version, webmail sessions and locks. A MULTI that joins a
  *   message's keys with indexes and counters (accept, transition, purge) would need these
@@ -37,6 +37,7 @@ export const SLOTS = {
   message: "messageRaw, messagePart, messageMeta, messageLedger of one id are tagged {<id>}: one slot per message",
   dsn: "dsnPending and dsnPendingRcpts of one base id and kind are tagged {<base id>}: one slot",
   recipientCache: "recipient-cache entries are tagged {<domain>}: one slot per domain",
+  traffic: "traffic-series chunks of one domain are tagged {<domain>}: one slot per domain (with its recipient cache)",
   global: "indexes, stats, primary, pace, rate, backup-traffic windows, sweep marks, continuity events, webmail keys: untagged (one tag of their own on Cluster)",
 } as const;
 
@@ -116,6 +117,11 @@ export class Keyspace {
 
   /** String counter: backup-traffic deferrals of `domain` in one window (`window` = epoch ms / window length, floored). TTL two windows. */
   backupWindow(domain: string, window: number) { return this.key("backup", domain, String(window)); }
+
+  /** Hash: one domain's traffic series over CHUNK buckets of `bucketSeconds` (src/observability/traffic-series.ts; field = bucket index + metric code). Tag {<domain>}; domain "*" holds refusals made before a domain is known. TTL: the chunk's end + baselines.retention. */
+  traffic(domain: string, bucketSeconds: number, chunk: number) { return this.key("traffic", `{${domain}}`, String(bucketSeconds), String(chunk)); }
+  /** Hash: one domain's traffic counters since the start (field = metric name, e.g. `accepted`, `rejected.spam`), for mxspool_traffic_total. Tag {<domain>}. No TTL. */
+  trafficTotals(domain: string) { return this.key("traffic", `{${domain}}`, "total"); }
 
   // ── DSN gathering (tag {<base id>}) ──────────────────────────────────────────────────
 

@@ -10,7 +10,8 @@
  *            primary verification (550 5.1.1 / 450 4.2.0)
  *   DATA     the MessageAcceptor: 250 2.0.0 only once the message is durable and queued
  * Every transaction leaves exactly one SMTP_TRANSACTION log line, and every refusal is
- * counted by reason (RejectCounter).
+ * counted by reason (RejectCounter), per domain in the traffic series when the domain is
+ * known (the recipient's, or every domain of the message at DATA), else under "*".
  */
 import { SMTPServer, type SMTPServerSession, type SMTPServerDataStream, type SMTPServerAddress, type SMTPServerOptions } from "smtp-server";
 import type { Config } from "../config/schema.js";
@@ -24,6 +25,7 @@ import type { RecipientVerifier } from "../ingress/recipient-verifier.js";
 import type { BackupGate } from "../ingress/backup-gate.js";
 import type { ContentFilter } from "../filters/content-filter.js";
 import type { RejectCounter } from "../observability/reject-counter.js";
+import type { TrafficSeries } from "../observability/traffic-series.js";
 import { SmtpReply, reply } from "../mail/reply.js";
 import { installSmtpServerPatches } from "./smtp-server-patches.js";
 import { newQueueId } from "../mail/queue-id.js";
@@ -45,6 +47,8 @@ export interface IngressParts {
   /** `acceptWhen: primaryDown` domains; absent = every domain accepts always. */
   backupGate?: BackupGate;
   rejects: RejectCounter;
+  /** Per-domain traffic buckets (accepted, recipients, bytes); refusals go through `rejects`. */
+  traffic?: TrafficSeries;
   filter?: ContentFilter;
   tls?: { cert: Buffer; key: Buffer };
   /** Whether Redis is connected now (no: 451 4.3.0 at MAIL and DATA instead of waiting for it). */
@@ -171,7 +175,7 @@ export class SmtpIngress {
     const txn = session.mx?.txn;
     const refuse = (r: SmtpReply) => {
       txn?.rejected.push({ rcpt: address.address, reason: r.reason });
-      this.parts.rejects.count(r.reason);
+      this.parts.rejects.count(r.reason, this.configuredDomain(address.address));
       this.log.info({ event: "RCPT_REJECTED", client: session.remoteAddress, rcpt: address.address, reason: r.reason, code: r.responseCode }, "recipient refused");
       cb(r);
     };
@@ -224,16 +228,18 @@ export class SmtpIngress {
         smtputf8: Boolean(session.envelope.smtpUtf8), body8bit: session.envelope.bodyType === "8bitmime",
       });
       if (!result.ok) {
-        this.parts.rejects.count(result.reason);
+        this.parts.rejects.count(result.reason, [...byDomain.keys()]);
         logLine(result.code >= 500 ? "reject" : "tempfail", { reason: result.reason, size: result.size, code: result.code });
         return cb(replyOf(result));
       }
       logLine("accept", { size: result.size, flags: result.flags.length ? result.flags : undefined });
       cb(null, `2.0.0 Ok: queued as ${id}`);
+      // after the 250 is decided, not awaited: one message per domain copy, as stored
+      for (const [domain, list] of byDomain) this.parts.traffic?.record(domain, { accepted: 1, recipients: list.length, bytes: result.size });
     } catch (err) {
       const e = err as Error;
       const reason = e instanceof SmtpReply && e.reason ? e.reason : "store-error";
-      this.parts.rejects.count(reason);
+      this.parts.rejects.count(reason, [...byDomain.keys()]);
       logLine("tempfail", { reason, err: e.message });
       stream.resume(); // drain what the client still sends so that the 451 reaches it in order
       cb(e instanceof SmtpReply ? e : reply(451, "4.3.0", "Local error in processing, try again later", "store-error"));
@@ -241,6 +247,12 @@ export class SmtpIngress {
       this.inData--;
       if (this.inData === 0 && this.idle) this.idle();
     }
+  }
+
+  /** The configured domain of an address, as a list for RejectCounter (none: not one of ours). */
+  private configuredDomain(address: string): string[] {
+    const domain = address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+    return address.includes("@") && Object.hasOwn(this.config.domains, domain) ? [domain] : [];
   }
 
   /** Graceful stop: refuse new sessions with 421 4.3.2, let transactions in DATA finish, then close. */

@@ -537,6 +537,13 @@ describe("admin API", () => {
     expect((await call("/api/events/{id}", "GET", "/api/events/..%2Fx")).status).toBe(400);
   });
 
+  it("serves a domain's traffic series and refuses a bad parameter by name (the series themselves: traffic.test.ts)", async () => {
+    const r = await call("/api/traffic", "GET", "/api/traffic?domain=example.test&from=2h&step=1h&metrics=accepted,rejected");
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ domain: "example.test", step: 3_600_000, metrics: ["accepted", "rejected"], points: expect.any(Array) });
+    expect((await call("/api/traffic", "GET", "/api/traffic?domain=example.test&step=7m")).body.error.code).toBe("INVALID_STEP");
+  });
+
   it("serves an OpenAPI 3 document that matches the routes, every one of them", async () => {
     const r = await call("/api/openapi.json", "GET", "/api/openapi.json");
     expect(r.status).toBe(200);

@@ -44,6 +44,9 @@ const LAYOUT: [string, string, string][] = [
   ["connRate (v6)", ks.connRate("2001:db8::1", 29_000_000), "mxspool:rate:conn:2001:db8::1:29000000"],
   ["backupWindow", ks.backupWindow("example.test", 4_800_000), "mxspool:backup:example.test:4800000"],
   ["recipientCache", ks.recipientCache("example.test", "Bob@Example.test"), "mxspool:rcpt:{example.test}:bob@example.test"],
+  ["traffic", ks.traffic("example.test", 300, 4_900_000), "mxspool:traffic:{example.test}:300:4900000"],
+  ["traffic (global)", ks.traffic("*", 300, 7), "mxspool:traffic:{*}:300:7"],
+  ["trafficTotals", ks.trafficTotals("example.test"), "mxspool:traffic:{example.test}:total"],
   ["dsnPending", ks.dsnPending(ID, "failed"), `mxspool:dsn:{${ID}}:failed`],
   ["dsnPendingRcpts", ks.dsnPendingRcpts(ID, "delayed"), `mxspool:dsn:{${ID}}:delayed:rcpts`],
   ["format", ks.format(), "mxspool:format"],
@@ -130,12 +133,17 @@ describe("hash slots for Redis Cluster", () => {
   it("keeps one DSN gathering in one slot", () => {
     expect(slot(ks.dsnPending(ID, "failed"))).toBe(slot(ks.dsnPendingRcpts(ID, "failed")));
   });
+
+  it("keeps one domain's traffic chunks in one slot, with its recipient cache", () => {
+    const keys = [ks.traffic("example.test", 300, 1), ks.traffic("example.test", 300, 99), ks.trafficTotals("example.test"), ks.recipientCache("example.test", "a@example.test")];
+    expect(new Set(keys.map(slot)).size).toBe(1);
+  });
 });
 
 /**
  * A Redis key literal, outside src/redis/keyspace.ts, is any code line (comments skipped) with:
  * - a string or template literal holding a key segment of ours — `:msg:`, `:idx:`, `:stats:`,
- *   `:rate:`, `:primary:`, `:pace:`, `:dsn:`, `:rcpt:`, `:sweep:`, `:webmail:`, `:cont:`, or ending in `:probe`;
+ *   `:rate:`, `:primary:`, `:pace:`, `:dsn:`, `:rcpt:`, `:sweep:`, `:webmail:`, `:cont:`, `:traffic:`, or ending in `:probe`;
  * - a template that glues a segment to a prefix (`${prefix}:`, `${this.prefix}:`, `${x.prefix}:`;
  *   a prefix named in a message, `(prefix ${keys.prefix})`, is no key);
  * - `redis.prefix` anywhere but `new Keyspace(config.redis.prefix)` (the composition root);
@@ -144,7 +152,7 @@ describe("hash slots for Redis Cluster", () => {
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 const KEYSPACE = "src/redis/keyspace.ts";
 const LITERAL_RULES: [string, RegExp][] = [
-  ["key segment in a literal", /["'`][^"'`\n]*:(msg|idx|stats|rate|primary|pace|dsn|rcpt|sweep|webmail|cont):/],
+  ["key segment in a literal", /["'`][^"'`\n]*:(msg|idx|stats|rate|primary|pace|dsn|rcpt|sweep|webmail|cont|traffic):/],
   ["probe channel literal", /["'`][^"'`\n]*:probe["'`]/],
   ["prefix glued to a key segment", /\$\{[\w.]*prefix\}:/i],
   ["redis.prefix outside the Keyspace", /redis\.prefix(?<!new Keyspace\(config\.redis\.prefix)/],
