@@ -13,8 +13,25 @@ import { duration, layout, when, type Admin } from "./pages/layout.js";
 
 export const RANGES: Record<string, number> = { "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000 };
 
-/** Hook for the learned baseline band of accepted mail (h/baseline): none until it lands. */
-export async function baselineBand(_from: number, _to: number): Promise<BandPoint[] | undefined> { return undefined; }
+/** Hook for the learned baseline band of a domain's accepted mail (h/baseline): none until it lands. */
+export async function baselineBand(_domain: string | undefined, _from: number, _to: number): Promise<BandPoint[] | undefined> { return undefined; }
+
+/** At most this many points per domain chart. */
+const DOMAIN_POINTS = 288;
+
+/** One domain's traffic series (GET /api/traffic, h/traffic's readTrafficSeries) as a chart: accepted, delivered, rejected, queue depth. */
+export async function domainChart(api: ApiClient, bucketMs: number, domain: string, from: number, to: number, shaded: Period[]): Promise<SafeHtml> {
+  const step = Math.max(1, Math.ceil((to - from) / DOMAIN_POINTS / bucketMs)) * bucketMs;
+  const r = await api.call("GET", "/api/traffic", { query: { domain, from: String(from), to: String(to), step: String(step), metrics: "accepted,delivered,rejected,queue" } });
+  if (r.status !== 200) return html`<p class="alert" role="alert">${r.body?.error?.message ?? "no traffic series"}</p>`;
+  const pts = r.body.points as { t: number; accepted?: number; delivered?: number; rejected?: number; queue?: number }[];
+  const line = (k: "accepted" | "delivered" | "rejected" | "queue") => pts.map((p) => ({ t: p.t + step, v: p[k] ?? 0 }));
+  const band = await baselineBand(domain, from, to);
+  const mine = shaded.filter((p) => p.label.startsWith(`${domain} `));
+  const svg = renderChart({ id: `chart-domain-${domain.replace(/[^a-z0-9-]/g, "-")}`, title: `${domain}: mail per ${duration(step)} and queue depth`, description: `Accepted, delivered and rejected messages of ${domain} per ${duration(step)}, and its largest queue depth in each; its primary's outages shaded.`,
+    from, to, series: [{ name: "accepted", points: line("accepted") }, { name: "delivered", points: line("delivered") }, { name: "rejected", points: line("rejected") }, { name: "in queue", points: line("queue") }], shaded: mine, band });
+  return html`<section class="card" aria-labelledby="dom-${domain}-h"><h2 id="dom-${domain}-h">${domain}</h2>${new SafeHtml(svg)}${legend(["accepted", "delivered", "rejected", "in queue"], mine.length > 0)}</section>`;
+}
 
 /** Outages overlapping [from, to], as shaded periods. */
 export async function outagePeriods(api: ApiClient, from: number, to: number): Promise<Period[]> {
@@ -34,7 +51,7 @@ export async function outagePeriods(api: ApiClient, from: number, to: number): P
   return out;
 }
 
-const legend = (names: string[], shaded: boolean) => html`<ul class="legend">${names.map((n, i) => html`<li><span class="key k${i}" aria-hidden="true"></span>${n}</li>`)}${shaded ? html`<li><span class="key kshade" aria-hidden="true"></span>primary down</li>` : ""}</ul>`;
+export const legend = (names: string[], shaded: boolean) => html`<ul class="legend">${names.map((n, i) => html`<li><span class="key k${i}" aria-hidden="true"></span>${n}</li>`)}${shaded ? html`<li><span class="key kshade" aria-hidden="true"></span>primary down</li>` : ""}</ul>`;
 
 /** "outage": the last outage, with as much time before and after it as it lasted (a minute at least). */
 async function chartWindow(api: ApiClient, rangeName: string, now: number): Promise<{ from: number; to: number; label: string }> {
@@ -51,9 +68,9 @@ async function chartWindow(api: ApiClient, rangeName: string, now: number): Prom
   return { from: now - span, to: now, label: `last ${RANGES[rangeName] ? rangeName : "24h"}` };
 }
 
-export async function chartsPage(api: ApiClient, admin: Admin, samples: Samples, rangeName: string, now = Date.now()): Promise<SafeHtml> {
+export async function chartsPage(api: ApiClient, admin: Admin, samples: Samples, rangeName: string, domains: string[], bucketMs: number, now = Date.now()): Promise<SafeHtml> {
   const { from, to, label } = await chartWindow(api, rangeName, now);
-  const [rows, shaded, band] = await Promise.all([samples.range(from, to), outagePeriods(api, from, to), baselineBand(from, to)]);
+  const [rows, shaded, band] = await Promise.all([samples.range(from, to), outagePeriods(api, from, to), baselineBand(undefined, from, to)]);
   const s = chartSeries(rows);
   const every = duration(samples.everyMs);
   const traffic = renderChart({ id: "chart-traffic", title: `Mail per ${every}, ${label}`, description: `Accepted, delivered and rejected messages per ${every}; periods with a primary down are shaded.`,
@@ -70,6 +87,9 @@ export async function chartsPage(api: ApiClient, admin: Admin, samples: Samples,
 <section class="card" aria-labelledby="depth-h"><h2 id="depth-h">Queue depth</h2>${new SafeHtml(depth)}${legend(["in queue"], shaded.length > 0)}
 <details><summary>As a table (last ${table.length} samples)</summary><table class="list"><thead><tr><th scope="col">When</th><th scope="col">In queue</th></tr></thead><tbody>${table.map((p) => html`<tr><td>${when(p.t)}</td><td>${p.v}</td></tr>`)}</tbody></table></details></section>
 <section class="card" aria-labelledby="drain-h"><h2 id="drain-h">Drain of the last outage</h2>${drain}</section>
+<h2>Per domain</h2>
+<p class="muted">From the traffic series (a bucket every ${duration(bucketMs)}, <code>baselines.bucket</code>).</p>
+${await Promise.all(domains.map((d) => domainChart(api, bucketMs, d, from, to, shaded)))}
 <p class="muted">A sample is taken every ${every} (<code>admin.sampleEvery</code>).</p>`, admin, "charts");
 }
 

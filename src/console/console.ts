@@ -157,7 +157,7 @@ export class AdminConsole {
     }
     m = /^\/admin\/events\/([^/]+)$/.exec(path);
     if (m) { const p = await eventPage(this.api, admin, decodeURIComponent(m[1]), (ev) => this.drainCard(ev)); return sendPage(res, p.status, p.page); }
-    if (path === "/admin/charts") return sendPage(res, 200, await chartsPage(this.api, admin, this.samples, q("range") ?? "24h"));
+    if (path === "/admin/charts") return sendPage(res, 200, await chartsPage(this.api, admin, this.samples, q("range") ?? "24h", this.domains(), this.config.baselines.bucket));
     if (path === "/admin/doctor") return sendPage(res, 200, await doctorPage(this.api, admin, this.lastDoctor, this.domains()));
     return sendPage(res, 404, errorPage("Not found", "There is no such page.", admin));
   }

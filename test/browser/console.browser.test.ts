@@ -163,6 +163,7 @@ describe("admin console in Chromium", () => {
     await page.waitForURL(/range=outage/);
     await expect.poll(() => page.locator("#chart-traffic polyline").count()).toBeGreaterThan(0);
     expect(await page.locator("#chart-traffic rect.shade").count()).toBeGreaterThan(0);
+    expect(await page.locator("#chart-domain-example-test").count()).toBe(1);
     await page.screenshot({ path: path.join(shots, "console-charts-desktop.png"), fullPage: true });
     await page.locator("#chart-traffic").screenshot({ path: path.join(root, "docs/console-chart.png") });
   });

@@ -158,6 +158,9 @@ describe("admin console over HTTP", () => {
     const charts = await (await c.get("/admin/charts")).text();
     expect(charts).toContain('<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="chart-traffic"');
     expect(charts).toContain('id="chart-depth"');
+    // per domain, from the traffic series (GET /api/traffic): the three wave messages and the lunch were accepted
+    expect(charts).toContain('id="chart-domain-example-test"');
+    expect(charts).toContain('id="chart-domain-other-test"');
     expect(charts).toContain('class="shade"'); // the outage under way
     const events = await (await c.get("/admin/events?kind=outage")).text();
     const id = /href="\/admin\/events\/(ev_[0-9a-z]+)"/.exec(events)![1];
