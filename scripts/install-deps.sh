@@ -8,7 +8,7 @@ set -euo pipefail
 if [ "${MXSPOOL_RUNTIME_ONLY:-0}" = 1 ]; then
   PKGS=(redis-server openssl)
 else
-  PKGS=(redis-server redis-sentinel redis-tools postfix swaks clamav-daemon clamav clamdscan spamd spamc openssl chromium)
+  PKGS=(redis-server redis-sentinel redis-tools postfix swaks clamav-daemon clamav clamdscan spamd spamc openssl chromium prometheus)
 fi
 
 missing=()

@@ -36,6 +36,7 @@ import { ROUTES, type Route } from "./routes.js";
 import { checkParams } from "./validate.js";
 import { DrillSchedule } from "../doctor/drill-schedule.js";
 import { abandonDrills } from "../doctor/drill.js";
+import { AdminConsole } from "../console/console.js";
 
 const MAX_BODY = 64 * 1024;
 /** How often Node looks for connections past headersTimeout / requestTimeout. */
@@ -54,6 +55,8 @@ export class HttpApi {
   private readonly deps: ApiDeps;
   /** drills.every: the scheduled failover drills run where the API runs (one node per period). */
   private readonly drills: DrillSchedule;
+  /** The admin console at /admin (admin.console), on the same services as the routes. */
+  private readonly console?: AdminConsole;
 
   constructor(private readonly config: Config, private readonly redis: Redis, keys: Keyspace, queues: DeliveryQueues, private readonly log: Logger,
               private readonly webmail?: { handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> }, alerts?: ApiDeps["alerts"]) {
@@ -73,6 +76,7 @@ export class HttpApi {
       capacity: new SpoolCapacity(redis, keys, config.retention.delivered),
     };
     this.drills = new DrillSchedule(this.deps, () => queues.domains());
+    if (config.admin.console) this.console = new AdminConsole(config, this.deps);
   }
 
   async listen(): Promise<void> {
@@ -106,11 +110,13 @@ export class HttpApi {
     await new Promise<void>((resolve, reject) => { this.server!.once("error", reject); this.server!.listen(port, host, () => resolve()); });
     this.deps.rates.start();
     this.drills.start();
+    this.console?.start();
     this.log.info({ event: "HTTP_LISTENING", listen: this.config.http.listen }, "http listening");
   }
 
   async stop(): Promise<void> {
     this.deps.rates.stop();
+    this.console?.stop();
     await abandonDrills();
     await this.drills.stop();
     if (!this.server) return;
@@ -120,6 +126,7 @@ export class HttpApi {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const requestId = randomBytes(6).toString("hex");
     try {
+      if (this.console && await this.console.handle(req, res)) return;
       if (this.webmail && await this.webmail.handle(req, res)) return;
       const reply = await this.dispatch(req, requestId);
       this.send(res, reply);

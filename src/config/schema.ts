@@ -185,6 +185,15 @@ export const configSchema = z.strictObject({
   webmail: webmailSchema,
   /** SMTP submission (587 STARTTLS / 465 implicit TLS) for users' own mail programs: see submission-schema.ts. */
   submission: submissionSchema,
+  /** The admin web console at /admin on the http role (src/console). */
+  admin: z
+    .strictObject({
+      /** Serve the console (login with http.adminToken); false: /admin is a 404. */
+      console: z.boolean().default(true),
+      /** How often the counters and queue depth are sampled for the console's charts (one node per slot). */
+      sampleEvery: duration("5m"),
+    })
+    .prefault({}),
   retention: z
     .strictObject({
       /** A delivered (or bounced) message stays readable this long, for re-delivery and the webmail; then it is purged. */

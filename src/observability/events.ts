@@ -168,6 +168,13 @@ export const EVENTS = {
   SUBMISSION_AUTH_LOCKED: { level: "warn", fields: ["address", "ip", "scope"], meaning: "Submission AUTH refused with 454 4.7.0: the account or ip (`scope`) is locked out (webmail.login), or too many password checks are under way." },
   SUBMISSION_TRANSACTION: { level: "info", fields: ["user", "from", "rcpts", "client", "decision", "ms", "id", "size", "code", "enhanced"], meaning: "One submitted message and its outcome: accept (queued as `id`), reject/tempfail with the submitter's `code`/`enhanced`." },
   SUBMISSION_ERROR: { level: "error", fields: ["phase", "user", "err"], meaning: "A submission AUTH check or hand-over failed unexpectedly (the client got 454/451 and may retry). Usually Redis." },
+  CONSOLE_ENABLED: { level: "info", fields: [], meaning: "The admin console is served under /admin on the http role (`admin.console`)." },
+  CONSOLE_LOGIN: { level: "info", fields: ["ip"], meaning: "Someone logged in to the admin console with the admin token." },
+  CONSOLE_LOGIN_FAILED: { level: "warn", fields: ["ip", "tokenConfigured"], meaning: "A wrong admin token was typed into the console's login (counts towards the webmail's lock-out rules, in the console's own counters). Many from one ip: token guessing." },
+  CONSOLE_LOGIN_LOCKED: { level: "warn", fields: ["ip", "outcome", "scope"], meaning: "A console login was refused before checking: locked out after repeated failures (429) or too many checks under way (`outcome` busy)." },
+  CONSOLE_LOGOUT: { level: "info", fields: ["ip"], meaning: "An admin logged out of the console." },
+  CONSOLE_CSRF_REJECTED: { level: "warn", fields: ["ip", "path"], meaning: "A console form was posted without a valid CSRF token or from another origin: 403, nothing done." },
+  CONSOLE_ERROR: { level: "error", fields: ["path", "err"], meaning: "A console page failed (500). Usually Redis is away." },
 } as const satisfies Record<string, EventSpec>;
 
 export type EventCode = keyof typeof EVENTS;

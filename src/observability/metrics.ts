@@ -25,6 +25,8 @@
  *   mxspool_traffic_bytes_total{domain}            bytes accepted per domain
  *   mxspool_redis_bytes_per_queued_message, mxspool_redis_memory_limit_bytes,
  *   mxspool_outage_hours_left                      what the spool costs (absent when unknown)
+ *   mxspool_redis_used_memory_bytes                Redis used_memory now
+ *   mxspool_queue_oldest_seconds                   age of the oldest message still waiting (queued, deferred, active); 0 when none
  * A counter here can go down when Redis is reset; Prometheus reads that as a counter reset.
  */
 import { Counter, Gauge, Registry, type Metric } from "prom-client";
@@ -43,7 +45,9 @@ export interface MetricsSnapshot {
   latency: Record<string, string>;
   primaries: { domain: string; state: string; queuePaused: boolean }[];
   scanners: { name: string; state: string; lastLatencyMs: number | null }[];
-  capacity?: { bytesPerQueuedMessage: number | null; limitBytes: number; outageHoursLeft: number | null };
+  capacity?: { bytesPerQueuedMessage: number | null; limitBytes: number; outageHoursLeft: number | null; usedMemory?: number };
+  /** Seconds since the oldest waiting message arrived (0: none waiting). */
+  oldestWaitingSeconds?: number;
   /** The alert stats hash: `sent:<channel>`, `failed:<channel>` → count. */
   alerts?: Record<string, number>;
   outages?: { domain: string; active: boolean; secondsTotal: number; timeToDetectSeconds?: number }[];
@@ -96,6 +100,8 @@ export class Metrics {
   private readonly scannerUp = new Gauge({ name: "mxspool_scanner_up", help: "1 when the content scanner answers, 0 when down (absent: not configured or not yet seen)", labelNames: ["scanner"], registers: this.r });
   private readonly bytesPerQueued = new Gauge({ name: "mxspool_redis_bytes_per_queued_message", help: "Redis memory per queued message now (MEMORY USAGE of a sample of queued messages)", registers: this.r });
   private readonly memoryLimit = new Gauge({ name: "mxspool_redis_memory_limit_bytes", help: "Redis maxmemory, or the machine's memory when Redis has no limit", registers: this.r });
+  private readonly usedMemory = new Gauge({ name: "mxspool_redis_used_memory_bytes", help: "Redis used_memory now (what the spool and everything else in that Redis take)", registers: this.r });
+  private readonly oldestWaiting = new Gauge({ name: "mxspool_queue_oldest_seconds", help: "Age of the oldest message still waiting for delivery (queued, deferred, active); 0 when none waits", registers: this.r });
   private readonly outageHours = new Gauge({ name: "mxspool_outage_hours_left", help: "Hours of outage that still fit under the memory limit at the last 24 h's arrival rate", registers: this.r });
   private readonly scannerLatency = new Gauge({ name: "mxspool_scanner_latency_seconds", help: "Latency of the scanner's last scan (the slowest across processes)", labelNames: ["scanner"], registers: this.r });
   private readonly outageActive = new Gauge({ name: "mxspool_outage_active", help: "1 while the domain's primary is in an outage (event open, not recovered)", labelNames: ["domain"], registers: this.r });
@@ -117,11 +123,13 @@ export class Metrics {
   get contentType(): string { return this.registry.contentType; }
 
   async render(s: MetricsSnapshot): Promise<string> {
-    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.backupDeferred, this.finished, this.queue, this.outbound, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency, this.alertsSent, this.alertsFailed, this.outageActive, this.outageSeconds, this.timeToDetect, this.drillAt, this.drillPassed, this.bytesPerQueued, this.memoryLimit, this.outageHours, this.traffic, this.trafficBytes]) m.reset();
+    for (const m of [this.accepted, this.rcptAccepted, this.rejected, this.backupDeferred, this.finished, this.queue, this.outbound, this.attempts, this.primaryUp, this.paused, this.scannerUp, this.scannerLatency, this.alertsSent, this.alertsFailed, this.outageActive, this.outageSeconds, this.timeToDetect, this.drillAt, this.drillPassed, this.bytesPerQueued, this.memoryLimit, this.outageHours, this.traffic, this.trafficBytes, this.usedMemory, this.oldestWaiting]) m.reset();
+    if (s.oldestWaitingSeconds !== undefined) this.oldestWaiting.set(s.oldestWaitingSeconds);
     if (s.capacity) {
       if (s.capacity.bytesPerQueuedMessage !== null) this.bytesPerQueued.set(s.capacity.bytesPerQueuedMessage);
       this.memoryLimit.set(s.capacity.limitBytes);
       if (s.capacity.outageHoursLeft !== null) this.outageHours.set(s.capacity.outageHoursLeft);
+      if (s.capacity.usedMemory !== undefined) this.usedMemory.set(s.capacity.usedMemory);
     }
     this.accepted.inc(s.counters.accepted ?? 0);
     this.rcptAccepted.inc(s.counters.rcpt_accepted ?? 0);

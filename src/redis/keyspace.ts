@@ -221,6 +221,15 @@ export class Keyspace {
   /** String counter: messages sent in one hour (`hour` = epoch ms / 3 600 000, floored) by one user, or by everyone (`*`). TTL 2 h. */
   outboundRate(scope: string, hour: number) { return this.key("rate", "out", scope.toLowerCase(), String(hour)); }
 
+  // ── admin console (global; subjects hashed like the webmail's, in a namespace of their own) ──
+
+  /** Hash: an admin console session under the SHA-256 of the cookie token (webmail cookies never match). TTL: sessionIdle, capped by sessionMax. */
+  consoleSession(token: string) { return this.key("console", "session", sha256(token)); }
+  /** String counter (fail) or flag (lock) of console login failures per account or client IP. TTL: failureWindow / lockout. */
+  consoleLogin(kind: "fail" | "lock", scope: "acct" | "ip", subject: string) { return this.key("console", kind, scope, sha256(subject).slice(0, 32)); }
+  /** String (JSON): the counters and queue depth at one sample slot (epoch ms / admin.sampleEvery, floored), for the console's charts; SET NX, one node per slot. TTL 8 days. */
+  consoleSample(slot: number) { return this.key("console", "sample", String(slot)); }
+
   // ── doctor and drills (global) ──────────────────────────────────────────────────────
 
   /** String (JSON): the last drill of a domain (id, passed, figures, at) — what the doctor reads for "last tested". No TTL. */

@@ -55,9 +55,11 @@ return n
 `;
 
 export class LoginLimiter {
-  constructor(private readonly redis: Redis, private readonly keys: Keyspace, private readonly opts: WebmailConfig["login"]) {}
+  /** `keyOf`: where the counters live (the admin console counts its own, Keyspace.consoleLogin). */
+  constructor(private readonly redis: Redis, private readonly keys: Keyspace, private readonly opts: WebmailConfig["login"],
+              private readonly keyOf: (kind: "fail" | "lock", scope: "acct" | "ip", subject: string) => string = (k, s, x) => keys.webmailLogin(k, s, x)) {}
 
-  private key(kind: "fail" | "lock", scope: "acct" | "ip", subject: string): string { return this.keys.webmailLogin(kind, scope, subject); }
+  private key(kind: "fail" | "lock", scope: "acct" | "ip", subject: string): string { return this.keyOf(kind, scope, subject); }
 
   /** Refuses when locked (or when the limit is already taken); else counts this attempt as a failure now. */
   async reserve(address: string, ip: string): Promise<LoginGate> {

@@ -20,9 +20,11 @@ export interface Session {
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 export class Sessions {
-  constructor(private readonly redis: Redis, private readonly keys: Keyspace, private readonly idleMs: number, private readonly maxMs: number) {}
+  /** `keyOf`: where a token's session lives (the admin console keeps its own, Keyspace.consoleSession). */
+  constructor(private readonly redis: Redis, private readonly keys: Keyspace, private readonly idleMs: number, private readonly maxMs: number,
+              private readonly keyOf: (token: string) => string = (t) => keys.webmailSession(t)) {}
 
-  private key(token: string): string { return this.keys.webmailSession(token); }
+  private key(token: string): string { return this.keyOf(token); }
 
   async create(address: string, credential: string, mustChangePassword: boolean): Promise<{ token: string; session: Session }> {
     const token = crypto.randomBytes(32).toString("base64url");

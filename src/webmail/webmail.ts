@@ -45,8 +45,8 @@ import { sendCompose, showCompose } from "./handlers/compose-handlers.js";
 import { SENT_PATH, sentList, sentMessage } from "./handlers/sent-handlers.js";
 import type { OutboundSubmitter } from "../outbound/submit.js";
 
-/** Paths that are never the webmail's. */
-const NOT_OURS = /^\/(api|metrics)(\/|$)/;
+/** Paths that are never the webmail's (/admin is the admin console's). */
+const NOT_OURS = /^\/(api|metrics|admin)(\/|$)/;
 
 export class Webmail {
   private readonly deps: Deps;

@@ -31,7 +31,7 @@ export interface WebmailStack {
 }
 
 /** `exampleDomain`: more keys for example.test's domain entry (e.g. its DKIM key). */
-export async function startWebmailStack(opts: { webmail?: Record<string, unknown>; roles?: string; config?: Record<string, unknown>; redis?: TestRedis; exampleDomain?: Record<string, unknown> } = {}): Promise<WebmailStack> {
+export async function startWebmailStack(opts: { webmail?: Record<string, unknown>; roles?: string; config?: Record<string, unknown>; redis?: TestRedis; exampleDomain?: Record<string, unknown>; adminToken?: string } = {}): Promise<WebmailStack> {
   const redis = opts.redis ?? await startRedis({ persistence: false });
   const primary = new RecordingPrimary({ port: await freePort() });
   const smtpPort = await freePort();
@@ -39,7 +39,7 @@ export async function startWebmailStack(opts: { webmail?: Record<string, unknown
   const mx = new MxspoolProcess({
     hostname: "mx2.example.test",
     smtp: { listen: [`127.0.0.1:${smtpPort}`], processes: 1, reverseLookup: false },
-    http: { listen: `127.0.0.1:${httpPort}` },
+    http: { listen: `127.0.0.1:${httpPort}`, ...(opts.adminToken ? { adminToken: opts.adminToken } : {}) },
     redis: { url: redis.url },
     domains: { "example.test": { primary: [`127.0.0.1:${primary.port}`], ...opts.exampleDomain }, "other.test": { primary: [`127.0.0.1:${primary.port}`] } },
     monitor: { interval: "1s", timeout: "1s" },

@@ -1,7 +1,7 @@
 /**
  * HTTP fuzz: one mxspool process (every role, webmail on, an admin token, a webmail user with
  * a live session) gets 1,500 random and pathological requests over raw sockets — every route
- * of src/api/routes.ts and the webmail's: random and invalid methods, paths with %00, %zz,
+ * of src/api/routes.ts, the webmail's and the admin console's: random and invalid methods, paths with %00, %zz,
  * `..`, very long segments, huge and malformed query strings, malformed JSON, wrong content
  * types, oversized and chunked bodies, missing and garbage Authorization headers, garbage
  * and oversized cookies, forms without or with a wrong CSRF token. The PRNG seed is fixed and
@@ -116,7 +116,8 @@ function cookieHeader(r: Rng, session: string): [string, string][] {
 
 function makeRequest(r: Rng, realId: string, session: string, csrf: string): FuzzRequest {
   const apiRoute = r.pick(ROUTES);
-  const webPaths = ["/", "/login", "/logout", "/password", `/m/${realId}`, `/m/${realId}/body`, `/m/${realId}/raw`, `/m/${realId}/attachments/0`, `/m/${realId}/attachments/9999`, "/static/x.css", "/static/../../etc/passwd", "/favicon.ico"];
+  const webPaths = ["/", "/login", "/logout", "/password", `/m/${realId}`, `/m/${realId}/body`, `/m/${realId}/raw`, `/m/${realId}/attachments/0`, `/m/${realId}/attachments/9999`, "/static/x.css", "/static/../../etc/passwd", "/favicon.ico",
+    "/admin", "/admin/login", "/admin/live", "/admin/queue", `/admin/messages/${realId}`, `/admin/messages/${realId}/hold`, `/admin/messages/${realId}/raw`, "/admin/bulk", "/admin/domains/example.test/pause", "/admin/events/ev_zz", "/admin/charts", "/admin/static/../x.css"];
   const category = r.pick(["method", "path", "query", "json", "content-type", "oversize", "auth", "cookie", "form", "headers"]);
   const onApi = category === "form" ? false : category === "cookie" ? r.chance(0.3) : r.chance(0.7);
   let method = onApi ? apiRoute.method as string : r.pick(["GET", "POST"]);
@@ -252,6 +253,7 @@ describe("HTTP fuzz", () => {
     expect(problems.slice(0, 20)).toEqual([]);
     expect(stack.mx.events("HTTP_ERROR").map((l) => l.msg + " " + String(l.err))).toEqual([]);
     expect(stack.mx.events("WEBMAIL_ERROR").map((l) => l.msg + " " + String(l.err))).toEqual([]);
+    expect(stack.mx.events("CONSOLE_ERROR").map((l) => l.msg + " " + String(l.err))).toEqual([]);
     expect(stack.mx.exitCode).toBeNull();
     const health = await fetch(`http://127.0.0.1:${httpPort}/api/health`);
     expect(health.status).toBe(200);

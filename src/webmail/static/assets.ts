@@ -6,15 +6,16 @@ import crypto from "node:crypto";
 import { CSS } from "./webmail-css.js";
 import { JS } from "./webmail-js.js";
 
-interface Asset { url: string; type: string; body: Buffer; etag: string }
+export interface Asset { url: string; type: string; body: Buffer; etag: string }
 
-function asset(ext: "css" | "js", text: string, type: string): Asset {
+/** `base` + `.<hash>.<ext>`: the admin console makes its own under /admin/static/. */
+export function makeAsset(base: string, ext: "css" | "js", text: string, type: string): Asset {
   const body = Buffer.from(text, "utf8");
   const hash = crypto.createHash("sha256").update(body).digest("hex").slice(0, 12);
-  return { url: `/static/webmail.${hash}.${ext}`, type, body, etag: `"${hash}"` };
+  return { url: `${base}.${hash}.${ext}`, type, body, etag: `"${hash}"` };
 }
 
-const ASSETS = { css: asset("css", CSS, "text/css; charset=utf-8"), js: asset("js", JS, "text/javascript; charset=utf-8") };
+const ASSETS = { css: makeAsset("/static/webmail", "css", CSS, "text/css; charset=utf-8"), js: makeAsset("/static/webmail", "js", JS, "text/javascript; charset=utf-8") };
 
 export function assetUrl(kind: "css" | "js"): string {
   return ASSETS[kind].url;

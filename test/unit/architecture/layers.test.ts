@@ -22,7 +22,7 @@ const SHARED = ["src/config", "src/mail", "policies", "src/observability", "src/
 /** The spool in flow order: the stored message first, then the queue jobs that point at it. */
 const SPOOL = ["src/store", "queues"];
 const STEPS = ["src/smtp", "src/ingress", "src/filters", "src/outbound", "src/delivery", "src/monitor", "src/dsn", "src/continuity", "src/alerts"];
-const EDGES = ["src/admin", "src/webmail", "src/submission", "src/doctor", "src/api", "src/cli", "src"];
+const EDGES = ["src/admin", "src/webmail", "src/submission", "src/doctor", "src/api", "src/console", "src/cli", "src"];
 /**
  * Pairs that go both ways on purpose: delivery asks the monitor to probe, the monitor pauses
  * delivery; continuity publishes to the alert sink, and alerts implements that sink (the
