@@ -39,7 +39,7 @@ svg.chart .grid{stroke:var(--line);stroke-width:1}
 svg.chart .axis{stroke:var(--muted);stroke-width:1}
 svg.chart .tick,svg.chart .empty{fill:var(--muted);font-size:11px;font-family:system-ui,sans-serif}
 svg.chart .shade{fill:#e0a100;fill-opacity:.18}
-svg.chart .band{fill:var(--accent);fill-opacity:.12}
+svg.chart .band{fill:var(--accent);fill-opacity:.12}svg.chart .band-mid{stroke:var(--accent);stroke-width:1;stroke-dasharray:4 3;opacity:.7}svg.chart .mark{stroke:#c5221f;stroke-width:1.5;stroke-dasharray:2 2}
 svg.chart .line{stroke-width:2;stroke-linejoin:round}
 svg.chart .series-0{stroke:#0b57d0;fill:#0b57d0}svg.chart polyline.series-0{fill:none}
 svg.chart .series-1{stroke:#1f9d4c;fill:#1f9d4c}svg.chart polyline.series-1{fill:none}
@@ -48,7 +48,7 @@ svg.chart .series-3{stroke:#8e44ad;fill:#8e44ad}svg.chart polyline.series-3{fill
 @media (prefers-color-scheme:dark){svg.chart .series-0{stroke:#8ab4f8;fill:#8ab4f8}svg.chart .series-1{stroke:#81c995;fill:#81c995}svg.chart .series-2{stroke:#f28b82;fill:#f28b82}svg.chart .series-3{stroke:#d7aefb;fill:#d7aefb}}
 .legend{display:flex;gap:1rem;flex-wrap:wrap;font-size:.9rem;margin:.3rem 0 0;padding:0;list-style:none}
 .legend .key{display:inline-block;width:1rem;height:.25rem;margin-right:.35rem;vertical-align:middle;border-radius:2px}
-.legend .k0{background:#0b57d0}.legend .k1{background:#1f9d4c}.legend .k2{background:#c5221f}.legend .k3{background:#8e44ad}.legend .kshade{background:#e0a100;opacity:.45;height:.8rem}
+.legend .k0{background:#0b57d0}.legend .k1{background:#1f9d4c}.legend .k2{background:#c5221f}.legend .k3{background:#8e44ad}.legend .kshade{background:#e0a100;opacity:.45;height:.8rem}.legend .kband{background:var(--accent);opacity:.25;height:.8rem}.legend .kmark{background:#c5221f;width:.2rem}
 .confirm{border:2px solid var(--wait-dot);}
 @media (max-width:640px){.topbar{flex-wrap:wrap}.nav{order:3;width:100%}table.list .wide{display:none}}
 `;

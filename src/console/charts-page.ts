@@ -2,19 +2,44 @@
  * The charts page: accepted / delivered / rejected per sample interval and the queue depth,
  * over the last hour, 24 hours, 7 days or around the last outage, outages shaded (from the continuity events), and the drain of the
  * last outage. Server-rendered SVG (svg-chart.ts) plus the same figures in a table for screen
- * readers. The learned baseline band (h/baseline) goes in through `band`: `baselineBand`
- * below is the hook and answers "none yet".
+ * readers. Each domain's chart carries its learned baseline band (./baseline-band.ts: the
+ * server's detector over the shown window), says which profile is in force and marks the
+ * baseline alerts raised in the window (continuity events of the baseline kinds).
  */
 import { html, SafeHtml } from "../webmail/pages/html.js";
 import type { ApiClient } from "./api-client.js";
 import { chartSeries, drainCurve, type Samples } from "./samples.js";
-import { renderChart, type BandPoint, type Period } from "./svg-chart.js";
+import { renderChart, type Mark, type Period } from "./svg-chart.js";
+import { bandNote, readDomainBand, type DomainBand } from "./baseline-band.js";
+import { BASELINE_KINDS } from "../../policies/baseline.js";
+import { configuredTraffic } from "../observability/traffic-series.js";
 import { duration, layout, when, type Admin } from "./pages/layout.js";
 
 export const RANGES: Record<string, number> = { "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000 };
 
-/** Hook for the learned baseline band of a domain's accepted mail (h/baseline): none until it lands. */
-export async function baselineBand(_domain: string | undefined, _from: number, _to: number): Promise<BandPoint[] | undefined> { return undefined; }
+/** The learned baseline band of a domain's accepted mail over [from, to) at `step` (null without traffic). */
+export async function baselineBand(api: ApiClient, domain: string, from: number, to: number, step: number): Promise<DomainBand | null> {
+  const { config, redis, keys, log } = api.deps;
+  const b = config.baselines;
+  return readDomainBand(configuredTraffic(config, redis, keys, log), { weeks: b.weeks, width: b.width, floor: b.floor }, domain, from, to, step);
+}
+
+/** The baseline alerts (traffic-surge, traffic-silent, dictionary-attack, queue-growth) a domain raised in [from, to]. */
+export async function baselineAlerts(api: ApiClient, domain: string, from: number, to: number): Promise<Mark[]> {
+  const out: Mark[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 5; page++) {
+    const r = await api.call("GET", "/api/events", { query: { domain, cursor, limit: "200" } });
+    if (r.status !== 200) break;
+    for (const e of r.body.items as any[]) {
+      if ((BASELINE_KINDS as readonly string[]).includes(e.kind) && e.startedAt >= from && e.startedAt <= to) out.push({ t: e.startedAt, label: `${e.kind} raised ${when(e.startedAt)}: ${e.summary ?? ""}` });
+    }
+    const last = r.body.items[r.body.items.length - 1];
+    if (!r.body.next || !last || last.startedAt < from) break;
+    cursor = r.body.next;
+  }
+  return out;
+}
 
 /** At most this many points per domain chart. */
 const DOMAIN_POINTS = 288;
@@ -26,11 +51,15 @@ export async function domainChart(api: ApiClient, bucketMs: number, domain: stri
   if (r.status !== 200) return html`<p class="alert" role="alert">${r.body?.error?.message ?? "no traffic series"}</p>`;
   const pts = r.body.points as { t: number; accepted?: number; delivered?: number; rejected?: number; queue?: number }[];
   const line = (k: "accepted" | "delivered" | "rejected" | "queue") => pts.map((p) => ({ t: p.t + step, v: p[k] ?? 0 }));
-  const band = await baselineBand(domain, from, to);
+  const [band, marks] = await Promise.all([baselineBand(api, domain, from, to, step), baselineAlerts(api, domain, from, to)]);
   const mine = shaded.filter((p) => p.label.startsWith(`${domain} `));
-  const svg = renderChart({ id: `chart-domain-${domain.replace(/[^a-z0-9-]/g, "-")}`, title: `${domain}: mail per ${duration(step)} and queue depth`, description: `Accepted, delivered and rejected messages of ${domain} per ${duration(step)}, and its largest queue depth in each; its primary's outages shaded.`,
-    from, to, series: [{ name: "accepted", points: line("accepted") }, { name: "delivered", points: line("delivered") }, { name: "rejected", points: line("rejected") }, { name: "in queue", points: line("queue") }], shaded: mine, band });
-  return html`<section class="card" aria-labelledby="dom-${domain}-h"><h2 id="dom-${domain}-h">${domain}</h2>${new SafeHtml(svg)}${legend(["accepted", "delivered", "rejected", "in queue"], mine.length > 0)}</section>`;
+  const note = bandNote(band, api.deps.config.baselines.weeks, when);
+  const svg = renderChart({ id: `chart-domain-${domain.replace(/[^a-z0-9-]/g, "-")}`, title: `${domain}: mail per ${duration(step)} and queue depth`,
+    description: `Accepted, delivered and rejected messages of ${domain} per ${duration(step)}, and its largest queue depth in each; its primary's outages shaded. ${note}${marks.length ? ` ${marks.length} baseline alert(s) marked.` : ""}`,
+    from, to, series: [{ name: "accepted", points: line("accepted") }, { name: "delivered", points: line("delivered") }, { name: "rejected", points: line("rejected") }, { name: "in queue", points: line("queue") }], shaded: mine,
+    band: band?.points, bandLabel: `usual range of accepted mail (${band?.profiles[band.profiles.length - 1]?.profile ?? "none"})`, marks });
+  const extra = html`${band?.points.length ? html`<li><span class="key kband" aria-hidden="true"></span>usual range (${band.profiles[band.profiles.length - 1]!.profile})</li>` : ""}${marks.length ? html`<li><span class="key kmark" aria-hidden="true"></span>baseline alert raised</li>` : ""}`;
+  return html`<section class="card" aria-labelledby="dom-${domain}-h"><h2 id="dom-${domain}-h">${domain}</h2>${new SafeHtml(svg)}${legend(["accepted", "delivered", "rejected", "in queue"], mine.length > 0, extra)}<p class="muted baseline-note">${note}</p>${marks.length ? html`<ul class="baseline-alerts">${marks.map((m) => html`<li>${m.label}</li>`)}</ul>` : ""}</section>`;
 }
 
 /** Outages overlapping [from, to], as shaded periods. */
@@ -51,7 +80,7 @@ export async function outagePeriods(api: ApiClient, from: number, to: number): P
   return out;
 }
 
-export const legend = (names: string[], shaded: boolean) => html`<ul class="legend">${names.map((n, i) => html`<li><span class="key k${i}" aria-hidden="true"></span>${n}</li>`)}${shaded ? html`<li><span class="key kshade" aria-hidden="true"></span>primary down</li>` : ""}</ul>`;
+export const legend = (names: string[], shaded: boolean, extra: SafeHtml | string = "") => html`<ul class="legend">${names.map((n, i) => html`<li><span class="key k${i}" aria-hidden="true"></span>${n}</li>`)}${shaded ? html`<li><span class="key kshade" aria-hidden="true"></span>primary down</li>` : ""}${extra}</ul>`;
 
 /** "outage": the last outage, with as much time before and after it as it lasted (a minute at least). */
 async function chartWindow(api: ApiClient, rangeName: string, now: number): Promise<{ from: number; to: number; label: string }> {
@@ -70,11 +99,11 @@ async function chartWindow(api: ApiClient, rangeName: string, now: number): Prom
 
 export async function chartsPage(api: ApiClient, admin: Admin, samples: Samples, rangeName: string, domains: string[], bucketMs: number, now = Date.now()): Promise<SafeHtml> {
   const { from, to, label } = await chartWindow(api, rangeName, now);
-  const [rows, shaded, band] = await Promise.all([samples.range(from, to), outagePeriods(api, from, to), baselineBand(undefined, from, to)]);
+  const [rows, shaded] = await Promise.all([samples.range(from, to), outagePeriods(api, from, to)]);
   const s = chartSeries(rows);
   const every = duration(samples.everyMs);
   const traffic = renderChart({ id: "chart-traffic", title: `Mail per ${every}, ${label}`, description: `Accepted, delivered and rejected messages per ${every}; periods with a primary down are shaded.`,
-    from, to, series: [{ name: "accepted", points: s.accepted }, { name: "delivered", points: s.delivered }, { name: "rejected", points: s.rejected }], shaded, band });
+    from, to, series: [{ name: "accepted", points: s.accepted }, { name: "delivered", points: s.delivered }, { name: "rejected", points: s.rejected }], shaded });
   const depth = renderChart({ id: "chart-depth", title: `Queue depth, ${label}`, description: "Messages waiting for delivery (queued, deferred, being delivered); outages shaded.",
     from, to, series: [{ name: "in queue", points: s.depth }], shaded });
   const last = await api.call("GET", "/api/events", { query: { kind: "outage", limit: "1" } });
@@ -83,7 +112,7 @@ export async function chartsPage(api: ApiClient, admin: Admin, samples: Samples,
   const table = s.depth.slice(-24);
   return layout("Charts", html`<h1>Charts</h1>
 <nav class="tabs" aria-label="Range">${[...Object.keys(RANGES), "outage"].map((r) => html`<a class="button small" href="/admin/charts?range=${r}"${r === rangeName ? html` aria-current="page"` : ""}>${r === "outage" ? "last outage" : r}</a> `)}</nav>
-<section class="card" aria-labelledby="traffic-h"><h2 id="traffic-h">Accepted, delivered, rejected</h2>${new SafeHtml(traffic)}${legend(["accepted", "delivered", "rejected"], shaded.length > 0)}${band ? "" : html`<p class="muted">The usual range (learned baseline) appears here once it has been learned.</p>`}</section>
+<section class="card" aria-labelledby="traffic-h"><h2 id="traffic-h">Accepted, delivered, rejected</h2>${new SafeHtml(traffic)}${legend(["accepted", "delivered", "rejected"], shaded.length > 0)}<p class="muted">The usual range (learned baseline) is drawn on each domain's chart below.</p></section>
 <section class="card" aria-labelledby="depth-h"><h2 id="depth-h">Queue depth</h2>${new SafeHtml(depth)}${legend(["in queue"], shaded.length > 0)}
 <details><summary>As a table (last ${table.length} samples)</summary><table class="list"><thead><tr><th scope="col">When</th><th scope="col">In queue</th></tr></thead><tbody>${table.map((p) => html`<tr><td>${when(p.t)}</td><td>${p.v}</td></tr>`)}</tbody></table></details></section>
 <section class="card" aria-labelledby="drain-h"><h2 id="drain-h">Drain of the last outage</h2>${drain}</section>

@@ -12,7 +12,10 @@ import { escapeHtml } from "../webmail/pages/html.js";
 export interface Point { t: number; v: number }
 export interface Series { name: string; points: Point[] }
 export interface Period { from: number; to: number; label: string }
-export interface BandPoint { t: number; lo: number; hi: number }
+/** A point of the band: its low and high edge and, where known, the expected value (drawn as a dashed line). */
+export interface BandPoint { t: number; lo: number; hi: number; mid?: number }
+/** An instant marked with a vertical line (an alert raised). */
+export interface Mark { t: number; label: string }
 
 export interface Chart {
   id: string;
@@ -23,6 +26,9 @@ export interface Chart {
   series: Series[];
   shaded?: Period[];
   band?: BandPoint[];
+  /** What the band is, for its tooltip (default "usual range"). */
+  bandLabel?: string;
+  marks?: Mark[];
   unit?: string;
   width?: number;
   height?: number;
@@ -88,7 +94,13 @@ export function renderChart(c: Chart): string {
   if (c.band?.length) {
     const upper = c.band.map((b) => `${x(b.t)},${y(b.hi)}`);
     const lower = c.band.slice().reverse().map((b) => `${x(b.t)},${y(b.lo)}`);
-    parts.push(`<polygon class="band" points="${upper.concat(lower).join(" ")}"><title>usual range</title></polygon>`);
+    parts.push(`<polygon class="band" points="${upper.concat(lower).join(" ")}"><title>${escapeHtml(c.bandLabel ?? "usual range")}</title></polygon>`);
+    const mid = c.band.filter((b) => b.mid !== undefined);
+    if (mid.length > 1) parts.push(`<polyline class="band-mid" fill="none" points="${mid.map((b) => `${x(b.t)},${y(b.mid!)}`).join(" ")}"><title>expected</title></polyline>`);
+  }
+  for (const m of c.marks ?? []) {
+    if (m.t < c.from || m.t > c.to) continue;
+    parts.push(`<line class="mark" x1="${x(m.t)}" x2="${x(m.t)}" y1="${PAD.top}" y2="${PAD.top + ih}"><title>${escapeHtml(m.label)}</title></line>`);
   }
   c.series.forEach((s, i) => {
     const pts = s.points.filter((p) => p.t >= c.from && p.t <= c.to).sort((a, b) => a.t - b.t);

@@ -29,6 +29,25 @@ import { Repeater } from "./repeater.js";
 
 const METRICS = ["accepted", "rejected.backup", "rejected.unknown-recipient", "queue"] as const;
 
+/**
+ * The detector's input for a domain over [from, to) (bucket-aligned), from its first bucket with
+ * any traffic; null without traffic. The server reads `weeks` weeks and a day back; the console's
+ * band (src/console/baseline-band.ts) reads the same way over its window and that much before.
+ */
+export async function readDomainSeries(traffic: TrafficSeries, domain: string, from: number, to: number): Promise<DomainSeries | null> {
+  const bucketMs = traffic.options.bucketMs;
+  const r = await traffic.read({ domain, metrics: METRICS, from, to, step: bucketMs });
+  const first = r.points.findIndex((p) => METRICS.some((m) => (p[m] ?? 0) > 0));
+  if (first < 0) return null;
+  const pts = r.points.slice(first);
+  return {
+    domain, start: pts[0]!.t, bucketMs,
+    accepted: pts.map((p) => (p.accepted ?? 0) + (p["rejected.backup"] ?? 0)),
+    rejected: pts.map((p) => p["rejected.unknown-recipient"] ?? 0),
+    queued: pts.map((p) => p.queue ?? 0),
+  };
+}
+
 export class BaselineWatch {
   private repeater?: Repeater;
   private judged = -1;
@@ -45,16 +64,7 @@ export class BaselineWatch {
   async series(domain: string, now = Date.now()): Promise<DomainSeries | null> {
     const bucketMs = this.traffic.options.bucketMs;
     const to = Math.floor(now / bucketMs) * bucketMs;
-    const r = await this.traffic.read({ domain, metrics: METRICS, from: to - this.options.weeks * WEEK - DAY, to, step: bucketMs });
-    const first = r.points.findIndex((p) => METRICS.some((m) => (p[m] ?? 0) > 0));
-    if (first < 0) return null;
-    const pts = r.points.slice(first);
-    return {
-      domain, start: pts[0]!.t, bucketMs,
-      accepted: pts.map((p) => (p.accepted ?? 0) + (p["rejected.backup"] ?? 0)),
-      rejected: pts.map((p) => p["rejected.unknown-recipient"] ?? 0),
-      queued: pts.map((p) => p.queue ?? 0),
-    };
+    return readDomainSeries(this.traffic, domain, to - this.options.weeks * WEEK - DAY, to);
   }
 
   /** The detector's verdicts for a domain's last complete bucket (empty without traffic). */
