@@ -4,7 +4,9 @@
  * and webmail users are sent to the login or refused), CSRF and same-origin on every action,
  * the admin token's lock-out (the webmail's rules, the console's own counters), the overview's
  * cards, hold/release and a bulk hold by text through the admin API's rules, the charts'
- * SVG, an outage's report, and /admin left alone by the webmail. And the ecosystem files: every
+ * SVG (a domain with five weeks of written traffic shows its learned baseline band, its
+ * profile and the baseline alert raised; a domain of today has none and says its fixed band),
+ * an outage's report, and /admin left alone by the webmail. And the ecosystem files: every
  * metric the Grafana dashboard and the Prometheus rules name exists in this live /metrics, and
  * `promtool` (Debian's prometheus, scripts/install-deps.sh) checks and unit-tests the rules.
  */
@@ -14,9 +16,14 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../helpers/net.js";
 import { mail, startWebmailStack, WebClient, type WebmailStack } from "../helpers/webmail-stack.js";
+import { writeHistory } from "../helpers/traffic-history.js";
+import { EventStore } from "../../src/continuity/event-store.js";
+import { Keyspace } from "../../src/redis/keyspace.js";
 
 const TOKEN = "console-test-admin-token-0123456789";
 const root = path.resolve(import.meta.dirname, "../..");
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 const USER = { address: "alice@example.test", password: "alice-secret-password" };
 
 /** Every console page (GET) and every action (POST) a session guards. */
@@ -41,6 +48,10 @@ describe("admin console over HTTP", () => {
     await waitFor("primary seen down", () => s.mx.events("PRIMARY_DOWN").some((l) => l.domain === "example.test"), 30_000);
     for (let i = 0; i < 3; i++) ids.push(await s.send("wave@sender.test", ["alice@example.test"], await mail({ from: "wave@sender.test", to: ["alice@example.test"], subject: `invoice-wave ${i}`, text: "x" })));
     ids.push(await s.send("friend@sender.test", ["alice@example.test"], await mail({ from: "friend@sender.test", to: ["alice@example.test"], subject: "Lunch", text: "y" })));
+    // other.test: five weeks of traffic (through the series' writer) with a surge 3 hours ago, and the alert it raised
+    const now = Date.now();
+    await writeHistory(s.redis.client(), { domain: "other.test", from: now - 35 * DAY, to: now, surge: { from: now - 3 * HOUR, to: now - 3 * HOUR + 15 * 60_000, extra: 80 } });
+    await new EventStore(s.redis.client(), new Keyspace("mxspool")).record({ kind: "traffic-surge", domain: "other.test", startedAt: now - 3 * HOUR, summary: "other.test: a surge at the backup MX", data: {} });
   }, 120_000);
 
   afterAll(async () => { await s?.stop(); });
@@ -168,6 +179,27 @@ describe("admin console over HTTP", () => {
     expect(report.status).toBe(200);
     expect(await report.text()).toContain("Timeline");
     expect((await c.get("/admin/events/ev_nope")).status).toBe(404);
+  });
+
+  it("draws a domain's learned baseline band over 7 days, says the profile in force and marks the baseline alert raised", async () => {
+    const c = await admin();
+    const hgetall = async () => Number(/cmdstat_hgetall:calls=(\d+)/.exec(await s.redis.client().info("commandstats"))?.[1] ?? 0);
+    const before = await hgetall();
+    const page = await (await c.get("/admin/charts?range=7d")).text();
+    const first = await hgetall();
+    await c.get("/admin/charts?range=7d");
+    // printed, not asserted: a bucket may end between the two renders
+    console.log(`charts?range=7d, 2 domains: ${first - before} HGETALLs, again within the bucket: ${(await hgetall()) - first}`);
+    const chart = (domain: string) => new RegExp(`<svg[^>]*id="chart-domain-${domain}"[\\s\\S]*?</svg>`).exec(page)![0];
+    expect(chart("other-test")).toContain('<polygon class="band"');
+    expect(chart("other-test")).toContain('class="band-mid"');
+    expect(chart("other-test")).toContain('<line class="mark"');
+    expect(chart("other-test")).toContain("traffic-surge raised");
+    expect(page).toContain("Baseline profile in force: hour-of-week");
+    // example.test has only today's mail: a fixed cold start, no band drawn, and the page says so
+    expect(chart("example-test")).not.toContain('class="band"');
+    expect(page).toContain("Baseline profile in force: fixed");
+    expect(page).toContain("No band is drawn");
   });
 
   it("logs out: the session ends", async () => {
