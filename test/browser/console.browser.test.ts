@@ -5,8 +5,10 @@
  * re-fetches the live region), holds and releases a message, bulk-holds by text after the
  * preview's count, opens the outage's report and the charts, works from the keyboard and at a
  * phone's width, and logs no console error. Prints the overview's page weight and request
- * count. Screenshots at desktop and phone widths go to test-artifacts/screenshots/ (the
- * overview and the charts also to docs/ for the README). Every wait is bounded.
+ * count. example.test gets five weeks of traffic written through the traffic series' writer
+ * (with a surge and the alert it raised), so its 24-hour chart draws the learned baseline band.
+ * Screenshots at desktop and phone widths go to test-artifacts/screenshots/ (the overview and
+ * example.test's chart with its band also to docs/ for the README). Every wait is bounded.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -16,6 +18,8 @@ import { MessageRecords } from "../../src/store/message-records.js";
 import { Keyspace } from "../../src/redis/keyspace.js";
 import { waitFor } from "../helpers/net.js";
 import { mail, startWebmailStack, type WebmailStack } from "../helpers/webmail-stack.js";
+import { writeHistory } from "../helpers/traffic-history.js";
+import { EventStore } from "../../src/continuity/event-store.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const shots = path.join(root, "test-artifacts/screenshots");
@@ -42,6 +46,11 @@ describe("admin console in Chromium", () => {
     await waitFor("primary up", () => seen("PRIMARY_UP") > 0, 30_000);
     for (const subject of ["Weekly report", "Build passed"]) ids.push(await send(subject));
     await waitFor("delivered", async () => (await Promise.all(ids.map((id) => records().get(id)))).every((r) => r?.state === "delivered"), 30_000);
+    // five weeks of example.test's usual traffic, a surge 5 hours ago and the alert the detector raised for it
+    const now = Date.now();
+    const surge = now - 5 * 3_600_000;
+    await writeHistory(s.redis.client(), { domain: "example.test", from: now - 35 * 86_400_000, to: now - 5 * 60_000, surge: { from: surge, to: surge + 20 * 60_000, extra: 60 } });
+    await new EventStore(s.redis.client(), new Keyspace("mxspool")).record({ kind: "traffic-surge", domain: "example.test", startedAt: surge, summary: "example.test: 60 accepted per bucket above its usual range", data: {} });
     browser = await chromium.launch({
       executablePath: "/usr/bin/chromium", headless: true, timeout: 30_000,
       args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
@@ -165,7 +174,17 @@ describe("admin console in Chromium", () => {
     expect(await page.locator("#chart-traffic rect.shade").count()).toBeGreaterThan(0);
     expect(await page.locator("#chart-domain-example-test").count()).toBe(1);
     await page.screenshot({ path: path.join(shots, "console-charts-desktop.png"), fullPage: true });
-    await page.locator("#chart-traffic").screenshot({ path: path.join(root, "docs/console-chart.png") });
+
+    // the last 24 hours of example.test: its learned band, the profile said, the surge's alert marked, the outage shaded
+    await page.getByRole("link", { name: "24h" }).click();
+    await page.waitForURL(/range=24h/);
+    const chart = page.locator("#chart-domain-example-test");
+    expect(await chart.locator("polygon.band").count()).toBe(1);
+    expect(await chart.locator("polyline.band-mid").count()).toBe(1);
+    expect(await chart.locator("line.mark").count()).toBe(1);
+    expect(await chart.locator("rect.shade").count()).toBeGreaterThan(0);
+    expect(await page.locator("section", { has: chart }).locator(".baseline-note").innerText()).toContain("Baseline profile in force: hour-of-week");
+    await page.locator("section", { has: chart }).screenshot({ path: path.join(root, "docs/console-chart.png") });
   });
 
   it("fits a phone's width on every page", async () => {
