@@ -166,13 +166,18 @@ describe("Redis Cluster (3 masters)", () => {
     // the outside recipient's copy goes through the outbound queue (its own slot) to the outside MX
     await waitFor("the outside MX", () => outside.received.length > 0, 60_000, 200);
     expect(outside.received[0]!.rcpts).toEqual(["carol@remote.test"]);
+    // every outbound record final (the primary is up): the gauge below reads no job in flight
+    const outItems = await waitFor("outbound delivered", async () => {
+      const items = (await api("/api/messages?direction=outbound&limit=10")).body.items as { state: string }[];
+      return items.length >= 2 && items.every((m) => m.state === "delivered") ? items : undefined;
+    }, 60_000, 200);
     const metrics = await fetch(`${s.base}/metrics`, { headers: { authorization: `Bearer ${token}` } });
     const text = await metrics.text();
     expect(metrics.status, text.slice(0, 300)).toBe(200);
     expect(text).toContain(`mxspool_traffic_total{domain="example.test",kind="accepted",reason=""} ${COUNT}`);
     // the colleague's copy (and the sender's own copy): as many as the API lists
     const outbound = [...text.matchAll(/^mxspool_outbound_messages\{state="\w+"\} (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
-    expect(outbound).toBe(out.body.items.length);
+    expect(outbound).toBe(outItems.length);
     // the admin console's overview, after a login with the admin token
     const c = new WebClient(s.base);
     const login = await c.post("/admin/login", { _csrf: await c.csrf("/admin/login"), secret: token });
