@@ -81,7 +81,7 @@ export class Keyspace {
 
   /** A global key: untagged on one Redis, tagged {<prefix>} on Cluster. */
   private key(...parts: string[]): string { return [this.prefix, ...(this.cluster ? [`{${this.prefix}}`] : []), ...parts].join(":"); }
-  /** A key that carries its own tag in `parts` (DSN, recipient cache). */
+  /** A key that carries its own tag in `parts` (DSN, recipient cache, traffic series): the same on one Redis and on Cluster. */
   private own(...parts: string[]): string { return [this.prefix, ...parts].join(":"); }
   /** A per-shard key: the global key on one Redis, tagged {<prefix>:s<n>} on Cluster. */
   private sharded(shard: Shard, ...parts: string[]): string {
@@ -160,11 +160,11 @@ export class Keyspace {
   backupWindow(domain: string, window: number) { return this.key("backup", domain, String(window)); }
 
   /** Hash: one domain's traffic series over CHUNK buckets of `bucketSeconds` (src/observability/traffic-series.ts; field = bucket index + metric code). Tag {<domain>}; domain "*" holds refusals made before a domain is known. TTL: the chunk's end + baselines.retention. */
-  traffic(domain: string, bucketSeconds: number, chunk: number) { return this.key("traffic", `{${domain}}`, String(bucketSeconds), String(chunk)); }
+  traffic(domain: string, bucketSeconds: number, chunk: number) { return this.own("traffic", `{${domain}}`, String(bucketSeconds), String(chunk)); }
   /** Hash: one domain's traffic counters since the start (field = metric name, e.g. `accepted`, `rejected.spam`), for mxspool_traffic_total. Tag {<domain>}. No TTL. */
-  trafficTotals(domain: string) { return this.key("traffic", `{${domain}}`, "total"); }
+  trafficTotals(domain: string) { return this.own("traffic", `{${domain}}`, "total"); }
   /** String: set NX by the node that judges `domain`'s bucket `bucket` against its learned baseline (src/continuity/baseline-watch.ts). Tag {<domain>}. TTL two buckets. */
-  baselineTurn(domain: string, bucket: number) { return this.key("traffic", `{${domain}}`, "turn", String(bucket)); }
+  baselineTurn(domain: string, bucket: number) { return this.own("traffic", `{${domain}}`, "turn", String(bucket)); }
 
   // ── DSN gathering (tag {<base id>}) ──────────────────────────────────────────────────
 

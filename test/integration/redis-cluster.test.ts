@@ -4,7 +4,10 @@
  * both is stored once with a copy per domain). With the primary down: the 250s, the keys of
  * one message (and of its copy) in one slot, the keys spread over more than one master (the
  * per-master DBSIZE is printed), the admin API paging over every shard and the webmail inbox;
- * then the primary comes up and the queue drains to it, every message once per domain.
+ * then the primary comes up and the queue drains to it, every message once per domain. Last,
+ * the features written for one Redis: GET /api/traffic and /metrics (traffic, outbound gauges),
+ * a webmail send to a colleague and to an outside MX (the outbound queue, DNS by a test server)
+ * listed with direction=outbound, the admin console's overview; and no *_FAILED / *_ERROR line.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -12,7 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedisCluster, type TestCluster } from "../helpers/redis-cluster.js";
 import { startWebmailStack, WebClient, mail, type WebmailStack } from "../helpers/webmail-stack.js";
 import type { TestRedis } from "../helpers/redis-server.js";
-import { waitFor } from "../helpers/net.js";
+import { freePort, waitFor } from "../helpers/net.js";
+import { startDnsServer, type TestDnsServer } from "../helpers/dns-server.js";
+import { RecordingPrimary } from "../helpers/recording-primary.js";
 import { Keyspace, deliveryQueueName } from "../../src/redis/keyspace.js";
 
 const PREFIX = "cl";
@@ -24,6 +29,8 @@ describe("Redis Cluster (3 masters)", () => {
   let cluster: TestCluster;
   let s: WebmailStack;
   let token: string;
+  let dns: TestDnsServer;
+  let outside: RecordingPrimary;
   /** testId → queue id, in sending order (oldest first) */
   const ids = new Map<string, string>();
   const twoDomains = (i: number) => i % 4 === 0;
@@ -35,10 +42,17 @@ describe("Redis Cluster (3 masters)", () => {
 
   beforeAll(async () => {
     cluster = await startRedisCluster(3);
+    // outbound mail to an outside domain: its MX is a recording peer
+    outside = new RecordingPrimary({ port: await freePort() });
+    await outside.start();
+    dns = await startDnsServer({ "remote.test": { MX: [{ priority: 10, exchange: "mx.remote.test" }] }, "mx.remote.test": { A: ["127.0.0.1"] } });
     // the stack's own redis-server is not wanted: redis.cluster replaces redis.url
-    s = await startWebmailStack({ redis: { url: "redis://unused" } as TestRedis, config: { redis: { cluster: cluster.nodes, prefix: PREFIX } } });
+    s = await startWebmailStack({ redis: { url: "redis://unused" } as TestRedis, config: {
+      redis: { cluster: cluster.nodes, prefix: PREFIX }, outbound: { enabled: true, mxPort: outside.port }, dns: { servers: [`127.0.0.1:${dns.port}`] }, admin: { sampleEvery: "1s" },
+    } });
     token = fs.readFileSync(path.join(s.mx.dir, "data", "admin.token"), "utf8").trim();
     await s.addUser("alice@example.test", PW);
+    await s.addUser("bob@example.test", PW);
     for (let i = 0; i < COUNT; i++) {
       const to = twoDomains(i) ? ["alice@example.test", "zed@other.test"] : ["alice@example.test"];
       const testId = `cl-${i}`;
@@ -49,6 +63,8 @@ describe("Redis Cluster (3 masters)", () => {
   afterAll(async () => {
     await s?.stop();
     await cluster?.stop();
+    await outside?.stop();
+    await dns?.stop();
   });
 
   it("accepts with the primary down and keeps the keys of one message (and its copy) in one slot", async () => {
@@ -126,6 +142,53 @@ describe("Redis Cluster (3 masters)", () => {
     const status = (await api("/api/status")).body;
     expect(status.totals).toMatchObject({ accepted: expected, delivered: expected });
     expect((await api("/api/messages?state=delivered&limit=100")).body.items).toHaveLength(expected);
+  });
+
+  // the features written for one Redis: traffic series, outbound mail, the admin console
+  it("serves the traffic series, /metrics, outbound mail and the admin console, logging no error", async () => {
+    const hour = 3_600_000, now = Date.now();
+    const traffic = await api(`/api/traffic?domain=example.test&from=${now - hour}&to=${now + hour}&step=${2 * hour}&metrics=accepted`);
+    expect(traffic.status, JSON.stringify(traffic.body)).toBe(200);
+    expect(traffic.body.points.reduce((a: number, p: { accepted: number }) => a + p.accepted, 0)).toBe(COUNT);
+    // a user sends to a colleague (webmail compose): spooled at once, listed as outbound
+    const web = new WebClient(s.base);
+    expect((await web.login("alice@example.test", PW)).status).toBe(303);
+    const form = new FormData();
+    form.set("_csrf", await web.csrf("/compose"));
+    for (const [k, v] of [["to", "bob@example.test, carol@remote.test"], ["subject", "Cluster outbound"], ["body", "sent over the cluster"]]) form.set(k, v!);
+    const cookie = [...web.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    const sent = await fetch(`${s.base}/compose`, { method: "POST", body: form, redirect: "manual", headers: { origin: s.base, cookie } });
+    expect(sent.status, await sent.text()).toBe(303);
+    await waitFor("OUTBOUND_ACCEPTED", () => s.mx.events("OUTBOUND_ACCEPTED").length > 0, 30_000);
+    const out = await api("/api/messages?direction=outbound&limit=10");
+    expect(out.status).toBe(200);
+    expect(out.body.items.map((m: { subject: string; direction: string }) => [m.subject, m.direction])).toContainEqual(["Cluster outbound", "outbound"]);
+    // the outside recipient's copy goes through the outbound queue (its own slot) to the outside MX
+    await waitFor("the outside MX", () => outside.received.length > 0, 60_000, 200);
+    expect(outside.received[0]!.rcpts).toEqual(["carol@remote.test"]);
+    // every outbound record final (the primary is up): the gauge below reads no job in flight
+    const outItems = await waitFor("outbound delivered", async () => {
+      const items = (await api("/api/messages?direction=outbound&limit=10")).body.items as { state: string }[];
+      return items.length >= 2 && items.every((m) => m.state === "delivered") ? items : undefined;
+    }, 60_000, 200);
+    const metrics = await fetch(`${s.base}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    const text = await metrics.text();
+    expect(metrics.status, text.slice(0, 300)).toBe(200);
+    expect(text).toContain(`mxspool_traffic_total{domain="example.test",kind="accepted",reason=""} ${COUNT}`);
+    // the colleague's copy (and the sender's own copy): as many as the API lists
+    const outbound = [...text.matchAll(/^mxspool_outbound_messages\{state="\w+"\} (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    expect(outbound).toBe(outItems.length);
+    // the admin console's overview, after a login with the admin token
+    const c = new WebClient(s.base);
+    const login = await c.post("/admin/login", { _csrf: await c.csrf("/admin/login"), secret: token });
+    expect(login.status).toBe(303);
+    const overview = await c.get("/admin");
+    expect(overview.status, (await overview.clone().text()).slice(0, 300)).toBe(200);
+    await c.get("/admin/charts");
+    // and nothing of this logged an error (TRAFFIC_WRITE_FAILED, CONSOLE_ERROR, CROSSSLOT, ...)
+    // (TRAFFIC_WRITE_FAILED is a warning: any *_FAILED or *_ERROR event counts, and every ERROR-level line)
+    const trouble = s.mx.logs.filter((l) => l.level >= 50 || /_(FAILED|ERROR)$/.test(String(l.event ?? "")) || /CROSSSLOT|same slots allocation/i.test(JSON.stringify(l)));
+    expect(trouble.map((l) => JSON.stringify(l))).toEqual([]);
   });
 });
 

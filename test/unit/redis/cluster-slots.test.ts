@@ -11,7 +11,7 @@
  */
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { ALERTS_QUEUE, CLUSTER_SHARDS, DSN_QUEUE, Keyspace, deliveryQueueName } from "../../../src/redis/keyspace.js";
+import { ALERTS_QUEUE, CLUSTER_SHARDS, DSN_QUEUE, Keyspace, OUTBOUND_QUEUE, deliveryQueueName } from "../../../src/redis/keyspace.js";
 import { MessageRecords } from "../../../src/store/message-records.js";
 import type { Redis } from "ioredis";
 
@@ -46,6 +46,19 @@ const OPERATIONS: [string, string[]][] = [
   ["one delivery queue's BullMQ keys (its Lua scripts)", ["wait", "active", "delayed", "meta", "events", ID].map((k) => `${ks.bullPrefixOf(deliveryQueueName(D1))}:${deliveryQueueName(D1)}:${k}`).concat(ks.deliveryJob(D1, ID))],
   ["the DSN queue's BullMQ keys", ["wait", "active", "delayed"].map((k) => `${ks.bullPrefixOf(DSN_QUEUE)}:${DSN_QUEUE}:${k}`)],
   ["the alert queue's BullMQ keys", ["wait", "active", "delayed"].map((k) => `${ks.bullPrefixOf(ALERTS_QUEUE)}:${ALERTS_QUEUE}:${k}`)],
+  // the features written for one Redis (traffic series, outbound mail, admin console), checked on Cluster
+  ["traffic record pipeline: a bucket's chunk and the running totals of one domain (observability/traffic-series.ts)", [ks.traffic(D1, 300, 5_900_000), ks.trafficTotals(D1)]],
+  ["traffic read pipeline: one domain's chunks over weeks (traffic-series.ts read, continuity/baseline-watch.ts)", [ks.traffic(D1, 300, 5_900_000), ks.traffic(D1, 300, 5_899_000)]],
+  ["outbound rate MULTI: the user's and everyone's hour (outbound/submit.ts)", [ks.outboundRate("a@example.test", 490_000), ks.outboundRate("*", 490_000)]],
+  ["outbound sent record and remove MULTI: the message and its user's list (outbound/sent-messages.ts)", [ks.outboundMessage(ID), ks.outboundSent("a@example.test")]],
+  ["outbound accept MULTI of a remote copy: records and the outbound index (outbound/submit.ts addAccepted)", [
+    ks.messageMeta(`${ID}.1`), ks.messageLedger(`${ID}.1`), ks.indexAll(ks.shardOf(`${ID}.1`)), ks.indexOutbound(ks.shardOf(`${ID}.1`)), ks.counters(ks.shardOf(ID))]],
+  ["outbound gauge ZINTERCARD, per shard (store/message-records.ts outboundStateCounts)", [ks.indexState(3, "queued"), ks.indexOutbound(3)]],
+  ["the outbound queue's BullMQ keys", ["wait", "active", "delayed"].map((k) => `${ks.bullPrefixOf(OUTBOUND_QUEUE)}:${OUTBOUND_QUEUE}:${k}`).concat(ks.outboundActive())],
+  ["console RESERVE script and lock MULTI (console/console.ts through webmail/login-limiter.ts)", [
+    ks.consoleLogin("lock", "acct", "admin"), ks.consoleLogin("lock", "ip", "192.0.2.7"), ks.consoleLogin("fail", "acct", "admin"), ks.consoleLogin("fail", "ip", "192.0.2.7")]],
+  ["console samples MGET (console/samples.ts)", [ks.consoleSample(1), ks.consoleSample(2), ks.consoleSample(9_999)]],
+  ["drill MGET over the domains (doctor/drill.ts)", [ks.drillLast(D1), ks.drillLast(D2)]],
 ];
 
 const slots = (keys: string[]) => [...new Set(keys.map(slotOf))];
@@ -72,6 +85,7 @@ function recordingRedis(record: Record<string, string>) {
     multi,
     hgetall: async () => record,
     exists: async () => 1,
+    zrem: async () => 1, // the outbound index entry, one key, after REMOVE_UNACKNOWLEDGED
     // the purge index of the record's own shard holds it
     zrangebyscore: async (key: string) => (key === ks.indexPurge(ks.shardOf(record.id!)) ? [record.id] : []),
     eval: async (_script: string, n: number, ...args: string[]) => { groups.push(args.slice(0, n)); return 1; },
@@ -135,6 +149,13 @@ describe("Redis Cluster: the load spreads", () => {
     const ids = Array.from({ length: 200 }, (_, i) => `0LZ3K9QF2A7XH4M8${String(i).padStart(4, "0")}`);
     expect(new Set(ids.map((id) => ks.shardOf(id))).size).toBe(CLUSTER_SHARDS);
     for (const id of ids.slice(0, 20)) expect(ks.shardOf(`${id}.3`)).toBe(ks.shardOf(id));
+  });
+
+  it("gives each domain's traffic series its own slot, with its recipient cache (not the global tag)", () => {
+    const domains = ["a.test", "b.test", "c.test", "d.test"];
+    expect(new Set(domains.map((d) => slotOf(ks.trafficTotals(d)))).size).toBe(domains.length);
+    expect(slots([ks.traffic(D1, 300, 7), ks.trafficTotals(D1), ks.baselineTurn(D1, 9), ks.recipientCache(D1, "a@example.test")])).toHaveLength(1);
+    expect(slotOf(ks.trafficTotals(D1))).not.toBe(slotOf(ks.primary(D1)));
   });
 
   it("gives each delivery queue its own slot", () => {
