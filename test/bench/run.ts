@@ -14,7 +14,7 @@
  * it to test-artifacts/bench.md, the raw figures to test-artifacts/bench.json.
  * Nothing here asserts a timing. Overrides: BENCH_MESSAGES, BENCH_RUNS, BENCH_SESSIONS,
  * BENCH_LATENCY_MESSAGES, BENCH_REDIS (embedded|external), BENCH_SYSTEMS (mxspool,postfix),
- * BENCH_MXSPOOL_LOG (info), BENCH_KEEP=1 (keep the temp dirs with logs and queues),
+ * BENCH_MXSPOOL_LOG (info), BENCH_PROCESSES (2: smtp.processes), BENCH_MIX_MESSAGES (1000), BENCH_KEEP=1 (keep the temp dirs with logs and queues),
  * BENCH_MXSPOOL_ROOT (another built checkout to benchmark, e.g. a git worktree of an older revision).
  */
 import { execFileSync } from "node:child_process";
@@ -41,7 +41,7 @@ const MIX_MAX_SIZE = 10_000_000;
 const REDIS_MODE = env("BENCH_REDIS", "embedded") as RedisMode;
 const SYSTEMS = env("BENCH_SYSTEMS", "mxspool,postfix").split(",").map((s) => s.trim().toLowerCase());
 const LENGTH = 10_240;
-const MXSPOOL_PROCESSES = 2;
+const MXSPOOL_PROCESSES = Number(env("BENCH_PROCESSES", "2"));
 const MXSPOOL_CONCURRENCY = 20;
 const MIB = 1024;
 /** info is mxspool's default (READY is logged at info); lines go to a file, like Postfix's maillog. */
