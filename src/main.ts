@@ -30,7 +30,7 @@ import { SmtpIngress } from "./smtp/server.js";
 import { DeliveryWorkers } from "./delivery/delivery-worker.js";
 import { PrimaryEndpoints } from "./transport/primary-endpoints.js";
 import { PrimaryMonitor } from "./monitor/primary-monitor.js";
-import { HttpApi } from "./api/http-server.js";
+import type { HttpApi } from "./api/http-server.js";
 import { createContentFilter } from "./filters/create-filter.js";
 import { ConnectionLimits } from "./ingress/connection-limits.js";
 import { RecipientVerifier } from "./ingress/recipient-verifier.js";
@@ -47,7 +47,6 @@ import { DsnWorker } from "./dsn/dsn-worker.js";
 import { QueueSweeper } from "./delivery/queue-sweeper.js";
 import { MessageRecords } from "./store/message-records.js";
 import { ScannerReporter } from "./observability/scanner-report.js";
-import { Webmail } from "./webmail/webmail.js";
 import { createOutbound, startOutboundWorker, type OutboundParts } from "./outbound-wiring.js";
 import { DkimSigner } from "./outbound/dkim-signer.js";
 import { DrainPacer } from "./monitor/drain-pacer.js";
@@ -180,6 +179,10 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
       alertWorker.start();
     }
     if (roles.includes("http")) {
+      // loaded here, not at the top: the forked SMTP/delivery processes import this file too and
+      // need neither the API nor the webmail's parsers (~10 MiB of heap each)
+      const { HttpApi } = await import("./api/http-server.js");
+      const { Webmail } = await import("./webmail/webmail.js");
       const records = new MessageRecords(redis, keys);
       const webStore = new MessageStore(redis, keys, storeTtl(config));
       // webmail compose sends through the outbound door (only when outbound is on)

@@ -1,6 +1,7 @@
 /**
  * The SMTP/delivery processes the supervisor forks (node:cluster; they share the listen
- * sockets): `start` forks them and resolves when every one said "ready"; one that dies is
+ * sockets; V8 and malloc settings from policies/process-memory.ts): `start` forks them and
+ * resolves when every one said "ready"; one that dies is
  * forked again after a back-off (policies/restart-backoff.ts), unless mxspool is stopping;
  * `stop` asks each to stop (a message to a ready one, SIGTERM to one still starting, which
  * may not listen for messages yet) and SIGKILLs those still there after the deadline.
@@ -10,6 +11,7 @@ import type { Logger } from "./observability/log.js";
 import type { Lifecycle } from "./lifecycle.js";
 import { initialRestart, nextRestart, type RestartState } from "../policies/restart-backoff.js";
 import { StartFailure } from "./start-failure.js";
+import { childEnv, childExecArgv } from "../policies/process-memory.js";
 
 interface ChildMessage { type?: string; message?: string; fields?: Record<string, unknown>; exitCode?: number }
 
@@ -31,9 +33,11 @@ export class WorkerProcesses {
     return new Promise<void>((resolve, reject) => {
       if (this.count === 0) return resolve();
       const readyIndexes = new Set<number>();
+      // V8 and malloc settings that keep each process's memory near what it uses (policies/process-memory.ts)
+      cluster.setupPrimary({ execArgv: childExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
       const fork = (index: number) => {
         const forkedAt = Date.now();
-        const w = cluster.fork(this.env(index));
+        const w = cluster.fork({ ...childEnv(process.env), ...this.env(index) });
         this.live.add(w);
         w.on("message", (m: ChildMessage) => {
           if (m?.type === "ready") {

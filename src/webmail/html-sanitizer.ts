@@ -7,7 +7,13 @@
  * asked, otherwise their src is dropped and counted. This is the first wall; the second is the
  * sandboxed iframe and the frame document's CSP (see frame-document.ts).
  */
-import sanitizeHtml from "sanitize-html";
+import { createRequire } from "node:module";
+import type sanitizeHtmlType from "sanitize-html";
+
+// loaded at the first HTML message shown, not with the process (it brings postcss and htmlparser2)
+const require = createRequire(import.meta.url);
+let loaded: typeof sanitizeHtmlType | undefined;
+const sanitizeHtml = (...args: Parameters<typeof sanitizeHtmlType>) => (loaded ??= require("sanitize-html") as typeof sanitizeHtmlType)(...args);
 
 export interface SanitizedHtml { html: string; blockedImages: number }
 

@@ -6,7 +6,8 @@
  * parse the same message) bounded by count and bytes. Errors are values.
  */
 import type { Readable } from "node:stream";
-import { simpleParser, type ParsedMail } from "mailparser";
+// mailparser is loaded at the first message shown (import below), not with the process: ~6 MiB of heap
+import type { ParsedMail } from "mailparser";
 import type { MessageRecord } from "../store/message-records.js";
 import type { MessageStore } from "../store/message-store.js";
 
@@ -34,6 +35,7 @@ export class MessageLoader {
     if (!source) return { ok: false, reason: "gone" };
     let mail: ParsedMail;
     try {
+      const { simpleParser } = await import("mailparser");
       mail = await simpleParser(Buffer.isBuffer(source) ? source : source(), { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true });
     } catch {
       return { ok: false, reason: "unparseable" };

@@ -7,11 +7,14 @@
  *   3. drain: smtp-sink comes up as the primary (Postfix also gets `postqueue -f`); time from
  *      the sink listening until it has received every queued message;
  *   4. memory: the process trees sampled every 500 ms, and at 5k/10k/20k/… queued messages.
+ * Then, per run and system again (fresh state), the realistic mix (test/helpers/mail-corpus.ts,
+ * BENCH_MIX_MESSAGES, messages over Postfix's default 10 MB limit left out): the same files sent
+ * by the raw-socket client over 20 sessions (several messages per connection), drained to smtp-sink.
  * Prints a markdown table (medians, ratios mxspool/Postfix, then per-run figures) and writes
  * it to test-artifacts/bench.md, the raw figures to test-artifacts/bench.json.
  * Nothing here asserts a timing. Overrides: BENCH_MESSAGES, BENCH_RUNS, BENCH_SESSIONS,
  * BENCH_LATENCY_MESSAGES, BENCH_REDIS (embedded|external), BENCH_SYSTEMS (mxspool,postfix),
- * BENCH_MXSPOOL_LOG (info), BENCH_KEEP=1 (keep the temp dirs with logs and queues),
+ * BENCH_MXSPOOL_LOG (info), BENCH_PROCESSES (2: smtp.processes), BENCH_MIX_MESSAGES (1000), BENCH_KEEP=1 (keep the temp dirs with logs and queues),
  * BENCH_MXSPOOL_ROOT (another built checkout to benchmark, e.g. a git worktree of an older revision).
  */
 import { execFileSync } from "node:child_process";
@@ -21,6 +24,7 @@ import path from "node:path";
 import { MemSampler, treeCpuByGroup } from "./procs.js";
 import { runSmtpSource, SmtpSink } from "./postfix-tools.js";
 import { measureLatency, percentile } from "./latency-client.js";
+import { corpus, corpusStats, formatCorpusStats } from "../helpers/mail-corpus.js";
 import { MxspoolUnderTest, PostfixUnderTest, repoRoot, type RedisMode, type SystemUnderTest } from "./systems.js";
 import { sleep } from "../helpers/net.js";
 import { env, f0, f1, f2, median } from "./figures.js";
@@ -30,10 +34,14 @@ const RUNS = Number(env("BENCH_RUNS", "3"));
 const SESSIONS = env("BENCH_SESSIONS", "20,100").split(",").map((s) => Number(s.trim())).filter((n) => n > 0);
 const LAT_MESSAGES = Number(env("BENCH_LATENCY_MESSAGES", String(Math.min(3000, MESSAGES))));
 const LAT_SESSIONS = 20;
+const MIX_MESSAGES = Number(env("BENCH_MIX_MESSAGES", "1000"));
+const MIX_SESSIONS = 20;
+/** Postfix's default message_size_limit is 10,240,000 bytes: larger messages of the mix are left out for both. */
+const MIX_MAX_SIZE = 10_000_000;
 const REDIS_MODE = env("BENCH_REDIS", "embedded") as RedisMode;
 const SYSTEMS = env("BENCH_SYSTEMS", "mxspool,postfix").split(",").map((s) => s.trim().toLowerCase());
 const LENGTH = 10_240;
-const MXSPOOL_PROCESSES = 2;
+const MXSPOOL_PROCESSES = Number(env("BENCH_PROCESSES", "2"));
 const MXSPOOL_CONCURRENCY = 20;
 const MIB = 1024;
 /** info is mxspool's default (READY is logged at info); lines go to a file, like Postfix's maillog. */
@@ -44,9 +52,11 @@ let REV = "?";
 const LOAD_START = os.loadavg()[0];
 
 interface Milestone { queued: number; groups: Record<string, { rssKiB: number; pssKiB: number; procs: number }> }
+type Load = "source" | "mix";
 interface SystemRun {
   run: number;
   system: string;
+  load: Load;
   accept: Record<string, { messages: number; sent: number; seconds: number; msgsPerSec: number; errors: string[] }>;
   latency: { messages: number; ok: number; reconnects?: number; p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number; msgsPerSec: number; errors: string[] };
   drain: { queued: number; received: number; seconds: number; msgsPerSec: number; firstToLastSeconds: number; queueEmptyAfterSeconds: number | null; sinkSessions: number };
@@ -79,9 +89,22 @@ async function waitUntil(what: string, cond: () => Promise<boolean> | boolean, t
   return false;
 }
 
-async function benchSystem(sys: SystemUnderTest, runNo: number): Promise<SystemRun> {
+/** The mix's messages, dot-stuffed and ending in CRLF, ready to write between DATA and ".". */
+let mixMessages: Buffer[] = [];
+function prepareMix(): string {
+  const msgs = [...corpus({ count: MIX_MESSAGES, maxSize: MIX_MAX_SIZE })];
+  mixMessages = msgs.map((m) => {
+    let t = m.raw.toString("latin1").replace(/\r\n\./g, "\r\n..");
+    if (t.startsWith(".")) t = "." + t;
+    if (!t.endsWith("\r\n")) t += "\r\n";
+    return Buffer.from(t, "latin1");
+  });
+  return formatCorpusStats(corpusStats(msgs.map((m) => ({ kind: m.kind, size: m.raw.length }))));
+}
+
+async function benchSystem(sys: SystemUnderTest, runNo: number, load: Load = "source"): Promise<SystemRun> {
   const result: SystemRun = {
-    run: runNo, system: sys.name, accept: {},
+    run: runNo, system: sys.name, load, accept: {},
     latency: { messages: 0, ok: 0, p50Ms: NaN, p90Ms: NaN, p99Ms: NaN, maxMs: NaN, msgsPerSec: NaN, errors: [] },
     drain: { queued: 0, received: 0, seconds: NaN, msgsPerSec: NaN, firstToLastSeconds: NaN, queueEmptyAfterSeconds: null, sinkSessions: 0 },
     memory: { peak: {}, hwmSumKiB: {}, milestones: [] },
@@ -113,7 +136,19 @@ async function benchSystem(sys: SystemUnderTest, runNo: number): Promise<SystemR
 
     // 1. accept, primary down
     const cpuAccept = cpuNow();
-    for (const s of SESSIONS) {
+    if (load === "mix") {
+      log(`run ${runNo}: ${sys.name} accept the realistic mix, ${mixMessages.length} messages, ${MIX_SESSIONS} sessions`);
+      const l = await measureLatency({ port: sys.smtpPort, sessions: MIX_SESSIONS, messages: mixMessages.length, length: 0, message: (i) => mixMessages[i] });
+      const sorted = [...l.samplesMs].sort((a, b) => a - b);
+      result.accept[String(MIX_SESSIONS)] = { messages: mixMessages.length, sent: l.sent, seconds: l.wallMs / 1000, msgsPerSec: l.sent / (l.wallMs / 1000), errors: l.errors.slice(0, 20) };
+      result.latency = {
+        messages: mixMessages.length, ok: l.sent, reconnects: l.reconnects, p50Ms: percentile(sorted, 50), p90Ms: percentile(sorted, 90), p99Ms: percentile(sorted, 99),
+        maxMs: sorted[sorted.length - 1] ?? NaN, msgsPerSec: l.sent / (l.wallMs / 1000), errors: l.errors.slice(0, 20),
+      };
+      log(`  ${result.latency.msgsPerSec.toFixed(0)} msg/s, p50 ${result.latency.p50Ms.toFixed(2)} ms${l.errors.length ? `, ${l.errors.length} error(s): ${l.errors[0]}` : ""}`);
+      cumulative += l.sent;
+    }
+    for (const s of load === "mix" ? [] : SESSIONS) {
       log(`run ${runNo}: ${sys.name} accept ${MESSAGES} × 10 KB, ${s} sessions`);
       const base = cumulative;
       const r = await runSmtpSource({ port: sys.smtpPort, sessions: s, messages: MESSAGES, length: LENGTH, onProgress: (n) => milestone(base + n) });
@@ -127,7 +162,7 @@ async function benchSystem(sys: SystemUnderTest, runNo: number): Promise<SystemR
     }
 
     // 2. end-of-DATA → 250 latency
-    if (LAT_MESSAGES > 0) {
+    if (LAT_MESSAGES > 0 && load === "source") {
       log(`run ${runNo}: ${sys.name} latency ${LAT_MESSAGES} messages, ${LAT_SESSIONS} sessions`);
       const l = await measureLatency({ port: sys.smtpPort, sessions: LAT_SESSIONS, messages: LAT_MESSAGES, length: LENGTH });
       const sorted = [...l.samplesMs].sort((a, b) => a - b);
@@ -202,6 +237,46 @@ async function benchSystem(sys: SystemUnderTest, runNo: number): Promise<SystemR
 const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : "–");
 const mib = (k: number | undefined) => (k === undefined ? NaN : k / MIB);
 
+/** CPU milliseconds per message of a phase, summed over process groups. */
+function cpuPer(r: SystemRun, phase: "accept" | "drain", groups: string[]): number {
+  const n = phase === "accept" ? r.cpu.acceptMessages : r.cpu.drainMessages;
+  return n ? (groups.reduce((a, g) => a + (r.cpu[phase][g] ?? 0), 0) * 1000) / n : NaN;
+}
+
+/** The realistic mix's table: the same figures as smtp-source's, for the same files sent to both systems. */
+function mixReport(results: SystemRun[], stats: string): string {
+  const mx = results.filter((r) => r.system === "mxspool" && !r.failed);
+  const pf = results.filter((r) => r.system === "Postfix" && !r.failed);
+  const med = (rs: SystemRun[], f: (r: SystemRun) => number) => median(rs.map(f));
+  const lines: string[] = [];
+  const L = (s = "") => lines.push(s);
+  const row = (name: string, f: (r: SystemRun) => number, fmt: (x: number) => string, target = "") => {
+    const a = med(mx, f), b = med(pf, f);
+    L(`| ${name} | ${fmt(a)} | ${fmt(b)} | ${ratio(a, b)} | ${target} |`);
+  };
+  L();
+  L("## The realistic mix");
+  L();
+  L(`- ${stats}`);
+  L(`- the same files to both systems: raw-socket client, ${MIX_SESSIONS} sessions, several messages per connection, primary down; then drained to smtp-sink; messages over ${MIX_MAX_SIZE / 1e6} MB left out (Postfix's default size limit); ${RUNS} run(s), medians`);
+  L();
+  L("| metric | mxspool | Postfix | mxspool/Postfix | target |");
+  L("|---|---:|---:|---:|---|");
+  row(`accept, ${MIX_SESSIONS} sessions (msg/s)`, (r) => r.accept[String(MIX_SESSIONS)]?.msgsPerSec ?? NaN, f0, "≥ 2×");
+  row("end of DATA → 250, p50 (ms)", (r) => r.latency.p50Ms, f2, "lower is better");
+  row("drain to the primary (msg/s)", (r) => r.drain.msgsPerSec, f0, "≥ 1.5×");
+  L(`| peak PSS (MiB) | ${f0(med(mx, (r) => mib(r.memory.peak.node?.pssKiB)))} (node) | ${f0(med(pf, (r) => mib(r.memory.peak.postfix?.pssKiB)))} (all) | ${ratio(med(mx, (r) => mib(r.memory.peak.node?.pssKiB)), med(pf, (r) => mib(r.memory.peak.postfix?.pssKiB)))} | ≤ 1.2× |`);
+  L(`| peak PSS with mxspool's redis-server (MiB) | ${f0(med(mx, (r) => mib((r.memory.peak.node?.pssKiB ?? NaN) + (r.memory.peak.redis?.pssKiB ?? NaN))))} (node + redis) | | | |`);
+  for (const phase of ["accept", "drain"] as const) {
+    const a = med(mx, (r) => cpuPer(r, phase, ["node", "redis", "redis-fork"])), b = med(pf, (r) => cpuPer(r, phase, ["postfix"]));
+    L(`| CPU per message, ${phase} (ms; mxspool: node + redis) | ${f2(a)} | ${f2(b)} | ${ratio(a, b)} | lower is better |`);
+  }
+  L();
+  L(`Per run (accept msg/s / drain msg/s): ${[...results].sort((a, b) => a.run - b.run || a.system.localeCompare(b.system)).map((r) => r.failed ? `${r.run} ${r.system} FAILED` : `${r.run} ${r.system} ${f0(r.accept[String(MIX_SESSIONS)]?.msgsPerSec ?? NaN)} / ${f0(r.drain.msgsPerSec)}${r.problems.length ? ` (${r.problems.length} problem(s): ${r.problems[0].slice(0, 100)})` : ""}`).join("; ")}`);
+  L("Redis bytes per queued message and messages per GiB on the mix, against the raw bytes: test/bench/capacity.ts (test-artifacts/bench-capacity.md), run last by `npm run bench`.");
+  return lines.join("\n") + "\n";
+}
+
 function sh(cmd: string, args: string[]): string {
   try { return execFileSync(cmd, args, { stdio: ["ignore", "pipe", "ignore"] }).toString().trim(); } catch { return "?"; }
 }
@@ -228,7 +303,7 @@ function report(results: SystemRun[], postfixSettings: string, startedAt: Date, 
   for (const s of SESSIONS) {
     const a = med(mx, (r) => r.accept[String(s)]?.msgsPerSec ?? NaN);
     const b = med(pf, (r) => r.accept[String(s)]?.msgsPerSec ?? NaN);
-    L(`| accept, ${s} sessions (msg/s) | ${f0(a)} | ${f0(b)} | ${ratio(a, b)} | ${s === 20 ? "≥ 1.2×" : ""} |`);
+    L(`| accept, ${s} sessions (msg/s) | ${f0(a)} | ${f0(b)} | ${ratio(a, b)} | ${s === 20 ? "≥ 2×" : ""} |`);
   }
   {
     const a = med(mx, (r) => r.latency.p50Ms), b = med(pf, (r) => r.latency.p50Ms);
@@ -246,7 +321,9 @@ function report(results: SystemRun[], postfixSettings: string, startedAt: Date, 
     const a = med(mx, (r) => mib(r.memory.peak.node?.rssKiB)), b = med(pf, (r) => mib(r.memory.peak.postfix?.rssKiB));
     L(`| peak RSS, sum of processes (MiB; counts shared pages once per process) | ${f0(a)} (node) | ${f0(b)} (all) | ${ratio(a, b)} | |`);
     const c = med(mx, (r) => mib(r.memory.peak.node?.pssKiB)), d = med(pf, (r) => mib(r.memory.peak.postfix?.pssKiB));
-    L(`| peak PSS, sum of processes (MiB) | ${f0(c)} (node) | ${f0(d)} (all) | ${ratio(c, d)} | |`);
+    L(`| peak PSS, sum of processes (MiB) | ${f0(c)} (node) | ${f0(d)} (all) | ${ratio(c, d)} | ≤ 1.2× |`);
+    const cr = med(mx, (r) => mib((r.memory.peak.node?.pssKiB ?? NaN) + (r.memory.peak.redis?.pssKiB ?? NaN)));
+    L(`| peak PSS with mxspool's redis-server (MiB; Postfix's queue is on disk, in no process) | ${f0(cr)} (node + redis) | ${f0(d)} (all) | ${ratio(cr, d)} | |`);
     const e = med(mx, (r) => mib(r.memory.peak.redis?.rssKiB));
     L(`| peak RSS of mxspool's redis-server (MiB) | ${f0(e)} | (queue on disk) | | |`);
     const fk = med(mx, (r) => mib(r.memory.peak["redis-fork"]?.rssKiB ?? 0));
@@ -254,10 +331,7 @@ function report(results: SystemRun[], postfixSettings: string, startedAt: Date, 
   }
   {
     // CPU per message: mxspool's node processes and its redis-server (with its AOF-rewrite forks) against all of Postfix's processes
-    const per = (r: SystemRun, phase: "accept" | "drain", groups: string[]) => {
-      const n = phase === "accept" ? r.cpu.acceptMessages : r.cpu.drainMessages;
-      return n ? (groups.reduce((a, g) => a + (r.cpu[phase][g] ?? 0), 0) * 1000) / n : NaN;
-    };
+    const per = cpuPer;
     for (const phase of ["accept", "drain"] as const) {
       const node = med(mx, (r) => per(r, phase, ["node"])), red = med(mx, (r) => per(r, phase, ["redis", "redis-fork"]));
       const pfx = med(pf, (r) => per(r, phase, ["postfix"]));
@@ -322,7 +396,10 @@ async function main(): Promise<void> {
   log(`messages ${MESSAGES}, runs ${RUNS}, sessions ${SESSIONS.join(",")}, latency messages ${LAT_MESSAGES}, redis ${REDIS_MODE}, systems ${SYSTEMS.join(",")}`);
   const results: SystemRun[] = [];
   let postfixSettings = "";
-  for (let run = 1; run <= RUNS; run++) {
+  const mixStats = MIX_MESSAGES > 0 ? prepareMix() : "";
+  if (mixStats) log(`realistic mix: ${mixStats}`);
+  const loads: Load[] = MIX_MESSAGES > 0 ? ["source", "mix"] : ["source"];
+  for (let run = 1; run <= RUNS; run++) for (const load of loads) {
     const order = run % 2 === 1 ? ["mxspool", "postfix"] : ["postfix", "mxspool"];
     for (const name of order) {
       if (!SYSTEMS.includes(name)) continue;
@@ -334,12 +411,13 @@ async function main(): Promise<void> {
         p.start = async () => { await origStart(); if (!postfixSettings) postfixSettings = p.settings(); };
         sys = p;
       }
-      results.push(await benchSystem(sys, run));
+      results.push(await benchSystem(sys, run, load));
       await sleep(2000); // let the disk and the CPU settle between systems
     }
   }
   const wallS = (Date.now() - t0) / 1000;
-  const md = report(results, postfixSettings, startedAt, wallS);
+  const md = report(results.filter((r) => r.load === "source"), postfixSettings, startedAt, wallS)
+    + (mixStats ? mixReport(results.filter((r) => r.load === "mix"), mixStats) : "");
   const outDir = path.join(repoRoot(), "test-artifacts");
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, "bench.md"), md);

@@ -6,7 +6,7 @@
  * colleague with an outside Bcc, and is told plainly what is wrong with a bad address. What
  * arrives is checked at the outside MX (In-Reply-To/References, attachments, DKIM with
  * mailauth, no Bcc header) and in the colleague's inbox (at once). Screenshots of the compose
- * form and the Sent view at desktop and phone widths go to docs/ for the README.
+ * form and the Sent view at desktop and phone widths are the README's pictures (test/helpers/readme-pictures.ts).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -20,9 +20,8 @@ import { makeDkimKey } from "../helpers/messages.js";
 import { freePort, waitFor } from "../helpers/net.js";
 import { RecordingPrimary, type Received } from "../helpers/recording-primary.js";
 import { mail, startWebmailStack, type WebmailStack } from "../helpers/webmail-stack.js";
+import { readmePicture } from "../helpers/readme-pictures.js";
 
-const root = path.resolve(import.meta.dirname, "../..");
-const docs = path.join(root, "docs");
 const PASSWORD = "compose-browser-password";
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -114,14 +113,13 @@ describe("webmail compose in Chromium", () => {
     await page.locator("#body").press("Control+Home");
     await page.locator("#body").pressSequentially("Thanks Anna, my comments are attached.");
     await page.getByLabel("Attach files").setInputFiles({ name: "comments.txt", mimeType: "text/plain", buffer: Buffer.from("1. Clause 4 is fine.\n") });
-    fs.mkdirSync(docs, { recursive: true });
-    await page.screenshot({ path: path.join(docs, "webmail-compose.png"), fullPage: true });
+    await page.screenshot({ path: readmePicture("webmail-compose.png"), fullPage: true });
     const phone = await newContext(PHONE, true);
     await phone.addCookies(await ctx.cookies());
     const p = await phone.newPage();
     await p.goto(`${s.base}/compose?reply=${ids.contract}`);
     expect(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true); // no sideways scrolling
-    await p.screenshot({ path: path.join(docs, "webmail-compose-phone.png"), fullPage: true });
+    await p.screenshot({ path: readmePicture("webmail-compose-phone.png"), fullPage: true });
     await phone.close();
 
     await page.getByRole("button", { name: "Send" }).click();
@@ -163,7 +161,7 @@ describe("webmail compose in Chromium", () => {
     await page.goto(`${s.base}/sent`);
     expect(await page.locator("a.msg .subject").allInnerTexts()).toEqual(["Fwd: Contract draft — comments by Friday", "Re: Contract draft — comments by Friday"]);
     await waitFor("both delivered", async () => { await page.reload(); return (await page.locator(".badge.delivered").count()) === 2; }, 30_000);
-    await page.screenshot({ path: path.join(docs, "webmail-sent.png") });
+    await page.screenshot({ path: readmePicture("webmail-sent.png") });
     await page.locator("a.msg").first().click();
     expect(await page.locator(".attachments li").innerText()).toContain("contract-draft.docx");
     const phone = await newContext(PHONE, true);
@@ -171,7 +169,7 @@ describe("webmail compose in Chromium", () => {
     const p = await phone.newPage();
     await p.goto(`${s.base}/sent`);
     expect(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
-    await p.screenshot({ path: path.join(docs, "webmail-sent-phone.png") });
+    await p.screenshot({ path: readmePicture("webmail-sent-phone.png") });
     await phone.close();
     await ctx.close();
   });

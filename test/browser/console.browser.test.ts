@@ -19,6 +19,7 @@ import { Keyspace } from "../../src/redis/keyspace.js";
 import { waitFor } from "../helpers/net.js";
 import { mail, startWebmailStack, type WebmailStack } from "../helpers/webmail-stack.js";
 import { writeHistory } from "../helpers/traffic-history.js";
+import { readmePicture } from "../helpers/readme-pictures.js";
 import { EventStore } from "../../src/continuity/event-store.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -119,7 +120,7 @@ describe("admin console in Chromium", () => {
     await expect.poll(async () => (await page.locator("#in-queue").innerText()).trim(), { timeout: 20_000 }).toBe("4");
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.screenshot({ path: path.join(shots, "console-overview-down-desktop.png"), fullPage: true });
-    fs.copyFileSync(path.join(shots, "console-overview-down-desktop.png"), path.join(root, "docs/console-overview.png"));
+    fs.copyFileSync(path.join(shots, "console-overview-down-desktop.png"), readmePicture("console-overview.png"));
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1); // same page: updated in place
   });
 
@@ -184,7 +185,7 @@ describe("admin console in Chromium", () => {
     expect(await chart.locator("line.mark").count()).toBe(1);
     expect(await chart.locator("rect.shade").count()).toBeGreaterThan(0);
     expect(await page.locator("section", { has: chart }).locator(".baseline-note").innerText()).toContain("Baseline profile in force: hour-of-week");
-    await page.locator("section", { has: chart }).screenshot({ path: path.join(root, "docs/console-chart.png") });
+    await page.locator("section", { has: chart }).screenshot({ path: readmePicture("console-chart.png") });
   });
 
   it("fits a phone's width on every page", async () => {

@@ -17,6 +17,7 @@ import { MessageRecords } from "../../src/store/message-records.js";
 import { Keyspace } from "../../src/redis/keyspace.js";
 import { waitFor } from "../helpers/net.js";
 import { mail, startWebmailStack, type WebmailStack } from "../helpers/webmail-stack.js";
+import { readmePicture } from "../helpers/readme-pictures.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const shots = path.join(root, "test-artifacts/screenshots");
@@ -176,8 +177,7 @@ describe("webmail in Chromium", () => {
     expect(await page.locator(".att").count()).toBe(3);
     expect(await page.locator(".banner.down").innerText()).toContain("not reachable");
     await page.screenshot({ path: path.join(shots, "inbox-desktop.png") });
-    fs.mkdirSync(path.join(root, "docs"), { recursive: true });
-    fs.copyFileSync(path.join(shots, "inbox-desktop.png"), path.join(root, "docs/webmail-inbox.png"));
+    fs.copyFileSync(path.join(shots, "inbox-desktop.png"), readmePicture("webmail-inbox.png"));
 
     const phone = await newContext(PHONE, true);
     await phone.addCookies(await ctx.cookies());
