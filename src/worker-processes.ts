@@ -5,6 +5,10 @@
  * forked again after a back-off (policies/restart-backoff.ts), unless mxspool is stopping;
  * `stop` asks each to stop (a message to a ready one, SIGTERM to one still starting, which
  * may not listen for messages yet) and SIGKILLs those still there after the deadline.
+ * Each process accepts its own connections from the shared listen socket (SCHED_NONE): with
+ * node's default round robin the supervisor accepts every connection and hands it over IPC,
+ * two channel messages per connection that cost the SMTP process ~7% of its CPU under the
+ * bench's one-message-per-connection load (README, "Benchmark").
  */
 import cluster, { type Worker as ClusterWorker } from "node:cluster";
 import type { Logger } from "./observability/log.js";
@@ -34,6 +38,7 @@ export class WorkerProcesses {
       if (this.count === 0) return resolve();
       const readyIndexes = new Set<number>();
       // V8 and malloc settings that keep each process's memory near what it uses (policies/process-memory.ts)
+      cluster.schedulingPolicy = cluster.SCHED_NONE; // before the first fork: the children accept, not the supervisor
       cluster.setupPrimary({ execArgv: childExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
       const fork = (index: number) => {
         const forkedAt = Date.now();

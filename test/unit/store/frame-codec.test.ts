@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodeFramed, encodeFrame, encodeFrameAsync, FRAME_HEADER, FRAME_MARK, FrameDecoder, FrameError, isFramed } from "../../../src/store/frame-codec.js";
+import zlib from "node:zlib";
+import { brotliWindow, decodeFramed, encodeFrame, encodeFrameAsync, FRAME_HEADER, FRAME_MARK, FrameDecoder, FrameError, isFramed } from "../../../src/store/frame-codec.js";
 import { corpus, prng } from "../../helpers/mail-corpus.js";
 
 const text = Buffer.from("Subject: hello\r\n\r\n" + "the quick brown fox jumps over the lazy dog\r\n".repeat(2000));
@@ -23,6 +24,23 @@ describe("the frame codec of stored message bytes", () => {
       d.end();
       expect(Buffer.concat(out).equals(Buffer.concat(pieces))).toBe(true);
     }
+  });
+
+  it.each([
+    [0, 10], [1000, 10], [1008, 10], [1009, 11], [10_240, 14], [16_368, 14], [16_369, 15], [100_000, 17], [262_128, 18], [262_144, 18], [330_000, 18],
+  ])("sizes brotli's window to the piece: %i bytes → lgwin %i (the whole piece in view, no larger)", (size, lgwin) => {
+    expect(brotliWindow(size)).toBe(lgwin);
+  });
+
+  it("decodes frames compressed with the 256 KB window of earlier releases", () => {
+    const small = text.subarray(0, 10_240);
+    const old = zlib.brotliCompressSync(small, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1, [zlib.constants.BROTLI_PARAM_LGWIN]: 18 } });
+    const head = Buffer.alloc(FRAME_HEADER);
+    head[0] = 1;
+    head.writeUInt32BE(small.length, 1);
+    head.writeUInt32BE(old.length, 5);
+    expect(decodeFramed(Buffer.concat([FRAME_MARK, head, old])).equals(small)).toBe(true);
+    expect(decodeFramed(framed(small)).equals(small)).toBe(true);
   });
 
   it("compresses text and stores incompressible bytes as they are", async () => {
