@@ -5,12 +5,15 @@
  * certificate in `submission.tls`. Off unless configured; run by the `smtp` role.
  *   AUTH     PLAIN/LOGIN against the webmail accounts and their lock-out (submission-auth.ts)
  *   MAIL/RCPT/DATA without AUTH: 530 5.7.0 (smtp-server's check, authOptional false)
+ *   MAIL     a sender that is not the user's own address or alias: 553 5.7.1 at once, by the
+ *            submitter's own rule (envelopeSenderVerdict, policies/outbound-identity.ts)
  *   RCPT     at most smtp.maxRecipients (452 4.5.3); anything else about recipients is not ours
  *   DATA     the whole message (at most submission.maxMessageSize: 552 5.3.4) goes to the
  *            OutboundSubmitter, whose answer IS the reply: 250 with its queue id, or its code,
  *            enhanced code and text (553 5.7.1 not your address, 450 4.7.1 rate limit, ...)
- * It never decides who may send what or how much: the submitter does, for the webmail too.
- * One SUBMISSION_TRANSACTION log line per message; errors never reach the client as stacks.
+ * It never decides who may send what or how much: the submitter does, for the webmail too
+ * (the MAIL check asks the same policy early; the submitter asks it again at DATA, with From).
+ * One SUBMISSION_TRANSACTION log line per message (or refused MAIL); errors never reach the client as stacks.
  */
 import { SMTPServer, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from "smtp-server";
 import type { Config } from "../config/schema.js";
@@ -19,6 +22,7 @@ import { parseHostPort } from "../config/host-port.js";
 import { reply, SmtpReply } from "../mail/reply.js";
 import { installSmtpServerPatches } from "../smtp/smtp-server-patches.js";
 import type { OutboundSubmitter } from "../outbound/submit.js";
+import { envelopeSenderVerdict } from "../../policies/outbound-identity.js";
 import type { SubmissionAuth } from "./submission-auth.js";
 
 type Callback = (err?: Error | null) => void;
@@ -95,7 +99,7 @@ export class SubmissionServer {
       mxLimits: { maxErrors: c.maxErrorsPerSession, commandTimeout: c.commandTimeout, sessionTimeout: c.sessionTimeout, greetDelay: 0 },
       onConnect: (_session, cb) => cb(this.stopping ? reply(421, "4.3.2", "Service shutting down, try again later") : null),
       onAuth: (auth, session, cb) => { void this.onAuth(auth, session, cb); },
-      onMailFrom: (_address, _session, cb) => cb(),
+      onMailFrom: (address, session, cb) => this.onMailFrom(address.address, session, cb),
       onRcptTo: (_address, session, cb) => this.onRcptTo(session, cb),
       onData: (stream, session, cb) => { void this.onData(stream, session, cb); },
     };
@@ -111,6 +115,15 @@ export class SubmissionServer {
       this.log.error({ event: "SUBMISSION_ERROR", phase: "auth", err: (err as Error).message }, "submission AUTH check failed");
       cb(reply(454, "4.7.0", "Temporary authentication failure, try again later"));
     }
+  }
+
+  /** The envelope sender must be the user's own or an alias: refused here, not only after DATA. */
+  private onMailFrom(envelopeFrom: string, session: SMTPServerSession, cb: Callback): void {
+    const user = String(session.user).toLowerCase();
+    const v = envelopeSenderVerdict({ user, envelopeFrom, aliases: this.config.outbound.aliases[user] ?? [] });
+    if (!v) return cb();
+    this.log.info({ event: "SUBMISSION_TRANSACTION", user, from: envelopeFrom, rcpts: 0, client: session.remoteAddress, decision: "reject", ms: 0, code: v.code, enhanced: v.enhanced }, "submission");
+    cb(reply(v.code, v.enhanced, v.text));
   }
 
   private onRcptTo(session: SMTPServerSession, cb: Callback): void {

@@ -4,8 +4,8 @@
  * AUTH before it), MAIL without AUTH gets 530 5.7.0; 465 style: implicit TLS. AUTH PLAIN/LOGIN
  * against the webmail accounts, and the webmail's lock-out: wrong passwords over SMTP lock the
  * account for the webmail too. What a user may send is the outbound submitter's answer,
- * relayed as the SMTP reply: another user's MAIL FROM or From 553 5.7.1, the hourly limit
- * 450 4.7.1. The open-relay battery runs first: unauthenticated, through both doors (SMTP on
+ * relayed as the SMTP reply: another user's From 553 5.7.1, the hourly limit 450 4.7.1; another
+ * user's MAIL FROM is refused 553 5.7.1 already as the reply to MAIL, by the submitter's own rule. The open-relay battery runs first: unauthenticated, through both doors (SMTP on
  * 25 and 587/465, and the webmail's compose), and nothing is queued.
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -58,7 +58,7 @@ describe("SMTP submission", () => {
       webmail: { login: { maxFailuresPerAccount: 3 }, compose: { maxUploadBytes: 100_000 } },
       config: {
         submission: { listen: `127.0.0.1:${sub}`, implicitTls: `127.0.0.1:${implicit}`, tls },
-        outbound: { enabled: true, limits: { messagesPerHour: 3 } },
+        outbound: { enabled: true, limits: { messagesPerHour: 3 }, aliases: { "alice@example.test": ["sales@example.test"] } },
       },
     });
     for (const u of ["alice", "bob", "rate", "locked"]) await s.addUser(`${u}@example.test`, PASSWORD);
@@ -135,6 +135,17 @@ describe("SMTP submission", () => {
       expect((e as { responseCode?: number }).responseCode).toBe(553);
       expect((e as { response?: string }).response).toMatch(/^553 5\.7\.1 .*not yours/);
     }
+    expect(await queued()).toBe(0);
+  });
+
+  it("refuses another user's MAIL FROM at MAIL itself (553 5.7.1, not after DATA) and accepts an alias there", async () => {
+    const auth = ["--server", "127.0.0.1", "--port", String(sub), "--tls", "--auth", "PLAIN", "--auth-user", "alice@example.test", "--auth-password", PASSWORD, "--to", "carol@partner.example"];
+    const other = swaks([...auth, "--from", "bob@example.test"]);
+    // the reply right after MAIL is the refusal; no RCPT or DATA was sent
+    expect(other.out).toMatch(/~> MAIL FROM:<bob@example\.test>\r?\n<~\* 553 5\.7\.1 Sender address <bob@example\.test> is not yours \(logged in as alice@example\.test\)/);
+    expect(other.out).not.toMatch(/~> (RCPT|DATA)/);
+    const alias = swaks([...auth, "--from", "sales@example.test", "--quit-after", "MAIL"]);
+    expect(alias.out).toMatch(/~> MAIL FROM:<sales@example\.test>\r?\n<~  250 /);
     expect(await queued()).toBe(0);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { senderVerdict } from "../../../policies/outbound-identity.js";
+import { envelopeSenderVerdict, senderVerdict } from "../../../policies/outbound-identity.js";
 import { rateVerdict, shapeVerdict, type OutboundLimits } from "../../../policies/outbound-limits.js";
 
 describe("outbound sender identity", () => {
@@ -23,6 +23,18 @@ describe("outbound sender identity", () => {
   });
   it("grants no alias to a user it is not configured for", () => {
     expect(senderVerdict({ user: "bob@example.test", envelopeFrom: "sales@example.test", headerFrom: ["sales@example.test"], aliases: [] })).toMatchObject({ code: 553 });
+  });
+  it.each([
+    ["own address", "Alice@Example.test", null],
+    ["an alias", "SALES@example.test", null],
+    ["another user's", "bob@example.test", "sender-not-owned"],
+    ["the null sender", "", "sender-not-owned"],
+  ])("at MAIL FROM (envelope only): %s", (_name, envelopeFrom, reason) => {
+    const v = envelopeSenderVerdict({ user, envelopeFrom, aliases });
+    if (reason === null) expect(v).toBeNull();
+    else expect(v).toMatchObject({ code: 553, enhanced: "5.7.1", reason });
+    // the whole verdict never passes an envelope the envelope check refuses
+    if (reason !== null) expect(senderVerdict({ user, envelopeFrom, headerFrom: [user], aliases })).toEqual(v);
   });
 });
 
