@@ -40,5 +40,7 @@ STOPSIGNAL SIGTERM
 # http.listen must be reachable at 127.0.0.1:8025 inside the container (0.0.0.0:8025).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.MXSPOOL_HEALTH_URL,{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["node", "dist/src/cli/main.js"]
+# the supervisor's memory settings (policies/process-memory.ts, SUPERVISOR_LAUNCH)
+ENV MALLOC_ARENA_MAX=2
+ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/src/cli/main.js"]
 CMD ["start", "--config", "/etc/mxspool/mxspool.yaml"]

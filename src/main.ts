@@ -61,6 +61,7 @@ import { listenFailure, startFailure } from "./start-failure.js";
 import { ReplicaAck } from "./redis/replica-ack.js";
 import { Lifecycle } from "./lifecycle.js";
 import { WorkerProcesses, withDeadline } from "./worker-processes.js";
+import { defaultProcessCount } from "../policies/process-memory.js";
 import type { Redis } from "ioredis";
 import { startSubmission } from "./submission/start-submission.js";
 import type { SubmissionServer } from "./submission/submission-server.js";
@@ -118,7 +119,7 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
   };
 
   const childRoles = roles.filter((r) => r !== "http");
-  const n = config.smtp.processes || os.availableParallelism();
+  const n = config.smtp.processes || defaultProcessCount(os.availableParallelism());
   // SIGHUP to the supervisor reloads the recipient files in every worker process
   process.on("SIGHUP", () => processes?.signal("SIGHUP"));
 

@@ -57,7 +57,7 @@ export const configSchema = z.strictObject({
       listen: z.array(hostPort).min(1).default(["0.0.0.0:25"]),
       maxMessageSize: z.number().int().positive().default(52_428_800),
       maxRecipients: z.number().int().positive().default(100),
-      /** SMTP worker processes sharing the listen sockets (node:cluster). 0 = one per core. */
+      /** SMTP worker processes sharing the listen sockets (node:cluster). 0 = one per core but one, at least one (policies/process-memory.ts). */
       processes: z.number().int().min(0).default(0),
       /** Reverse DNS lookup of each client for the Received header. */
       reverseLookup: z.boolean().default(true),

@@ -1,9 +1,9 @@
 /**
- * Where mxspool's memory goes, per process: starts mxspool as the bench does (2 processes,
+ * Where mxspool's memory goes, per process: starts mxspool as the bench does (smtp.processes default,
  * embedded Redis), sends smtp-source's 10 KB load with 20 sessions, and prints every
  * process of the tree with its role, PSS, and PSS split by mapping (V8 heap and other
  * anonymous memory, node's binary, shared libraries) from /proc/PID/smaps. Run after a
- * build: `node dist/test/bench/pss-breakdown.js` (BENCH_MESSAGES 4000; BENCH_PROCESSES 2;
+ * build: `node dist/test/bench/pss-breakdown.js` (BENCH_MESSAGES 4000; BENCH_PROCESSES 0 = the default;
  * BENCH_NODE_ARGS passes node flags to mxspool; BENCH_EXTRA_CONFIG adds top-level config as JSON).
  */
 import fs from "node:fs";
@@ -13,7 +13,7 @@ import { runSmtpSource } from "./postfix-tools.js";
 import { env, f1 } from "./figures.js";
 
 const MESSAGES = Number(env("BENCH_MESSAGES", "4000"));
-const PROCESSES = Number(env("BENCH_PROCESSES", "2"));
+const PROCESSES = Number(env("BENCH_PROCESSES", "0"));
 
 interface Split { pss: number; anon: number; binary: number; libs: number; other: number }
 

@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import { Queue } from "bullmq";
 import YAML from "yaml";
 import { cliPath } from "../helpers/mxspool-process.js";
+import { SUPERVISOR_LAUNCH } from "../../policies/process-memory.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { freePort, waitFor } from "../helpers/net.js";
 import { descendants, type ProcMem } from "./procs.js";
@@ -110,8 +111,9 @@ export class MxspoolUnderTest implements SystemUnderTest {
     this.exitCode = null;
     // BENCH_NODE_ARGS: extra node flags for mxspool (its cluster children inherit them), e.g.
     // "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a bench run
-    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, this.opts.cli ?? cliPath(), "start", "--config", configFile], { stdio: ["ignore", out, err] });
+    // mxspool is started as its launchers start it (policies/process-memory.ts, SUPERVISOR_LAUNCH)
+    const nodeArgs = [...SUPERVISOR_LAUNCH.nodeFlags, ...(process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean)];
+    const child = spawn(process.execPath, [...nodeArgs, this.opts.cli ?? cliPath(), "start", "--config", configFile], { stdio: ["ignore", out, err], env: { ...SUPERVISOR_LAUNCH.env, ...process.env } });
     fs.closeSync(out);
     fs.closeSync(err);
     this.child = child;

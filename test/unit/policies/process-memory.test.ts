@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { childEnv, childExecArgv } from "../../../policies/process-memory.js";
+import fs from "node:fs";
+import { childEnv, childExecArgv, defaultProcessCount, SUPERVISOR_LAUNCH } from "../../../policies/process-memory.js";
 
 describe("the forked processes' memory settings", () => {
   it.each([
@@ -17,5 +18,22 @@ describe("the forked processes' memory settings", () => {
     [{ MALLOC_ARENA_MAX: "8" }, {}],
   ])("environment %j adds %j", (env, added) => {
     expect(childEnv(env)).toEqual(added);
+  });
+
+  // V8 sizes the supervisor's heap at start: only the launcher can give it the settings
+  const launch = [...Object.entries(SUPERVISOR_LAUNCH.env).map(([k, v]) => `${k}=${v}`), ...SUPERVISOR_LAUNCH.nodeFlags];
+  it.each([
+    ["the command's #! line", "src/cli/main.ts", (t: string) => t.split("\n")[0]!],
+    ["the .deb's /usr/bin/mxspool", "packaging/debian/mxspool", (t: string) => t],
+    ["the Dockerfile", "Dockerfile", (t: string) => t],
+  ])("%s starts the supervisor with SUPERVISOR_LAUNCH", (_name, file, part) => {
+    const text = part(fs.readFileSync(file, "utf8")).replace(/["',]|:=|\$\{|\}/g, " ").replace(/ENV (\w+)=/g, "$1=").replace(/\s+/g, " ");
+    for (const item of launch) {
+      const [name, value] = item.split("=");
+      expect(text, `${file} has ${item}`).toMatch(new RegExp(`${name}[= ]+${value}\\b`));
+    }
+  });
+  it.each([[1, 1], [2, 1], [4, 3], [16, 15]])("smtp.processes 0 on %i cores: %i processes", (cores, n) => {
+    expect(defaultProcessCount(cores)).toBe(n);
   });
 });
