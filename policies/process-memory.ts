@@ -1,28 +1,33 @@
 /**
- * How the SMTP/delivery processes are started so that their memory stays near what they use:
+ * How mxspool's node processes are started so that their memory stays near what they use:
  * left to its defaults, V8 lets a busy process's young generation grow to 3 × 16 MiB and its
- * old generation fill with garbage it collects late (measured under 20 sessions of 10 KB
- * messages: 160 MiB of PSS per process, 66 MiB of it old space holding ~30 MiB of live
- * objects), and glibc gives every libuv thread (brotli compression) its own malloc arena.
- * With a 4 MiB semi-space, an old-space limit of 256 MiB (V8 then collects at a lower
- * growth) and two malloc arenas, the same load peaks near 60 MiB per process
- * (test/bench/pss-breakdown.ts). Flags or variables the admin set (NODE_OPTIONS, node's own
- * arguments, the environment) win: a setting is only added where none is given. Pure.
+ * old generation fill with garbage it collects late (it sizes its first old-generation limit
+ * from the old-space maximum, 4 GiB on a machine this size), and glibc gives every libuv
+ * thread (brotli compression) its own malloc arena. Measured under 20 sessions of 10 KB
+ * messages (test/bench/pss-breakdown.ts): a forked SMTP process 160 MiB of PSS with the
+ * defaults, ~60 MiB with a 4 MiB semi-space, an old-space maximum of 256 MiB and two arenas;
+ * the supervisor running SMTP itself peaks at ~150 MiB with only the semi-space set and at
+ * ~85–90 MiB with a maximum of 256 or 1024 MiB (the same). 1024 it is: the API and webmail
+ * may parse a message of smtp.maxMessageSize (its attachments are Buffers, outside this limit).
  *
  * The supervisor cannot set its own: V8 sizes its heap when the process starts (a flag set
  * later is ignored), so every launcher (the command's `#!` line, the .deb's /usr/bin/mxspool,
- * the Dockerfile) starts node with SUPERVISOR_LAUNCH — the semi-space and the arenas, not the
- * old-space limit: the supervisor's API and webmail may parse a message of maxMessageSize.
- * test/unit/policies/process-memory.test.ts holds the launchers to it.
+ * the Dockerfile) starts node with SUPERVISOR_LAUNCH; test/unit/policies/process-memory.test.ts
+ * holds them to it. A forked process inherits the supervisor's flags and gets each of
+ * CHILD_NODE_FLAGS nobody gave: flags or variables the admin set (NODE_OPTIONS, node's own
+ * arguments, the environment) win. Pure.
  */
 export const CHILD_NODE_FLAGS: ReadonlyArray<readonly [name: string, value: string]> = [
   ["--max-semi-space-size", "4"],
-  ["--max-old-space-size", "256"],
+  ["--max-old-space-size", "1024"],
 ];
 export const CHILD_MALLOC_ARENA_MAX = "2";
 
-/** How the launchers start the supervisor: environment, then node's flags. */
-export const SUPERVISOR_LAUNCH = { env: { MALLOC_ARENA_MAX: CHILD_MALLOC_ARENA_MAX }, nodeFlags: ["--max-semi-space-size=4"] } as const;
+/** How the launchers start the supervisor: environment, then node's flags (the same as a forked process's). */
+export const SUPERVISOR_LAUNCH = {
+  env: { MALLOC_ARENA_MAX: CHILD_MALLOC_ARENA_MAX },
+  nodeFlags: CHILD_NODE_FLAGS.map(([name, value]) => `${name}=${value}`),
+} as const;
 
 /** node's arguments for a forked process: the parent's, plus each default flag neither they nor NODE_OPTIONS set. */
 export function childExecArgv(parentArgv: readonly string[], nodeOptions = ""): string[] {
@@ -36,11 +41,15 @@ export function childEnv(env: Readonly<Record<string, string | undefined>>): Rec
 }
 
 /**
- * How many SMTP/delivery processes `smtp.processes: 0` (the default) means: one per core but
- * one, and at least one — the spare core is redis-server's and the kernel's network stack's.
- * Measured on 2 cores (README, "Benchmark"): one process accepted as fast as two, with 25%
- * less CPU per message and 40% less memory.
+ * How many processes are forked for the SMTP and delivery roles (`smtp.processes`); 0 = none:
+ * the supervisor runs them itself (src/worker-roles.ts). "auto" (the default): none on a
+ * machine of one or two cores, else one per core but one (the spare core is redis-server's
+ * and the network stack's). Measured on 2 cores (README, "Benchmark"): the supervisor alone
+ * accepts as fast as the supervisor and two forked processes with ~25% less CPU per message
+ * and ~40% of the memory; what it gives up is the crash isolation (an uncaught error ends the
+ * service, which its manager restarts; no acknowledged message is lost).
  */
-export function defaultProcessCount(cores: number): number {
-  return Math.max(1, cores - 1);
+export function forkedProcessCount(configured: number | "auto", cores: number): number {
+  if (configured !== "auto") return configured;
+  return cores <= 2 ? 0 : cores - 1;
 }

@@ -57,8 +57,12 @@ export const configSchema = z.strictObject({
       listen: z.array(hostPort).min(1).default(["0.0.0.0:25"]),
       maxMessageSize: z.number().int().positive().default(52_428_800),
       maxRecipients: z.number().int().positive().default(100),
-      /** SMTP worker processes sharing the listen sockets (node:cluster). 0 = one per core but one, at least one (policies/process-memory.ts). */
-      processes: z.number().int().min(0).default(0),
+      /**
+       * SMTP/delivery processes forked to share the listen sockets (node:cluster); 0 = none, the
+       * supervisor runs them itself; "auto" = none on 1–2 cores, else one per core but one
+       * (policies/process-memory.ts).
+       */
+      processes: z.union([z.literal("auto"), z.number().int().min(0)], { error: "expected \"auto\" or a whole number of processes (0 or more)" }).default("auto"),
       /** Reverse DNS lookup of each client for the Received header. */
       reverseLookup: z.boolean().default(true),
       /** Idle time allowed between commands before the session is dropped. */

@@ -23,7 +23,7 @@ export interface EventSpec {
 
 export const EVENTS = {
   // --- process lifecycle ---------------------------------------------------------------------
-  READY: { level: "info", fields: ["processes", "roles"], meaning: "Every process of `mxspool start` is up (supervisor plus `processes` forked workers). Nothing to do." },
+  READY: { level: "info", fields: ["processes", "inProcess", "roles"], meaning: "Every process of `mxspool start` is up: the supervisor plus `processes` forked workers, or (`inProcess: true`, smtp.processes) the supervisor running SMTP and delivery itself. Nothing to do." },
   SHUTDOWN: { level: "info", fields: ["signal", "during"], meaning: "SIGTERM/SIGINT received: new SMTP sessions get 421 4.3.2, DATA in progress finishes, then the processes stop. `during: start`: the start step in progress is abandoned and what was started is stopped (no READY follows)." },
   STOPPED: { level: "info", fields: [], meaning: "The supervisor stopped cleanly (exit 0)." },
   SHUTDOWN_FORCED: { level: "warn", fields: [], meaning: "Shutdown did not finish in time, usually because Redis did not answer; the process exits 1. Anything acknowledged is already in Redis; check Redis." },

@@ -3,7 +3,7 @@
  * embedded Redis), sends smtp-source's 10 KB load with 20 sessions, and prints every
  * process of the tree with its role, PSS, and PSS split by mapping (V8 heap and other
  * anonymous memory, node's binary, shared libraries) from /proc/PID/smaps. Run after a
- * build: `node dist/test/bench/pss-breakdown.js` (BENCH_MESSAGES 4000; BENCH_PROCESSES 0 = the default;
+ * build: `node dist/test/bench/pss-breakdown.js` (BENCH_MESSAGES 4000; BENCH_PROCESSES sets smtp.processes, default auto;
  * BENCH_NODE_ARGS passes node flags to mxspool; BENCH_EXTRA_CONFIG adds top-level config as JSON).
  */
 import fs from "node:fs";
@@ -13,7 +13,7 @@ import { runSmtpSource } from "./postfix-tools.js";
 import { env, f1 } from "./figures.js";
 
 const MESSAGES = Number(env("BENCH_MESSAGES", "4000"));
-const PROCESSES = Number(env("BENCH_PROCESSES", "0"));
+const PROCESSES: number | "auto" = process.env.BENCH_PROCESSES ? Number(process.env.BENCH_PROCESSES) : "auto";
 
 interface Split { pss: number; anon: number; binary: number; libs: number; other: number }
 

@@ -28,7 +28,7 @@ import { corpus, corpusStats, formatCorpusStats } from "../helpers/mail-corpus.j
 import { MxspoolUnderTest, PostfixUnderTest, repoRoot, type RedisMode, type SystemUnderTest } from "./systems.js";
 import { sleep } from "../helpers/net.js";
 import { env, f0, f1, f2, median } from "./figures.js";
-import { defaultProcessCount } from "../../policies/process-memory.js";
+import { forkedProcessCount } from "../../policies/process-memory.js";
 
 const MESSAGES = Number(env("BENCH_MESSAGES", "20000"));
 const RUNS = Number(env("BENCH_RUNS", "3"));
@@ -42,7 +42,12 @@ const MIX_MAX_SIZE = 10_000_000;
 const REDIS_MODE = env("BENCH_REDIS", "embedded") as RedisMode;
 const SYSTEMS = env("BENCH_SYSTEMS", "mxspool,postfix").split(",").map((s) => s.trim().toLowerCase());
 const LENGTH = 10_240;
-const MXSPOOL_PROCESSES = Number(env("BENCH_PROCESSES", "0"));
+const MXSPOOL_PROCESSES: number | "auto" = process.env.BENCH_PROCESSES ? Number(process.env.BENCH_PROCESSES) : "auto";
+/** What smtp.processes gives on this machine, in words. */
+function processesLabel(): string {
+  const n = forkedProcessCount(MXSPOOL_PROCESSES, os.availableParallelism());
+  return `smtp.processes ${JSON.stringify(MXSPOOL_PROCESSES)}: ${n ? `the supervisor and ${n} forked SMTP/delivery process(es)` : "one node process (the supervisor runs SMTP and delivery)"}`;
+}
 const MXSPOOL_CONCURRENCY = 20;
 const MIB = 1024;
 /** info is mxspool's default (READY is logged at info); lines go to a file, like Postfix's maillog. */
@@ -296,7 +301,7 @@ function report(results: SystemRun[], postfixSettings: string, startedAt: Date, 
   L(`- machine: nproc ${os.availableParallelism()}, CPU ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}`);
   L(`- node ${process.version}; Postfix ${sh("/usr/sbin/postconf", ["-dh", "mail_version"])}; ${sh("redis-server", ["--version"]).split(" ").slice(0, 3).join(" ")}`);
   L(`- load: ${MESSAGES} messages of 10 KB (smtp-source -l ${LENGTH}) per accept test, sessions ${SESSIONS.join(" and ")}, one message per connection, primary down; latency: ${LAT_MESSAGES} messages over ${LAT_SESSIONS} sessions (raw-socket client); drain: everything queued, to smtp-sink; ${RUNS} run(s), order alternating; figures are medians of runs`);
-  L(`- mxspool: revision ${REV} (built once, copied aside for the whole bench), the supervisor and ${MXSPOOL_PROCESSES || defaultProcessCount(os.availableParallelism())} SMTP/delivery process(es)${MXSPOOL_PROCESSES ? "" : " (smtp.processes default)"}, started as its launchers start it (node --max-semi-space-size=4, MALLOC_ARENA_MAX=2), ${REDIS_MODE === "embedded" ? "embedded redis-server (unix socket)" : "external redis-server on TCP loopback (test/helpers/redis-server.ts)"}, AOF appendfsync always, delivery.concurrency ${MXSPOOL_CONCURRENCY}, monitor.interval 1s (the drain starts within 1 s of the sink), log level ${MXSPOOL_LOG} to a file`);
+  L(`- mxspool: revision ${REV} (built once, copied aside for the whole bench), ${processesLabel()}, started as its launchers start it (node --max-semi-space-size=4, MALLOC_ARENA_MAX=2), ${REDIS_MODE === "embedded" ? "embedded redis-server (unix socket)" : "external redis-server on TCP loopback (test/helpers/redis-server.ts)"}, AOF appendfsync always, delivery.concurrency ${MXSPOOL_CONCURRENCY}, monitor.interval 1s (the drain starts within 1 s of the sink), log level ${MXSPOOL_LOG} to a file`);
   L(`- Postfix: private instance, default fsync of each queue file before 250, no chroot, logging to a file (postlogd); defaults except: ${postfixSettings.split("\n").filter((l) => /^(relay_domains|smtpd_relay_restrictions|transport_maps|mydestination|local_recipient_maps|inet_interfaces|compatibility_level)/.test(l)).join("; ")}; default_destination_concurrency_limit 20, smtpd process limit 100; drain starts with \`postqueue -f\``);
   L();
   L("| metric | mxspool | Postfix | mxspool/Postfix | target |");

@@ -65,7 +65,7 @@ export class MxspoolUnderTest implements SystemUnderTest {
   private queue?: Queue;
 
   constructor(private readonly opts: {
-    redis: RedisMode; processes: number; concurrency: number; logLevel: string; cli?: string;
+    redis: RedisMode; processes: number | "auto"; concurrency: number; logLevel: string; cli?: string;
     /** Top-level config keys added as given (e.g. filters). */
     extraConfig?: Record<string, unknown>;
   }) {}

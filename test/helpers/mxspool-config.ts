@@ -14,7 +14,7 @@ function merge(base: Plain, over: Plain): Plain {
   return out;
 }
 
-export async function testMxspoolConfig(o: { smtpPort: number; redisUrl: string; primaryPort: number; processes?: number }, overrides: Plain = {}): Promise<Plain> {
+export async function testMxspoolConfig(o: { smtpPort: number; redisUrl: string; primaryPort: number; processes?: number | "auto" }, overrides: Plain = {}): Promise<Plain> {
   return merge({
     hostname: "mx2.example.test",
     smtp: { listen: [`127.0.0.1:${o.smtpPort}`], processes: o.processes ?? 2, reverseLookup: false },

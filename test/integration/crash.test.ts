@@ -1,6 +1,7 @@
 /**
  * "A message that got 250 is never lost, whatever process is killed."
- * 1. kill -9 of every mxspool process while 50 clients send and deliveries run; restart:
+ * 1. kill -9 of every mxspool process while 50 clients send and deliveries run (with two
+ *    forked SMTP processes, and with SMTP in the supervisor: the default on 2 cores); restart:
  *    every message a client saw accepted reaches the primary (duplicates counted).
  * 2. kill -9 of redis-server with messages queued; restart from its AOF: nothing lost.
  */
@@ -14,13 +15,16 @@ import { testMxspoolConfig } from "../helpers/mxspool-config.js";
 import { compose } from "../helpers/messages.js";
 import { startClient } from "../helpers/sending-client.js";
 
-async function mxConfig(redis: TestRedis, primaryPort: number, smtpPort: number) {
-  return testMxspoolConfig({ smtpPort, redisUrl: redis.url, primaryPort }, {
+async function mxConfig(redis: TestRedis, primaryPort: number, smtpPort: number, processes?: number | "auto") {
+  return testMxspoolConfig({ smtpPort, redisUrl: redis.url, primaryPort, processes }, {
     delivery: { retry: { first: "1s", max: "3s" }, lockDuration: "3s", concurrency: 10 },
   });
 }
 
-describe("kill -9 of mxspool while 50 clients send", () => {
+describe.each([
+  ["2 forked SMTP processes", 2],
+  ["SMTP in the supervisor (the default on 2 cores)", "auto"],
+] as const)("kill -9 of mxspool while 50 clients send, %s", (_name, processes) => {
   let redis: TestRedis;
   let primary: RecordingPrimary;
   let mx: MxspoolProcess;
@@ -31,7 +35,7 @@ describe("kill -9 of mxspool while 50 clients send", () => {
     primary = new RecordingPrimary({ port: await freePort() });
     await primary.start(); // the primary is up: deliveries are in flight when the kill lands
     smtpPort = await freePort();
-    mx = new MxspoolProcess(await mxConfig(redis, primary.port, smtpPort));
+    mx = new MxspoolProcess(await mxConfig(redis, primary.port, smtpPort, processes));
     await mx.start();
   });
   afterAll(async () => { await mx?.stop(); await primary?.stop(); await redis?.stop(); mx?.cleanup(); });

@@ -3,6 +3,7 @@
  * survives restarts, graceful SIGTERM (421 4.3.2 to new sessions, DATA in progress finishes,
  * exit 0), and a loud warning when pointed at a Redis without persistence.
  */
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -20,6 +21,14 @@ const HEALTH_TOKEN = "lifecycle-admin-token-0123";
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => { for (const c of cleanups.reverse()) await c(); });
 
+/** node processes whose parent is `pid` (forked SMTP processes; not a redis-server). */
+function nodeChildren(pid: number): number[] {
+  try {
+    return execFileSync("pgrep", ["-P", String(pid)]).toString().trim().split(/\s+/).map(Number)
+      .filter((p) => { try { return fs.readFileSync(`/proc/${p}/comm`, "utf8").trim() === "node"; } catch { return false; } });
+  } catch { return []; } // pgrep: none
+}
+
 async function send(port: number, n: number, prefix: string) {
   const t = nodemailer.createTransport({ host: "127.0.0.1", port, ignoreTLS: true, pool: true, maxConnections: 5 });
   const replies = await Promise.all(Array.from({ length: n }, async (_, i) => (await t.sendMail({
@@ -36,13 +45,16 @@ describe("embedded redis-server", () => {
     const httpPort = await freePort();
     const mx = new MxspoolProcess({
       hostname: "mx2.example.test",
-      smtp: { listen: [`127.0.0.1:${smtpPort}`], processes: 1, reverseLookup: false },
+      // smtp.processes left to its default: on this 2-core machine, one node process (policies/process-memory.ts)
+      smtp: { listen: [`127.0.0.1:${smtpPort}`], reverseLookup: false },
       http: { listen: `127.0.0.1:${httpPort}`, adminToken: HEALTH_TOKEN },
       domains: { "example.test": { primary: [`127.0.0.1:${primary.port}`] } },
       monitor: { interval: "1s", timeout: "2s" },
     });
     cleanups.push(async () => { await mx.stop(); await primary.stop(); mx.cleanup(); });
     await mx.start();
+    expect(mx.events("READY")[0]).toMatchObject({ processes: 0, inProcess: true });
+    expect(nodeChildren(mx.pid!)).toEqual([]); // SMTP and delivery run in the supervisor
     expect(mx.events("EMBEDDED_REDIS_UP")).toHaveLength(1);
     expect(mx.events("REDIS_NOT_PERSISTENT")).toHaveLength(0);
     expect(mx.events("REDIS_FSYNC_RELAXED")).toHaveLength(0);
@@ -69,14 +81,17 @@ describe("embedded redis-server", () => {
   });
 });
 
-describe("graceful shutdown", () => {
+describe.each([
+  ["2 forked SMTP processes", 2],
+  ["SMTP in the supervisor (the default here)", "auto"],
+] as const)("graceful shutdown, %s", (_name, processes) => {
   it("refuses new sessions with 421 4.3.2, finishes the DATA in progress, and exits 0", async () => {
     const redis = await startRedis();
     const primary = new RecordingPrimary({ port: await freePort() });
     const smtpPort = await freePort();
     const mx = new MxspoolProcess({
       hostname: "mx2.example.test",
-      smtp: { listen: [`127.0.0.1:${smtpPort}`], processes: 2, reverseLookup: false },
+      smtp: { listen: [`127.0.0.1:${smtpPort}`], processes, reverseLookup: false },
       http: { listen: `127.0.0.1:${await freePort()}` },
       redis: { url: redis.url },
       domains: { "example.test": { primary: [`127.0.0.1:${primary.port}`] } },

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import fs from "node:fs";
-import { childEnv, childExecArgv, defaultProcessCount, SUPERVISOR_LAUNCH } from "../../../policies/process-memory.js";
+import { childEnv, childExecArgv, forkedProcessCount, SUPERVISOR_LAUNCH } from "../../../policies/process-memory.js";
 
 describe("the forked processes' memory settings", () => {
   it.each([
     // parent's node arguments, NODE_OPTIONS, the child's node arguments
-    [[], "", ["--max-semi-space-size=4", "--max-old-space-size=256"]],
-    [["--cpu-prof"], "", ["--cpu-prof", "--max-semi-space-size=4", "--max-old-space-size=256"]],
+    [[], "", ["--max-semi-space-size=4", "--max-old-space-size=1024"]],
+    [["--cpu-prof"], "", ["--cpu-prof", "--max-semi-space-size=4", "--max-old-space-size=1024"]],
     [["--max-old-space-size=1024"], "", ["--max-old-space-size=1024", "--max-semi-space-size=4"]],
-    [[], "--max-semi-space-size=16", ["--max-old-space-size=256"]],
+    [[], "--max-semi-space-size=16", ["--max-old-space-size=1024"]],
     [[], "--max_old_space_size=512 --max-semi-space-size=8", []],
   ])("parent %j with NODE_OPTIONS %j: the child runs with %j", (parent, nodeOptions, child) => {
     expect(childExecArgv(parent, nodeOptions)).toEqual(child);
@@ -33,7 +33,9 @@ describe("the forked processes' memory settings", () => {
       expect(text, `${file} has ${item}`).toMatch(new RegExp(`${name}[= ]+${value}\\b`));
     }
   });
-  it.each([[1, 1], [2, 1], [4, 3], [16, 15]])("smtp.processes 0 on %i cores: %i processes", (cores, n) => {
-    expect(defaultProcessCount(cores)).toBe(n);
+  it.each([
+    ["auto", 1, 0], ["auto", 2, 0], ["auto", 4, 3], ["auto", 16, 15], [0, 16, 0], [1, 2, 1], [3, 2, 3],
+  ] as const)("smtp.processes %j on %i cores: %i forked", (configured, cores, n) => {
+    expect(forkedProcessCount(configured, cores)).toBe(n);
   });
 });
