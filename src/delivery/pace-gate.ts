@@ -2,10 +2,13 @@
  * This process's share of the drain pace: the supervisor's DrainPacer publishes the pace
  * per domain (`pace` in the primary's hash); each delivery process polls it and lets at
  * most its proportional share of deliveries talk to the primary at once. Deliveries beyond
- * it wait here (their BullMQ locks keep being renewed).
+ * it wait here (their BullMQ locks keep being renewed). The poll is every `everyMs`, and every
+ * SLOW_START_STEP_MS while deliveries wait here below this process's share (the pace is
+ * ramping up: monitor/drain-pacer.ts).
  */
 import type { Redis } from "ioredis";
 import type { Keyspace } from "../redis/keyspace.js";
+import { SLOW_START_STEP_MS } from "../monitor/drain-pacer.js";
 
 export class PaceGate {
   private active = 0;
@@ -23,9 +26,10 @@ export class PaceGate {
       const pace = Number(await this.redis.hget(this.keys.primary(this.domain), "pace").catch(() => null));
       this.limit = pace > 0 ? Math.max(1, Math.round((this.share * Math.min(pace, this.max)) / this.max)) : this.share;
       this.release(0);
+      if (this.stopped) return;
+      this.timer = setTimeout(() => void poll(), this.waiting.length && this.limit < this.share ? SLOW_START_STEP_MS : everyMs);
+      this.timer.unref();
     };
-    this.timer = setInterval(() => void poll(), everyMs);
-    this.timer.unref();
     void poll();
   }
 
@@ -47,8 +51,11 @@ export class PaceGate {
 
   private pendingWakeups = 0;
 
+  private stopped = false;
+
   stop(): void {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
     for (const w of this.waiting.splice(0)) w();
   }
 }

@@ -1,0 +1,69 @@
+import { createRequire } from "node:module";
+import { Readable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { installFastDotStuffing, stuffChunk } from "../../../src/transport/fast-dot-stuffing.js";
+
+type Stream = { inByteCount: number; outByteCount: number; lastByte: number | false; push(b: Buffer): void };
+const DataStream = createRequire(import.meta.url)("nodemailer/lib/smtp-connection/data-stream") as
+  { new(): Stream & NodeJS.ReadWriteStream; prototype: { _transform(this: Stream, c: Buffer, e: string, d: () => void): void } };
+const original = DataStream.prototype._transform;
+
+/** nodemailer's own output for these chunks (its transform, before ours is installed). */
+function nodemailers(chunks: Buffer[]): Buffer {
+  const out: Buffer[] = [];
+  const self: Stream = { inByteCount: 0, outByteCount: 0, lastByte: false, push: (b) => out.push(b) };
+  for (const c of chunks) original.call(self, c, "buffer", () => undefined);
+  return Buffer.concat(out);
+}
+
+function ours(chunks: Buffer[]): Buffer {
+  let last: number | false = false;
+  const out: Buffer[] = [];
+  for (const c of chunks) { if (!c.length) continue; out.push(stuffChunk(c, last)); last = c[c.length - 1]!; }
+  return Buffer.concat(out);
+}
+
+/** A deterministic generator (xorshift), so a failure names a reproducible case. */
+function rng(seed: number) { let x = seed || 1; return () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return (x >>> 0) / 2 ** 32; }; }
+
+describe("dot-stuffing without a per-byte loop", () => {
+  it.each([
+    ["plain CRLF text", ["Subject: a\r\n\r\nbody\r\n"]],
+    ["a dot at a line start", [".hidden\r\n..two\r\nx.y\r\n."]],
+    ["bare LF and bare CR", ["a\nb\rc\r\r\n\n.\r.\n."]],
+    ["a CR at the end of one chunk, LF at the start of the next", ["line\r", "\nnext\r", ".dot\r", "\r"]],
+    ["an LF at the end of one chunk, a dot at the start of the next", ["line\n", ".dot\r\n", ".", "\n"]],
+    ["a first chunk starting with a dot or a line end", [".start"], ["\nfirst"], ["\r.first"]],
+  ])("%s: the same bytes as nodemailer's", (_name, ...cases) => {
+    for (const chunks of cases as string[][]) {
+      const bufs = chunks.map((c) => Buffer.from(c, "latin1"));
+      expect(ours(bufs).toString("latin1")).toBe(nodemailers(bufs).toString("latin1"));
+    }
+  });
+
+  it("gives the same bytes as nodemailer's on 2,000 random inputs split at random places", () => {
+    const r = rng(20261202);
+    const alphabet = [0x0d, 0x0a, 0x2e, 0x61, 0x20];
+    for (let n = 0; n < 2000; n++) {
+      const len = Math.floor(r() * 200);
+      const bytes = Buffer.from(Array.from({ length: len }, () => alphabet[Math.floor(r() * alphabet.length)]!));
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < len;) { const k = 1 + Math.floor(r() * 20); chunks.push(bytes.subarray(i, i + k)); i += k; }
+      const want = nodemailers(chunks);
+      const got = ours(chunks);
+      if (!got.equals(want)) expect(JSON.stringify(bytes.toString("latin1"))).toBe("the same output for this input");
+    }
+  });
+
+  it("is what nodemailer's DataStream runs once installed, end marker included", async () => {
+    installFastDotStuffing();
+    expect(DataStream.prototype._transform).not.toBe(original);
+    const s = new DataStream();
+    const out: Buffer[] = [];
+    s.on("data", (b: Buffer) => out.push(b));
+    const done = new Promise((resolve) => s.on("end", resolve));
+    Readable.from([Buffer.from(".a\nb\r"), Buffer.from(".c")]).pipe(s);
+    await done;
+    expect(Buffer.concat(out).toString("latin1")).toBe("..a\r\nb\r\n..c\r\n.\r\n");
+  });
+});
