@@ -122,6 +122,7 @@ export class MessageAcceptor {
       // records and the indexes; the jobs are added once it has returned, so that no job is
       // ever seen without its bytes. Both are done before the 250; a failure of either
       // removes everything below.
+      await writer.seal(); // compressed off this thread, the MULTI below then only frames it
       const m = this.records.redisMulti();
       writer.commitInto(m, jobs.slice(1).map((j) => j.id));
       for (const j of jobs) {

@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import type { ChainableCommander, Redis } from "ioredis";
 import type { Keyspace } from "../redis/keyspace.js";
 import { headerBlock } from "../mail/header-end.js";
-import { decodeFramed, encodeFrame, encodeFrameAsync, FRAME_HEADER, FRAME_MARK, FrameDecoder, frameHeader, isFramed } from "./frame-codec.js";
+import { decodeFramedAsync, encodeFrame, encodeFrameAsync, FRAME_HEADER, FRAME_MARK, FrameDecoder, frameHeader, isFramed, OFF_THREAD_MIN } from "./frame-codec.js";
 
 /** Above this many buffered bytes a message is streamed to Redis instead of held in memory. */
 export const SPOOL_CHUNK = 256 * 1024;
@@ -44,7 +44,7 @@ export class MessageStore {
     }
     if (small) {
       const value = await this.redis.getBuffer(key);
-      return value ? Buffer.concat([head, isFramed(value) ? decodeFramed(value) : value]) : null;
+      return value ? Buffer.concat([head, isFramed(value) ? await decodeFramedAsync(value) : value]) : null;
     }
     const redis = this.redis;
     return () => Readable.from((async function* () {
@@ -116,6 +116,8 @@ export class SpoolWriter {
   private spilled = false;
   /** How many commands commitInto() added to its MULTI. */
   private commands = 0;
+  /** The last piece, encoded by seal() (off this thread) for commitInto(). */
+  private sealed?: { raw: Buffer; frame: Buffer };
   size = 0;
 
   constructor(private readonly redis: Redis, private readonly keys: Keyspace, readonly id: string, private readonly ttlMs: number) {}
@@ -150,16 +152,19 @@ export class SpoolWriter {
    */
   commitInto(m: ChainableCommander, copies: string[] = []): void {
     const raw = this.keys.messageRaw(this.id);
-    const rest = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
+    const rest = this.takeRest();
+    const sealed = this.sealed?.raw === rest ? this.sealed.frame : undefined;
+    this.sealed = undefined;
     this.chunks = [];
     this.buffered = 0;
+    const frame = () => sealed ?? encodeFrame(rest);
     this.commands = 0;
     if (!this.spilled) {
-      m.set(raw, rest.length ? Buffer.concat([FRAME_MARK, encodeFrame(rest)]) : FRAME_MARK, "PX", this.ttlMs);
+      m.set(raw, rest.length ? Buffer.concat([FRAME_MARK, frame()]) : FRAME_MARK, "PX", this.ttlMs);
       this.commands++;
     } else {
       const part = this.keys.messagePart(this.id);
-      if (rest.length) { m.append(part, encodeFrame(rest)); this.commands++; }
+      if (rest.length) { m.append(part, frame()); this.commands++; }
       m.copy(part, raw).del(part).pexpire(raw, this.ttlMs);
       this.commands += 3;
     }
@@ -169,8 +174,27 @@ export class SpoolWriter {
     }
   }
 
+  /** What write() collected and did not spill, as one Buffer (kept as the only chunk: seal() and commitInto() see the same one). */
+  private takeRest(): Buffer {
+    const rest = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+    this.chunks = rest.length ? [rest] : [];
+    this.buffered = rest.length;
+    return rest;
+  }
+
+  /**
+   * Compresses what is left to commit in libuv's thread pool (when it is at least
+   * OFF_THREAD_MIN bytes), so that commitInto() only frames it: call it before building the
+   * MULTI. Without it commitInto() compresses on this thread.
+   */
+  async seal(): Promise<void> {
+    const rest = this.takeRest();
+    if (rest.length >= OFF_THREAD_MIN) this.sealed = { raw: rest, frame: await encodeFrameAsync(rest) };
+  }
+
   /** Makes the message durable on its own (a DSN: no record to write beside it). */
   async commit(): Promise<void> {
+    await this.seal();
     const m = this.redis.multi();
     this.commitInto(m);
     this.committed(await m.exec());
@@ -187,6 +211,7 @@ export class SpoolWriter {
 
   /** Drops what was collected, in memory and in the part key; may be called again. */
   async abort(): Promise<void> {
+    this.sealed = undefined;
     this.chunks = [];
     this.buffered = 0;
     if (this.spilled) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import zlib from "node:zlib";
-import { brotliWindow, decodeFramed, encodeFrame, encodeFrameAsync, FRAME_HEADER, FRAME_MARK, FrameDecoder, FrameError, isFramed } from "../../../src/store/frame-codec.js";
+import { brotliWindow, decodeFramed, decodeFramedAsync, encodeFrame, encodeFrameAsync, FRAME_HEADER, FRAME_MARK, FrameDecoder, FrameError, isFramed } from "../../../src/store/frame-codec.js";
 import { corpus, prng } from "../../helpers/mail-corpus.js";
 
 const text = Buffer.from("Subject: hello\r\n\r\n" + "the quick brown fox jumps over the lazy dog\r\n".repeat(2000));
@@ -14,9 +14,10 @@ describe("the frame codec of stored message bytes", () => {
     ["random bytes", [random(5000)]],
     ["three frames of mixed kinds", [text, random(3000), text.subarray(0, 100)]],
     ["a corpus message", [[...corpus({ count: 1, extraSizes: [300_000] })][0].raw]],
-  ])("gives back %s byte for byte, whole and pushed a byte range at a time", (_label, pieces) => {
+  ])("gives back %s byte for byte, whole (on this thread and off it) and pushed a byte range at a time", async (_label, pieces) => {
     const value = framed(...pieces);
     expect(decodeFramed(value).equals(Buffer.concat(pieces))).toBe(true);
+    expect((await decodeFramedAsync(value)).equals(Buffer.concat(pieces))).toBe(true);
     for (const step of value.length < 20_000 ? [1, 7, 4096] : [4096, 65_536]) {
       const d = new FrameDecoder();
       const out: Buffer[] = [];
@@ -62,10 +63,11 @@ describe("the frame codec of stored message bytes", () => {
     expect(isFramed(Buffer.from("\0M"))).toBe(false);
   });
 
-  it("detects a truncated value", () => {
+  it("detects a truncated value", async () => {
     const value = framed(text, random(1000));
     for (const cut of [2, FRAME_MARK.length + 3, value.length - 1, value.length - 1001]) {
       expect(() => decodeFramed(value.subarray(0, cut))).toThrow(FrameError);
+      await expect(decodeFramedAsync(value.subarray(0, cut))).rejects.toThrow(FrameError);
     }
   });
 
@@ -75,9 +77,10 @@ describe("the frame codec of stored message bytes", () => {
     ["damaged compressed bytes", (v: Buffer) => { for (let i = FRAME_MARK.length + FRAME_HEADER; i < v.length; i += 3) v[i] ^= 0x5a; }],
     ["a stored frame whose lengths differ", (v: Buffer) => { v[FRAME_MARK.length] = 0; }],
     ["an absurd length", (v: Buffer) => { v.writeUInt32BE(0xffffffff, FRAME_MARK.length + 5); }],
-  ])("detects %s", (_label, damage) => {
+  ])("detects %s", async (_label, damage) => {
     const value = framed(text);
     damage(value);
     expect(() => decodeFramed(value)).toThrow(FrameError);
+    await expect(decodeFramedAsync(value)).rejects.toThrow(FrameError);
   });
 });
