@@ -94,12 +94,16 @@ describe("traffic series", () => {
     await primary.start();
     await waitFor("the queue to drain", async () => { const s = totals(await series(q)); return s.delivered === 3 && s.bounced === 1; }, 90_000, 500);
 
+    // the counts are written once a second (batched in each process): wait for the SMTP side's too
+    await waitFor("the accepted and refused counts", async () => { const t = totals(await series(q)); return t.accepted! >= 3 && t.rejected! >= 1; }, 10_000, 200);
     const sizes = mx.logs.filter((l) => l.event === "SMTP_TRANSACTION" && l.decision === "accept").map((l) => l.size as number);
     expect(sizes).toHaveLength(3);
     const s = totals(await series(q));
     expect(s).toMatchObject({ accepted: 3, recipients: 4, rejected: 1, "rejected.unknown-recipient": 1, delivered: 3, bounced: 1, bytes: sizes.reduce((a, b) => a + b, 0) });
     expect(s.queue).toBeGreaterThanOrEqual(3);
-    const global = totals(await series("domain=*&from=1h&metrics=rejected.relay,rejected.unknown-recipient,accepted"));
+    const globalQ = "domain=*&from=1h&metrics=rejected.relay,rejected.unknown-recipient,accepted";
+    await waitFor("the relay refusal", async () => totals(await series(globalQ))["rejected.relay"]! >= 1, 10_000, 200);
+    const global = totals(await series(globalQ));
     expect(global).toEqual({ "rejected.relay": 1, "rejected.unknown-recipient": 0, accepted: 0 });
 
     // one point per step, the counts the same at a coarser step
@@ -129,7 +133,7 @@ describe("traffic series", () => {
         const tr = new TrafficSeries(client, keys, { bucketMs: 300_000, retentionMs: 56 * 86_400_000 });
         const start = Math.floor(Date.now() / 3_600_000) * 3_600_000 - WEEK;
         for (let i = 0; i < WEEK / 300_000; i++) fill(tr, start + i * 300_000, i);
-        await client.ping(); // after every fire-and-forget pipeline above
+        await tr.flush(); // every count batched above, and the queue samples' writes
         let bytes = 0;
         let count = 0;
         let cursor = "0";
