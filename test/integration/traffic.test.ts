@@ -6,7 +6,8 @@
  * per metric and per reason, the queue depth sampled while it waited, the bytes as the SMTP
  * log says, /metrics the totals and `mxspool traffic` the table. Bad parameters get a 400 naming the parameter. Last, the
  * cost of the layout: a simulated week per domain written through the same module, measured
- * with MEMORY USAGE and printed (the README's figure).
+ * with MEMORY USAGE and printed (the README's figure). And a SIGTERM right after a 250: the
+ * count that waited in memory (batched, written once a second) is in Redis after the stop.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import nodemailer from "nodemailer";
@@ -159,6 +160,22 @@ describe("traffic series", () => {
       expect(typical.keys).toBe(7 * 24 + 1); // an hour per key, plus the totals
       expect(typical.bytes).toBeLessThan(150_000);
       expect(busy.bytes).toBeLessThan(1_000_000);
+    } finally {
+      client.disconnect();
+    }
+  }, 120_000);
+
+  it("writes the counts still in memory when it stops (a SIGTERM right after a 250)", async () => {
+    const client = redis.client();
+    try {
+      const totalsKey = new Keyspace("mxspool").trafficTotals("example.test");
+      const before = Number(await client.hget(totalsKey, "accepted"));
+      const t = nodemailer.createTransport({ host: "127.0.0.1", port: smtpPort, ignoreTLS: true });
+      const to = ["u1@example.test", "u2@example.test"];
+      await t.sendMail({ envelope: { from: "a@sender.test", to }, raw: await compose({ testId: "traffic-last", from: "a@sender.test", to }) });
+      t.close();
+      expect(await mx.stop()).toBe(0); // at once: well within the second the count may wait in memory
+      expect(Number(await client.hget(totalsKey, "accepted"))).toBe(before + 1);
     } finally {
       client.disconnect();
     }
