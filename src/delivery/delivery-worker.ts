@@ -46,7 +46,7 @@ export class DeliveryWorkers {
   /** `concurrency`: this process's share of delivery.concurrency (see deliveryShare). */
   constructor(private readonly config: Config, private readonly concurrency: number, private readonly connection: ConnectionOptions, private readonly queues: DeliveryQueues, private readonly redis: Redis, private readonly keys: Keyspace,
               private readonly store: MessageStore, private readonly records: MessageRecords, private readonly endpoints: PrimaryEndpoints, private readonly dsn: DsnNotifier, private readonly log: Logger,
-              traffic?: TrafficSeries) {
+              private readonly traffic?: TrafficSeries) {
     const d = config.delivery;
     this.pace = new PaceReporter(redis, keys);
     const learner = new RecipientLearning(new RecipientCache(redis, keys), config.domains);
@@ -134,12 +134,13 @@ export class DeliveryWorkers {
     return { delivered: fate.delivered, bounced: fate.bounced };
   }
 
-  /** Waits for the deliveries in progress, then closes the connections to the primaries. */
+  /** Waits for the deliveries in progress, then closes the connections to the primaries and writes the pending traffic counts. */
   async stop(): Promise<void> {
     this.watchdog?.stop();
     for (const g of this.gates.values()) g.stop();
     await Promise.all([...this.workers.values()].map((w) => w.close()));
     await this.pace.stop();
     this.pools.close();
+    await this.traffic?.close(); // the outcomes' last counts (batched in memory)
   }
 }

@@ -255,7 +255,7 @@ export class SmtpIngress {
     return address.includes("@") && Object.hasOwn(this.config.domains, domain) ? [domain] : [];
   }
 
-  /** Graceful stop: refuse new sessions with 421 4.3.2, let transactions in DATA finish, then close. */
+  /** Graceful stop: refuse new sessions with 421 4.3.2, let transactions in DATA finish, then close and write the pending traffic counts. */
   async stop(graceMs: number): Promise<void> {
     this.shuttingDown = true;
     if (this.inData > 0) {
@@ -265,5 +265,6 @@ export class SmtpIngress {
       });
     }
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    await this.parts.traffic?.close(); // the last second of counts (batched in memory)
   }
 }

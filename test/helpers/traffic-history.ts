@@ -2,8 +2,7 @@
  * Weeks of a domain's traffic for the console's baseline band, written through the traffic
  * series' own writer (TrafficSeries.record, as the SMTP side counts) into a stack's Redis:
  * office hours busy on weekdays, quiet nights and weekends, a Poisson-like wobble from a
- * seeded generator, and an optional surge. Returns once the writes are in (a read after them
- * on the same connection).
+ * seeded generator, and an optional surge. Returns once the writes are in (flushed).
  */
 import type { Redis } from "ioredis";
 import { TrafficSeries } from "../../src/observability/traffic-series.js";
@@ -26,6 +25,6 @@ export async function writeHistory(redis: Redis, o: { domain: string; from: numb
     const extra = o.surge && at >= o.surge.from && at < o.surge.to ? o.surge.extra : 0;
     traffic.record(o.domain, { accepted: poisson(officeHours(at)) + extra }, at);
   }
-  await traffic.read({ domain: o.domain, metrics: ["accepted"], from: start, to: start + bucketMs, step: bucketMs });
+  await traffic.flush(); // the counts wait in memory until a flush
   return traffic;
 }

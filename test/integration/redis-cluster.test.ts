@@ -147,7 +147,11 @@ describe("Redis Cluster (3 masters)", () => {
   // the features written for one Redis: traffic series, outbound mail, the admin console
   it("serves the traffic series, /metrics, outbound mail and the admin console, logging no error", async () => {
     const hour = 3_600_000, now = Date.now();
-    const traffic = await api(`/api/traffic?domain=example.test&from=${now - hour}&to=${now + hour}&step=${2 * hour}&metrics=accepted`);
+    const accepted = (body: { points?: { accepted: number }[] }) => (body.points ?? []).reduce((a, p) => a + p.accepted, 0);
+    const traffic = await waitFor("the accepted counts (written once a second)", async () => {
+      const r = await api(`/api/traffic?domain=example.test&from=${now - hour}&to=${now + hour}&step=${2 * hour}&metrics=accepted`);
+      return r.status !== 200 || accepted(r.body) >= COUNT ? r : undefined;
+    }, 10_000, 200);
     expect(traffic.status, JSON.stringify(traffic.body)).toBe(200);
     expect(traffic.body.points.reduce((a: number, p: { accepted: number }) => a + p.accepted, 0)).toBe(COUNT);
     // a user sends to a colleague (webmail compose): spooled at once, listed as outbound

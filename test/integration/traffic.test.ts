@@ -6,7 +6,8 @@
  * per metric and per reason, the queue depth sampled while it waited, the bytes as the SMTP
  * log says, /metrics the totals and `mxspool traffic` the table. Bad parameters get a 400 naming the parameter. Last, the
  * cost of the layout: a simulated week per domain written through the same module, measured
- * with MEMORY USAGE and printed (the README's figure).
+ * with MEMORY USAGE and printed (the README's figure). And a SIGTERM right after a 250: the
+ * count that waited in memory (batched, written once a second) is in Redis after the stop.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import nodemailer from "nodemailer";
@@ -94,12 +95,16 @@ describe("traffic series", () => {
     await primary.start();
     await waitFor("the queue to drain", async () => { const s = totals(await series(q)); return s.delivered === 3 && s.bounced === 1; }, 90_000, 500);
 
+    // the counts are written once a second (batched in each process): wait for the SMTP side's too
+    await waitFor("the accepted and refused counts", async () => { const t = totals(await series(q)); return t.accepted! >= 3 && t.rejected! >= 1; }, 10_000, 200);
     const sizes = mx.logs.filter((l) => l.event === "SMTP_TRANSACTION" && l.decision === "accept").map((l) => l.size as number);
     expect(sizes).toHaveLength(3);
     const s = totals(await series(q));
     expect(s).toMatchObject({ accepted: 3, recipients: 4, rejected: 1, "rejected.unknown-recipient": 1, delivered: 3, bounced: 1, bytes: sizes.reduce((a, b) => a + b, 0) });
     expect(s.queue).toBeGreaterThanOrEqual(3);
-    const global = totals(await series("domain=*&from=1h&metrics=rejected.relay,rejected.unknown-recipient,accepted"));
+    const globalQ = "domain=*&from=1h&metrics=rejected.relay,rejected.unknown-recipient,accepted";
+    await waitFor("the relay refusal", async () => totals(await series(globalQ))["rejected.relay"]! >= 1, 10_000, 200);
+    const global = totals(await series(globalQ));
     expect(global).toEqual({ "rejected.relay": 1, "rejected.unknown-recipient": 0, accepted: 0 });
 
     // one point per step, the counts the same at a coarser step
@@ -129,7 +134,7 @@ describe("traffic series", () => {
         const tr = new TrafficSeries(client, keys, { bucketMs: 300_000, retentionMs: 56 * 86_400_000 });
         const start = Math.floor(Date.now() / 3_600_000) * 3_600_000 - WEEK;
         for (let i = 0; i < WEEK / 300_000; i++) fill(tr, start + i * 300_000, i);
-        await client.ping(); // after every fire-and-forget pipeline above
+        await tr.flush(); // every count batched above, and the queue samples' writes
         let bytes = 0;
         let count = 0;
         let cursor = "0";
@@ -155,6 +160,22 @@ describe("traffic series", () => {
       expect(typical.keys).toBe(7 * 24 + 1); // an hour per key, plus the totals
       expect(typical.bytes).toBeLessThan(150_000);
       expect(busy.bytes).toBeLessThan(1_000_000);
+    } finally {
+      client.disconnect();
+    }
+  }, 120_000);
+
+  it("writes the counts still in memory when it stops (a SIGTERM right after a 250)", async () => {
+    const client = redis.client();
+    try {
+      const totalsKey = new Keyspace("mxspool").trafficTotals("example.test");
+      const before = Number(await client.hget(totalsKey, "accepted"));
+      const t = nodemailer.createTransport({ host: "127.0.0.1", port: smtpPort, ignoreTLS: true });
+      const to = ["u1@example.test", "u2@example.test"];
+      await t.sendMail({ envelope: { from: "a@sender.test", to }, raw: await compose({ testId: "traffic-last", from: "a@sender.test", to }) });
+      t.close();
+      expect(await mx.stop()).toBe(0); // at once: well within the second the count may wait in memory
+      expect(Number(await client.hget(totalsKey, "accepted"))).toBe(before + 1);
     } finally {
       client.disconnect();
     }

@@ -1,9 +1,11 @@
 /**
  * The traffic series' layout from tables: where an instant falls (chunk, bucket index), the
  * field names and their inverse, when a chunk expires, and the fixed classes refusal reasons
- * fall into (bounded Prometheus labels). The Redis side is in test/integration/traffic.test.ts.
+ * fall into (bounded Prometheus labels); the batched writes against a recording fake Redis
+ * (nothing sent per count, one pipeline per domain per flush, the timer, the memory bound, a
+ * failed flush). The Redis side is in test/integration/traffic.test.ts.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Redis } from "ioredis";
 import { CHUNK, QUERY_METRICS, REJECT_REASONS, TRAFFIC_METRICS, TrafficSeries, bucketOf, expiryOf, fieldOf, parseField, reasonClass, type TrafficMetric } from "../../../src/observability/traffic-series.js";
 
@@ -146,5 +148,98 @@ describe("reading a series back (steps, gauges, the refusal sum)", () => {
     const r = await series.read({ domain: "example.test", from, to, step, metrics });
     expect(r.points).toEqual(points);
     expect(r).toMatchObject({ bucket: M5, step, from: Math.floor(from / step) * step });
+  });
+});
+
+describe("batched writes (counts wait in memory, one pipeline per domain per flush)", () => {
+  type Cmd = [string, ...unknown[]];
+  /** A fake Redis whose pipelines record their commands; `fail` makes exec reject. */
+  function recording(o: { fail?: Error } = {}) {
+    const pipelines: Cmd[][] = [];
+    const redis = {
+      pipeline() {
+        const cmds: Cmd[] = [];
+        const p: Record<string, unknown> = new Proxy({}, {
+          get: (_t, name: string) => name === "exec"
+            ? async () => { pipelines.push(cmds); if (o.fail) throw o.fail; return cmds.map(([c]) => [null, c === "hgetall" ? {} : 1]); }
+            : (...args: unknown[]) => { cmds.push([name, ...args]); return p; },
+        });
+        return p;
+      },
+    } as unknown as Redis;
+    return { redis, pipelines };
+  }
+  const keys = { traffic: (d: string, s: number, c: number) => `t:{${d}}:${s}:${c}`, trafficTotals: (d: string) => `t:{${d}}:total` };
+  const chunk0 = T0 / 3_600_000;
+
+  it("sends nothing per message; a flush writes the sums: HINCRBYs, one EXPIREAT per chunk, the totals, one pipeline per domain", async () => {
+    const { redis, pipelines } = recording();
+    const series = new TrafficSeries(redis, keys, { bucketMs: M5, retentionMs: 0 });
+    for (let i = 0; i < 100; i++) series.record("example.test", { accepted: 1, recipients: 2, bytes: 1000 }, T0 + 1000 + i);
+    series.record("example.test", { accepted: 1, recipients: 1, bytes: 10 }, T0 + 12 * M5); // the next chunk
+    for (let i = 0; i < 10; i++) series.recordRejection(undefined, "relay-domain", T0);
+    series.recordRejection("example.test", "unknown-recipient", T0 + M5);
+    expect(pipelines).toEqual([]);
+    await series.flush();
+    expect(pipelines).toEqual([
+      [["hincrby", `t:{example.test}:300:${chunk0}`, "0a", 100], ["hincrby", `t:{example.test}:300:${chunk0}`, "0n", 200], ["hincrby", `t:{example.test}:300:${chunk0}`, "0b", 100_000],
+        ["hincrby", `t:{example.test}:300:${chunk0}`, "1ru", 1], ["expireat", `t:{example.test}:300:${chunk0}`, expiryOf(chunk0, { bucketMs: M5, retentionMs: 0 })],
+        ["hincrby", `t:{example.test}:300:${chunk0 + 1}`, "0a", 1], ["hincrby", `t:{example.test}:300:${chunk0 + 1}`, "0n", 1], ["hincrby", `t:{example.test}:300:${chunk0 + 1}`, "0b", 10],
+        ["expireat", `t:{example.test}:300:${chunk0 + 1}`, expiryOf(chunk0 + 1, { bucketMs: M5, retentionMs: 0 })],
+        ["hincrby", "t:{example.test}:total", "accepted", 101], ["hincrby", "t:{example.test}:total", "recipients", 201], ["hincrby", "t:{example.test}:total", "bytes", 100_010],
+        ["hincrby", "t:{example.test}:total", "rejected.unknown-recipient", 1]],
+      [["hincrby", `t:{*}:300:${chunk0}`, "0rl", 10], ["expireat", `t:{*}:300:${chunk0}`, expiryOf(chunk0, { bucketMs: M5, retentionMs: 0 })], ["hincrby", "t:{*}:total", "rejected.relay", 10]],
+    ]);
+    await series.flush(); // nothing pending: nothing sent
+    expect(pipelines).toHaveLength(2);
+  });
+
+  it("flushes on its own flushMs after the first count (a one-shot timer, none while idle)", async () => {
+    vi.useFakeTimers();
+    try {
+      const { redis, pipelines } = recording();
+      const series = new TrafficSeries(redis, keys, { bucketMs: M5, retentionMs: 0, flushMs: 1000 });
+      expect(vi.getTimerCount()).toBe(0);
+      series.record("example.test", { accepted: 1 }, T0);
+      series.record("example.test", { accepted: 1 }, T0);
+      expect(vi.getTimerCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(999);
+      expect(pipelines).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(pipelines.map((p) => p[0])).toEqual([["hincrby", `t:{example.test}:300:${chunk0}`, "0a", 2]]);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("flushes at once when more than maxPending fields wait (memory stays bounded)", () => {
+    const { redis, pipelines } = recording();
+    const series = new TrafficSeries(redis, keys, { bucketMs: M5, retentionMs: 0, maxPending: 50 });
+    // a new bucket per count: a chunk field and (the first time) the total
+    for (let i = 0; i < 60; i++) series.record("example.test", { accepted: 1 }, T0 + i * M5);
+    return vi.waitFor(() => {
+      expect(pipelines).toHaveLength(1);
+      // 50 chunk fields + the total: past 50, written before the 52nd count
+      expect(pipelines[0]!.filter(([c, k]) => c === "hincrby" && k !== "t:{example.test}:total")).toHaveLength(50);
+    });
+  });
+
+  it("reports a failed flush to onError and never rejects", async () => {
+    const errors: string[] = [];
+    const { redis } = recording({ fail: new Error("connection lost") });
+    const series = new TrafficSeries(redis, keys, { bucketMs: M5, retentionMs: 0, onError: (e) => errors.push(e.message) });
+    series.record("example.test", { accepted: 1 }, T0);
+    await series.flush();
+    await series.close();
+    expect(errors).toEqual(["connection lost"]);
+  });
+
+  it("writes what this instance counted before its own reads", async () => {
+    const { redis, pipelines } = recording();
+    const series = new TrafficSeries(redis, keys, { bucketMs: M5, retentionMs: 0 });
+    series.record("example.test", { accepted: 3 }, T0);
+    await series.read({ domain: "example.test", metrics: ["accepted"], from: T0, to: T0 + M5, step: M5 });
+    expect(pipelines.map((p) => p[0]![0])).toEqual(["hincrby", "hgetall"]);
   });
 });

@@ -6,13 +6,15 @@
  * - a table of every multi-key MULTI and script in src/ with the keys it passes (built by the
  *   Keyspace, as the code builds them);
  * - MessageRecords' real writes (accept, state changes, attempts, removal, purge) run against a
- *   recording fake Redis, so a key added to one of them later is checked too.
+ *   recording fake Redis, so a key added to one of them later is checked too; and so do the
+ *   traffic series' batched flushes (one pipeline per domain).
  * And that the sharded keys spread over the three masters of a default 3-node cluster.
  */
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { ALERTS_QUEUE, CLUSTER_SHARDS, DSN_QUEUE, Keyspace, OUTBOUND_QUEUE, deliveryQueueName } from "../../../src/redis/keyspace.js";
 import { MessageRecords } from "../../../src/store/message-records.js";
+import { TrafficSeries } from "../../../src/observability/traffic-series.js";
 import type { Redis } from "ioredis";
 
 const slotOf = createRequire(import.meta.url)("cluster-key-slot") as (key: string) => number;
@@ -47,7 +49,7 @@ const OPERATIONS: [string, string[]][] = [
   ["the DSN queue's BullMQ keys", ["wait", "active", "delayed"].map((k) => `${ks.bullPrefixOf(DSN_QUEUE)}:${DSN_QUEUE}:${k}`)],
   ["the alert queue's BullMQ keys", ["wait", "active", "delayed"].map((k) => `${ks.bullPrefixOf(ALERTS_QUEUE)}:${ALERTS_QUEUE}:${k}`)],
   // the features written for one Redis (traffic series, outbound mail, admin console), checked on Cluster
-  ["traffic record pipeline: a bucket's chunk and the running totals of one domain (observability/traffic-series.ts)", [ks.traffic(D1, 300, 5_900_000), ks.trafficTotals(D1)]],
+  ["traffic flush pipeline: a domain's chunks and its running totals (observability/traffic-series.ts; recorded from the code below too)", [ks.traffic(D1, 300, 5_900_000), ks.traffic(D1, 300, 5_900_001), ks.trafficTotals(D1)]],
   ["traffic read pipeline: one domain's chunks over weeks (traffic-series.ts read, continuity/baseline-watch.ts)", [ks.traffic(D1, 300, 5_900_000), ks.traffic(D1, 300, 5_899_000)]],
   ["outbound rate MULTI: the user's and everyone's hour (outbound/submit.ts)", [ks.outboundRate("a@example.test", 490_000), ks.outboundRate("*", 490_000)]],
   ["outbound sent record and remove MULTI: the message and its user's list (outbound/sent-messages.ts)", [ks.outboundMessage(ID), ks.outboundSent("a@example.test")]],
@@ -130,6 +132,34 @@ describe("Redis Cluster: every multi-key operation stays in one slot", () => {
         // and that slot is the message's shard's
         expect(slots(groups.flat())).toEqual([slotOf(ks.messageMeta(id))]);
       }
+    }
+  });
+});
+
+describe("Redis Cluster: the traffic series' batched flush", () => {
+  it("writes each domain's pending counts in a pipeline of its own slot (recorded from the code)", async () => {
+    const pipelines: string[][] = [];
+    const redis = {
+      pipeline() {
+        const keys: string[] = [];
+        const p: Record<string, unknown> = new Proxy({}, {
+          get: (_t, name: string) => name === "exec" ? async () => { pipelines.push(keys); return keys.map(() => [null, 1]); } : (key: string) => { keys.push(key); return p; },
+        });
+        return p;
+      },
+    } as unknown as Redis;
+    const series = new TrafficSeries(redis, ks, { bucketMs: 300_000, retentionMs: 86_400_000 });
+    const hour = 3_600_000, t0 = 493_000 * hour;
+    for (const d of [D1, D2, "*"]) {
+      series.record(d, { accepted: 1, recipients: 2, bytes: 300 }, t0);
+      series.record(d, { accepted: 1 }, t0 + hour); // the next chunk: another key
+      series.recordRejection(d, "unknown-recipient", t0);
+    }
+    await series.flush();
+    expect(pipelines).toHaveLength(3);
+    for (const keys of pipelines) {
+      expect(new Set(keys).size, keys.join(" ")).toBe(3); // two chunks and the totals
+      expect(slots(keys), keys.join(" ")).toHaveLength(1);
     }
   });
 });
