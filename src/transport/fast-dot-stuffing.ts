@@ -9,6 +9,8 @@
  */
 import { createRequire } from "node:module";
 import type { Transform, TransformCallback } from "node:stream";
+// the ES module build: the one `import SMTPConnection from "nodemailer/lib/smtp-connection"` loads
+import DataStream from "nodemailer/lib/smtp-connection/data-stream";
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -73,10 +75,10 @@ function fastTransform(this: DataStreamLike, chunk: Buffer | string, _encoding: 
 
 let installed = false;
 
-/** Installs the transform in the DataStream of nodemailer's CommonJS build (the one `nodemailer/lib/smtp-connection` loads). */
+/** Installs the transform in nodemailer's DataStream, in its ES module build (ours) and its CommonJS one (a dependency's). */
 export function installFastDotStuffing(): void {
   if (installed) return;
   installed = true;
-  const DataStream = createRequire(import.meta.url)("nodemailer/lib/smtp-connection/data-stream") as { prototype: { _transform: unknown } };
-  DataStream.prototype._transform = fastTransform;
+  const cjs = createRequire(import.meta.url)("nodemailer/lib/smtp-connection/data-stream") as { prototype: { _transform: unknown } };
+  for (const cls of [DataStream as unknown as { prototype: { _transform: unknown } }, cjs]) cls.prototype._transform = fastTransform;
 }

@@ -14,6 +14,7 @@ describe("the frame codec of stored message bytes", () => {
     ["random bytes", [random(5000)]],
     ["three frames of mixed kinds", [text, random(3000), text.subarray(0, 100)]],
     ["a corpus message", [[...corpus({ count: 1, extraSizes: [300_000] })][0].raw]],
+    ["a base64 frame large enough to be decoded off the thread", [Buffer.from(random(200_000, 11).toString("base64"))]],
   ])("gives back %s byte for byte, whole (on this thread and off it) and pushed a byte range at a time", async (_label, pieces) => {
     const value = framed(...pieces);
     expect(decodeFramed(value).equals(Buffer.concat(pieces))).toBe(true);

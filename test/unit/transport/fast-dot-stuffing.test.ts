@@ -1,10 +1,11 @@
-import { createRequire } from "node:module";
 import { Readable } from "node:stream";
+import DataStreamEsm from "nodemailer/lib/smtp-connection/data-stream";
 import { describe, expect, it } from "vitest";
 import { installFastDotStuffing, stuffChunk } from "../../../src/transport/fast-dot-stuffing.js";
 
 type Stream = { inByteCount: number; outByteCount: number; lastByte: number | false; push(b: Buffer): void };
-const DataStream = createRequire(import.meta.url)("nodemailer/lib/smtp-connection/data-stream") as
+// the ES module build: the one src/transport/connection-pool.ts's SMTPConnection pipes through
+const DataStream = DataStreamEsm as unknown as
   { new(): Stream & NodeJS.ReadWriteStream; prototype: { _transform(this: Stream, c: Buffer, e: string, d: () => void): void } };
 const original = DataStream.prototype._transform;
 
