@@ -18,14 +18,14 @@ import crypto from "node:crypto";
 import type http from "node:http";
 import type { ApiDeps } from "../api/api-deps.js";
 import type { Config } from "../config/schema.js";
-import { readCookies, setCookie } from "../webmail/cookies.js";
+import { setCookie } from "../webmail/cookies.js";
 import { CSRF_FIELD, newToken, tokensMatch } from "../webmail/csrf.js";
 import { checkPassword } from "../webmail/handlers/password-check.js";
 import { LoginLimiter } from "../webmail/login-limiter.js";
 import { LoginSlots } from "../webmail/login-slots.js";
 import { hashPassword } from "../webmail/password-hash.js";
 import { html, type SafeHtml } from "../webmail/pages/html.js";
-import { clientIp, overTls, readForm, sameOrigin } from "../webmail/request-info.js";
+import { readForm, requestFacts, sameOrigin, type RequestFacts } from "../webmail/request-info.js";
 import { PAGE_CSP, redirect, sendBytes, sendPage as sendWebmailPage, type Headers } from "../webmail/respond.js";
 import { Sessions } from "../webmail/sessions.js";
 import { ApiClient } from "./api-client.js";
@@ -49,8 +49,8 @@ const WRONG = "Wrong admin token.";
 const MESSAGE_ACTIONS = new Set(["hold", "release", "retry", "delete", "redeliver"]);
 const DOMAIN_ACTIONS = new Set(["pause", "resume", "flush", "probe", "drill"]);
 
-interface Ctx {
-  req: http.IncomingMessage; res: http.ServerResponse; url: URL; ip: string; secure: boolean; cookies: Map<string, string>;
+interface Ctx extends RequestFacts {
+  req: http.IncomingMessage; res: http.ServerResponse; url: URL;
   admin?: Admin & { token: string };
 }
 
@@ -87,8 +87,7 @@ export class AdminConsole {
     let url: URL;
     try { url = new URL(req.url ?? "/", "http://console.invalid"); } catch { return false; }
     if (url.pathname !== "/admin" && !url.pathname.startsWith("/admin/")) return false;
-    const w = this.config.webmail;
-    const ctx: Ctx = { req, res, url, ip: clientIp(req, w.trustProxy), secure: w.secureCookies === "always" || (w.secureCookies === "auto" && overTls(req, w.trustProxy)), cookies: readCookies(req) };
+    const ctx: Ctx = { req, res, url, ...requestFacts(req, this.config.webmail) };
     try {
       await this.route(ctx);
     } catch (err) {

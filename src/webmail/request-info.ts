@@ -1,10 +1,14 @@
 /**
- * Facts about a request the webmail decides on: the client IP and whether it came over TLS
- * (X-Forwarded-For / X-Forwarded-Proto are believed only with webmail.trustProxy), whether
- * it is same-origin (Origin / Sec-Fetch-Site), and its urlencoded form body (size-capped).
+ * Facts about a request the webmail (and the admin console, which shares its webmail.* cookie
+ * settings) decides on: the client IP and whether it came over TLS (X-Forwarded-For /
+ * X-Forwarded-Proto are believed only with webmail.trustProxy), so whether the cookies it sets
+ * carry Secure; whether it is same-origin (Origin / Sec-Fetch-Site); and its urlencoded form
+ * body (size-capped).
  */
 import type http from "node:http";
 import type { TLSSocket } from "node:tls";
+import type { WebmailConfig } from "../config/webmail-schema.js";
+import { readCookies } from "./cookies.js";
 
 export const MAX_FORM_BYTES = 16 * 1024;
 
@@ -19,6 +23,25 @@ export function clientIp(req: http.IncomingMessage, trustProxy: boolean): string
 export function overTls(req: http.IncomingMessage, trustProxy: boolean): boolean {
   if ((req.socket as TLSSocket).encrypted) return true;
   return trustProxy && String(req.headers["x-forwarded-proto"] ?? "").split(",")[0].trim().toLowerCase() === "https";
+}
+
+type CookieSettings = Pick<WebmailConfig, "secureCookies" | "trustProxy">;
+
+/** Whether the cookies set in answer to this request carry Secure: always, never, or (auto) when it came over TLS. */
+export function secureCookies(req: http.IncomingMessage, w: CookieSettings): boolean {
+  return w.secureCookies === "always" || (w.secureCookies === "auto" && overTls(req, w.trustProxy));
+}
+
+/** What the webmail and the console know of every request before routing it. */
+export interface RequestFacts {
+  ip: string;
+  /** Cookies set in the answer carry Secure. */
+  secure: boolean;
+  cookies: Map<string, string>;
+}
+
+export function requestFacts(req: http.IncomingMessage, w: CookieSettings): RequestFacts {
+  return { ip: clientIp(req, w.trustProxy), secure: secureCookies(req, w), cookies: readCookies(req) };
 }
 
 /**

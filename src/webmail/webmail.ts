@@ -23,7 +23,7 @@ import type { Logger } from "../observability/log.js";
 import type { MessageRecords } from "../store/message-records.js";
 import type { MessageStore } from "../store/message-store.js";
 import { usersFilePath } from "./accounts.js";
-import { readCookies, setCookie } from "./cookies.js";
+import { setCookie } from "./cookies.js";
 import { CSRF_FIELD, tokensMatch } from "./csrf.js";
 import { LoginLimiter } from "./login-limiter.js";
 import { LoginSlots } from "./login-slots.js";
@@ -31,7 +31,7 @@ import { Mailbox } from "./mailbox.js";
 import { MessageLoader } from "./message-loader.js";
 import { SummaryCache } from "./message-summary.js";
 import { errorPage } from "./pages/error-page.js";
-import { clientIp, overTls, readForm, sameOrigin } from "./request-info.js";
+import { readForm, requestFacts, sameOrigin } from "./request-info.js";
 import { redirect, sendBytes, sendPage } from "./respond.js";
 import { Sessions } from "./sessions.js";
 import { findAsset } from "./static/assets.js";
@@ -74,8 +74,7 @@ export class Webmail {
     let url: URL;
     try { url = new URL(req.url ?? "/", "http://webmail.invalid"); } catch { return false; }
     if (NOT_OURS.test(url.pathname)) return false;
-    const w = this.deps.config.webmail;
-    const ctx: Ctx = { req, res, url, ip: clientIp(req, w.trustProxy), secure: w.secureCookies === "always" || (w.secureCookies === "auto" && overTls(req, w.trustProxy)), cookies: readCookies(req) };
+    const ctx: Ctx = { req, res, url, ...requestFacts(req, this.deps.config.webmail) };
     try {
       await this.route(ctx);
     } catch (err) {

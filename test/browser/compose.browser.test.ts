@@ -12,13 +12,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { simpleParser } from "mailparser";
 import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import { startDnsServer, type TestDnsServer } from "../helpers/dns-server.js";
 import { makeDkimKey } from "../helpers/messages.js";
 import { freePort, waitFor } from "../helpers/net.js";
 import { RecordingPrimary, type Received } from "../helpers/recording-primary.js";
+import { launchChromium, screen, submitWebmailLogin } from "../helpers/chromium.js";
 import { mail, startWebmailStack, type WebmailStack } from "../helpers/webmail-stack.js";
 import { readmePicture } from "../helpers/readme-pictures.js";
 
@@ -68,10 +69,7 @@ describe("webmail compose in Chromium", () => {
       attachments: [{ filename: "contract-draft.docx", content: Buffer.from("PK draft"), contentType: "application/vnd.openxmlformats-officedocument.wordprocessingml.document" }],
     });
     await send("team", "Jonas Weber <jonas@partner.example>", { to: ["alice@example.test", "bob@example.test"], subject: "Kick-off on Monday", text: "Agenda attached soon." });
-    browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium", headless: true, timeout: 30_000,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
@@ -83,7 +81,7 @@ describe("webmail compose in Chromium", () => {
   });
 
   async function newContext(viewport = DESKTOP, mobile = false): Promise<BrowserContext> {
-    const ctx = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile, deviceScaleFactor: mobile ? 2 : 1, locale: "en-GB", timezoneId: "Europe/Zurich" });
+    const ctx = await browser.newContext({ ...screen(viewport, mobile), timezoneId: "Europe/Zurich" });
     ctx.setDefaultTimeout(15_000);
     ctx.setDefaultNavigationTimeout(30_000);
     await ctx.route((url) => !url.href.startsWith(s.base), async (route) => { external.push(route.request().url()); await route.abort(); });
@@ -92,10 +90,7 @@ describe("webmail compose in Chromium", () => {
 
   async function logIn(page: Page, address = "alice@example.test"): Promise<void> {
     await page.goto(`${s.base}/login`);
-    await page.getByLabel("E-mail address").fill(address);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByLabel("Password").press("Enter");
-    await page.waitForURL(`${s.base}/`);
+    await submitWebmailLogin(page, s.base, address, PASSWORD);
   }
 
   it("replies to a spooled message with an uploaded attachment: threaded, signed, at the outside MX (compose screenshots)", async () => {

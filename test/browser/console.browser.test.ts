@@ -13,10 +13,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { MessageRecords } from "../../src/store/message-records.js";
 import { Keyspace } from "../../src/redis/keyspace.js";
 import { waitFor } from "../helpers/net.js";
+import { launchChromium, screen } from "../helpers/chromium.js";
 import { mail, startWebmailStack, type WebmailStack } from "../helpers/webmail-stack.js";
 import { writeHistory } from "../helpers/traffic-history.js";
 import { readmePicture } from "../helpers/readme-pictures.js";
@@ -52,10 +53,7 @@ describe("admin console in Chromium", () => {
     const surge = now - 5 * 3_600_000;
     await writeHistory(s.redis.client(), { domain: "example.test", from: now - 35 * 86_400_000, to: now - 5 * 60_000, surge: { from: surge, to: surge + 20 * 60_000, extra: 60 } });
     await new EventStore(s.redis.client(), new Keyspace("mxspool")).record({ kind: "traffic-surge", domain: "example.test", startedAt: surge, summary: "example.test: 60 accepted per bucket above its usual range", data: {} });
-    browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium", headless: true, timeout: 30_000,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
     ctx = await newContext(DESKTOP);
     page = await ctx.newPage();
   }, 120_000);
@@ -66,7 +64,7 @@ describe("admin console in Chromium", () => {
   });
 
   async function newContext(viewport: { width: number; height: number }, mobile = false): Promise<BrowserContext> {
-    const c = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile, deviceScaleFactor: mobile ? 2 : 1, locale: "en-GB" });
+    const c = await browser.newContext(screen(viewport, mobile));
     c.setDefaultTimeout(15_000);
     c.setDefaultNavigationTimeout(20_000);
     await c.route((url) => !url.href.startsWith(s.base), async (route) => { external.push(route.request().url()); await route.abort(); });

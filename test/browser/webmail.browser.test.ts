@@ -12,10 +12,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { MessageRecords } from "../../src/store/message-records.js";
 import { Keyspace } from "../../src/redis/keyspace.js";
 import { waitFor } from "../helpers/net.js";
+import { launchChromium, screen, submitWebmailLogin } from "../helpers/chromium.js";
 import { mail, startWebmailStack, type WebmailStack } from "../helpers/webmail-stack.js";
 import { readmePicture } from "../helpers/readme-pictures.js";
 
@@ -128,10 +129,7 @@ describe("webmail in Chromium", () => {
     });
     await send("contract", "Anna Schmidt <anna@partner-firm.example>", { subject: "Contract draft — comments by Friday", text: "Hi Alice,\n\nplease find the draft attached. Comments by Friday would be great.\n\nAnna", attachments: [{ filename: "contract-draft.docx", content: Buffer.from("PK draft"), contentType: "application/vnd.openxmlformats-officedocument.wordprocessingml.document" }] });
 
-    browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium", headless: true, timeout: 30_000,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -141,7 +139,7 @@ describe("webmail in Chromium", () => {
 
   /** A context whose every request is recorded; anything not to mxspool is answered by the test (images) or aborted. */
   async function newContext(viewport = DESKTOP, mobile = false): Promise<BrowserContext> {
-    const ctx = await browser.newContext({ viewport, acceptDownloads: true, isMobile: mobile, hasTouch: mobile, deviceScaleFactor: mobile ? 2 : 1, locale: "en-GB", timezoneId: "Europe/Zurich" });
+    const ctx = await browser.newContext({ ...screen(viewport, mobile), acceptDownloads: true, timezoneId: "Europe/Zurich" });
     ctx.setDefaultTimeout(10_000);
     ctx.setDefaultNavigationTimeout(15_000);
     await ctx.route((url) => !url.href.startsWith(s.base), async (route) => {
@@ -156,10 +154,7 @@ describe("webmail in Chromium", () => {
   async function logIn(page: Page, address = "alice@example.test"): Promise<void> {
     await page.goto(`${s.base}/`);
     await expect.poll(() => page.url(), { timeout: 5000 }).toBe(`${s.base}/login`);
-    await page.getByLabel("E-mail address").fill(address);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByLabel("Password").press("Enter");
-    await page.waitForURL(`${s.base}/`);
+    await submitWebmailLogin(page, s.base, address, PASSWORD);
   }
 
   it("logs in and shows the inbox, newest first, with badges (desktop and phone screenshots)", async () => {

@@ -6,24 +6,13 @@
  * (a held message is not delivered once the MX is up), release (it arrives), delete, and the
  * mxspool_outbound_messages gauge.
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDnsServer, type TestDnsServer } from "../helpers/dns-server.js";
-import { MxspoolProcess } from "../helpers/mxspool-process.js";
-import { freePort, waitFor } from "../helpers/net.js";
-import { RecordingPrimary } from "../helpers/recording-primary.js";
-import { startRedis, type TestRedis } from "../helpers/redis-server.js";
-import { testMxspoolConfig } from "../helpers/mxspool-config.js";
-import { parseConfig } from "../../src/config/load.js";
-import { createLogger } from "../../src/observability/log.js";
-import { Keyspace } from "../../src/redis/keyspace.js";
-import { createOutbound, type OutboundParts } from "../../src/outbound-wiring.js";
+import { waitFor } from "../helpers/net.js";
+import { OUTBOUND_ADMIN_TOKEN as TOKEN, startOutboundStack, type OutboundStack } from "../helpers/outbound-stack.js";
+import type { RecordingPrimary } from "../helpers/recording-primary.js";
+import type { OutboundParts } from "../../src/outbound-wiring.js";
 
 const ALICE = "alice@example.test";
-const TOKEN = "outbound-admin-token-0123456789";
 
 const message = (to: string, subject: string) => Buffer.from([
   `From: Alice <${ALICE}>`, `To: ${to}`, `Subject: ${subject}`, `X-Test-Id: ${subject}`, "", "Sent during the outage.", "",
@@ -33,12 +22,9 @@ interface Item { id: string; domain: string; state: string; direction: string; f
 interface Detail extends Item { ledger: { type: string; results?: { rcpt: string; outcome: string; reply: string }[] }[]; recipients: { address: string; state: string }[] }
 
 describe("outbound mail in the admin API: listed, ledger, hold, release, delete, metrics", () => {
-  let redis: TestRedis;
-  let dns: TestDnsServer;
+  let stack: OutboundStack;
   let outside: RecordingPrimary;
-  let mx: MxspoolProcess;
   let parts: OutboundParts;
-  let client: Redis;
   let api: string;
   const call = async (method: string, p: string) => {
     const res = await fetch(`${api}${p}`, { method, headers: { authorization: `Bearer ${TOKEN}` } });
@@ -61,33 +47,13 @@ describe("outbound mail in the admin API: listed, ledger, hold, release, delete,
   };
 
   beforeAll(async () => {
-    redis = await startRedis();
-    client = redis.client();
-    outside = new RecordingPrimary({ port: await freePort() }); // down until the hold is in place
-    dns = await startDnsServer({ "remote.test": { MX: [{ priority: 10, exchange: "mx.remote.test" }] }, "mx.remote.test": { A: ["127.0.0.1"] } });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mxspool-outbound-admin-"));
-    fs.mkdirSync(path.join(dir, "data"));
-    const plain = await testMxspoolConfig({ smtpPort: await freePort(), redisUrl: redis.url, primaryPort: await freePort(), processes: 1 }, {
-      dns: { servers: [`127.0.0.1:${dns.port}`] },
-      delivery: { retry: { first: "1s", max: "2s" } },
-      outbound: { enabled: true, mxPort: outside.port, sentCopies: "none" },
-      log: { format: "json" },
-      http: { adminToken: TOKEN },
-    });
-    api = `http://${(plain.http as { listen: string }).listen}`;
-    mx = new MxspoolProcess(plain, dir);
-    await mx.start();
-    const config = parseConfig({ ...plain, dataDir: path.join(dir, "data") });
-    parts = createOutbound(config, client, new Keyspace("mxspool"), { host: "127.0.0.1", port: redis.port }, createLogger("warn", {}, "json"));
+    // the outside MX is down until the hold is in place
+    stack = await startOutboundStack({ name: "outbound-admin", outbound: { sentCopies: "none" } });
+    ({ outside, parts, api } = stack);
   }, 120_000);
 
   afterAll(async () => {
-    await parts?.close();
-    await mx?.stop();
-    mx?.cleanup();
-    client?.disconnect();
-    await Promise.all([outside?.stop(), dns?.stop()]);
-    await redis?.stop();
+    await stack?.stop();
   }, 120_000);
 
   let held = "";

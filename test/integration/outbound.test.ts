@@ -9,28 +9,21 @@
  * colleague's copy and the sender's marked copy at the primary.
  */
 import { execFile } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dkimVerify } from "mailauth/lib/dkim/verify.js";
-import { startDnsServer, type TestDnsServer } from "../helpers/dns-server.js";
-import { cliPath, MxspoolProcess } from "../helpers/mxspool-process.js";
-import { freePort, waitFor } from "../helpers/net.js";
-import { RecordingPrimary } from "../helpers/recording-primary.js";
-import { startRedis, type TestRedis } from "../helpers/redis-server.js";
-import { testMxspoolConfig } from "../helpers/mxspool-config.js";
+import type { TestDnsServer } from "../helpers/dns-server.js";
+import { cliPath, type MxspoolProcess } from "../helpers/mxspool-process.js";
+import { waitFor } from "../helpers/net.js";
+import type { RecordingPrimary } from "../helpers/recording-primary.js";
 import { makeDkimKey } from "../helpers/messages.js";
-import { parseConfig } from "../../src/config/load.js";
-import { createLogger } from "../../src/observability/log.js";
-import { Keyspace } from "../../src/redis/keyspace.js";
+import { startOutboundStack, type OutboundStack } from "../helpers/outbound-stack.js";
+import type { Keyspace } from "../../src/redis/keyspace.js";
 import { MessageRecords } from "../../src/store/message-records.js";
-import { createOutbound, type OutboundParts } from "../../src/outbound-wiring.js";
+import type { OutboundParts } from "../../src/outbound-wiring.js";
 import type { OutboundSubmission } from "../../src/outbound/submit.js";
 
 const ALICE = "alice@example.test";
-const TOKEN = "outbound-admin-token-0123456789";
 const COLLEAGUE = "colleague@example.test";
 const dkimKey = makeDkimKey("example.test", "mx2026");
 
@@ -40,52 +33,35 @@ const message = (o: { from?: string; to: string; cc?: string; bcc?: string; subj
 ].join("\r\n"));
 
 describe("outbound mail: authenticated users send during an outage", () => {
-  let redis: TestRedis;
+  let stack: OutboundStack;
   let dns: TestDnsServer;
   let primary: RecordingPrimary;
   let outside: RecordingPrimary;
   let mx: MxspoolProcess;
   let parts: OutboundParts;
   let client: Redis;
-  const keys = new Keyspace("mxspool");
+  let keys: Keyspace;
   const submit = (s: Partial<OutboundSubmission> & { raw: Buffer; recipients: string[] }) => parts.submitter.submit({ user: ALICE, envelopeFrom: ALICE, via: "webmail", ...s });
   const inSpool = async (rcpt: string) => (await new MessageRecords(client, keys).list({ rcpt }, undefined, 50)).items;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    client = redis.client();
-    primary = new RecordingPrimary({ port: await freePort() }); // down until the last test
-    outside = new RecordingPrimary({ port: await freePort(), rcptReply: (r) => (r === "nobody@remote.test" ? { code: 550, text: "5.1.1 No such user" } : undefined) });
-    await outside.start();
-    dns = await startDnsServer({
-      "remote.test": { MX: [{ priority: 10, exchange: "mx.remote.test" }] }, "mx.remote.test": { A: ["127.0.0.1"] },
-      "example.test": { TXT: ["v=spf1 mx ip4:192.0.2.0/24 -all"], MX: [{ priority: 20, exchange: "mx2.example.test" }] }, "mx2.example.test": { A: ["127.0.0.1"] },
-      [`${dkimKey.selector}._domainkey.example.test`]: { TXT: [dkimKey.publicKeyTxt] },
+    // the outside MX is up; example.test's primary is down until the last test
+    stack = await startOutboundStack({
+      name: "outbound",
+      outside: { up: true, rcptReply: (r) => (r === "nobody@remote.test" ? { code: 550, text: "5.1.1 No such user" } : undefined) },
+      zone: {
+        "example.test": { TXT: ["v=spf1 mx ip4:192.0.2.0/24 -all"], MX: [{ priority: 20, exchange: "mx2.example.test" }] }, "mx2.example.test": { A: ["127.0.0.1"] },
+        [`${dkimKey.selector}._domainkey.example.test`]: { TXT: [dkimKey.publicKeyTxt] },
+      },
+      dataFiles: { "dkim.pem": dkimKey.privateKey },
+      config: { domains: { "example.test": { dkim: { selector: dkimKey.selector, privateKey: "dkim.pem" } } } },
+      outbound: { limits: { messagesPerHour: 4 } },
     });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mxspool-outbound-"));
-    fs.mkdirSync(path.join(dir, "data"));
-    fs.writeFileSync(path.join(dir, "data", "dkim.pem"), dkimKey.privateKey, { mode: 0o600 });
-    const plain = await testMxspoolConfig({ smtpPort: await freePort(), redisUrl: redis.url, primaryPort: primary.port, processes: 1 }, {
-      domains: { "example.test": { primary: [`127.0.0.1:${primary.port}`], dkim: { selector: dkimKey.selector, privateKey: "dkim.pem" } } },
-      dns: { servers: [`127.0.0.1:${dns.port}`] },
-      delivery: { retry: { first: "1s", max: "2s" } },
-      outbound: { enabled: true, mxPort: outside.port, limits: { messagesPerHour: 4 } },
-      log: { format: "json" },
-      http: { adminToken: TOKEN },
-    });
-    mx = new MxspoolProcess(plain, dir);
-    await mx.start();
-    const config = parseConfig({ ...plain, dataDir: path.join(dir, "data") });
-    parts = createOutbound(config, client, keys, { host: "127.0.0.1", port: redis.port }, createLogger("warn", {}, "json"));
+    ({ dns, primary, outside, mx, parts, client, keys } = stack);
   }, 120_000);
 
   afterAll(async () => {
-    await parts?.close();
-    await mx?.stop();
-    mx?.cleanup();
-    client?.disconnect();
-    await Promise.all([outside?.stop(), primary?.stop(), dns?.stop()]);
-    await redis?.stop();
+    await stack?.stop();
   }, 120_000);
 
   it("delivers to the outside MX found through DNS, DKIM-signed and without Bcc, and spools the colleague's copy at once", async () => {

@@ -17,6 +17,7 @@ import type { Session, Sessions } from "../sessions.js";
 import type { UserDirectory } from "../user-directory.js";
 import type { Viewer } from "../pages/layout.js";
 import type { OutboundSubmitter } from "../../outbound/submit.js";
+import type { RequestFacts } from "../request-info.js";
 
 export const SESSION_COOKIE = "mxspool_session";
 
@@ -38,13 +39,10 @@ export interface Deps {
   uploads: LoginSlots;
 }
 
-export interface Ctx {
+export interface Ctx extends RequestFacts {
   req: http.IncomingMessage;
   res: http.ServerResponse;
   url: URL;
-  ip: string;
-  secure: boolean;
-  cookies: Map<string, string>;
   session?: Session & { token: string };
   viewer?: Viewer;
 }
