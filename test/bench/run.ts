@@ -4,7 +4,8 @@
  *   1. accept: the primary is down; smtp-source sends BENCH_MESSAGES 10 KB messages with
  *      20 sessions, then again with 100 (one message per connection); msgs/s by wall time;
  *   2. end-of-DATA → 250 latency: a small raw-socket client, 20 sessions;
- *   3. drain: smtp-sink comes up as the primary (Postfix also gets `postqueue -f`); time from
+ *   3. drain: smtp-sink comes up as the primary (Postfix gets `postqueue -f`, mxspool the admin's
+ *      "probe now", POST /api/primaries/{domain}/probe); time from
  *      the sink listening until it has received every queued message;
  *   4. memory: the process trees sampled every 500 ms, and at 5k/10k/20k/… queued messages.
  * Then, per run and system again (fresh state), the realistic mix (test/helpers/mail-corpus.ts,
@@ -301,7 +302,7 @@ function report(results: SystemRun[], postfixSettings: string, startedAt: Date, 
   L(`- machine: nproc ${os.availableParallelism()}, CPU ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}`);
   L(`- node ${process.version}; Postfix ${sh("/usr/sbin/postconf", ["-dh", "mail_version"])}; ${sh("redis-server", ["--version"]).split(" ").slice(0, 3).join(" ")}`);
   L(`- load: ${MESSAGES} messages of 10 KB (smtp-source -l ${LENGTH}) per accept test, sessions ${SESSIONS.join(" and ")}, one message per connection, primary down; latency: ${LAT_MESSAGES} messages over ${LAT_SESSIONS} sessions (raw-socket client); drain: everything queued, to smtp-sink; ${RUNS} run(s), order alternating; figures are medians of runs`);
-  L(`- mxspool: revision ${REV} (built once, copied aside for the whole bench), ${processesLabel()}, started as its launchers start it (node --max-semi-space-size=4, MALLOC_ARENA_MAX=2), ${REDIS_MODE === "embedded" ? "embedded redis-server (unix socket)" : "external redis-server on TCP loopback (test/helpers/redis-server.ts)"}, AOF appendfsync always, delivery.concurrency ${MXSPOOL_CONCURRENCY}, monitor.interval 1s (the drain starts within 1 s of the sink), log level ${MXSPOOL_LOG} to a file`);
+  L(`- mxspool: revision ${REV} (built once, copied aside for the whole bench), ${processesLabel()}, started as its launchers start it (node --max-semi-space-size=4 --max-old-space-size=1024, MALLOC_ARENA_MAX=2), ${REDIS_MODE === "embedded" ? "embedded redis-server (unix socket)" : "external redis-server on TCP loopback (test/helpers/redis-server.ts)"}, AOF appendfsync always, delivery.concurrency ${MXSPOOL_CONCURRENCY}, monitor.interval 1s; the drain starts with the admin's \`POST /api/primaries/bench.test/probe\` ("probe now"), as Postfix's with \`postqueue -f\`; log level ${MXSPOOL_LOG} to a file`);
   L(`- Postfix: private instance, default fsync of each queue file before 250, no chroot, logging to a file (postlogd); defaults except: ${postfixSettings.split("\n").filter((l) => /^(relay_domains|smtpd_relay_restrictions|transport_maps|mydestination|local_recipient_maps|inet_interfaces|compatibility_level)/.test(l)).join("; ")}; default_destination_concurrency_limit 20, smtpd process limit 100; drain starts with \`postqueue -f\``);
   L();
   L("| metric | mxspool | Postfix | mxspool/Postfix | target |");

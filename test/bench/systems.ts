@@ -53,9 +53,13 @@ const KEEP = process.env.BENCH_KEEP === "1";
  * (as Postfix's go to its maillog): parsing them in the bench process would steal CPU from
  * the system under test on this 2-core machine.
  */
+/** The bench instance's admin token (loopback only, a throwaway instance). */
+const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789";
+
 export class MxspoolUnderTest implements SystemUnderTest {
   readonly name = "mxspool";
   smtpPort = 0;
+  private httpPort = 0;
   sinkPort = 0;
   dir?: string;
   private child?: ChildProcess;
@@ -79,13 +83,14 @@ export class MxspoolUnderTest implements SystemUnderTest {
     this.smtpPort = await freePort();
     this.sinkPort = await freePort();
     const httpPort = await freePort();
+    this.httpPort = httpPort;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mxspool-bench-"));
     this.dir = dir;
     const config: Record<string, unknown> = {
       hostname: "mx2.bench.test",
       dataDir: path.join(dir, "data"),
       smtp: { listen: [`127.0.0.1:${this.smtpPort}`], processes: this.opts.processes, reverseLookup: false },
-      http: { listen: `127.0.0.1:${httpPort}` },
+      http: { listen: `127.0.0.1:${httpPort}`, adminToken: BENCH_ADMIN_TOKEN },
       domains: { "bench.test": { primary: [`127.0.0.1:${this.sinkPort}`], recipients: "*" } },
       monitor: { interval: "1s", timeout: "2s" },
       delivery: { concurrency: this.opts.concurrency },
@@ -138,7 +143,15 @@ export class MxspoolUnderTest implements SystemUnderTest {
 
   async failed(): Promise<number> { return (await this.queue!.getJobCounts("failed")).failed ?? 0; }
 
-  async primaryUp(): Promise<void> { /* the primary monitor notices within monitor.interval (1s) */ }
+  /**
+   * The admin's "probe now" (POST /api/primaries/{domain}/probe, the console's button), as
+   * Postfix gets `postqueue -f`: the drain starts at once instead of at the monitor's next
+   * probe (within monitor.interval, 1 s here).
+   */
+  async primaryUp(): Promise<void> {
+    const r = await fetch(`http://127.0.0.1:${this.httpPort}/api/primaries/bench.test/probe`, { method: "POST", headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } });
+    if (!r.ok) throw new Error(`probe now answered ${r.status}: ${await r.text()}`);
+  }
 
   memRoots(): number[] { return [this.child?.pid, this.redisPid].filter((p): p is number => Boolean(p)); }
 
