@@ -14,6 +14,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfigFile } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
 import { parseHostPort } from "../../src/config/host-port.js";
+import { SUPERVISOR_LAUNCH } from "../../policies/process-memory.js";
 
 let root = import.meta.dirname;
 while (!fs.existsSync(path.join(root, "package.json"))) root = path.dirname(root);
@@ -364,7 +365,8 @@ describe("Dockerfile", () => {
   it("starts the CLI that the build produces (package.json bin) with the mounted config", () => {
     const ep = instrs("ENTRYPOINT").at(-1)!.json!;
     const cmd = instrs("CMD").at(-1)!.json!;
-    expect(ep).toEqual(["node", pkg.bin.mxspool]);
+    // node with the supervisor's memory flags (policies/process-memory.ts: V8 sizes its heap at start)
+    expect(ep).toEqual(["node", ...SUPERVISOR_LAUNCH.nodeFlags, pkg.bin.mxspool]);
     expect(cmd).toEqual(["start", "--config", "/etc/mxspool/mxspool.yaml"]);
     // tsc's outDir/rootDir map src/cli/main.ts to exactly that file
     const tsconfig = JSON.parse(read("tsconfig.json")) as { compilerOptions: { outDir: string; rootDir: string } };
