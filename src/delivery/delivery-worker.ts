@@ -141,5 +141,6 @@ export class DeliveryWorkers {
     await Promise.all([...this.workers.values()].map((w) => w.close()));
     await this.pace.stop();
     this.pools.close();
+    await this.traffic?.close(); // the outcomes' last counts (batched in memory)
   }
 }
