@@ -27,7 +27,7 @@ import { RecipientVerifier } from "./ingress/recipient-verifier.js";
 import { BackupGate } from "./ingress/backup-gate.js";
 import { RecipientCache } from "./store/recipient-cache.js";
 import { RejectCounter } from "./observability/reject-counter.js";
-import { configuredTraffic } from "./observability/traffic-series.js";
+import { configuredTraffic, type TrafficSeries } from "./observability/traffic-series.js";
 import { readTls } from "./smtp/tls.js";
 import { createDsnQueue } from "../queues/dsn-queue.js";
 import { DsnNotifier } from "./dsn/dsn-notifier.js";
@@ -97,6 +97,8 @@ export class WorkerRoles {
   private workers?: DeliveryWorkers;
   private submission?: { server: SubmissionServer; door: OutboundParts };
   private outbound?: { stop(): Promise<void> };
+  /** Shared by the listener and the delivery workers; closed once, after both (its last second of counts is in memory). */
+  private traffic?: TrafficSeries;
 
   /** `index`: this one's place among `spec.processes` (its share of delivery.concurrency). */
   constructor(private readonly spec: WorkerSpec, private readonly index: number, private readonly log: Logger) {
@@ -120,7 +122,7 @@ export class WorkerRoles {
     const { redis, log, conn, keys } = this;
     const store = new MessageStore(redis, keys, storeTtl(config));
     const records = new MessageRecords(redis, keys);
-    const traffic = configuredTraffic(config, redis, keys, log);
+    const traffic = this.traffic = configuredTraffic(config, redis, keys, log);
     // one DNS cache per process, shared by the RCPT verifier and the delivery workers
     const endpoints = new PrimaryEndpoints(config);
     if (roles.includes("smtp")) {
@@ -173,7 +175,7 @@ export class WorkerRoles {
     this.stopping = true;
     const grace = this.spec.config.smtp.shutdownGrace;
     await withDeadline(this.listening, 1000); // a stop during start-up: what the listen opens is closed too
-    const clean = await withDeadline(Promise.all([this.smtp?.stop(grace), this.workers?.stop(), this.outbound?.stop(), this.submission?.server.stop()]), grace + 1000)
+    const clean = await withDeadline(Promise.all([this.smtp?.stop(grace), this.workers?.stop(), this.outbound?.stop(), this.submission?.server.stop()]).then(() => this.traffic?.close()), grace + 1000)
       && await withDeadline(Promise.all([this.scannerReport?.stop(), this.filter?.close(), this.queues.close(), this.dsnQueue.close(), this.submission?.door.close()]), WORKER_SLACK_MS - 1000);
     this.recipients?.close();
     this.ackRedis?.disconnect();

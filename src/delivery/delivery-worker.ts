@@ -141,6 +141,5 @@ export class DeliveryWorkers {
     await Promise.all([...this.workers.values()].map((w) => w.close()));
     await this.pace.stop();
     this.pools.close();
-    await this.traffic?.close(); // the outcomes' last counts (batched in memory)
   }
 }

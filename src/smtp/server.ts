@@ -265,6 +265,5 @@ export class SmtpIngress {
       });
     }
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    await this.parts.traffic?.close(); // the last second of counts (batched in memory)
   }
 }
