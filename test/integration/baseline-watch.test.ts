@@ -69,7 +69,9 @@ describe("learned baselines on the server", () => {
     const open = (await events.list({ limit: 50 })).items;
     expect(open.map((e) => [e.kind, e.domain, e.state])).toEqual([["traffic-surge", "busy.test", "open"]]);
     expect(open[0]!.data).toMatchObject({ profile: "hour-of-week", bucketMinutes: 15 });
-    expect([open[0]!.startedAt, open[0]!.detectedAt]).toEqual([NOW - 3 * BUCKET, NOW + 1000]); // the first of the three buckets; judged after the last
+    expect(open[0]!.startedAt).toBe(NOW - 3 * BUCKET); // the first of the three buckets
+    // Judged after the last, by whichever node won the bucket's SET NX (under load either may).
+    expect([NOW + 1000, NOW + 2000]).toContain(open[0]!.detectedAt);
     expect(open[0]!.summary).toMatch(/busy\.test: \d+ accepted per bucket at the backup MX while the primary is healthy/);
     expect(published).toEqual([`traffic-surge.opened ${open[0]!.id}:opened`]);
     const young = await a.verdicts("new.test", NOW);
