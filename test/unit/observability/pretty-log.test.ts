@@ -39,3 +39,31 @@ describe("createLogger's format", () => {
     for (const f of ["json", "auto"]) expect(JSON.parse(log(f))).toMatchObject({ event: "SMTP_TRANSACTION", id: "00MWR173JMQVYF0J49W5", level: 30 });
   });
 });
+
+describe("JSON lines are written in batches", () => {
+  // Counts the write() calls sonic-boom makes (it looks fs.write up at each call).
+  const run = (body: string) => spawnSync(process.execPath, ["--input-type=module", "-e",
+    `import fs from "node:fs";
+     import { createLogger } from ${JSON.stringify(path.join(root, "dist/src/observability/log.js"))};
+     const writes = []; const write = fs.write;
+     fs.write = (fd, data, ...rest) => { if (fd === 1) writes.push(String(data).split("\\n").length - 1); return write(fd, data, ...rest); };
+     const log = createLogger("info", {}, "json");
+     const line = (i) => log.info({ event: "SMTP_TRANSACTION", id: "00MWR173JMQVYF0J49W5", n: i }, "accepted");
+     ${body}`], { encoding: "utf8" });
+
+  it("the lines of one turn of the event loop go out in one write, at its end, with no timer", () => {
+    const r = run(`for (let i = 0; i < 20; i++) line(i);
+      const before = writes.length;
+      setImmediate(() => setTimeout(() => { line(20); setImmediate(() => setTimeout(() => process.stderr.write(JSON.stringify({ before, writes })), 5)); }, 5));`);
+    const { before, writes } = JSON.parse(r.stderr) as { before: number; writes: number[] };
+    expect(before).toBe(0); // nothing written while the turn is still running
+    expect(writes).toEqual([20, 1]); // 20 lines in one write; a lone line right after its turn
+    expect(r.stdout.trim().split("\n").map((l) => JSON.parse(l).n)).toEqual([...Array(21).keys()]);
+  });
+
+  it("a turn that logs more than a batch writes as it goes, and nothing is lost at exit", () => {
+    const r = run(`for (let i = 0; i < 400; i++) line(i); process.stderr.write(JSON.stringify({ writes }));`);
+    expect((JSON.parse(r.stderr) as { writes: number[] }).writes.length).toBeGreaterThan(0);
+    expect(r.stdout.trim().split("\n").map((l) => JSON.parse(l).n)).toEqual([...Array(400).keys()]);
+  });
+});
