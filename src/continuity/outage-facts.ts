@@ -6,7 +6,7 @@
  * the return, and the largest senders and recipients. Reads at most MAX_MESSAGES records, and
  * says so when it stopped there. Writes nothing.
  */
-import { zrangeByScoreMerged } from "../redis/sharded-reads.js";
+import { hmgetMany, zrangeByScoreMerged } from "../redis/sharded-reads.js";
 import type { Redis } from "ioredis";
 import type { Keyspace } from "../redis/keyspace.js";
 
@@ -47,8 +47,7 @@ export async function outageFacts(redis: Redis, keys: Keyspace, domain: string, 
     topSenders: [], topRecipients: [], truncated: ids.length >= MAX_MESSAGES };
   const senders = new Map<string, number>(), rcpts = new Map<string, number>(), bounces = new Map<string, number>(), holds = new Map<string, number>(), waits = new Map<string, number>();
   for (let i = 0; i < ids.length; i += 500) {
-    // one command each, sent together (not one pipeline: on Redis Cluster the records live on several nodes)
-    const rows = await Promise.all(ids.slice(i, i + 500).map((id) => redis.hmget(keys.messageMeta(id), ...FIELDS).then((v) => [null, v] as const, (e: Error) => [e, null] as const)));
+    const rows = await hmgetMany(redis, ids.slice(i, i + 500).map((id) => keys.messageMeta(id)), [...FIELDS]);
     for (const [err, row] of rows) {
       const [sender, rcptJson, size, state, outcomesJson, lastError] = (row ?? []) as (string | null)[];
       if (err || !state) continue; // purged meanwhile

@@ -7,7 +7,7 @@
  * closed `primary-change` continuity event, one log line and one alert. A restart that sees
  * the same primary writes nothing. Failures are logged and never stop the monitor.
  */
-import { zrangeByScoreMerged } from "../redis/sharded-reads.js";
+import { hmgetMany, zrangeByScoreMerged } from "../redis/sharded-reads.js";
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
@@ -88,8 +88,7 @@ export class FingerprintRecorder {
   private async queuedLarger(domain: string, bytes: number): Promise<number> {
     const ids = (await zrangeByScoreMerged(this.redis, this.keys.shards().map((n) => this.keys.indexDomain(n, domain)), "-inf", "+inf", SIZE_SCAN, "desc")).map((e) => e.id);
     if (!ids.length) return 0;
-    // one command each, sent together (not one pipeline: on Redis Cluster the records live on several nodes)
-    const rows = await Promise.all(ids.map((id) => this.redis.hmget(this.keys.messageMeta(id), "size", "state").then((v) => [null, v] as const, (e: Error) => [e, null] as const)));
+    const rows = await hmgetMany(this.redis, ids.map((id) => this.keys.messageMeta(id)), ["size", "state"]);
     return rows.filter(([err, v]) => {
       const [size, state] = (v ?? []) as [string | null, string | null];
       return !err && state !== null && !FINAL.includes(state as (typeof FINAL)[number]) && Number(size) > bytes;

@@ -6,6 +6,7 @@
  * results are merged here — summed, or merge-sorted by score — never in one MULTI or script.
  */
 import type { Redis } from "ioredis";
+import { asCluster } from "./connection.js";
 
 /** Field-wise sums of numeric hashes (counters, stats), as strings like HGETALL's. */
 export async function sumHashes(redis: Redis, keys: string[]): Promise<Record<string, string>> {
@@ -43,4 +44,18 @@ export async function zrangeByScoreMerged(redis: Redis, keys: string[], min: str
     all.sort((a, b) => sign * (a.score - b.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
   }
   return all.slice(0, limit);
+}
+
+/**
+ * HMGET of the same fields from many hashes (message records), as [error, values] per key in
+ * order: in one pipeline on one Redis (one write and one read for the lot: at the primary's
+ * return the outage report reads every spooled record while the drain starts), one command
+ * each, sent together, on a Cluster (the records live on several nodes).
+ */
+export async function hmgetMany(redis: Redis, keys: string[], fields: string[]): Promise<[Error | null, (string | null)[] | null][]> {
+  if (!keys.length) return [];
+  if (asCluster(redis)) return Promise.all(keys.map((k) => redis.hmget(k, ...fields).then((v) => [null, v] as [null, (string | null)[]], (e: Error) => [e, null] as [Error, null])));
+  const p = redis.pipeline();
+  for (const k of keys) p.hmget(k, ...fields);
+  return (await p.exec())!.map(([err, v]) => [err, err ? null : v as (string | null)[]]);
 }

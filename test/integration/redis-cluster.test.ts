@@ -142,6 +142,11 @@ describe("Redis Cluster (3 masters)", () => {
     const status = (await api("/api/status")).body;
     expect(status.totals).toMatchObject({ accepted: expected, delivered: expected });
     expect((await api("/api/messages?state=delivered&limit=100")).body.items).toHaveLength(expected);
+    // the outage report reads every spooled record (HMGET of records on several masters)
+    const outage = await waitFor("the outage of example.test closed", async () => (await api("/api/events?limit=50")).body.items
+      .find((e: { kind: string; domain: string; state: string }) => e.kind === "outage" && e.domain === "example.test" && e.state === "closed"), 30_000, 200);
+    expect(outage.data.spooled.messages).toBe(COUNT);
+    expect(outage.data.facts).toMatchObject({ messages: COUNT, delivered: COUNT, waiting: 0 });
   });
 
   // the features written for one Redis: traffic series, outbound mail, the admin console

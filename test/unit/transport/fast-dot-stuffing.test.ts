@@ -66,5 +66,24 @@ describe("dot-stuffing without a per-byte loop", () => {
     Readable.from([Buffer.from(".a\nb\r"), Buffer.from(".c")]).pipe(s);
     await done;
     expect(Buffer.concat(out).toString("latin1")).toBe("..a\r\nb\r\n..c\r\n.\r\n");
+    expect(out.map((b) => b.toString("latin1"))).toEqual(["..a\r\nb\r", "\n..c\r\n.\r\n"]); // the last piece with the marker
+  });
+
+  it.each([
+    ["a message ending in CRLF", "Subject: x\r\n\r\nbody\r\n", "Subject: x\r\n\r\nbody\r\n.\r\n"],
+    ["one ending in CR", "body\r", "body\r\n.\r\n"],
+    ["one without a line end", "body", "body\r\n.\r\n"],
+    ["an empty one", "", ".\r\n"],
+  ])("sends %s and its end marker in one piece, as nodemailer writes a stored message", async (_name, input, want) => {
+    installFastDotStuffing();
+    const s = new DataStream();
+    const out: Buffer[] = [];
+    s.on("data", (b: Buffer) => out.push(b));
+    const done = new Promise((resolve) => s.on("end", resolve));
+    s.write(Buffer.from(input, "latin1"));
+    s.end();
+    await done;
+    expect(out.map((b) => b.toString("latin1"))).toEqual([want]);
+    expect((s as unknown as Stream).outByteCount).toBe(Buffer.byteLength(want, "latin1"));
   });
 });
