@@ -88,7 +88,9 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
     pacer?.stop();
     sampler?.stop();
     // with Redis unreachable these never finish; the queue state is in Redis, nothing is lost by not waiting
-    const clean = await withDeadline(Promise.all([monitor?.stop(), outages?.stop(), conditions?.stop(), baselines?.stop(), sweeper?.stop(), dsnWorker?.stop(), alertWorker?.stop(), api?.stop(), queues?.close(), dsnQueue?.close(), alerts?.close(), door?.close()]), PARTS_CLOSE_MS);
+    // the parts first, then the queues they use (a probe in flight asks its queue whether it is paused)
+    const clean = await withDeadline(Promise.all([monitor?.stop(), outages?.stop(), conditions?.stop(), baselines?.stop(), sweeper?.stop(), dsnWorker?.stop(), alertWorker?.stop(), api?.stop()])
+      .then(() => Promise.all([queues?.close(), dsnQueue?.close(), alerts?.close(), door?.close()])), PARTS_CLOSE_MS);
     redis?.disconnect();
     await embedded?.stop();
     repeatedErrors(log).flush();

@@ -15,6 +15,7 @@
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
+import { repeatedErrors } from "../observability/repeated-errors.js";
 import type { DeliveryQueues } from "../../queues/delivery-queue.js";
 import type { Keyspace } from "../redis/keyspace.js";
 import type { PrimaryEndpoints } from "../transport/primary-endpoints.js";
@@ -67,11 +68,18 @@ export class PrimaryMonitor {
     await Promise.all(Object.keys(this.config.domains).map((d) => this.probe(d)));
   }
 
-  /** Probes one domain; concurrent requests for the same domain share one probe. */
+  /**
+   * Probes one domain; concurrent requests for the same domain share one probe. Never rejects:
+   * a probe whose Redis writes fail (Redis gone, or closed at a stop) is logged and the next
+   * one tries again — its callers are a timer and a pub/sub message, where a rejection would
+   * end the process.
+   */
   probe(domain: string): Promise<void> {
     const inflight = this.running.get(domain);
     if (inflight) return inflight;
-    const p = this.doProbe(domain).finally(() => this.running.delete(domain));
+    const p = this.doProbe(domain)
+      .catch((err: Error) => { repeatedErrors(this.log).warn({ event: "PROBE_FAILED", domain, err: err.message }, `probe of ${domain} not recorded`); })
+      .finally(() => this.running.delete(domain));
     this.running.set(domain, p);
     return p;
   }

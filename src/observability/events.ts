@@ -140,6 +140,7 @@ export const EVENTS = {
   DOMAIN_PAUSED: { level: "warn", fields: ["domain", "actor", "ip"], meaning: "An admin paused delivery to `domain`: mail is held until resumed, even when the primary is up." },
   DOMAIN_RESUMED: { level: "info", fields: ["domain", "actor", "ip", "primaryUp"], meaning: "An admin lifted the pause of `domain`; the queue runs now if `primaryUp`, else when the monitor sees the primary up." },
   DOMAIN_FLUSHED: { level: "info", fields: ["domain", "promoted", "queuePaused", "actor", "ip"], meaning: "An admin made the deferred messages of `domain` due now (`promoted`) and triggered a probe." },
+  PROBE_FAILED: { level: "warn", fields: ["domain", "err"], meaning: "A probe of the primary of `domain` ran but its result could not be recorded (Redis unreachable, or closing at a stop); repeats are collapsed. The next probe tries again; mail is not affected." },
   PROBE_REQUESTED: { level: "info", fields: ["domain", "actor", "ip"], meaning: "An admin asked for an immediate probe of the primary of `domain`." },
   DRILL_PASSED: { level: "info", fields: ["domain", "drillId", "queueId", "acceptMs", "spoolMs", "deliveryMs", "reason"], meaning: "A failover drill of `domain` passed: the marked message was accepted while delivery was paused and delivered after resume (figures in ms)." },
   DRILL_FAILED: { level: "warn", fields: ["domain", "drillId", "queueId", "acceptMs", "spoolMs", "deliveryMs", "reason"], meaning: "A failover drill of `domain` failed; `reason` says at which step (our listener, the spool, or the primary)." },
