@@ -46,7 +46,12 @@ describe("JSON lines are written in batches", () => {
     `import fs from "node:fs";
      import { createLogger } from ${JSON.stringify(path.join(root, "dist/src/observability/log.js"))};
      const writes = []; const write = fs.write;
-     fs.write = (fd, data, ...rest) => { if (fd === 1) writes.push(String(data).split("\\n").length - 1); return write(fd, data, ...rest); };
+     fs.write = (fd, data, ...rest) => {
+       if (fd !== 1) return write(fd, data, ...rest);
+       writes.push(String(data).split("\\n").length - 1);
+       const done = rest.pop(); // globalThis.slowDisk: each write's completion comes 20 ms late
+       return write(fd, data, ...rest, (...a) => globalThis.slowDisk ? setTimeout(() => done(...a), 20) : done(...a));
+     };
      const log = createLogger("info", {}, "json");
      const line = (i) => log.info({ event: "SMTP_TRANSACTION", id: "00MWR173JMQVYF0J49W5", n: i }, "accepted");
      ${body}`], { encoding: "utf8" });
@@ -59,6 +64,14 @@ describe("JSON lines are written in batches", () => {
     expect(before).toBe(0); // nothing written while the turn is still running
     expect(writes).toEqual([20, 1]); // 20 lines in one write; a lone line right after its turn
     expect(r.stdout.trim().split("\n").map((l) => JSON.parse(l).n)).toEqual([...Array(21).keys()]);
+  });
+
+  it("a line logged while the previous write is under way is written after it, without waiting for another line", () => {
+    const r = run(`globalThis.slowDisk = true;
+      line(0);
+      setImmediate(() => line(1)); // the write of line 0 is still under way
+      setTimeout(() => process.stderr.write(JSON.stringify({ writes })), 100);`);
+    expect((JSON.parse(r.stderr) as { writes: number[] }).writes).toEqual([1, 1]);
   });
 
   it("a turn that logs more than a batch writes as it goes, and nothing is lost at exit", () => {
