@@ -62,7 +62,7 @@ export const configSchema = z.strictObject({
        * supervisor runs them itself; "auto" = none on 1–2 cores, else one per core but one
        * (policies/process-memory.ts).
        */
-      processes: z.union([z.literal("auto"), z.number().int().min(0)], { error: "expected \"auto\" or a whole number of processes (0 or more)" }).default("auto"),
+      processes: z.union([z.literal("auto"), z.number().int().min(0)]).default("auto"),
       /** Reverse DNS lookup of each client for the Received header. */
       reverseLookup: z.boolean().default(true),
       /** Idle time allowed between commands before the session is dropped. */

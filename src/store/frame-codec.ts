@@ -108,6 +108,17 @@ function decodeFrame(kind: number, rawLength: number, stored: Buffer): Buffer {
   return out;
 }
 
+/** The complete frames in `buf` from `off`, in order, each with the offset just past it; stops at a partial one. */
+function* completeFrames(buf: Buffer, off: number): Generator<{ kind: number; rawLength: number; stored: Buffer; end: number }> {
+  for (;;) {
+    const h = frameHeader(buf, off);
+    if (!h || buf.length - off - FRAME_HEADER < h.storedLength) return;
+    const end = off + FRAME_HEADER + h.storedLength;
+    yield { kind: h.kind, rawLength: h.rawLength, stored: buf.subarray(off + FRAME_HEADER, end), end };
+    off = end;
+  }
+}
+
 /**
  * Decodes a framed value pushed in pieces of any size (as GETRANGE reads it): push() returns
  * the message bytes of every frame completed so far; end() throws if a frame was left short.
@@ -128,11 +139,9 @@ export class FrameDecoder {
     }
     const out: Buffer[] = [];
     let off = 0;
-    for (;;) {
-      const h = frameHeader(this.pending, off);
-      if (!h || this.pending.length - off - FRAME_HEADER < h.storedLength) break;
-      const body = decodeFrame(h.kind, h.rawLength, this.pending.subarray(off + FRAME_HEADER, off + FRAME_HEADER + h.storedLength));
-      off += FRAME_HEADER + h.storedLength;
+    for (const f of completeFrames(this.pending, 0)) {
+      const body = decodeFrame(f.kind, f.rawLength, f.stored);
+      off = f.end;
       this.decoded += body.length;
       if (body.length) out.push(body);
     }
@@ -164,14 +173,10 @@ function decodeFrameAsync(kind: number, rawLength: number, stored: Buffer): Prom
 /** A whole framed value's message bytes, its larger frames decompressed in libuv's thread pool (the drain's messages). */
 export async function decodeFramedAsync(value: Buffer): Promise<Buffer> {
   if (!isFramed(value)) throw new FrameError("not a framed value");
-  const parts: Promise<Buffer>[] = [];
-  for (let off = FRAME_MARK.length; off < value.length;) {
-    const h = frameHeader(value, off);
-    if (!h || value.length - off - FRAME_HEADER < h.storedLength) throw new FrameError("framed value truncated");
-    parts.push(decodeFrameAsync(h.kind, h.rawLength, value.subarray(off + FRAME_HEADER, off + FRAME_HEADER + h.storedLength)));
-    off += FRAME_HEADER + h.storedLength;
-  }
-  const out = (await Promise.all(parts)).filter((b) => b.length);
+  // every header checked before any decoding starts: a corrupt one throws with nothing in flight
+  const frames = [...completeFrames(value, FRAME_MARK.length)];
+  if ((frames.at(-1)?.end ?? FRAME_MARK.length) !== value.length) throw new FrameError("framed value truncated");
+  const out = (await Promise.all(frames.map((f) => decodeFrameAsync(f.kind, f.rawLength, f.stored)))).filter((b) => b.length);
   return out.length === 1 ? out[0]! : Buffer.concat(out);
 }
 

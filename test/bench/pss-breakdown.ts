@@ -7,13 +7,13 @@
  * BENCH_NODE_ARGS passes node flags to mxspool; BENCH_EXTRA_CONFIG adds top-level config as JSON).
  */
 import fs from "node:fs";
-import { MxspoolUnderTest } from "./systems.js";
+import { benchProcesses, MxspoolUnderTest } from "./systems.js";
 import { descendants, treeCpuByGroup } from "./procs.js";
 import { runSmtpSource } from "./postfix-tools.js";
 import { env, f1 } from "./figures.js";
 
 const MESSAGES = Number(env("BENCH_MESSAGES", "4000"));
-const PROCESSES: number | "auto" = process.env.BENCH_PROCESSES ? Number(process.env.BENCH_PROCESSES) : "auto";
+const PROCESSES = benchProcesses();
 
 interface Split { pss: number; anon: number; binary: number; libs: number; other: number }
 

@@ -26,7 +26,7 @@ import { MemSampler, treeCpuByGroup } from "./procs.js";
 import { runSmtpSource, SmtpSink } from "./postfix-tools.js";
 import { measureLatency, percentile } from "./latency-client.js";
 import { corpus, corpusStats, formatCorpusStats } from "../helpers/mail-corpus.js";
-import { MxspoolUnderTest, PostfixUnderTest, repoRoot, type RedisMode, type SystemUnderTest } from "./systems.js";
+import { benchProcesses, MxspoolUnderTest, PostfixUnderTest, repoRoot, type RedisMode, type SystemUnderTest } from "./systems.js";
 import { sleep } from "../helpers/net.js";
 import { env, f0, f1, f2, median } from "./figures.js";
 import { forkedProcessCount } from "../../policies/process-memory.js";
@@ -43,7 +43,7 @@ const MIX_MAX_SIZE = 10_000_000;
 const REDIS_MODE = env("BENCH_REDIS", "embedded") as RedisMode;
 const SYSTEMS = env("BENCH_SYSTEMS", "mxspool,postfix").split(",").map((s) => s.trim().toLowerCase());
 const LENGTH = 10_240;
-const MXSPOOL_PROCESSES: number | "auto" = process.env.BENCH_PROCESSES ? Number(process.env.BENCH_PROCESSES) : "auto";
+const MXSPOOL_PROCESSES = benchProcesses();
 /** What smtp.processes gives on this machine, in words. */
 function processesLabel(): string {
   const n = forkedProcessCount(MXSPOOL_PROCESSES, os.availableParallelism());

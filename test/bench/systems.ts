@@ -45,6 +45,14 @@ export interface SystemUnderTest {
 
 export type RedisMode = "embedded" | "external";
 
+/** smtp.processes for the benches: BENCH_PROCESSES (a number), or mxspool's default ("auto") when unset. */
+export function benchProcesses(): number | "auto" {
+  const v = process.env.BENCH_PROCESSES;
+  if (!v || v === "auto") return "auto";
+  if (!/^\d+$/.test(v)) throw new Error(`BENCH_PROCESSES must be a whole number or "auto", not ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
 /** Keep temp dirs (logs, queues) after the bench for inspection. */
 const KEEP = process.env.BENCH_KEEP === "1";
 

@@ -46,6 +46,8 @@ describe("configuration", () => {
     expect(problems({})).toEqual([expect.stringMatching(/^domains: is required/)]);
     expect(problems({ domains: { "example.com": { recipients: "*" } } })).toEqual([expect.stringMatching(/^domains\.example\.com\.primary: is required/)]);
     expect(problems({ ...minimal, redis: { url: "localhost:6379" } })).toEqual([expect.stringMatching(/^redis\.url: expected "redis:\/\//)]);
+    expect(problems({ ...minimal, smtp: { processes: "many" } })).toEqual([expect.stringMatching(/^smtp\.processes: expected one of: expected "auto" \| expected number/)]);
+    expect(problems({ ...minimal, smtp: { processes: -1 } })).toEqual(["smtp.processes: Too small: expected number to be >=0"]);
   });
 
   it("takes Sentinel addresses, waits for one replica by default with them and for none without", () => {
