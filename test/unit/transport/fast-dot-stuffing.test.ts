@@ -73,7 +73,7 @@ describe("dot-stuffing without a per-byte loop", () => {
     ["a message ending in CRLF", "Subject: x\r\n\r\nbody\r\n", "Subject: x\r\n\r\nbody\r\n.\r\n"],
     ["one ending in CR", "body\r", "body\r\n.\r\n"],
     ["one without a line end", "body", "body\r\n.\r\n"],
-    ["an empty one", "", ".\r\n"],
+    ["an empty one (nodemailer ends it with CRLF . CRLF)", "", "\r\n.\r\n"],
   ])("sends %s and its end marker in one piece, as nodemailer writes a stored message", async (_name, input, want) => {
     installFastDotStuffing();
     const s = new DataStream();
