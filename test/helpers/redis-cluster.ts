@@ -41,9 +41,13 @@ export async function startRedisCluster(masters = 3, replicas = 0): Promise<Test
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < masters * (1 + replicas); i++) {
-      const port = await freePort();
-      const bus = await freePort();
+    // every port chosen before any server starts, all different: a port freePort() handed out
+    // and released can come back from the next call before its server has bound it
+    const taken = new Set<number>();
+    const unique = async () => { for (;;) { const p = await freePort(); if (!taken.has(p)) { taken.add(p); return p; } } };
+    const pairs: [number, number][] = [];
+    for (let i = 0; i < masters * (1 + replicas); i++) pairs.push([await unique(), await unique()]);
+    for (const [port, bus] of pairs) {
       const nodeDir = path.join(dir, String(port));
       fs.mkdirSync(nodeDir);
       procs.push(spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", nodeDir, "--daemonize", "no", "--save", "",
@@ -51,7 +55,10 @@ export async function startRedisCluster(masters = 3, replicas = 0): Promise<Test
         "--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction", "--logfile", path.join(nodeDir, "redis.log")], { stdio: "ignore" }));
       ports.push(port);
     }
-    for (const port of ports) await waitFor(`redis-server on ${port}`, () => portOpen(port), 20_000);
+    for (const [i, port] of ports.entries()) await waitFor(`redis-server on ${port}`, () => {
+      if (procs[i]!.exitCode !== null) throw new Error(`redis-server on ${port} exited ${procs[i]!.exitCode} (see its redis.log)`);
+      return portOpen(port);
+    }, 20_000);
     await promisify(execFile)("redis-cli", ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", String(replicas), "--cluster-yes"], { timeout: 60_000 });
     const node = (port: number) => { const c = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: 5 }); clients.push(c); return c; };
     for (const port of ports) {
