@@ -28,11 +28,11 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
   return pino({ level, hooks: { logMethod: checkEventCodes() }, base: { pid: process.pid, ...bindings }, timestamp: pino.stdTimeFunctions.isoTime }, dest);
 }
 
-/** Every batching writer's flush, run once at exit (one listener for all the loggers of a process). */
-const atExit = new Set<() => void>();
-let exitHooked = false;
+/** The process's one batching writer to stdout, made by the first logger that needs it: every logger shares it (one exit hook, and the lines of all of them in one write per turn). */
+let sharedStdout: pino.DestinationStream | undefined;
 
 function batchedStdout(): pino.DestinationStream {
+  if (sharedStdout) return sharedStdout;
   const out = pino.destination({ dest: 1, sync: false });
   let lines: string[] = [];
   let bytes = 0;
@@ -46,12 +46,8 @@ function batchedStdout(): pino.DestinationStream {
     bytes = 0;
     try { out.write(text); } catch { /* the stream is closed: the process is ending */ }
   };
-  atExit.add(() => { flush(); try { out.flushSync(); } catch { /* nothing more can be done */ } });
-  if (!exitHooked) {
-    exitHooked = true;
-    process.on("exit", () => { for (const f of atExit) f(); });
-  }
-  return {
+  process.on("exit", () => { flush(); try { out.flushSync(); } catch { /* nothing more can be done */ } });
+  sharedStdout = {
     write(line: string) {
       lines.push(line);
       bytes += line.length;
@@ -59,4 +55,5 @@ function batchedStdout(): pino.DestinationStream {
       else pending ??= setImmediate(flush);
     },
   };
+  return sharedStdout;
 }
