@@ -44,19 +44,28 @@ const BROTLI_OPTS = (size: number): zlib.BrotliOptions => ({
 
 export class FrameError extends Error {}
 
-function frame(raw: Buffer, packed: Buffer | null): Buffer {
+/** A frame as its header and its stored bytes, not yet joined (the caller joins them with what goes beside them, in one copy). */
+function frameParts(raw: Buffer, packed: Buffer | null): [Buffer, Buffer] {
   const use = packed && packed.length <= raw.length * (1 - MIN_SAVING) ? packed : null;
-  const out = Buffer.allocUnsafe(FRAME_HEADER + (use ?? raw).length);
-  out[0] = use ? BROTLI : STORED;
-  out.writeUInt32BE(raw.length, 1);
-  out.writeUInt32BE((use ?? raw).length, 5);
-  (use ?? raw).copy(out, FRAME_HEADER);
-  return out;
+  const header = Buffer.allocUnsafe(FRAME_HEADER);
+  header[0] = use ? BROTLI : STORED;
+  header.writeUInt32BE(raw.length, 1);
+  header.writeUInt32BE((use ?? raw).length, 5);
+  return [header, use ?? raw];
+}
+
+function frame(raw: Buffer, packed: Buffer | null): Buffer {
+  return Buffer.concat(frameParts(raw, packed));
 }
 
 /** One frame of `raw`, compressed if that pays (on this thread: for the small last piece). */
 export function encodeFrame(raw: Buffer): Buffer {
   return frame(raw, raw.length ? zlib.brotliCompressSync(raw, BROTLI_OPTS(raw.length)) : null);
+}
+
+/** encodeFrame's frame as its two parts; `stored: true` frames the bytes as they are. */
+export function encodeFrameParts(raw: Buffer, stored = false): [Buffer, Buffer] {
+  return frameParts(raw, raw.length && !stored ? zlib.brotliCompressSync(raw, BROTLI_OPTS(raw.length)) : null);
 }
 
 /**

@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import type { ChainableCommander, Redis } from "ioredis";
 import type { Keyspace } from "../redis/keyspace.js";
 import { headerBlock } from "../mail/header-end.js";
-import { decodeFramedAsync, encodeFrame, encodeFrameAsync, FRAME_HEADER, FRAME_MARK, FrameDecoder, frameHeader, isFramed, OFF_THREAD_MIN } from "./frame-codec.js";
+import { decodeFramedAsync, encodeFrameAsync, encodeFrameParts, FRAME_HEADER, FRAME_MARK, FrameDecoder, frameHeader, isFramed, OFF_THREAD_MIN } from "./frame-codec.js";
 
 /** Above this many buffered bytes a message is streamed to Redis instead of held in memory. */
 export const SPOOL_CHUNK = 256 * 1024;
@@ -110,6 +110,15 @@ export class MessageStore {
  * one at commit). APPEND grows a string by doubling (up to 1 MB at a time), so the part key
  * is committed with COPY, which allocates the final value at its size, not with RENAME.
  */
+/**
+ * A last chunk shorter than this is framed on its own, as it is: it is what smtp-server held
+ * back while looking for the end of DATA (a message's last bytes, a chunk of its own whenever
+ * the terminator came in a read of its own), and joining it to the rest copied the whole
+ * message once more. Every copy of a message's bytes is memory V8 counts against its old
+ * generation until the next full collection (README, "Benchmark").
+ */
+const TAIL_ALONE = 1024;
+
 export class SpoolWriter {
   private chunks: Buffer[] = [];
   private buffered = 0;
@@ -152,19 +161,24 @@ export class SpoolWriter {
    */
   commitInto(m: ChainableCommander, copies: string[] = []): void {
     const raw = this.keys.messageRaw(this.id);
-    const rest = this.takeRest();
-    const sealed = this.sealed?.raw === rest ? this.sealed.frame : undefined;
+    const { piece, tail } = this.takeRest();
+    const sealed = this.sealed?.raw === piece ? this.sealed.frame : undefined;
     this.sealed = undefined;
     this.chunks = [];
     this.buffered = 0;
-    const frame = () => sealed ?? encodeFrame(rest);
+    // the piece's frame (compressed if that pays), then the tail's as it is; joined once, with the mark
+    const frames = (): Buffer[] => [
+      ...(sealed ? [sealed] : piece.length ? encodeFrameParts(piece) : []),
+      ...(tail ? encodeFrameParts(tail, true) : []),
+    ];
     this.commands = 0;
     if (!this.spilled) {
-      m.set(raw, rest.length ? Buffer.concat([FRAME_MARK, frame()]) : FRAME_MARK, "PX", this.ttlMs);
+      m.set(raw, Buffer.concat([FRAME_MARK, ...frames()]), "PX", this.ttlMs);
       this.commands++;
     } else {
       const part = this.keys.messagePart(this.id);
-      if (rest.length) { m.append(part, frame()); this.commands++; }
+      const f = frames();
+      if (f.length) { m.append(part, f.length === 1 ? f[0]! : Buffer.concat(f)); this.commands++; }
       m.copy(part, raw).del(part).pexpire(raw, this.ttlMs);
       this.commands += 3;
     }
@@ -174,12 +188,18 @@ export class SpoolWriter {
     }
   }
 
-  /** What write() collected and did not spill, as one Buffer (kept as the only chunk: seal() and commitInto() see the same one). */
-  private takeRest(): Buffer {
-    const rest = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
-    this.chunks = rest.length ? [rest] : [];
-    this.buffered = rest.length;
-    return rest;
+  /**
+   * What write() collected and did not spill: the piece to compress, and a short last chunk to
+   * frame on its own (TAIL_ALONE); kept as the only chunks, so that seal() and commitInto()
+   * see the same split.
+   */
+  private takeRest(): { piece: Buffer; tail: Buffer | null } {
+    const n = this.chunks.length;
+    const tail = n >= 2 && this.chunks[n - 1]!.length > 0 && this.chunks[n - 1]!.length < TAIL_ALONE ? this.chunks[n - 1]! : null;
+    const body = tail ? this.chunks.slice(0, -1) : this.chunks;
+    const piece = body.length === 1 ? body[0]! : Buffer.concat(body);
+    this.chunks = tail ? [piece, tail] : piece.length ? [piece] : [];
+    return { piece, tail };
   }
 
   /**
@@ -188,8 +208,8 @@ export class SpoolWriter {
    * MULTI. Without it commitInto() compresses on this thread.
    */
   async seal(): Promise<void> {
-    const rest = this.takeRest();
-    if (rest.length >= OFF_THREAD_MIN) this.sealed = { raw: rest, frame: await encodeFrameAsync(rest) };
+    const { piece } = this.takeRest();
+    if (piece.length >= OFF_THREAD_MIN) this.sealed = { raw: piece, frame: await encodeFrameAsync(piece) };
   }
 
   /** Makes the message durable on its own (a DSN: no record to write beside it). */

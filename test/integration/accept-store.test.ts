@@ -3,7 +3,8 @@
  * bytes, their record and indexes in one MULTI, then adds the delivery job. Checked here: small and spilled (large) messages come back byte for byte
  * through MessageStore.open (with and without the size hint), a message for two domains
  * gets a copy, a record and a job per domain, a job is never found without its bytes,
- * and a failed write leaves nothing behind (no bytes, no record, no job, no index entry).
+ * and a failed write leaves nothing behind (no bytes, no record, no job, no index entry). A
+ * short last chunk is its own stored frame (no copy of the whole message to join it).
  */
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +12,7 @@ import { Redis } from "ioredis";
 import type { ConnectionOptions } from "bullmq";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { MessageStore, SPOOL_CHUNK } from "../../src/store/message-store.js";
+import { FRAME_HEADER, FRAME_MARK } from "../../src/store/frame-codec.js";
 import { MessageRecords } from "../../src/store/message-records.js";
 import { DeliveryQueues } from "../../queues/delivery-queue.js";
 import { MessageAcceptor, type Envelope } from "../../src/ingress/accept-message.js";
@@ -90,6 +92,30 @@ describe("accepting into the store (real redis-server)", () => {
     expect((await body("LARGE1"))!.equals(raw)).toBe(true);
     expect((await body("LARGE1", 1000))!.equals(raw)).toBe(true);
     expect(await store.open("NO-SUCH-ID", "", 1000)).toBeNull();
+  });
+
+  it("a short last chunk (smtp-server's held-back bytes) is framed on its own, as it is, small or spilled; the bytes come back the same", async () => {
+    // the chunks as smtp-server hands them over when ".\r\n" arrives in a read of its own
+    const inPieces = (b: Buffer, tail: number) => Readable.from([b.subarray(0, b.length - tail), b.subarray(b.length - tail)]);
+    const frames = (v: Buffer) => {
+      const out: { kind: number; raw: number }[] = [];
+      for (let o = FRAME_MARK.length; o < v.length; o += FRAME_HEADER + v.readUInt32BE(o + 5)) out.push({ kind: v[o]!, raw: v.readUInt32BE(o + 1) });
+      return out;
+    };
+    const small = message(30_000, "tail-small");
+    expect((await acceptor.accept(inPieces(small, 4), envelope("TAIL1", { "one.test": ["a@one.test"] }))).ok).toBe(true);
+    expect(frames((await redis.getBuffer(keys.messageRaw("TAIL1")))!)).toEqual([{ kind: 1, raw: small.length - 4 }, { kind: 0, raw: 4 }]);
+    expect((await body("TAIL1"))!.equals(small)).toBe(true);
+    expect((await body("TAIL1", small.length))!.equals(small)).toBe(true);
+    const large = message(SPOOL_CHUNK + 40_000, "tail-large");
+    const viaStream = Readable.from([...(function* () { for (let o = 0; o < large.length - 3; o += 65_536) yield large.subarray(o, Math.min(o + 65_536, large.length - 3)); })(), large.subarray(large.length - 3)]);
+    expect((await acceptor.accept(viaStream, envelope("TAIL2", { "one.test": ["a@one.test"] }))).ok).toBe(true);
+    expect(frames((await redis.getBuffer(keys.messageRaw("TAIL2")))!).at(-1)).toEqual({ kind: 0, raw: 3 });
+    expect((await body("TAIL2"))!.equals(large)).toBe(true);
+    // a message that is one chunk stays one frame
+    const whole = message(30_000, "tail-none");
+    expect((await acceptor.accept(Readable.from([whole]), envelope("TAIL3", { "one.test": ["a@one.test"] }))).ok).toBe(true);
+    expect(frames((await redis.getBuffer(keys.messageRaw("TAIL3")))!)).toEqual([{ kind: 1, raw: whole.length }]);
   });
 
   it("a message for two domains: a copy, a record and a job per domain", async () => {
