@@ -9,6 +9,7 @@
  * Redis Cluster they must share one slot, which the Keyspace's shard tags give a message's
  * record, ledger, indexes and counters (test/unit/redis/cluster-slots.test.ts).
  */
+import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 
 // KEYS[1]: the record hash; KEYS[2..]: the other keys the batch writes.
@@ -31,6 +32,9 @@ while i <= #ARGV do
 end
 return 1
 `;
+
+/** Sent by its SHA1 (EVALSHA); a Redis that does not hold it yet (restarted, failed over, flushed) answers NOSCRIPT and gets the text once. */
+const SCRIPT_SHA = createHash("sha1").update(SCRIPT).digest("hex");
 
 type Arg = string | number;
 
@@ -65,7 +69,11 @@ export class GuardedWrite {
   /** True when the guard held and everything was written; false when nothing was. */
   async apply(redis: Redis): Promise<boolean> {
     const guard = Object.entries(this.guard).flat();
-    const r = await redis.eval(SCRIPT, this.keys.length, ...this.keys, guard.length / 2, ...guard, ...this.commands);
+    const args: Arg[] = [...this.keys, guard.length / 2, ...guard, ...this.commands];
+    const r = await redis.evalsha(SCRIPT_SHA, this.keys.length, ...args).catch((err: Error) => {
+      if (!err.message.startsWith("NOSCRIPT")) throw err;
+      return redis.eval(SCRIPT, this.keys.length, ...args);
+    });
     return r === 1;
   }
 }
