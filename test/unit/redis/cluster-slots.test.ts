@@ -91,6 +91,8 @@ function recordingRedis(record: Record<string, string>) {
     // the purge index of the record's own shard holds it
     zrangebyscore: async (key: string) => (key === ks.indexPurge(ks.shardOf(record.id!)) ? [record.id] : []),
     eval: async (_script: string, n: number, ...args: string[]) => { groups.push(args.slice(0, n)); return 1; },
+    // GuardedWrite's script goes by its SHA1 (src/store/guarded-write.ts)
+    evalsha: async (_sha: string, n: number, ...args: string[]) => { groups.push(args.slice(0, n)); return 1; },
   };
   return { groups, redis: redis as unknown as Redis };
 }
