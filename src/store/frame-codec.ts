@@ -58,14 +58,14 @@ function frame(raw: Buffer, packed: Buffer | null): Buffer {
   return Buffer.concat(frameParts(raw, packed));
 }
 
-/** One frame of `raw`, compressed if that pays (on this thread: for the small last piece). */
-export function encodeFrame(raw: Buffer): Buffer {
-  return frame(raw, raw.length ? zlib.brotliCompressSync(raw, BROTLI_OPTS(raw.length)) : null);
-}
-
-/** encodeFrame's frame as its two parts; `stored: true` frames the bytes as they are. */
+/** One frame of `raw` as its two parts, compressed if that pays (on this thread); `stored: true` frames the bytes as they are. */
 export function encodeFrameParts(raw: Buffer, stored = false): [Buffer, Buffer] {
   return frameParts(raw, raw.length && !stored ? zlib.brotliCompressSync(raw, BROTLI_OPTS(raw.length)) : null);
+}
+
+/** The same frame, joined. */
+export function encodeFrame(raw: Buffer): Buffer {
+  return Buffer.concat(encodeFrameParts(raw));
 }
 
 /**

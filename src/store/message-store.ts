@@ -103,14 +103,6 @@ export class MessageStore {
 }
 
 /**
- * Collects one message's bytes. Small messages stay in memory and are written with one SET
- * at commit; past SPOOL_CHUNK the bytes go to Redis with APPEND as they arrive, so a large
- * message never sits whole in this process while it is received. Each SPOOL_CHUNK piece is
- * one frame (compressed in the thread pool while the next piece arrives; the last, smaller
- * one at commit). APPEND grows a string by doubling (up to 1 MB at a time), so the part key
- * is committed with COPY, which allocates the final value at its size, not with RENAME.
- */
-/**
  * A last chunk shorter than this is framed on its own, as it is: it is what smtp-server held
  * back while looking for the end of DATA (a message's last bytes, a chunk of its own whenever
  * the terminator came in a read of its own), and joining it to the rest copied the whole
@@ -118,6 +110,15 @@ export class MessageStore {
  * generation until the next full collection (README, "Benchmark").
  */
 const TAIL_ALONE = 1024;
+
+/**
+ * Collects one message's bytes. Small messages stay in memory and are written with one SET
+ * at commit; past SPOOL_CHUNK the bytes go to Redis with APPEND as they arrive, so a large
+ * message never sits whole in this process while it is received. Each SPOOL_CHUNK piece is
+ * one frame (compressed in the thread pool while the next piece arrives; the last, smaller
+ * one at commit). APPEND grows a string by doubling (up to 1 MB at a time), so the part key
+ * is committed with COPY, which allocates the final value at its size, not with RENAME.
+ */
 
 export class SpoolWriter {
   private chunks: Buffer[] = [];
@@ -194,8 +195,8 @@ export class SpoolWriter {
    * see the same split.
    */
   private takeRest(): { piece: Buffer; tail: Buffer | null } {
-    const n = this.chunks.length;
-    const tail = n >= 2 && this.chunks[n - 1]!.length > 0 && this.chunks[n - 1]!.length < TAIL_ALONE ? this.chunks[n - 1]! : null;
+    const last = this.chunks.at(-1);
+    const tail = this.chunks.length >= 2 && last!.length > 0 && last!.length < TAIL_ALONE ? last! : null;
     const body = tail ? this.chunks.slice(0, -1) : this.chunks;
     const piece = body.length === 1 ? body[0]! : Buffer.concat(body);
     this.chunks = tail ? [piece, tail] : piece.length ? [piece] : [];

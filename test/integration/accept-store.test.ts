@@ -12,7 +12,7 @@ import { Redis } from "ioredis";
 import type { ConnectionOptions } from "bullmq";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { MessageStore, SPOOL_CHUNK } from "../../src/store/message-store.js";
-import { FRAME_HEADER, FRAME_MARK } from "../../src/store/frame-codec.js";
+import { FRAME_HEADER, FRAME_MARK, frameHeader } from "../../src/store/frame-codec.js";
 import { MessageRecords } from "../../src/store/message-records.js";
 import { DeliveryQueues } from "../../queues/delivery-queue.js";
 import { MessageAcceptor, type Envelope } from "../../src/ingress/accept-message.js";
@@ -99,7 +99,7 @@ describe("accepting into the store (real redis-server)", () => {
     const inPieces = (b: Buffer, tail: number) => Readable.from([b.subarray(0, b.length - tail), b.subarray(b.length - tail)]);
     const frames = (v: Buffer) => {
       const out: { kind: number; raw: number }[] = [];
-      for (let o = FRAME_MARK.length; o < v.length; o += FRAME_HEADER + v.readUInt32BE(o + 5)) out.push({ kind: v[o]!, raw: v.readUInt32BE(o + 1) });
+      for (let o = FRAME_MARK.length, h = frameHeader(v, o); h; o += FRAME_HEADER + h.storedLength, h = frameHeader(v, o)) out.push({ kind: h.kind, raw: h.rawLength });
       return out;
     };
     const small = message(30_000, "tail-small");
