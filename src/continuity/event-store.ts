@@ -10,6 +10,7 @@
  */
 import crypto from "node:crypto";
 import type { Redis } from "ioredis";
+import { LuaScript } from "../redis/lua-script.js";
 import type { Keyspace } from "../redis/keyspace.js";
 import type { ContinuityEvent, ContinuityEvents, ContinuityKind } from "./continuity-event.js";
 
@@ -18,12 +19,12 @@ import type { ContinuityEvent, ContinuityEvents, ContinuityKind } from "./contin
  * KEYS: 1 open pointer, 2 event hash, 3 index.   ARGV: 1 id, 2 event JSON, 3 startedAt, 4 now.
  * Returns 1 if opened, 0 if another event holds the pointer.
  */
-const OPEN = `
+const OPEN = new LuaScript(`
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
 redis.call('HSET', KEYS[2], 'event', ARGV[2], 't:opened', ARGV[4])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 return 1
-`;
+`);
 
 /**
  * Records one named transition of an event, once.
@@ -31,12 +32,12 @@ return 1
  * event, 5.. field/value pairs (f:<top-level field> or d:<data key>, JSON values).
  * Returns 1 if recorded, 0 if the event is unknown or the transition was recorded already.
  */
-const TRANSITION = `
+const TRANSITION = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HSETNX', KEYS[1], 't:' .. ARGV[1], ARGV[2]) == 0 then return 0 end
 for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 if ARGV[4] == '1' and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
 return 1
-`;
+`);
 
 /** Fields a transition may not change: they name the event. */
 const FIXED = new Set(["id", "kind", "domain"]);
@@ -66,8 +67,8 @@ export class EventStore implements ContinuityEvents {
 
   async open(e: Omit<ContinuityEvent, "id" | "state">): Promise<ContinuityEvent | null> {
     const ev: ContinuityEvent = { id: newEventId(), state: "open", ...e, data: e.data ?? {} };
-    const won = await this.redis.eval(OPEN, 3, this.keys.continuityOpen(ev.kind, ev.domain), this.keys.continuityEvent(ev.id), this.keys.continuityIndex(),
-      ev.id, JSON.stringify(ev), String(ev.startedAt), String(Date.now()));
+    const won = await OPEN.run(this.redis, [this.keys.continuityOpen(ev.kind, ev.domain), this.keys.continuityEvent(ev.id), this.keys.continuityIndex()],
+      [ev.id, JSON.stringify(ev), String(ev.startedAt), String(Date.now())]);
     return won === 1 ? ev : null;
   }
 
@@ -88,8 +89,8 @@ export class EventStore implements ContinuityEvents {
       if (k === "data") for (const [dk, dv] of Object.entries(v as Record<string, unknown>)) args.push(`d:${dk}`, JSON.stringify(dv));
       else args.push(`f:${k}`, JSON.stringify(v));
     }
-    const won = await this.redis.eval(TRANSITION, 2, this.keys.continuityEvent(id), this.keys.continuityOpen(ev.kind, ev.domain),
-      name, String(Date.now()), id, patch.state === "closed" ? "1" : "", ...args);
+    const won = await TRANSITION.run(this.redis, [this.keys.continuityEvent(id), this.keys.continuityOpen(ev.kind, ev.domain)],
+      [name, String(Date.now()), id, patch.state === "closed" ? "1" : "", ...args]);
     return won === 1;
   }
 

@@ -7,6 +7,7 @@
  * delivery worker and the sweeper; `collect` by the DSN worker when the gathering is over.
  */
 import type { Redis } from "ioredis";
+import { LuaScript } from "../redis/lua-script.js";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import type { MessageStore } from "../store/message-store.js";
@@ -28,12 +29,12 @@ const PENDING_TTL_MS = 86_400_000;
  * over; otherwise the ones that came meanwhile get a collector of their own (ARGV[2]).
  * KEYS: 1 pending hash, 2 pending list.   Returns 1 if a new collect job must be added, else 0.
  */
-const TAKE_COLLECTED = `
+const TAKE_COLLECTED = new LuaScript(`
 redis.call('LTRIM', KEYS[2], tonumber(ARGV[1]), -1)
 if redis.call('LLEN', KEYS[2]) == 0 then redis.call('DEL', KEYS[1], KEYS[2]) return 0 end
 redis.call('HSET', KEYS[1], 'collector', ARGV[2])
 return 1
-`;
+`);
 
 export class DsnNotifier {
   constructor(private readonly config: Config, private readonly redis: Redis, private readonly keys: Keyspace, private readonly store: MessageStore, private readonly queue: DsnQueue,
@@ -88,7 +89,7 @@ export class DsnNotifier {
       this.log.info({ event: job.kind === "failed" ? "DSN_BOUNCE_QUEUED" : "DSN_DELAY_QUEUED", id: job.base, dsn: job.id, to: subject.from, rcpts: recipients.map((r) => r.rcpt) }, "DSN queued");
     }
     const next = newQueueId();
-    if (await this.redis.eval(TAKE_COLLECTED, 2, hash, list, String(entries.length), next) === 1) {
+    if (await TAKE_COLLECTED.run(this.redis, [hash, list], [String(entries.length), next]) === 1) {
       await enqueueDsnCollect(this.queue, { id: next, base: job.base, kind: job.kind });
     }
   }

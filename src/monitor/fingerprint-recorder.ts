@@ -9,6 +9,7 @@
  */
 import { hmgetMany, zrangeByScoreMerged } from "../redis/sharded-reads.js";
 import type { Redis } from "ioredis";
+import { LuaScript } from "../redis/lua-script.js";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import type { Keyspace } from "../redis/keyspace.js";
@@ -23,14 +24,14 @@ import type { ProbeSeen } from "./probe.js";
  * KEYS: 1 fingerprint, 2 history.   ARGV: 1 fingerprint JSON, 2 history entry JSON, 3 history length.
  * Returns nil when unchanged, else the previous fingerprint ("" when there was none).
  */
-const SWAP = `
+const SWAP = new LuaScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur == ARGV[1] then return false end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('LPUSH', KEYS[2], ARGV[2])
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
 return cur or ''
-`;
+`);
 
 /** How many of a domain's records the queued-larger count reads at most. */
 const SIZE_SCAN = 2000;
@@ -65,8 +66,8 @@ export class FingerprintRecorder {
     const larger = typeof newSize === "number" && newSize > 0 ? await this.queuedLarger(domain, newSize) : 0;
     const changes = primaryChanges(before, fp, { ...facts, queuedLargerThan: () => larger });
     const entry: FingerprintEntry = { at: now, fingerprint: fp, changes };
-    const was = (await this.redis.eval(SWAP, 2, this.keys.primaryFingerprint(domain), this.keys.primaryHistory(domain),
-      json, JSON.stringify(entry), String(this.config.monitor.fingerprintHistory))) as string | null;
+    const was = (await SWAP.run(this.redis, [this.keys.primaryFingerprint(domain), this.keys.primaryHistory(domain)],
+      [json, JSON.stringify(entry), String(this.config.monitor.fingerprintHistory)])) as string | null;
     // nothing changed, or another node stored this fingerprint first and raised its events
     if (was === null) return [];
     // another node stored a different one between our read and our swap: diff against that

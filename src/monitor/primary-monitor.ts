@@ -13,6 +13,7 @@
  * State lives in Redis (Keyspace.primary) so every node and the API see it.
  */
 import type { Redis } from "ioredis";
+import { LuaScript } from "../redis/lua-script.js";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/log.js";
 import { repeatedErrors } from "../observability/repeated-errors.js";
@@ -26,11 +27,11 @@ import type { FingerprintRecorder } from "./fingerprint-recorder.js";
 export interface PrimaryState { state: "up" | "down" | "unknown"; since: number; lastProbe: number; lastError?: string; endpoint?: string }
 
 /** HSET the probe's result, keeping `since` when the state did not change; returns { previous state or "", since }. */
-const SWAP_STATE = `local was = redis.call('HGET', KEYS[1], 'state') or ''
+const SWAP_STATE = new LuaScript(`local was = redis.call('HGET', KEYS[1], 'state') or ''
 local since = ARGV[2]
 if was == ARGV[1] then since = redis.call('HGET', KEYS[1], 'since') or ARGV[2] end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'since', since, 'lastProbe', ARGV[2], 'lastError', ARGV[3], 'endpoint', ARGV[4])
-return {was, since}`;
+return {was, since}`);
 
 export class PrimaryMonitor {
   private timer?: NodeJS.Timeout;
@@ -108,7 +109,7 @@ export class PrimaryMonitor {
     }
     const key = this.keys.primary(domain);
     // every node probes; the swap in Redis tells exactly one of them that the state changed
-    const [was, since] = (await this.redis.eval(SWAP_STATE, 1, key, up ? "up" : "down", String(now), up ? "" : errors.join("; "), endpoint ?? "")) as [string, string];
+    const [was, since] = (await SWAP_STATE.run(this.redis, [key], [up ? "up" : "down", String(now), up ? "" : errors.join("; "), endpoint ?? ""])) as [string, string];
     const changed = was !== (up ? "up" : "down");
     const state: PrimaryState = { state: up ? "up" : "down", since: Number(since), lastProbe: now, lastError: up ? undefined : errors.join("; "), endpoint };
     this.states.set(domain, state);

@@ -36,6 +36,7 @@
  * bucket shows its largest bucket too.
  */
 import type { Redis } from "ioredis";
+import { LuaScript } from "../redis/lua-script.js";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "./log.js";
 import { repeatedErrors } from "./repeated-errors.js";
@@ -152,10 +153,10 @@ export function expiryOf(chunk: number, o: Pick<TrafficOptions, "bucketMs" | "re
 }
 
 /** HSET the field to ARGV[2] if that is larger than what it holds; EXPIREAT ARGV[3]. One key: Cluster-safe. */
-const MAX_SCRIPT = `local v = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1')
+const MAX_SCRIPT = new LuaScript(`local v = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1')
 if tonumber(ARGV[2]) > v then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
 redis.call('EXPIREAT', KEYS[1], ARGV[3])
-return 1`;
+return 1`);
 
 /** Gauges are merged over a step by taking the largest sample; counters are added. */
 const isGauge = (m: TrafficMetric) => m === "queue";
@@ -254,15 +255,20 @@ export class TrafficSeries {
     const { chunk, index } = bucketOf(at, this.options.bucketMs);
     for (const [domain, depth] of Object.entries(depths)) {
       const key = this.key(domain, chunk);
-      this.run(this.redis.pipeline().eval(MAX_SCRIPT, 1, key, fieldOf(index, "queue"), String(Math.max(0, Math.round(depth))), String(expiryOf(chunk, this.options))));
+      this.track(MAX_SCRIPT.run(this.redis, [key], [fieldOf(index, "queue"), String(Math.max(0, Math.round(depth))), String(expiryOf(chunk, this.options))]));
     }
   }
 
   private run(p: ReturnType<Redis["pipeline"]>): void {
-    const done: Promise<void> = p.exec().then((res) => {
+    this.track(p.exec().then((res) => {
       const err = res?.find(([e]) => e)?.[0];
-      if (err) this.options.onError?.(err);
-    }, (err: Error) => this.options.onError?.(err)).finally(() => this.writing.delete(done));
+      if (err) throw err;
+    }));
+  }
+
+  /** A write flush() and close() wait for; its error goes to onError. */
+  private track(write: Promise<unknown>): void {
+    const done: Promise<void> = write.then(() => undefined, (err: Error) => this.options.onError?.(err)).finally(() => this.writing.delete(done));
     this.writing.add(done);
   }
 

@@ -9,14 +9,14 @@
  * Redis Cluster they must share one slot, which the Keyspace's shard tags give a message's
  * record, ledger, indexes and counters (test/unit/redis/cluster-slots.test.ts).
  */
-import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
+import { LuaScript } from "../redis/lua-script.js";
 
 // KEYS[1]: the record hash; KEYS[2..]: the other keys the batch writes.
 // ARGV: n, then n pairs (field, expected value; "" = absent), then the commands, each as
 // (argument count, command name, index into KEYS, arguments...).
 // Returns 1 when the batch ran, 0 when a guard field differed (nothing written).
-const SCRIPT = `
+const SCRIPT = new LuaScript(`
 local n = tonumber(ARGV[1])
 local i = 2
 for _ = 1, n do
@@ -31,10 +31,7 @@ while i <= #ARGV do
   i = i + argc
 end
 return 1
-`;
-
-/** Sent by its SHA1 (EVALSHA); a Redis that does not hold it yet (restarted, failed over, flushed) answers NOSCRIPT and gets the text once. */
-const SCRIPT_SHA = createHash("sha1").update(SCRIPT).digest("hex");
+`);
 
 type Arg = string | number;
 
@@ -69,11 +66,6 @@ export class GuardedWrite {
   /** True when the guard held and everything was written; false when nothing was. */
   async apply(redis: Redis): Promise<boolean> {
     const guard = Object.entries(this.guard).flat();
-    const args: Arg[] = [...this.keys, guard.length / 2, ...guard, ...this.commands];
-    const r = await redis.evalsha(SCRIPT_SHA, this.keys.length, ...args).catch((err: Error) => {
-      if (!err.message.startsWith("NOSCRIPT")) throw err;
-      return redis.eval(SCRIPT, this.keys.length, ...args);
-    });
-    return r === 1;
+    return await SCRIPT.run(redis, this.keys, [guard.length / 2, ...guard, ...this.commands]) === 1;
   }
 }

@@ -14,6 +14,7 @@
  * each write touches its message's shard only; list() and counts() read every shard and merge.
  */
 import type { Redis, ChainableCommander } from "ioredis";
+import { LuaScript } from "../redis/lua-script.js";
 import { countAttempt, countLatency } from "../observability/delivery-stats.js";
 import type { Keyspace } from "../redis/keyspace.js";
 import { closePending, FINAL, foldAttempt, nextState, STATES, type MessageEvent, type MessageState, type RecipientOutcome, type RecipientResult } from "../../policies/message-state.js";
@@ -63,7 +64,7 @@ export const LATE_ENQUEUE_MS = 1000;
  *       8 counters, 9 job hash (orphan check only), 10.. idx:rcpt:<x>
  * ARGV: 1 id, 2 cutoff in ms ("" = no orphan check).   Returns 1 if removed, else 0.
  */
-const REMOVE_UNACKNOWLEDGED = `
+const REMOVE_UNACKNOWLEDGED = new LuaScript(`
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 0 end
 if ARGV[2] ~= '' then
@@ -77,7 +78,7 @@ for i = 10, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
 redis.call('HINCRBY', KEYS[8], 'accepted', -1)
 redis.call('HINCRBY', KEYS[8], 'rcpt_accepted', -(#KEYS - 9))
 return 1
-`;
+`);
 
 export interface LedgerEvent { at: number; type: string; [k: string]: unknown }
 
@@ -340,7 +341,7 @@ export class MessageRecords {
     const keys = [this.meta(id), this.ledgerKey(id), this.keys.messageRaw(id), this.keys.messagePart(id),
       this.keys.indexAll(n), this.keys.indexState(n, "queued"), this.keys.indexDomain(n, domain), this.counters(id), jobKey,
       ...rcpts.map((x) => this.keys.indexRcpt(n, x))];
-    const done = await this.redis.eval(REMOVE_UNACKNOWLEDGED, keys.length, ...keys, id, orphan ? String(orphan.cutoff) : "");
+    const done = await REMOVE_UNACKNOWLEDGED.run(this.redis, keys, [id, orphan ? String(orphan.cutoff) : ""]);
     if (done === 1) await this.redis.zrem(this.keys.indexOutbound(n), id);
     return done === 1;
   }

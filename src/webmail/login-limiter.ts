@@ -15,6 +15,7 @@
  * If a node dies mid-check its reservation stays until `failureWindow` ends (fails closed).
  */
 import type { Redis } from "ioredis";
+import { LuaScript } from "../redis/lua-script.js";
 import type { Keyspace } from "../redis/keyspace.js";
 import type { WebmailConfig } from "../config/webmail-schema.js";
 
@@ -29,7 +30,7 @@ export type LoginGate = LoginAttempt | LoginRefusal;
  * or the limit is already taken by attempts that are still being checked; nothing is counted),
  * else {"ok", account count, ip count} with both counters incremented.
  */
-const RESERVE = `
+const RESERVE = new LuaScript(`
 local lockIp = redis.call('PTTL', KEYS[2])
 if lockIp > 0 then return {'ip', lockIp} end
 local lockAcct = redis.call('PTTL', KEYS[1])
@@ -45,14 +46,14 @@ if i > tonumber(ARGV[2]) or a > tonumber(ARGV[1]) then
   return {'account', tonumber(ARGV[4])}
 end
 return {'ok', a, i}
-`;
+`);
 
 /** KEYS: fail:ip. Gives one reserved attempt back to the IP's count (never below zero). */
-const RELEASE_IP = `
+const RELEASE_IP = new LuaScript(`
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 if n > 0 then redis.call('DECR', KEYS[1]) end
 return n
-`;
+`);
 
 export class LoginLimiter {
   /** `keyOf`: where the counters live (the admin console counts its own, Keyspace.consoleLogin). */
@@ -64,9 +65,9 @@ export class LoginLimiter {
   /** Refuses when locked (or when the limit is already taken); else counts this attempt as a failure now. */
   async reserve(address: string, ip: string): Promise<LoginGate> {
     const o = this.opts;
-    const res = await this.redis.eval(RESERVE, 4,
-      this.key("lock", "acct", address), this.key("lock", "ip", ip), this.key("fail", "acct", address), this.key("fail", "ip", ip),
-      o.maxFailuresPerAccount, o.maxFailuresPerIp, o.failureWindow, o.lockout) as [string, number, number?];
+    const res = await RESERVE.run(this.redis,
+      [this.key("lock", "acct", address), this.key("lock", "ip", ip), this.key("fail", "acct", address), this.key("fail", "ip", ip)],
+      [o.maxFailuresPerAccount, o.maxFailuresPerIp, o.failureWindow, o.lockout]) as [string, number, number?];
     if (res[0] === "ok") return { allowed: true, address, ip, accountCount: Number(res[1]), ipCount: Number(res[2]) };
     return { allowed: false, retryAfterMs: Number(res[1]), scope: res[0] === "ip" ? "ip" : "account" };
   }
@@ -87,6 +88,6 @@ export class LoginLimiter {
 
   /** A correct password clears the account's failures and gives the IP its reserved attempt back. */
   async success(attempt: LoginAttempt): Promise<void> {
-    await Promise.all([this.redis.del(this.key("fail", "acct", attempt.address)), this.redis.eval(RELEASE_IP, 1, this.key("fail", "ip", attempt.ip))]);
+    await Promise.all([this.redis.del(this.key("fail", "acct", attempt.address)), RELEASE_IP.run(this.redis, [this.key("fail", "ip", attempt.ip)])]);
   }
 }

@@ -29,6 +29,12 @@ const EDGES = ["src/admin", "src/webmail", "src/submission", "src/doctor", "src/
  * contract's types live in src/continuity) and reads an event back for its reminders.
  */
 const BOTH_WAYS = new Set(["src/monitor>src/delivery", "src/continuity>src/alerts"]);
+/**
+ * Files any layer may import: they import nothing of the project themselves (checked below),
+ * so no arrow can go up through them. The script helper is one: src/observability's traffic
+ * series, below src/redis, sends its script through it like every other caller.
+ */
+const LEAVES = new Set(["src/redis/lua-script.ts"]);
 
 function folderOf(file: string): string {
   const rel = path.relative(root, file).split(path.sep);
@@ -77,6 +83,7 @@ const files = ["src", "queues", "policies"].flatMap((d) => sourceFiles(path.join
 const arrows = new Map<string, string[]>();
 for (const file of files) {
   for (const target of imports(file)) {
+    if (LEAVES.has(path.relative(root, target))) continue;
     const key = `${folderOf(file)} -> ${folderOf(target)}`;
     if (folderOf(file) === folderOf(target)) continue;
     arrows.set(key, [...(arrows.get(key) ?? []), path.relative(root, file)]);
@@ -97,6 +104,10 @@ describe("the import graph follows the flow", () => {
     }
     console.log(`import graph: ${files.length} files, ${arrows.size} folder arrows\n  ${[...arrows.keys()].sort().join("\n  ")}`);
     expect(bad).toEqual([]);
+  });
+
+  it("imports nothing of the project from a leaf", () => {
+    for (const leaf of LEAVES) expect(imports(path.join(root, leaf)).map((f) => path.relative(root, f))).toEqual([]);
   });
 
   it.each([
