@@ -52,6 +52,21 @@ describe("docker-compose.ha.yml", () => {
     expect(volumes.size).toBe(3);
   });
 
+  it("starts each Redis through docker/redis-start.sh, which asks the sentinels who the master is first", () => {
+    const script = read("docker/redis-start.sh");
+    const defaults = /MXSPOOL_SENTINELS:-([^}]+)\}/.exec(script)?.[1]?.split(" ");
+    expect(defaults).toEqual(named(/^sentinel-/).map((n) => `${n}:26379`));
+    for (const n of named(/^redis-/)) {
+      const svc = services[n];
+      expect(svc.entrypoint).toEqual(["sh", "/usr/local/bin/redis-start.sh"]);
+      expect(mountedFile(svc, "/usr/local/bin/redis-start.sh")).toBe("./docker/redis-start.sh");
+      // the name it announces is the one the sentinels resolve, and the one they name it by
+      expect(argv(svc).slice(0, 3)).toEqual([n, "6379", "/usr/local/etc/redis/redis.conf"]);
+      expect(svc.environment.MXSPOOL_REDIS_EXEC).toBe("docker-entrypoint.sh redis-server"); // the image's entrypoint drops root
+    }
+    expect(sentinelConf).toMatch(/^sentinel announce-hostnames yes$/m);
+  });
+
   it("has the sentinels watch the master with a majority quorum, each from its own writable copy of the config", () => {
     expect(monitor).not.toBeNull();
     const [, , host, port, quorum] = monitor!;

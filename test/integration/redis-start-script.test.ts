@@ -1,0 +1,75 @@
+/**
+ * docker/redis-start.sh, the HA compose file's Redis start script, run for real: sh, redis-cli
+ * and redis-server, against real sentinels on loopback (test/helpers/redis-sentinel.ts).
+ * - A killed master restarted through it after a failover comes back as a replica of the new
+ *   master and in sync with it — not as the master it was, with the data of before its death
+ *   (the state in which a second failover can promote it and drop acknowledged mail).
+ * - A master restarted through it before the sentinels noticed stays the master, even when its
+ *   arguments say replica (the compose file's replicas carry `--replicaof redis-master`).
+ * - With no sentinel answering (the set's first start) it starts as its arguments say.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import path from "node:path";
+import { Redis } from "ioredis";
+import { freePort, waitFor } from "../helpers/net.js";
+import { startRedis, type TestRedis } from "../helpers/redis-server.js";
+import { startSentinels, type TestSentinels } from "../helpers/redis-sentinel.js";
+
+const script = path.resolve(import.meta.dirname, "../../docker/redis-start.sh");
+
+const replication = async (port: number): Promise<Record<string, string>> => {
+  const c = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: 3 });
+  try {
+    return Object.fromEntries((await c.info("replication")).split("\r\n").filter((l) => l.includes(":")).map((l) => l.split(":", 2) as [string, string]));
+  } finally { c.disconnect(); }
+};
+
+describe("docker/redis-start.sh with real sentinels", () => {
+  let set: TestSentinels;
+  const via = (node: TestRedis, sentinels: string[]) => ({ command: ["sh", script, "127.0.0.1", String(node.port)], env: { MXSPOOL_SENTINELS: sentinels.join(" "), MXSPOOL_REDIS_NAME: set.name } });
+
+  beforeAll(async () => { set = await startSentinels(); });
+  afterAll(async () => { await set?.stop(); });
+
+  it("restarts a killed master as a replica of the master promoted meanwhile, in sync with it", async () => {
+    const old = await set.master();
+    const c = new Redis({ port: old.port, host: "127.0.0.1", maxRetriesPerRequest: 3 });
+    await c.set("before-kill", "1");
+    c.disconnect();
+    await old.kill9();
+    const next = await set.failedOver(old);
+    const m = next.client();
+    await m.set("after-failover", "acknowledged");
+    await old.restart([], via(old, set.sentinels));
+    const info = await replication(old.port);
+    expect([info.role, info.master_port]).toEqual(["slave", String(next.port)]);
+    await waitFor("the restarted node in sync", async () => new RegExp(`port=${old.port},state=online`).test(await m.info("replication")), 30_000, 100);
+    const r = old.client();
+    await waitFor("the write made after the failover on the restarted node", async () => (await r.get("after-failover")) === "acknowledged", 10_000, 50);
+    expect(await r.get("before-kill")).toBe("1");
+  });
+
+  it("keeps a master restarted before the sentinels noticed a master, though its arguments name another", async () => {
+    const master = await set.master();
+    const others = set.nodes.filter((n) => n !== master);
+    await master.kill9(); // and back within down-after (2 s): the sentinels still name it
+    await master.restart(["--replicaof", "127.0.0.1", String(others[0]!.port)], via(master, set.sentinels));
+    const info = await replication(master.port);
+    expect(info.role).toBe("master");
+    expect((await set.master()).port).toBe(master.port);
+  });
+
+  it("starts as its arguments say when no sentinel answers", async () => {
+    const upstream = await startRedis({ persistence: false });
+    const node = await startRedis({ persistence: false });
+    try {
+      await node.kill9();
+      await node.restart(["--replicaof", "127.0.0.1", String(upstream.port)], { command: ["sh", script, "127.0.0.1", String(node.port)], env: { MXSPOOL_SENTINELS: `127.0.0.1:${await freePort()}` } });
+      const info = await replication(node.port);
+      expect([info.role, info.master_port]).toEqual(["slave", String(upstream.port)]);
+    } finally {
+      await node.stop();
+      await upstream.stop();
+    }
+  });
+});
