@@ -127,6 +127,45 @@ export function webmailUsersCheck(w: { enabled: false } | { enabled: true; file:
   return ok(name, `${w.users} user(s)`);
 }
 
+/** What the sentinels say of the master mxspool uses (SENTINEL MASTER and REPLICAS, from the first that answers). */
+export interface SentinelFacts {
+  master: string;
+  /** The sentinels that know of each other, this one included. */
+  sentinels: number;
+  quorum: number;
+  downAfterMs: number;
+  replicas: number;
+  /** Replicas up (no s_down, not disconnected) with their link to the master up. */
+  replicasInSync: number;
+}
+
+/**
+ * A sentinel below 2 s of down-after judges a master it has just switched to before its first
+ * ping (once a second) is answered: a second failover, possibly to a node that never synced
+ * (README "Failure cases", measured in sentinel.test.ts at 1 s).
+ */
+export const MIN_SAFE_DOWN_AFTER_MS = 2_000;
+
+/** The replicated Redis under Sentinel: can every 250 get its replica acknowledgements, and can a failover go well? */
+export function sentinelCheck(f: SentinelFacts | { error: string }, minReplicasAcked: number): Check {
+  const name = "redis:sentinel";
+  if ("error" in f) return fail(name, `no sentinel answers: ${f.error}`, "check redis.sentinels, redis.name and that the sentinels run");
+  const state = `master ${f.master}, ${f.replicasInSync} of ${f.replicas} replica(s) in sync, ${f.sentinels} sentinel(s) (quorum ${f.quorum}), down-after ${f.downAfterMs} ms`;
+  if (f.replicasInSync < minReplicasAcked) {
+    return fail(name, `${state}: redis.minReplicasAcked is ${minReplicasAcked}, so every message is refused (451 4.3.0)`, "bring a replica back in sync with the master (or lower redis.minReplicasAcked)");
+  }
+  const weak: [string, string][] = [];
+  if (minReplicasAcked > 0 && f.replicasInSync === minReplicasAcked) {
+    weak.push(["one more replica lost and every message is refused", `run at least ${minReplicasAcked + 1} replicas for redis.minReplicasAcked ${minReplicasAcked}`]);
+  }
+  if (f.sentinels < 3) weak.push([`${f.sentinels} sentinel(s): a failover needs a majority of them`, "run 3 sentinels (quorum 2) on separate hosts"]);
+  if (f.downAfterMs < MIN_SAFE_DOWN_AFTER_MS) {
+    weak.push(["a down-after this short can fail a just-promoted master over again, to a node that may never have synced", "set sentinel down-after-milliseconds to 5000 or more"]);
+  }
+  if (weak.length) return warn(name, `${state}; ${weak.map(([d]) => d).join("; ")}`, weak.map(([, h]) => h).join("; "));
+  return ok(name, state);
+}
+
 /** This host's clock against Redis' (every node compares times written by the others). */
 export function clockCheck(localMs: number, redisMs: number): Check {
   const name = "clock";

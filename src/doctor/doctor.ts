@@ -2,8 +2,9 @@
  * `mxspool doctor`'s I/O: gathers the facts each check of checks.ts judges — DNS (MX and
  * their addresses, through dns.servers when set), an RCPT probe of each primary (no message
  * is sent), Redis INFO persistence/memory, CONFIG GET maxmemory and TIME, free space of
- * dataDir, clamd VERSION / spamd PING, the STARTTLS certificate, the webmail users file and
- * the last passed drill. Runs in the mxspool that serves POST /api/doctor, so the CLI needs no
+ * dataDir, the sentinels' view of the master and its replicas (with redis.sentinels), clamd
+ * VERSION / spamd PING, the STARTTLS certificate, the webmail users file and the last passed
+ * drill. Runs in the mxspool that serves POST /api/doctor, so the CLI needs no
  * access to Redis, the certificate key or the scanners. Every probe is bounded; a check that
  * cannot gather its facts says so in its own line and never stops the others.
  */
@@ -12,7 +13,7 @@ import net from "node:net";
 import path from "node:path";
 import { X509Certificate } from "node:crypto";
 import { Resolver } from "node:dns/promises";
-import type { Redis } from "ioredis";
+import { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import type { Keyspace } from "../redis/keyspace.js";
 import { zcardAll, zcountAll } from "../redis/sharded-reads.js";
@@ -91,6 +92,44 @@ async function redisChecks(redis: Redis, keys: Keyspace): Promise<C.Check[]> {
   const [sec, micro] = (await redis.time()).map(Number);
   out.push(C.clockCheck(Date.now(), Number(sec) * 1000 + Math.floor(Number(micro) / 1000)));
   return out;
+}
+
+/** A flat [field, value, ...] reply of SENTINEL MASTER / REPLICAS as a map. */
+const fields = (flat: unknown): Map<string, string> => {
+  const a = Array.isArray(flat) ? flat.map(String) : [];
+  return new Map(a.flatMap((v, i) => (i % 2 ? [] : [[v, a[i + 1] ?? ""] as [string, string]])));
+};
+
+/** What the first sentinel that answers says of the master (each asked in turn, bounded). */
+async function sentinelFacts(r: Config["redis"]): Promise<C.SentinelFacts | { error: string }> {
+  const errors: string[] = [];
+  for (const address of r.sentinels ?? []) {
+    const { host, port } = parseHostPort(address);
+    const s = new Redis({
+      host, port: port ?? 26379, username: r.sentinelUsername, password: r.sentinelPassword, tls: r.sentinelTls ? {} : undefined,
+      lazyConnect: true, connectTimeout: 3_000, commandTimeout: 3_000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false,
+    });
+    s.on("error", () => { /* the reply or the connect says it */ });
+    try {
+      await s.connect();
+      const master = fields(await s.call("SENTINEL", "MASTER", r.name));
+      const replicas = ((await s.call("SENTINEL", "REPLICAS", r.name)) as unknown[]).map(fields);
+      const up = (f: Map<string, string>) => !/s_down|o_down|disconnected/.test(f.get("flags") ?? "") && f.get("master-link-status") === "ok";
+      return {
+        master: `${master.get("ip")}:${master.get("port")}`,
+        sentinels: Number(master.get("num-other-sentinels") ?? 0) + 1,
+        quorum: Number(master.get("quorum") ?? 0),
+        downAfterMs: Number(master.get("down-after-milliseconds") ?? 0),
+        replicas: replicas.length,
+        replicasInSync: replicas.filter(up).length,
+      };
+    } catch (err) {
+      errors.push(`${address}: ${(err as Error).message}`);
+    } finally {
+      s.disconnect();
+    }
+  }
+  return { error: errors.join("; ") || "no sentinel configured" };
 }
 
 function talk(address: ScannerAddress, timeoutMs: number, say: string, done: (reply: string) => boolean): Promise<{ reply?: string; error?: string }> {
@@ -213,8 +252,9 @@ export async function runDoctor(config: Config, redis: Redis, keys: Keyspace, al
     ];
   }));
   const redisPart = await redisChecks(redis, keys).catch((err): C.Check[] => [{ name: "redis", status: "fail", detail: `not answering: ${(err as Error).message}`, hint: "start Redis / check redis.url" }]);
+  const sentinelPart = config.redis.sentinels ? [C.sentinelCheck(await sentinelFacts(config.redis), config.redis.minReplicasAcked)] : [];
   const checks = [
-    ...perDomain.flat(), ...redisPart, C.diskCheck(await diskFacts(config)), ...(await scannerChecks(config, now)),
+    ...perDomain.flat(), ...redisPart, ...sentinelPart, C.diskCheck(await diskFacts(config)), ...(await scannerChecks(config, now)),
     C.certCheck(certFacts(config), now), C.webmailUsersCheck(webmailFacts(config)), C.alertsCheck(alerts),
   ];
   const exitCode = C.exitCode(checks);

@@ -12,15 +12,18 @@
  *    measured and printed. Duplicates are counted and printed.
  * 4. kill -9 of one node mid-drain: the other finishes it, nothing lost; of the two nodes,
  *    one raises PRIMARY_DOWN and PRIMARY_UP. Then delivery resumes by itself after a failover.
- * 5. Delivery resumes by itself after a Redis restart (time printed).
+ * 5. `mxspool doctor` reports what the sentinels say (master, replicas in sync, sentinels,
+ *    down-after) and fails while no replica could acknowledge a message.
+ * 6. Delivery resumes by itself after a Redis restart (time printed).
  */
+import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { freePort, sleep, waitFor } from "../helpers/net.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { startSentinels, type TestSentinels } from "../helpers/redis-sentinel.js";
 import { RecordingPrimary } from "../helpers/recording-primary.js";
-import { MxspoolProcess } from "../helpers/mxspool-process.js";
+import { cliPath, MxspoolProcess } from "../helpers/mxspool-process.js";
 import { testMxspoolConfig } from "../helpers/mxspool-config.js";
 import { compose, sendAll } from "../helpers/messages.js";
 import { startClient } from "../helpers/sending-client.js";
@@ -242,6 +245,42 @@ describe("an mxspool node dies mid-drain, then Redis fails over", () => {
     await waitFor("delivered after the failover", () => primary.countBy("X-Test-Id").has(`after-failover-${sent}`), 60_000, 50);
     console.log(`after failover: promoted after ${fo.promotedMs} ms, accepted ${acceptedAt - fo.killedAt} ms after the kill, delivered ${Date.now() - acceptedAt} ms after its 250 (${Date.now() - fo.killedAt} ms after the kill)`);
     await fo.restartOld();
+  });
+});
+
+describe("mxspool doctor asks the sentinels", () => {
+  let node: { mx: MxspoolProcess; smtpPort: number };
+  // its other checks fail here (no DNS, no primary): only the sentinel check is looked at
+  const doctor = () => new Promise<{ checks: Map<string, { status: string; detail: string; hint?: string }> }>((resolve, reject) => {
+    execFile(process.execPath, [cliPath(), "doctor", "--json", "--config", node.mx.configFile], { encoding: "utf8", timeout: 120_000 }, (_err, stdout) => {
+      try {
+        const checks = (JSON.parse(stdout) as { checks: { name: string; status: string; detail: string; hint?: string }[] }).checks;
+        resolve({ checks: new Map(checks.map((c) => [c.name, c])) });
+      } catch (e) { reject(new Error(`doctor printed no JSON (${(e as Error).message}): ${stdout}`)); }
+    });
+  });
+
+  beforeAll(async () => { node = await haNode(set, await freePort(), "doctor"); });
+  afterAll(async () => { await node?.mx.stop(); node?.mx.cleanup(); });
+
+  it("reports the master, the replicas in sync, the sentinels and down-after; fails while no replica can acknowledge", async () => {
+    const ask = new Redis({ port: Number(set.sentinels[2]!.split(":")[1]), host: "127.0.0.1" });
+    const replicaFlags = async () => ((await ask.call("SENTINEL", "REPLICAS", set.name)) as string[][]).map((f) => `${f[f.indexOf("flags") + 1]} ${f[f.indexOf("master-link-status") + 1]}`);
+    // a node that rejoined in the test before may still be down in the sentinels' table for a second
+    await waitFor("the sentinels see both replicas up and linked", async () => (await replicaFlags()).every((f) => f === "slave ok"), 30_000, 200);
+    const healthy = (await doctor()).checks.get("redis:sentinel");
+    const master = await set.master();
+    expect(healthy).toMatchObject({ status: "ok", detail: `master 127.0.0.1:${master.port}, 2 of 2 replica(s) in sync, 3 sentinel(s) (quorum 2), down-after 2000 ms` });
+    const replicas = set.nodes.filter((n) => n !== master);
+    for (const r of replicas) process.kill(r.pid(), "SIGSTOP"); // both replicas stop answering, as hosts that hang
+    try {
+      await waitFor("the sentinels see both replicas down", async () => (await replicaFlags()).every((f) => /s_down/.test(f)), 30_000, 200);
+      const down = await doctor();
+      expect(down.checks.get("redis:sentinel")).toMatchObject({ status: "fail", detail: expect.stringMatching(/0 of 2 replica\(s\) in sync.*minReplicasAcked is 1, so every message is refused/), hint: expect.stringMatching(/replica/) });
+    } finally {
+      for (const r of replicas) process.kill(r.pid(), "SIGCONT");
+      ask.disconnect();
+    }
   });
 });
 
