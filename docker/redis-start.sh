@@ -7,34 +7,62 @@
 # master restarted as it was is a master again, with the data of before its death, until a
 # sentinel demotes it seconds later; a second failover in that window can promote it, and the
 # replica holding the acknowledged mail then resyncs from it: the mail is gone. A replica
-# restarted as it was follows a node that may no longer be the master. So this asks the
-# sentinels first:
-#   - they name another node as master: start as that node's replica;
-#   - they name this node: start as a master (a quick restart before any failover);
-#   - none answers (the set's first start): start as the arguments say.
+# restarted as it was follows a node that may no longer be the master. So this asks every
+# sentinel first, and follows what most of those that answer say:
+#   - another node is the master: start as that node's replica;
+#   - this node is: start as a master (a quick restart before any failover);
+#   - none answers: on the set's first start (no data here yet), start as the arguments say;
+#     with data here (a reboot: the sentinels may still be starting), ask again every second
+#     for MXSPOOL_SENTINEL_WAIT seconds (60) before starting as the arguments say.
+# The arguments' own --replicaof is dropped when the sentinels answer, never overridden by a
+# second one: `--replicaof no one` after `--replicaof H P` leaves Redis 7.0 dialling (null):P.
+# So the config file must not carry replicaof: give it as an argument.
 # MXSPOOL_SENTINELS: "host:port ..." (default: the compose file's three sentinels);
 # MXSPOOL_REDIS_NAME: the master's name in sentinel.conf (mxspool);
+# MXSPOOL_REDIS_DATA: this node's data dir (/data); REDISCLI_AUTH: the sentinels' password;
 # MXSPOOL_REDIS_EXEC: the command that runs the server (the image's entrypoint, which drops root).
 set -eu
 name="$1"; port="$2"; shift 2
 sentinels="${MXSPOOL_SENTINELS:-sentinel-1:26379 sentinel-2:26379 sentinel-3:26379}"
-master_host=""; master_port=""
-for s in $sentinels; do
-  reply=$(timeout 3 redis-cli -h "${s%:*}" -p "${s##*:}" --raw SENTINEL GET-MASTER-ADDR-BY-NAME "${MXSPOOL_REDIS_NAME:-mxspool}" 2>/dev/null) || continue
-  host=$(printf '%s\n' "$reply" | sed -n 1p); mport=$(printf '%s\n' "$reply" | sed -n 2p)
-  case "$mport" in ''|*[!0-9]*) continue ;; esac
-  master_host="$host"; master_port="$mport"
-  break
-done
-if [ -z "$master_port" ]; then
-  echo "redis-start: no sentinel answered: starting as configured"
-  set -- "$@"
-elif [ "$master_host" = "$name" ] && [ "$master_port" = "$port" ]; then
-  echo "redis-start: the sentinels name this node as master: starting as master"
-  set -- "$@" --replicaof no one
+data="${MXSPOOL_REDIS_DATA:-/data}"
+
+# "host port" as most answering sentinels name the master; empty when none answers
+ask_sentinels() {
+  for s in $sentinels; do
+    reply=$(timeout 3 redis-cli -h "${s%:*}" -p "${s##*:}" --raw SENTINEL GET-MASTER-ADDR-BY-NAME "${MXSPOOL_REDIS_NAME:-mxspool}" 2>/dev/null) || continue
+    host=$(printf '%s\n' "$reply" | sed -n 1p); mport=$(printf '%s\n' "$reply" | sed -n 2p)
+    case "$mport" in ''|*[!0-9]*) continue ;; esac
+    [ -n "$host" ] && echo "$host $mport"
+  done | sort | uniq -c | sort -rn | head -n 1 | sed 's/^ *[0-9]* //'
+}
+
+master=$(ask_sentinels)
+if [ -z "$master" ] && [ -n "$(ls -A "$data" 2>/dev/null)" ]; then
+  echo "redis-start: no sentinel answered and $data holds data: asking again for ${MXSPOOL_SENTINEL_WAIT:-60} s"
+  waited=0
+  while [ -z "$master" ] && [ "$waited" -lt "${MXSPOOL_SENTINEL_WAIT:-60}" ]; do
+    sleep 1; waited=$((waited + 1))
+    master=$(ask_sentinels)
+  done
+fi
+
+if [ -z "$master" ]; then
+  echo "redis-start: no sentinel answered: starting as the arguments say"
 else
-  echo "redis-start: the sentinels name $master_host:$master_port as master: starting as its replica"
-  set -- "$@" --replicaof "$master_host" "$master_port"
+  # the arguments without their --replicaof HOST PORT (or --slaveof)
+  first=1; skip=0
+  for a in "$@"; do
+    [ "$first" = 1 ] && { set --; first=0; }
+    if [ "$skip" -gt 0 ]; then skip=$((skip - 1)); continue; fi
+    case "$a" in --replicaof|--slaveof) skip=2; continue ;; esac
+    set -- "$@" "$a"
+  done
+  if [ "$master" = "$name $port" ]; then
+    echo "redis-start: the sentinels name this node as master: starting as master"
+  else
+    echo "redis-start: the sentinels name ${master% *}:${master#* } as master: starting as its replica"
+    set -- "$@" --replicaof "${master% *}" "${master#* }"
+  fi
 fi
 # shellcheck disable=SC2086 # MXSPOOL_REDIS_EXEC may be a command and its first argument
 exec ${MXSPOOL_REDIS_EXEC:-redis-server} "$@" --port "$port" --replica-announce-ip "$name"

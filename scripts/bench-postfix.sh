@@ -89,7 +89,8 @@ EOF
     # queue run, minutes away: one bench run's drain waited 10 minutes for 95 of 43,000. So the
     # flush waits until they have all landed in deferred (bounded: 30 s).
     for _ in $(seq 300); do
-      busy=$(find "$spool/incoming" "$spool/active" -type f 2>/dev/null | wc -l)
+      # a file can move between queues while find walks them (pipefail would stop the script)
+      busy=$(find "$spool/incoming" "$spool/active" -type f 2>/dev/null | wc -l || true)
       [ "$busy" -eq 0 ] && break
       sleep 0.1
     done

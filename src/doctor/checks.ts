@@ -130,6 +130,8 @@ export function webmailUsersCheck(w: { enabled: false } | { enabled: true; file:
 /** What the sentinels say of the master mxspool uses (SENTINEL MASTER and REPLICAS, from the first that answers). */
 export interface SentinelFacts {
   master: string;
+  /** The sentinels see the master down (s_down / o_down): a failover may be under way. */
+  masterDown: boolean;
   /** The sentinels that know of each other, this one included. */
   sentinels: number;
   quorum: number;
@@ -155,12 +157,13 @@ export function sentinelCheck(f: SentinelFacts | { error: string }, minReplicasA
     return fail(name, `${state}: redis.minReplicasAcked is ${minReplicasAcked}, so every message is refused (451 4.3.0)`, "bring a replica back in sync with the master (or lower redis.minReplicasAcked)");
   }
   const weak: [string, string][] = [];
+  if (f.masterDown) weak.push(["the sentinels see the master down: a failover may be under way", "run the doctor again in a minute; if it stays, look at the master's host and the sentinels' logs"]);
   if (minReplicasAcked > 0 && f.replicasInSync === minReplicasAcked) {
     weak.push(["one more replica lost and every message is refused", `run at least ${minReplicasAcked + 1} replicas for redis.minReplicasAcked ${minReplicasAcked}`]);
   }
   if (f.sentinels < 3) weak.push([`${f.sentinels} sentinel(s): a failover needs a majority of them`, "run 3 sentinels (quorum 2) on separate hosts"]);
   if (f.downAfterMs < MIN_SAFE_DOWN_AFTER_MS) {
-    weak.push(["a down-after this short can fail a just-promoted master over again, to a node that may never have synced", "set sentinel down-after-milliseconds to 5000 or more"]);
+    weak.push(["a down-after this short can fail a just-promoted master over again, to a node that may never have synced", `set sentinel down-after-milliseconds to ${MIN_SAFE_DOWN_AFTER_MS} or more (docker/sentinel.conf has 5000)`]);
   }
   if (weak.length) return warn(name, `${state}; ${weak.map(([d]) => d).join("; ")}`, weak.map(([, h]) => h).join("; "));
   return ok(name, state);

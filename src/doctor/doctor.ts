@@ -117,6 +117,7 @@ async function sentinelFacts(r: Config["redis"]): Promise<C.SentinelFacts | { er
       const up = (f: Map<string, string>) => !/s_down|o_down|disconnected/.test(f.get("flags") ?? "") && f.get("master-link-status") === "ok";
       return {
         master: `${master.get("ip")}:${master.get("port")}`,
+        masterDown: /s_down|o_down/.test(master.get("flags") ?? ""),
         sentinels: Number(master.get("num-other-sentinels") ?? 0) + 1,
         quorum: Number(master.get("quorum") ?? 0),
         downAfterMs: Number(master.get("down-after-milliseconds") ?? 0),

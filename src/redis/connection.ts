@@ -122,10 +122,13 @@ export function redisOptions(target: Exclude<RedisTarget, ClusterTarget>): Redis
       name: target.name,
       username: target.username,
       password: target.password,
+      // ioredis: `tls` with enableTLSForSentinelMode is TLS to the master and replicas the
+      // sentinels name; sentinelTLS is TLS to the sentinels themselves
       tls: target.tls ? {} : undefined,
+      enableTLSForSentinelMode: target.tls,
       sentinelUsername: target.sentinelUsername,
       sentinelPassword: target.sentinelPassword,
-      enableTLSForSentinelMode: target.sentinelTls,
+      sentinelTLS: target.sentinelTls ? {} : undefined,
       // the sentinels announce +switch-master: reconnect to the new master at once rather than
       // after the old connection times out (not ioredis's failoverDetector: see the class)
       Connector: SwitchWatchingSentinelConnector as unknown as RedisOptions["Connector"],

@@ -6,12 +6,18 @@
  *   (the state in which a second failover can promote it and drop acknowledged mail).
  * - A master restarted through it before the sentinels noticed stays the master, even when its
  *   arguments say replica (the compose file's replicas carry `--replicaof redis-master`).
- * - With no sentinel answering (the set's first start) it starts as its arguments say.
+ *   Redis must not be left dialling its arguments' old master: `--replicaof no one` after
+ *   `--replicaof H P` left Redis 7.0 "Connecting to MASTER (null):P" once a second.
+ * - With no sentinel answering and no data (the set's first start) it starts as its arguments
+ *   say; with data (a reboot, the sentinels still starting) it asks again until one answers.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
-import { freePort, waitFor } from "../helpers/net.js";
+import { freePort, portOpen, sleep, waitFor } from "../helpers/net.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { startSentinels, type TestSentinels } from "../helpers/redis-sentinel.js";
 
@@ -52,24 +58,56 @@ describe("docker/redis-start.sh with real sentinels", () => {
   it("keeps a master restarted before the sentinels noticed a master, though its arguments name another", async () => {
     const master = await set.master();
     const others = set.nodes.filter((n) => n !== master);
+    const log = path.join(master.dir, "redis.log");
     await master.kill9(); // and back within down-after (2 s): the sentinels still name it
+    const logFrom = fs.statSync(log).size;
     await master.restart(["--replicaof", "127.0.0.1", String(others[0]!.port)], via(master, set.sentinels));
     const info = await replication(master.port);
     expect(info.role).toBe("master");
     expect((await set.master()).port).toBe(master.port);
+    await sleep(1500); // Redis' replication cron runs once a second
+    expect(fs.readFileSync(log, "utf8").slice(logFrom)).not.toMatch(/Connecting to MASTER/);
   });
 
-  it("starts as its arguments say when no sentinel answers", async () => {
+  it("starts as its arguments say when no sentinel answers and it holds no data (the set's first start)", async () => {
     const upstream = await startRedis({ persistence: false });
     const node = await startRedis({ persistence: false });
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "mxspool-empty-"));
     try {
       await node.kill9();
-      await node.restart(["--replicaof", "127.0.0.1", String(upstream.port)], { command: ["sh", script, "127.0.0.1", String(node.port)], env: { MXSPOOL_SENTINELS: `127.0.0.1:${await freePort()}` } });
+      await node.restart(["--replicaof", "127.0.0.1", String(upstream.port)], { command: ["sh", script, "127.0.0.1", String(node.port)], env: { MXSPOOL_SENTINELS: `127.0.0.1:${await freePort()}`, MXSPOOL_REDIS_DATA: empty } });
       const info = await replication(node.port);
       expect([info.role, info.master_port]).toEqual(["slave", String(upstream.port)]);
     } finally {
       await node.stop();
       await upstream.stop();
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it("holding data, asks again until a sentinel answers (after a reboot the sentinels may start later)", async () => {
+    const master = await startRedis({ persistence: false });
+    const node = await startRedis(); // AOF: its dir holds data
+    const sentinelPort = await freePort();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mxspool-late-sentinel-"));
+    let sentinel: ReturnType<typeof spawn> | undefined;
+    try {
+      await node.kill9();
+      // its arguments say master; no sentinel listens yet
+      const started = node.restart([], { command: ["sh", script, "127.0.0.1", String(node.port)], env: { MXSPOOL_SENTINELS: `127.0.0.1:${sentinelPort}`, MXSPOOL_REDIS_DATA: node.dir, MXSPOOL_REDIS_NAME: "late", MXSPOOL_SENTINEL_WAIT: "30" } });
+      await sleep(1500);
+      const conf = path.join(dir, "sentinel.conf");
+      fs.writeFileSync(conf, [`port ${sentinelPort}`, "bind 127.0.0.1", `dir ${dir}`, `sentinel monitor late 127.0.0.1 ${master.port} 1`, ""].join("\n"));
+      sentinel = spawn("redis-server", [conf, "--sentinel"], { stdio: "ignore" });
+      await waitFor("the late sentinel", () => portOpen(sentinelPort), 20_000);
+      await started;
+      const info = await replication(node.port);
+      expect([info.role, info.master_port]).toEqual(["slave", String(master.port)]);
+    } finally {
+      sentinel?.kill("SIGKILL");
+      await node.stop();
+      await master.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -24,7 +24,7 @@ describe("doctor checks", () => {
     if (status !== "ok") expect(c.hint).toBeTruthy();
   });
 
-  const sentinel = (o: Partial<C.SentinelFacts> = {}): C.SentinelFacts => ({ master: "10.0.0.1:6379", sentinels: 3, quorum: 2, downAfterMs: 5000, replicas: 2, replicasInSync: 2, ...o });
+  const sentinel = (o: Partial<C.SentinelFacts> = {}): C.SentinelFacts => ({ master: "10.0.0.1:6379", masterDown: false, sentinels: 3, quorum: 2, downAfterMs: 5000, replicas: 2, replicasInSync: 2, ...o });
   it.each([
     ["a healthy set", sentinel(), 1, "ok", /^master 10\.0\.0\.1:6379, 2 of 2 replica\(s\) in sync, 3 sentinel\(s\) \(quorum 2\), down-after 5000 ms$/],
     ["no replica in sync, one acknowledgement asked", sentinel({ replicasInSync: 0 }), 1, "fail", /minReplicasAcked is 1, so every message is refused/],
@@ -32,6 +32,7 @@ describe("doctor checks", () => {
     ["no replica in sync, none asked", sentinel({ replicasInSync: 0 }), 0, "ok", /0 of 2 replica/],
     ["exactly as many in sync as asked", sentinel({ replicasInSync: 1 }), 1, "warn", /one more replica lost and every message is refused/],
     ["two sentinels", sentinel({ sentinels: 2 }), 1, "warn", /2 sentinel\(s\): a failover needs a majority/],
+    ["the master seen down", sentinel({ masterDown: true }), 1, "warn", /see the master down: a failover may be under way/],
     ["down-after 1 s", sentinel({ downAfterMs: 1000 }), 1, "warn", /can fail a just-promoted master over again/],
     ["down-after 2 s", sentinel({ downAfterMs: 2000 }), 1, "ok", /down-after 2000 ms$/],
     ["two weaknesses at once", sentinel({ sentinels: 1, downAfterMs: 500 }), 1, "warn", /1 sentinel\(s\).*; a down-after this short/],
