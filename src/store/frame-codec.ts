@@ -63,11 +63,6 @@ export function encodeFrameParts(raw: Buffer, stored = false): [Buffer, Buffer] 
   return frameParts(raw, raw.length && !stored ? zlib.brotliCompressSync(raw, BROTLI_OPTS(raw.length)) : null);
 }
 
-/** The same frame, joined. */
-export function encodeFrame(raw: Buffer): Buffer {
-  return Buffer.concat(encodeFrameParts(raw));
-}
-
 /**
  * The same in libuv's thread pool (the writer's 256 KB pieces while DATA still arrives, and
  * a last piece of at least OFF_THREAD_MIN bytes): the event loop serves the other sessions

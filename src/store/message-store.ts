@@ -119,7 +119,6 @@ const TAIL_ALONE = 1024;
  * one at commit). APPEND grows a string by doubling (up to 1 MB at a time), so the part key
  * is committed with COPY, which allocates the final value at its size, not with RENAME.
  */
-
 export class SpoolWriter {
   private chunks: Buffer[] = [];
   private buffered = 0;

@@ -9,6 +9,9 @@ import path from "node:path";
 import { Redis } from "ioredis";
 import { freePort, portOpen, waitFor } from "./net.js";
 
+/** A start script run instead of redis-server, given the arguments after its own (it must exec redis-server with them), with `env` added to its environment. */
+export interface StartVia { command: string[]; env?: Record<string, string> }
+
 export interface TestRedis {
   port: number;
   url: string;
@@ -17,12 +20,8 @@ export interface TestRedis {
   kill9(): Promise<void>;
   /** The redis-server's PID (SIGSTOP/SIGCONT a replica to make it lag). */
   pid(): number;
-  /**
-   * Starts it again from its AOF; `args`: more arguments for this start (e.g. `--replicaof` the
-   * current master); `via`: a start script run instead of redis-server, given the arguments
-   * after its own (it must exec redis-server with them), with `env` added to its environment.
-   */
-  restart(args?: string[], via?: { command: string[]; env?: Record<string, string> }): Promise<void>;
+  /** Starts it again from its AOF; `args`: more arguments for this start (e.g. `--replicaof` the current master). */
+  restart(args?: string[], via?: StartVia): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -35,7 +34,7 @@ export async function startRedis(opts: { persistence?: boolean; args?: string[] 
     "--appendonly", persistence ? "yes" : "no", "--appendfsync", "always", "--maxmemory-policy", "noeviction", "--logfile", path.join(dir, "redis.log"), ...(opts.args ?? [])];
   let proc: ChildProcess;
   const clients: Redis[] = [];
-  const launch = async (more: string[] = [], via?: { command: string[]; env?: Record<string, string> }) => {
+  const launch = async (more: string[] = [], via?: StartVia) => {
     const [cmd, ...pre] = via?.command ?? ["redis-server"];
     proc = spawn(cmd!, [...pre, ...args, ...more], { stdio: "ignore", env: { ...process.env, ...via?.env } });
     await waitFor(`redis-server on ${port}`, () => portOpen(port), 20_000);
@@ -50,7 +49,7 @@ export async function startRedis(opts: { persistence?: boolean; args?: string[] 
     client() { const c = new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: 20 }); clients.push(c); return c; },
     pid() { return proc.pid!; },
     async kill9() { proc.kill("SIGKILL"); await exited(); },
-    async restart(more?: string[], via?: { command: string[]; env?: Record<string, string> }) { await launch(more, via); },
+    async restart(more?: string[], via?: StartVia) { await launch(more, via); },
     async stop() {
       for (const c of clients) c.disconnect();
       proc.kill("SIGTERM");

@@ -90,8 +90,7 @@ function recordingRedis(record: Record<string, string>) {
     zrem: async () => 1, // the outbound index entry, one key, after REMOVE_UNACKNOWLEDGED
     // the purge index of the record's own shard holds it
     zrangebyscore: async (key: string) => (key === ks.indexPurge(ks.shardOf(record.id!)) ? [record.id] : []),
-    eval: async (_script: string, n: number, ...args: string[]) => { groups.push(args.slice(0, n)); return 1; },
-    // GuardedWrite's script goes by its SHA1 (src/store/guarded-write.ts)
+    // every script goes by its SHA1 (src/redis/lua-script.ts); this Redis always holds it, so never EVAL
     evalsha: async (_sha: string, n: number, ...args: string[]) => { groups.push(args.slice(0, n)); return 1; },
   };
   return { groups, redis: redis as unknown as Redis };

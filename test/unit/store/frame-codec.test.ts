@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import zlib from "node:zlib";
-import { brotliWindow, decodeFramed, decodeFramedAsync, encodeFrame, encodeFrameAsync, FRAME_HEADER, FRAME_MARK, FrameDecoder, FrameError, isFramed } from "../../../src/store/frame-codec.js";
+import { brotliWindow, decodeFramed, decodeFramedAsync, encodeFrameAsync, encodeFrameParts, FRAME_HEADER, FRAME_MARK, FrameDecoder, FrameError, isFramed } from "../../../src/store/frame-codec.js";
 import { corpus, prng } from "../../helpers/mail-corpus.js";
 
 const text = Buffer.from("Subject: hello\r\n\r\n" + "the quick brown fox jumps over the lazy dog\r\n".repeat(2000));
 function random(n: number, seed = 7): Buffer { const r = prng(seed); return Buffer.from(Array.from({ length: n }, () => Math.floor(r() * 256))); }
+/** One frame, joined (the store joins the parts with what goes beside them). */
+const encodeFrame = (raw: Buffer) => Buffer.concat(encodeFrameParts(raw));
 const framed = (...pieces: Buffer[]) => Buffer.concat([FRAME_MARK, ...pieces.map(encodeFrame)]);
 
 describe("the frame codec of stored message bytes", () => {
