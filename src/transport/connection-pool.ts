@@ -1,11 +1,10 @@
 /**
- * Reusable SMTP connections to one primary endpoint (nodemailer's SMTPConnection), like
- * Postfix's connection cache: a delivery borrows an open, greeted connection, sends one
- * transaction, and gives it back; idle connections close after `idleMs`, and a connection
- * is renewed after `maxMessages`. A connection that saw any error is never reused.
+ * Reusable SMTP connections to one primary endpoint (smtp-client.ts), like Postfix's
+ * connection cache: a delivery borrows an open, greeted connection, sends one transaction,
+ * and gives it back; idle connections close after `idleMs`, and a connection is renewed
+ * after `maxMessages`. A connection that saw any error is never reused.
  */
-import SMTPConnection from "nodemailer/lib/smtp-connection";
-import { installFastDotStuffing } from "./fast-dot-stuffing.js";
+import { SmtpClient } from "./smtp-client.js";
 
 export interface Endpoint { host: string; port: number }
 export interface PoolOptions {
@@ -18,15 +17,13 @@ export interface PoolOptions {
   relay?: { tls: "starttls" | "required" | "implicit" | "none"; auth?: { user: string; pass: string } };
 }
 
-interface Pooled { conn: SMTPConnection; messages: number; idleTimer?: NodeJS.Timeout; broken: boolean }
+interface Pooled { conn: SmtpClient; messages: number; idleTimer?: NodeJS.Timeout; broken: boolean }
 
 export class ConnectionPool {
   private idle: Pooled[] = [];
   private closed = false;
 
-  constructor(readonly endpoint: Endpoint, private readonly opts: PoolOptions) {
-    installFastDotStuffing(); // nodemailer's per-byte loop was 14% of the drain's CPU (fast-dot-stuffing.ts)
-  }
+  constructor(readonly endpoint: Endpoint, private readonly opts: PoolOptions) {}
 
   /** Longest one transaction may take before it is abandoned as lost. */
   get timeoutMs(): number { return this.opts.commandTimeout * 3 + this.opts.connectTimeout; }
@@ -40,53 +37,34 @@ export class ConnectionPool {
     return this.open();
   }
 
-  private open(): Promise<Pooled> {
-    const conn = new SMTPConnection({
+  private async open(): Promise<Pooled> {
+    const relay = this.opts.relay?.tls;
+    const connecting = SmtpClient.connect({
       host: this.endpoint.host,
       port: this.endpoint.port,
       name: this.opts.name,
-      connectionTimeout: this.opts.connectTimeout,
-      greetingTimeout: this.opts.connectTimeout,
-      socketTimeout: this.opts.commandTimeout,
-      dnsTimeout: this.opts.connectTimeout,
+      connectTimeout: this.opts.connectTimeout,
+      commandTimeout: this.opts.commandTimeout,
       // opportunistic STARTTLS like Postfix's "may": encrypt when offered, accept any cert
-      tls: { rejectUnauthorized: false },
-      secure: this.opts.relay?.tls === "implicit",
-      requireTLS: this.opts.relay?.tls === "required",
-      ignoreTLS: this.opts.relay?.tls === "none",
-      logger: false,
+      tls: relay === "implicit" ? "implicit" : relay === "required" ? "required" : relay === "none" ? "none" : "may",
+      auth: this.opts.relay?.auth,
     });
-    const pooled: Pooled = { conn, messages: 0, broken: false };
-    conn.on("error", () => { pooled.broken = true; });
-    conn.on("end", () => { pooled.broken = true; });
-    return new Promise((resolve, reject) => {
-      // nodemailer does not always call back when the server goes away mid-handshake: an
-      // 'error' or 'end' (or our own deadline) settles the attempt as well, exactly once
-      let settled = false;
-      const fail = (err: Error) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(deadline);
-        pooled.broken = true;
-        conn.close();
-        reject(Object.assign(err, { code: (err as { code?: string }).code ?? "ECONNECTION" }));
-      };
-      const deadline = setTimeout(() => fail(Object.assign(new Error("connection to the primary timed out"), { code: "ETIMEDOUT" })), this.opts.connectTimeout * 2 + 1000);
-      conn.once("error", (err: Error) => fail(err));
-      conn.once("end", () => fail(new Error("connection closed during the greeting")));
-      const ready = () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(deadline);
-        resolve(pooled);
-      };
-      const auth = this.opts.relay?.auth;
-      conn.connect((err?: Error) => {
-        if (err) return fail(err);
-        if (!auth) return ready();
-        conn.login(auth, (e?: Error | null) => (e ? fail(e) : ready()));
-      });
+    // the whole handshake has a deadline of its own: a server that trickles bytes keeps the socket's idle timer alive
+    let deadline: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      deadline = setTimeout(() => reject(Object.assign(new Error("connection to the primary timed out"), { code: "ETIMEDOUT" })), this.opts.connectTimeout * 2 + 1000);
     });
+    try {
+      const conn = await Promise.race([connecting, late]);
+      const pooled: Pooled = { conn, messages: 0, broken: false };
+      conn.onClose(() => { pooled.broken = true; });
+      return pooled;
+    } catch (err) {
+      void connecting.then((c) => c.close(), () => undefined);
+      throw err;
+    } finally {
+      clearTimeout(deadline);
+    }
   }
 
   release(p: Pooled, healthy: boolean): void {

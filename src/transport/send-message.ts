@@ -6,6 +6,7 @@
  */
 import type { Readable } from "node:stream";
 import type { ConnectionPool, Pooled } from "./connection-pool.js";
+import type { Reply, SmtpError, Transaction } from "./smtp-client.js";
 import { classifyConnectionError, classifyReplyCode, type Outcome } from "../../policies/primary-reply.js";
 
 export interface RecipientResult { rcpt: string; outcome: Outcome; code?: number; response: string }
@@ -16,57 +17,49 @@ export type AttemptResult =
 /** `raw`: the stored bytes, or for large messages a fresh stream of them per try. */
 export interface OutgoingMessage { from: string; rcpts: string[]; raw: Buffer | (() => Readable); body8bit: boolean }
 
-type SmtpError = Error & { code?: string; responseCode?: number; command?: string; response?: string; rejectedErrors?: SmtpError[]; recipient?: string };
-
 const firstLine = (s: string | undefined) => (s ?? "").split(/\r?\n/)[0].slice(0, 500);
 
 /** The per-recipient results, and whether the connection is in a clean state for reuse. */
 type SendOutcome = { results: RecipientResult[]; clean: boolean } | "stale";
 
-function sendOnce(pooled: Pooled, msg: OutgoingMessage, timeoutMs: number): Promise<SendOutcome> {
-  return new Promise((finish) => {
-    // settle exactly once: nodemailer's callback, or the connection dying without calling it,
-    // or our deadline — a delivery must never hang with its slot taken
-    let settled = false;
-    const resolve = (r: SendOutcome) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(deadline);
-      pooled.conn.removeListener("end", onEnd);
-      finish(r);
-    };
-    const lost = (why: string): SendOutcome => ({ clean: false, results: msg.rcpts.map((rcpt) => ({ rcpt, outcome: "temporary" as const, response: why })) });
-    const onEnd = () => resolve(lost("connection to the primary lost"));
-    const deadline = setTimeout(() => { pooled.broken = true; pooled.conn.close(); resolve(lost("delivery timed out")); }, timeoutMs);
-    pooled.conn.once("end", onEnd);
-    pooled.conn.send({ from: msg.from, to: msg.rcpts, use8BitMime: msg.body8bit } as never, typeof msg.raw === "function" ? msg.raw() : msg.raw, (err, info) => {
-      if (!err) {
-        const rejected = new Map<string, SmtpError>();
-        for (const r of (info.rejectedErrors ?? []) as SmtpError[]) if (r.recipient) rejected.set(r.recipient, r);
-        resolve({ clean: true, results: msg.rcpts.map((rcpt) => {
-          const r = rejected.get(rcpt);
-          if (r) return { rcpt, outcome: classifyReplyCode(r.responseCode), code: r.responseCode, response: firstLine(r.response) };
-          return { rcpt, outcome: "delivered", code: 250, response: firstLine(info.response) };
-        }) });
-        return;
-      }
-      const e = err as SmtpError;
-      if (e.rejectedErrors?.length && e.command === "RCPT TO") {
-        const byRcpt = new Map(e.rejectedErrors.map((r) => [r.recipient, r]));
-        resolve({ clean: false, results: msg.rcpts.map((rcpt) => {
-          const r = byRcpt.get(rcpt) ?? e;
-          return { rcpt, outcome: classifyReplyCode(r.responseCode), code: r.responseCode, response: firstLine(r.response) };
-        }) });
-        return;
-      }
-      // a cached connection the primary already closed fails before any reply: not an attempt
-      if (!e.responseCode && pooled.messages > 0 && e.command !== "DATA" && e.command !== "DATA_END") return resolve("stale");
-      // MAIL FROM or DATA refused, or the connection broke mid-transaction: the same answer for
-      // every recipient without a confirmed delivery
-      const outcome: Outcome = e.responseCode ? classifyReplyCode(e.responseCode) : "temporary";
-      resolve({ clean: false, results: msg.rcpts.map((rcpt) => ({ rcpt, outcome, code: e.responseCode, response: firstLine(e.response) || e.message })) });
-    });
-  });
+const result = (rcpt: string, reply: Reply): RecipientResult => ({ rcpt, outcome: classifyReplyCode(reply.code), code: reply.code, response: firstLine(reply.text) });
+
+/** Each recipient's result from the replies of a transaction that ran to its end. */
+export function recipientResults(rcpts: string[], t: Transaction): { results: RecipientResult[]; clean: boolean } {
+  const accepted = (r: Reply | undefined) => r !== undefined && r.code >= 200 && r.code < 300;
+  // MAIL FROM refused: its reply is every recipient's (the RCPTs' 503s after it say nothing)
+  if (!accepted(t.mail)) return { clean: false, results: rcpts.map((rcpt) => result(rcpt, t.mail)) };
+  // a recipient's own refusal is its result; the others share what DATA and the end of data got
+  const shared = t.data?.code === 354 ? t.final : t.data;
+  return {
+    // after the end-of-data reply the server starts afresh; before it, it may still hold our MAIL FROM
+    clean: t.final !== undefined,
+    results: rcpts.map((rcpt, i) => {
+      const own = t.rcpts[i];
+      if (!accepted(own)) return own ? result(rcpt, own) : { rcpt, outcome: "temporary", response: "no reply to RCPT TO" };
+      return shared ? result(rcpt, shared) : { rcpt, outcome: "temporary", response: "no recipient accepted" };
+    }),
+  };
+}
+
+async function sendOnce(pooled: Pooled, msg: OutgoingMessage, timeoutMs: number): Promise<SendOutcome> {
+  // our deadline beside the client's per-reply timeout: a server that trickles replies must
+  // not hold a delivery, and its slot, forever
+  let late = false;
+  const deadline = setTimeout(() => { late = true; pooled.broken = true; pooled.conn.close(); }, timeoutMs);
+  try {
+    const t = await pooled.conn.transaction({ from: msg.from, rcpts: msg.rcpts, body8bit: msg.body8bit }, typeof msg.raw === "function" ? msg.raw() : msg.raw);
+    return recipientResults(msg.rcpts, t);
+  } catch (err) {
+    pooled.broken = true;
+    const e = err as SmtpError;
+    // a cached connection the primary already closed fails before MAIL FROM's reply: not an attempt
+    if (pooled.messages > 0 && e.command === "MAIL FROM") return "stale";
+    const why = late || e.code === "ETIMEDOUT" ? "delivery timed out" : `connection to the primary lost: ${e.message}`;
+    return { clean: false, results: msg.rcpts.map((rcpt) => ({ rcpt, outcome: "temporary" as const, response: why })) };
+  } finally {
+    clearTimeout(deadline);
+  }
 }
 
 export async function sendMessage(pools: ConnectionPool[], msg: OutgoingMessage): Promise<AttemptResult> {
