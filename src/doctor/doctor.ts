@@ -19,6 +19,7 @@ import type { Keyspace } from "../redis/keyspace.js";
 import { zcardAll, zcountAll } from "../redis/sharded-reads.js";
 import type { ScannerAddress } from "../config/scanner-address.js";
 import { parseHostPort } from "../config/host-port.js";
+import { configuredTarget, type SentinelTarget } from "../redis/connection.js";
 import { PrimaryEndpoints } from "../transport/primary-endpoints.js";
 import { rcptCallout } from "../ingress/rcpt-callout.js";
 import { connectScanner } from "../filters/scanner-connect.js";
@@ -101,19 +102,19 @@ const fields = (flat: unknown): Map<string, string> => {
 };
 
 /** What the first sentinel that answers says of the master (each asked in turn, bounded). */
-async function sentinelFacts(r: Config["redis"]): Promise<C.SentinelFacts | { error: string }> {
+async function sentinelFacts(t: SentinelTarget): Promise<C.SentinelFacts | { error: string }> {
   const errors: string[] = [];
-  for (const address of r.sentinels ?? []) {
-    const { host, port } = parseHostPort(address);
+  for (const { host, port } of t.sentinels) {
+    const address = `${host}:${port}`;
     const s = new Redis({
-      host, port: port ?? 26379, username: r.sentinelUsername, password: r.sentinelPassword, tls: r.sentinelTls ? {} : undefined,
+      host, port, username: t.sentinelUsername, password: t.sentinelPassword, tls: t.sentinelTls ? {} : undefined,
       lazyConnect: true, connectTimeout: 3_000, commandTimeout: 3_000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false,
     });
     s.on("error", () => { /* the reply or the connect says it */ });
     try {
       await s.connect();
-      const master = fields(await s.call("SENTINEL", "MASTER", r.name));
-      const replicas = ((await s.call("SENTINEL", "REPLICAS", r.name)) as unknown[]).map(fields);
+      const master = fields(await s.call("SENTINEL", "MASTER", t.name));
+      const replicas = ((await s.call("SENTINEL", "REPLICAS", t.name)) as unknown[]).map(fields);
       const up = (f: Map<string, string>) => !/s_down|o_down|disconnected/.test(f.get("flags") ?? "") && f.get("master-link-status") === "ok";
       return {
         master: `${master.get("ip")}:${master.get("port")}`,
@@ -253,7 +254,9 @@ export async function runDoctor(config: Config, redis: Redis, keys: Keyspace, al
     ];
   }));
   const redisPart = await redisChecks(redis, keys).catch((err): C.Check[] => [{ name: "redis", status: "fail", detail: `not answering: ${(err as Error).message}`, hint: "start Redis / check redis.url" }]);
-  const sentinelPart = config.redis.sentinels ? [C.sentinelCheck(await sentinelFacts(config.redis), config.redis.minReplicasAcked)] : [];
+  // the sentinels as the real connections reach them (src/redis/connection.ts)
+  const target = configuredTarget(config.redis);
+  const sentinelPart = target && "sentinels" in target ? [C.sentinelCheck(await sentinelFacts(target), config.redis.minReplicasAcked)] : [];
   const checks = [
     ...perDomain.flat(), ...redisPart, ...sentinelPart, C.diskCheck(await diskFacts(config)), ...(await scannerChecks(config, now)),
     C.certCheck(certFacts(config), now), C.webmailUsersCheck(webmailFacts(config)), C.alertsCheck(alerts),

@@ -29,6 +29,7 @@ export class MxspoolProcess {
   readonly dir: string;
   readonly configFile: string;
   exitCode: number | null = null;
+  private stdoutOpen = false;
   /** The signal that ended the last run, when one did (exitCode is then -1). */
   exitSignal: NodeJS.Signals | null = null;
 
@@ -57,6 +58,8 @@ export class MxspoolProcess {
     });
     proc.stderr!.on("data", (d: Buffer) => this.stderr.push(d.toString()));
     proc.on("exit", (code, signal) => { this.exitSignal = signal; this.exitCode = code ?? -1; });
+    this.stdoutOpen = true;
+    proc.stdout!.on("close", () => { this.stdoutOpen = false; });
     const since = this.logs.length;
     try {
       // (waitFor retries a condition that throws: an exit must end the wait, not time it out)
@@ -71,6 +74,15 @@ export class MxspoolProcess {
   }
 
   events(name: string): LogLine[] { return this.logs.filter((l) => l.event === name); }
+
+  /**
+   * The `name` events (those `where` accepts) once at least `count` have arrived. A log line
+   * reaches the test through the child's stdout after the reply it goes with, at the end of
+   * the child's event-loop turn: a test that reads events right after a reply waits here.
+   */
+  async waitForEvents(name: string, count = 1, where: (l: LogLine) => boolean = () => true, timeoutMs = 10_000): Promise<LogLine[]> {
+    return waitFor(`${count} ${name} event(s)`, () => { const e = this.events(name).filter(where); return e.length >= count ? e : undefined; }, timeoutMs, 20);
+  }
 
   get pid(): number | undefined { return this.proc?.pid; }
 
@@ -95,6 +107,9 @@ export class MxspoolProcess {
     if (!this.proc || this.exitCode !== null) return this.exitCode ?? 0;
     this.proc.kill(signal);
     await waitFor("mxspool to exit", () => this.exitCode !== null, timeoutMs);
+    // its last log lines may still be in the pipe when it exits (a forked worker holding the
+    // pipe open longer is not waited for past a few seconds)
+    await waitFor("mxspool's stdout to close", () => !this.stdoutOpen, 3000, 20).catch(() => undefined);
     return this.exitCode!;
   }
 

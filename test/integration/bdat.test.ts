@@ -173,7 +173,8 @@ describe("CHUNKING / BDAT (RFC 3030)", () => {
     expect(await c.cmd("NOOP")).toMatch(/^250/);
     c.close();
     expect(await spoolKeys()).toEqual(before);
-    expect(mx.events("SMTP_TRANSACTION").filter((l) => l.rcpts && (l.rcpts as string[]).includes("big@example.test")).map((l) => l.reason)).toEqual(["message-too-big", "message-too-big"]);
+    const tooBig = await mx.waitForEvents("SMTP_TRANSACTION", 2, (l) => Boolean(l.rcpts && (l.rcpts as string[]).includes("big@example.test")));
+    expect(tooBig.map((l) => l.reason)).toEqual(["message-too-big", "message-too-big"]);
   });
 
   it("answers BDAT without MAIL or RCPT with 503 5.5.1 and skips its bytes", async () => {

@@ -66,7 +66,7 @@ describe("mxspool drill", () => {
     expect(got).toHaveLength(1);
     expect(got[0].rcpts).toEqual(["probe@good.test"]);
     expect(got[0].from).toBe("");
-    expect(mx.events("DRILL_PASSED")).toHaveLength(1);
+    expect(await mx.waitForEvents("DRILL_PASSED")).toHaveLength(1);
   });
 
   it("fails with the primary's reason when the primary refuses the drill message", async () => {

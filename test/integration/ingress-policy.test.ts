@@ -148,7 +148,7 @@ describe("recipients", () => {
     await waitFor("verify.test primary up", async () => (await redis.client().hget("mxspool:primary:verify.test", "state")) === "up", 10_000);
     expect(await rcpt("alice@verify.test")).toMatch(/^250 2\.1\.5/);
     expect(await rcpt("mallory@verify.test")).toMatch(/^550 5\.1\.1 /);
-    expect(mx.events("RCPT_CALLOUT").length).toBe(2);
+    expect(await mx.waitForEvents("RCPT_CALLOUT", 2)).toHaveLength(2);
     await verifyPrimary.stop();
     await waitFor("verify.test primary down", async () => (await redis.client().hget("mxspool:primary:verify.test", "state")) === "down", 10_000);
     expect(await rcpt("alice@verify.test")).toMatch(/^250 2\.1\.5/);       // known good

@@ -288,7 +288,7 @@ describe("webmail over HTTP", () => {
     expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(800);
     expect(await locked.text()).toContain("Too many failed attempts");
     expect((await new WebClient(s.base, { "x-forwarded-for": "198.51.100.1" }).login("alice@example.test", PW.alice)).status).toBe(303);
-    expect(s.mx.events("WEBMAIL_LOGIN_LOCKED").length).toBeGreaterThan(0);
+    expect((await s.mx.waitForEvents("WEBMAIL_LOGIN_LOCKED")).length).toBeGreaterThan(0);
     expect(JSON.stringify(s.mx.logs)).not.toContain(PW.erin);
   });
 
