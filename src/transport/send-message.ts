@@ -29,8 +29,9 @@ export function recipientResults(rcpts: string[], t: Transaction): { results: Re
   const accepted = (r: Reply | undefined) => r !== undefined && r.code >= 200 && r.code < 300;
   // MAIL FROM refused: its reply is every recipient's (the RCPTs' 503s after it say nothing)
   if (!accepted(t.mail)) return { clean: false, results: rcpts.map((rcpt) => result(rcpt, t.mail)) };
-  // a recipient's own refusal is its result; the others share what DATA and the end of data got
-  const shared = t.data?.code === 354 ? t.final : t.data;
+  // a recipient's own refusal is its result; the others share the end-of-data reply (the only
+  // one that can mean delivered), or DATA's refusal when no body was sent
+  const shared = t.final ?? (t.data && t.data.code >= 400 ? t.data : undefined);
   return {
     // after the end-of-data reply the server starts afresh; before it, it may still hold our MAIL FROM
     clean: t.final !== undefined,
@@ -46,13 +47,19 @@ async function sendOnce(pooled: Pooled, msg: OutgoingMessage, timeoutMs: number)
   // our deadline beside the client's per-reply timeout: a server that trickles replies must
   // not hold a delivery, and its slot, forever
   let late = false;
-  const deadline = setTimeout(() => { late = true; pooled.broken = true; pooled.conn.close(); }, timeoutMs);
+  let deadline: NodeJS.Timeout | undefined;
+  // closing the connection ends the transaction's waits; the race is there in case one does not
+  const timedOut = new Promise<never>((_, reject) => {
+    deadline = setTimeout(() => { late = true; pooled.broken = true; pooled.conn.close(); reject(new Error("delivery timed out")); }, timeoutMs);
+  });
   try {
-    const t = await pooled.conn.transaction({ from: msg.from, rcpts: msg.rcpts, body8bit: msg.body8bit }, typeof msg.raw === "function" ? msg.raw() : msg.raw);
+    const t = await Promise.race([pooled.conn.transaction({ from: msg.from, rcpts: msg.rcpts, body8bit: msg.body8bit }, typeof msg.raw === "function" ? msg.raw() : msg.raw), timedOut]);
     return recipientResults(msg.rcpts, t);
   } catch (err) {
     pooled.broken = true;
     const e = err as SmtpError;
+    // no SMTP command can carry this envelope: retrying will not change that
+    if (e.code === "EENVELOPE") return { clean: false, results: msg.rcpts.map((rcpt) => ({ rcpt, outcome: "permanent" as const, response: e.message })) };
     // a cached connection the primary already closed fails before MAIL FROM's reply: not an attempt
     if (pooled.messages > 0 && e.command === "MAIL FROM") return "stale";
     const why = late || e.code === "ETIMEDOUT" ? "delivery timed out" : `connection to the primary lost: ${e.message}`;

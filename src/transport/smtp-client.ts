@@ -33,12 +33,15 @@ export interface ClientOptions {
   auth?: { user: string; pass: string };
 }
 
-/** What one transaction got back; `mail` failed or `data` not 354 means no body was sent. */
+/** What one transaction got back; no `final` means no body was sent (MAIL or every RCPT refused, or DATA refused). */
 export interface Transaction { mail: Reply; rcpts: Reply[]; data?: Reply; final?: Reply }
 
 const MAX_LINE = 4096;
 const MAX_LINES = 200;
-const REPLY_LINE = /^(\d{3})([ -]?)(.*)$/;
+// [^]: a reply's text may hold a bare CR or a line separator (U+2028), which `.` would not match
+const REPLY_LINE = /^(\d{3})([ -]?)([^]*)$/;
+/** A character that would end or break the command an address goes into. */
+const UNSAFE_ADDRESS = /[\r\n<>]/;
 
 const smtpError = (message: string, extra: Partial<SmtpError>): SmtpError => Object.assign(new Error(message), extra);
 
@@ -69,16 +72,21 @@ export class SmtpClient {
       : net.connect({ host: opts.host, port: opts.port });
     const client = new SmtpClient(socket, opts);
     socket.setTimeout(opts.connectTimeout);
-    await new Promise<void>((resolve, reject) => {
-      const ready = opts.tls === "implicit" ? "secureConnect" : "connect";
-      socket.once(ready, () => resolve());
-      client.onClosed.add(() => reject(client.failure));
-    });
+    // the whole handshake has a deadline too: a server that trickles its greeting a byte at a
+    // time keeps the socket's idle timer from ever firing
+    const deadline = setTimeout(() => client.fail(smtpError(`no complete greeting and EHLO within ${handshakeMs(opts)} ms`, { code: "ETIMEDOUT" })), handshakeMs(opts));
     try {
+      await new Promise<void>((resolve, reject) => {
+        const ready = opts.tls === "implicit" ? "secureConnect" : "connect";
+        socket.once(ready, () => resolve());
+        client.onClosed.add(() => reject(client.failure));
+      });
       await client.handshake();
     } catch (err) {
       client.close();
       throw err;
+    } finally {
+      clearTimeout(deadline);
     }
     client.socket.setTimeout(opts.commandTimeout); // the TLS socket after STARTTLS
     return client;
@@ -90,6 +98,9 @@ export class SmtpClient {
   onClose(fn: () => void): void {
     if (this.failure) fn(); else this.onClosed.add(fn);
   }
+
+  /** How many replies may wait unread: those of the commands sent and not yet read (1 between commands: a 421 before a close). */
+  private expected = 1;
 
   private attach(socket: net.Socket): void {
     socket.on("data", (chunk: Buffer) => this.receive(chunk));
@@ -121,7 +132,8 @@ export class SmtpClient {
     this.extensions = new Map();
     if (ehlo.code === 250) {
       for (const line of ehlo.text.split("\n").slice(1)) {
-        const [word, ...rest] = line.slice(4).trim().split(/\s+/);
+        // "AUTH=PLAIN LOGIN" is an old form of "AUTH PLAIN LOGIN" some servers still send
+        const [word, ...rest] = line.slice(4).trim().split(/[\s=]+/);
         if (word) this.extensions.set(word.toUpperCase(), rest.join(" ").toUpperCase());
       }
       return;
@@ -174,14 +186,25 @@ export class SmtpClient {
    * (SmtpError, `command` = the stage it failed in) only when the connection fails.
    */
   async transaction(env: { from: string; rcpts: string[]; body8bit: boolean }, body: Buffer | Readable): Promise<Transaction> {
+    const bad = [env.from, ...env.rcpts].find((a) => UNSAFE_ADDRESS.test(a));
+    if (bad !== undefined) throw smtpError(`an address no SMTP command can carry: ${JSON.stringify(bad.slice(0, 200))}`, { code: "EENVELOPE", command: "ENVELOPE" });
     const params = (env.body8bit && this.extensions.has("8BITMIME") ? " BODY=8BITMIME" : "")
       + (this.extensions.has("SMTPUTF8") && [env.from, ...env.rcpts].some((a) => Buffer.byteLength(a) !== a.length) ? " SMTPUTF8" : "");
     const commands = [`MAIL FROM:<${env.from}>${params}`, ...env.rcpts.map((r) => `RCPT TO:<${r}>`), "DATA"];
-    const result: Transaction = { mail: undefined as unknown as Reply, rcpts: [] };
     // a connection lost while it sat idle fails here, before any reply: the caller may retry on a new one
     // so does one that spoke out of turn (a 421 before closing): its next reply would be taken for MAIL's
     if (this.replies.length) this.fail(smtpError(`the server said "${this.replies[0]!.text.split("\n")[0]!.slice(0, 200)}" unasked`, { code: "EPROTOCOL" }));
     if (this.failure) throw smtpError(this.failure.message, { code: this.failure.code, command: "MAIL FROM" });
+    this.expected = env.rcpts.length + 2;
+    try {
+      return await this.exchange(env, commands, body);
+    } finally {
+      this.expected = 1;
+    }
+  }
+
+  private async exchange(env: { rcpts: string[] }, commands: string[], body: Buffer | Readable): Promise<Transaction> {
+    const result: Transaction = { mail: undefined as unknown as Reply, rcpts: [] };
     if (this.extensions.has("PIPELINING")) {
       this.stage = "MAIL FROM";
       this.write(commands.join("\r\n") + "\r\n");
@@ -203,12 +226,16 @@ export class SmtpClient {
       if (!result.rcpts.some(ok)) return result;
       result.data = await this.command("DATA");
     }
-    if (result.data.code !== 354) return result;
+    // 354 is the go-ahead; some servers say 250, which nodemailer took as one too
+    if (result.data.code >= 400) return result;
     this.stage = "DATA_END";
-    // 354 though nothing was accepted (a server that does not refuse DATA): end an empty message
+    // a go-ahead though nothing was accepted (a server that does not refuse DATA): end an empty message
     if (!ok(result.mail) || !result.rcpts.some(ok)) this.write(".\r\n");
     else await this.writeBody(body);
+    this.expected = 1;
     result.final = await this.reply();
+    // a reply nobody asked for means the replies and the commands no longer line up
+    if (this.replies.length) this.fail(smtpError("the server sent more replies than commands", { code: "EPROTOCOL" }));
     return result;
   }
 
@@ -222,6 +249,9 @@ export class SmtpClient {
       return;
     }
     let last: number | false = false;
+    // a connection that fails (or our deadline) while the stored bytes are awaited ends that wait too
+    const abort = () => (body as Readable).destroy(this.failure);
+    this.onClosed.add(abort);
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
         if (!chunk.length) continue;
@@ -236,6 +266,8 @@ export class SmtpClient {
       const e = err as SmtpError;
       this.fail(e.code ? e : smtpError(`reading the message failed: ${e.message}`, { code: "EMESSAGE" }));
       throw this.failure;
+    } finally {
+      this.onClosed.delete(abort);
     }
     this.write(endMarker(last));
   }
@@ -314,10 +346,16 @@ export class SmtpClient {
     const reply = { code: Number(m[1]), text: this.lines.join("\n") };
     this.lines = [];
     const w = this.waiters.shift();
-    if (w) w.resolve(reply); else this.replies.push(reply);
+    if (w) { w.resolve(reply); return true; }
+    if (this.replies.length >= this.expected) {
+      this.fail(smtpError(`the server sent more replies than commands ("${line.slice(0, 80)}")`, { code: "EPROTOCOL", command: this.stage }));
+      return false;
+    }
+    this.replies.push(reply);
     return true;
   }
 
+  /** Ends the connection with `err` as the failure every waiting and later call gets. */
   private fail(err: SmtpError): void {
     if (this.failure) return;
     err.command ??= this.stage;
@@ -331,6 +369,9 @@ export class SmtpClient {
 }
 
 const ok = (r: Reply) => r.code >= 200 && r.code < 300;
+
+/** The greeting, EHLO, STARTTLS and AUTH together, at most. */
+const handshakeMs = (o: ClientOptions) => o.connectTimeout * 2 + 1000;
 
 function tlsOrSocket(err: NodeJS.ErrnoException): string {
   return /SSL|TLS|certificate|handshake/i.test(`${err.code ?? ""} ${err.message}`) ? "ETLS" : err.code === "ETIMEDOUT" || err.code === "EHOSTUNREACH" || err.code === "ENOTFOUND" ? err.code : "ESOCKET";

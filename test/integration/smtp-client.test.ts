@@ -3,7 +3,7 @@
  * Postfix's smtp-sink, and against scripted loopback servers where the test is about the wire
  * itself (what is pipelined, what a hostile server can make it hold).
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -12,8 +12,9 @@ import { Readable } from "node:stream";
 import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SmtpClient, type ClientOptions, type SmtpError } from "../../src/transport/smtp-client.js";
-import { recipientResults } from "../../src/transport/send-message.js";
-import { freePort } from "../helpers/net.js";
+import { recipientResults, sendMessage } from "../../src/transport/send-message.js";
+import { ConnectionPool } from "../../src/transport/connection-pool.js";
+import { freePort, portOpen, waitFor } from "../helpers/net.js";
 
 const base = (port: number, extra: Partial<ClientOptions> = {}): ClientOptions =>
   ({ host: "127.0.0.1", port, name: "mx2.example.test", connectTimeout: 2000, commandTimeout: 2000, tls: "may", ...extra });
@@ -92,7 +93,7 @@ async function scripted(opts: { ehlo: string[]; reply?: (line: string) => string
         owed.push(r);
         if (opts.hold && line !== "DATA" && /^(MAIL|RCPT)/i.test(line)) continue;
         sock.write(owed.join("\r\n") + "\r\n");
-        if (line === "DATA" && r.startsWith("354")) inData = true;
+        if (line === "DATA" && /^[23]/.test(r)) inData = true;
         if (line === "QUIT" || opts.closeAfter?.test(line)) return void sock.end();
         owed = [];
       }
@@ -100,6 +101,17 @@ async function scripted(opts: { ehlo: string[]; reply?: (line: string) => string
   });
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
   return { port, seen, stop: () => new Promise<void>((resolve) => { server.close(() => resolve()); }) };
+}
+
+/** Postfix's smtp-sink on a free port, dumping each transaction into `dir` (as nobody when root); `args` e.g. ["-f", "RCPT"]. */
+async function postfixSink(dir: string, args: string[] = []): Promise<{ port: number; proc: ChildProcess; dumps(): string[] }> {
+  const port = await freePort();
+  fs.mkdirSync(dir, { recursive: true });
+  fs.chmodSync(path.dirname(dir), 0o755); // smtp-sink runs as nobody: it must reach the directory
+  fs.chmodSync(dir, 0o777);
+  const proc = spawn("/usr/sbin/smtp-sink", [...(process.getuid?.() === 0 ? ["-u", "nobody"] : []), "-d", `${dir}/%M.`, ...args, `127.0.0.1:${port}`, "64"], { stdio: "ignore" });
+  await waitFor("smtp-sink to listen", () => portOpen(port), 10_000, 20);
+  return { port, proc, dumps: () => fs.readdirSync(dir).sort().map((f) => fs.readFileSync(path.join(dir, f), "latin1")) };
 }
 
 const MSG = Buffer.from("From: a@example.org\r\nTo: b@example.test\r\nSubject: t\r\n\r\n.a line starting with a dot\r\nbare\nLF and a lone dot:\r\n.\r\nend\r\n");
@@ -136,6 +148,34 @@ describe("the drain's SMTP client", () => {
       const expected = MSG.toString("latin1").replace(/\r?\n/g, "\r\n");
       for (const g of s.got) expect(g.raw.toString("latin1")).toBe(expected);
     } finally { await s.stop(); }
+  });
+
+  it("with Postfix's smtp-sink: 50 messages over one pipelined connection, each whole and once; a sink refusing RCPT (no PIPELINING then) gets no body", async () => {
+    const ok = await postfixSink(path.join(tmp, "sink-ok"));
+    const refusing = await postfixSink(path.join(tmp, "sink-refusing"), ["-f", "RCPT"]);
+    try {
+      const c = await SmtpClient.connect(base(ok.port));
+      for (let i = 0; i < 50; i++) {
+        const t = await c.transaction({ from: `s${i}@example.org`, rcpts: [`r${i}@example.test`, "x@example.test"], body8bit: true }, Buffer.concat([Buffer.from(`X-N: ${i}\r\n`), MSG]));
+        expect(t.final?.code).toBe(250);
+      }
+      c.quit();
+      await waitFor("50 dumps", () => ok.dumps().length === 50, 10_000, 50);
+      const dumps = ok.dumps();
+      for (let i = 0; i < 50; i++) {
+        const d = dumps.find((x) => x.includes(`X-N: ${i}\n`))!;
+        expect(d).toContain(`X-Mail-Args: <s${i}@example.org> BODY=8BITMIME\nX-Rcpt-Args: <r${i}@example.test>\nX-Rcpt-Args: <x@example.test>\n`);
+        // smtp-sink writes the message unstuffed with LF line ends, after its own Received header
+        expect(d.slice(d.indexOf(`X-N: ${i}\n`))).toBe(`X-N: ${i}\n${MSG.toString("latin1").replace(/\r?\n/g, "\n")}\n`);
+      }
+      const r = await SmtpClient.connect(base(refusing.port));
+      const t = await r.transaction({ from: "a@example.org", rcpts: ["x@example.test", "y@example.test"], body8bit: false }, MSG);
+      // smtp-sink -f answers 500 5.3.0: a protocol-class code, retried rather than bounced (policies/primary-reply.ts)
+      expect(recipientResults(["x@example.test", "y@example.test"], t).results.map((x) => [x.outcome, x.code])).toEqual([["temporary", 500], ["temporary", 500]]);
+      expect(t.data).toBeUndefined();
+      r.close();
+      expect(refusing.dumps().filter((d) => d.includes("Subject: t"))).toEqual([]); // (smtp-sink may open an empty dump at MAIL)
+    } finally { ok.proc.kill("SIGKILL"); refusing.proc.kill("SIGKILL"); }
   });
 
   it("pipelines MAIL, RCPT and DATA when PIPELINING is offered: a server that answers only after DATA still gets the message", async () => {
@@ -196,6 +236,41 @@ describe("the drain's SMTP client", () => {
     } finally { await s.stop(); }
   });
 
+  it("sends the body after a 250 to DATA (some servers say so), and only the end-of-data reply counts as delivered", async () => {
+    const s = await scripted({ ehlo: ["scripted", "PIPELINING"], reply: (l) => (l === "DATA" ? "250 go ahead" : undefined)! });
+    try {
+      const c = await SmtpClient.connect(base(s.port));
+      const t = await c.transaction({ from: "a@example.org", rcpts: ["x@example.test"], body8bit: false }, MSG);
+      expect(recipientResults(["x@example.test"], t).results[0]).toMatchObject({ outcome: "delivered", code: 250, response: "250 2.0.0 queued" });
+      expect(s.seen.bodies).toHaveLength(1);
+      c.close();
+    } finally { await s.stop(); }
+  });
+
+  it("a delivery whose stored bytes stop coming ends at its deadline, its slot free, the server given no end marker", async () => {
+    const s = await scripted({ ehlo: ["scripted", "PIPELINING"] });
+    try {
+      const pool = new ConnectionPool({ host: "127.0.0.1", port: s.port }, { name: "mx2.example.test", connectTimeout: 200, commandTimeout: 200, idleMs: 1000, maxMessages: 10 });
+      const stalled = () => new Readable({ read() { if (!this.readableLength) this.push(MSG); } }); // one piece, then nothing, ever
+      const sent = await sendMessage([pool], { from: "a@example.org", rcpts: ["x@example.test"], raw: () => { const r = stalled(); r.read(0); return r; }, body8bit: false });
+      expect(sent).toMatchObject({ kind: "attempted", results: [{ outcome: "temporary", response: "delivery timed out" }] });
+      expect(s.seen.bodies).toHaveLength(0);
+      pool.close();
+    } finally { await s.stop(); }
+  });
+
+  it("speaks the old AUTH= form of EHLO, takes a bare CR in a reply's text, and refuses an address that would break its command", async () => {
+    const s = await scripted({ ehlo: ["scripted\rhost", "AUTH=PLAIN"], reply: (l) => (l.startsWith("AUTH PLAIN") ? "235 2.7.0 ok" : undefined)! });
+    try {
+      const c = await SmtpClient.connect(base(s.port, { tls: "none", auth: { user: "relay", pass: "secret" } }));
+      expect(s.seen.lines[1]).toMatch(/^AUTH PLAIN /);
+      const err = await c.transaction({ from: "a@example.org", rcpts: ["x@example.test>\r\nRCPT TO:<y@example.test"], body8bit: false }, MSG).catch((e: SmtpError) => e);
+      expect(err).toMatchObject({ code: "EENVELOPE" });
+      expect(s.seen.lines.some((l) => l.startsWith("MAIL"))).toBe(false);
+      c.close();
+    } finally { await s.stop(); }
+  });
+
   it("upgrades with STARTTLS when offered, speaks implicit TLS, and fails without STARTTLS only when required", async () => {
     const starttls = await realServer({ tls: certs });
     const implicit = await realServer({ tls: certs, secure: true });
@@ -236,13 +311,28 @@ describe("the drain's SMTP client", () => {
     const longLine = await scripted({ ehlo: [], raw: (sock) => { sock.write("220 "); const junk = Buffer.alloc(64 * 1024, 0x41); for (let i = 0; i < 64; i++) sock.write(junk); } });
     const manyLines = await scripted({ ehlo: [], raw: (sock) => { sock.write("220-x\r\n".repeat(1000)); } });
     const silent = await scripted({ ehlo: [], raw: () => undefined });
+    const trickle = await scripted({ ehlo: [], raw: (sock) => { const t = setInterval(() => sock.write("2"), 50); sock.on("close", () => clearInterval(t)); } });
+    let trickleClosed = false;
+    const flood = await scripted({ ehlo: [], raw: (sock) => {
+      sock.write("220 x\r\n");
+      sock.once("data", () => { sock.write("250 x\r\n"); const t = setInterval(() => { if (!sock.destroyed) sock.write("250 more\r\n".repeat(1000)); }, 5); sock.on("close", () => clearInterval(t)); });
+    } });
     const garbage = await scripted({ ehlo: [], raw: (sock) => { sock.write("HTTP/1.1 400 Bad Request\r\n\r\n"); } });
     try {
       await expect(SmtpClient.connect(base(longLine.port))).rejects.toMatchObject({ code: "EPROTOCOL", message: expect.stringContaining("longer than") });
       await expect(SmtpClient.connect(base(manyLines.port))).rejects.toMatchObject({ code: "EPROTOCOL", message: expect.stringContaining("more than 200 lines") });
       await expect(SmtpClient.connect(base(silent.port, { connectTimeout: 300 }))).rejects.toMatchObject({ code: "ETIMEDOUT" });
       await expect(SmtpClient.connect(base(garbage.port))).rejects.toMatchObject({ code: "EPROTOCOL", message: expect.stringContaining("not an SMTP reply") });
-    } finally { for (const s of [longLine, manyLines, silent, garbage]) await s.stop(); }
+      // a greeting trickled a byte at a time keeps the socket's idle timer alive: the handshake's own deadline ends it
+      const t0 = Date.now();
+      await expect(SmtpClient.connect(base(trickle.port, { connectTimeout: 200, commandTimeout: 200 }))).rejects.toMatchObject({ code: "ETIMEDOUT" });
+      expect(Date.now() - t0).toBeLessThan(5000);
+      // replies nobody asked for, streamed while the connection sits idle: refused, not queued
+      const idle = await SmtpClient.connect(base(flood.port));
+      await waitFor("the flood refused", () => idle.closed, 5000, 10);
+      trickleClosed = true;
+    } finally { for (const s of [longLine, manyLines, silent, garbage, trickle, flood]) await s.stop(); }
+    expect(trickleClosed).toBe(true);
   });
 
   it("never ends DATA when the stored bytes fail mid-way: the server takes nothing", async () => {
