@@ -39,7 +39,8 @@ export class ConnectionPool {
 
   private async open(): Promise<Pooled> {
     const relay = this.opts.relay?.tls;
-    const connecting = SmtpClient.connect({
+    // the client bounds the whole handshake itself (a trickled greeting included)
+    const conn = await SmtpClient.connect({
       host: this.endpoint.host,
       port: this.endpoint.port,
       name: this.opts.name,
@@ -49,22 +50,9 @@ export class ConnectionPool {
       tls: relay === "implicit" ? "implicit" : relay === "required" ? "required" : relay === "none" ? "none" : "may",
       auth: this.opts.relay?.auth,
     });
-    // the whole handshake has a deadline of its own: a server that trickles bytes keeps the socket's idle timer alive
-    let deadline: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      deadline = setTimeout(() => reject(Object.assign(new Error("connection to the primary timed out"), { code: "ETIMEDOUT" })), this.opts.connectTimeout * 2 + 1000);
-    });
-    try {
-      const conn = await Promise.race([connecting, late]);
-      const pooled: Pooled = { conn, messages: 0, broken: false };
-      conn.onClose(() => { pooled.broken = true; });
-      return pooled;
-    } catch (err) {
-      void connecting.then((c) => c.close(), () => undefined);
-      throw err;
-    } finally {
-      clearTimeout(deadline);
-    }
+    const pooled: Pooled = { conn, messages: 0, broken: false };
+    conn.onClose(() => { pooled.broken = true; });
+    return pooled;
   }
 
   release(p: Pooled, healthy: boolean): void {
