@@ -69,6 +69,34 @@ describe("docker/redis-start.sh with real sentinels", () => {
     expect(fs.readFileSync(log, "utf8").slice(logFrom)).not.toMatch(/Connecting to MASTER/);
   });
 
+  it("follows the sentinel with the newest configuration, though the others are more (they have not heard of the failover yet)", async () => {
+    const oldMaster = await startRedis({ persistence: false });
+    const newMaster = await startRedis({ persistence: false });
+    const node = await startRedis({ persistence: false });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mxspool-epochs-"));
+    const sentinels: ReturnType<typeof spawn>[] = [];
+    const ports: number[] = [];
+    try {
+      // two real sentinels at config epoch 0 name the old master, one at epoch 1 the new one
+      for (const [master, epoch] of [[oldMaster, 0], [oldMaster, 0], [newMaster, 1]] as const) {
+        const port = await freePort();
+        const conf = path.join(dir, `sentinel-${port}.conf`);
+        fs.writeFileSync(conf, [`port ${port}`, "bind 127.0.0.1", `dir ${dir}`, `sentinel monitor epochs 127.0.0.1 ${master.port} 1`, `sentinel config-epoch epochs ${epoch}`, ""].join("\n"));
+        sentinels.push(spawn("redis-server", [conf, "--sentinel"], { stdio: "ignore" }));
+        ports.push(port);
+      }
+      for (const p of ports) await waitFor("a sentinel", () => portOpen(p), 20_000);
+      await node.kill9();
+      await node.restart([], { command: ["sh", script, "127.0.0.1", String(node.port)], env: { MXSPOOL_SENTINELS: ports.map((p) => `127.0.0.1:${p}`).join(" "), MXSPOOL_REDIS_NAME: "epochs" } });
+      const info = await replication(node.port);
+      expect([info.role, info.master_port]).toEqual(["slave", String(newMaster.port)]);
+    } finally {
+      for (const s of sentinels) s.kill("SIGKILL");
+      for (const n of [node, oldMaster, newMaster]) await n.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("starts as its arguments say when no sentinel answers and it holds no data (the set's first start)", async () => {
     const upstream = await startRedis({ persistence: false });
     const node = await startRedis({ persistence: false });
