@@ -127,7 +127,7 @@ export function webmailUsersCheck(w: { enabled: false } | { enabled: true; file:
   return ok(name, `${w.users} user(s)`);
 }
 
-/** What the sentinels say of the master mxspool uses (SENTINEL MASTER and REPLICAS, from the first that answers). */
+/** What the sentinels say of the master mxspool uses (SENTINEL MASTER, GET-MASTER-ADDR-BY-NAME and REPLICAS, from the sentinel with the newest configuration: newestView). */
 export interface SentinelFacts {
   master: string;
   /** The sentinels see the master down (s_down / o_down): a failover may be under way. */
@@ -139,6 +139,19 @@ export interface SentinelFacts {
   replicas: number;
   /** Replicas up (no s_down, not disconnected) with their link to the master up. */
   replicasInSync: number;
+}
+
+/** One sentinel's answer, and how new the configuration behind it is. */
+export interface SentinelView { epoch: number; failingOver: boolean; facts: SentinelFacts }
+
+/**
+ * The answer of the sentinel with the newest configuration: the highest config-epoch, and at
+ * the same epoch one not in the middle of a failover — Sentinel's own rule for which
+ * configuration wins. Right after a failover the sentinels that have not heard of it yet still
+ * name the old master (docker/redis-start.sh chooses the same way).
+ */
+export function newestView(views: SentinelView[]): SentinelView | undefined {
+  return [...views].sort((a, b) => b.epoch - a.epoch || Number(a.failingOver) - Number(b.failingOver))[0];
 }
 
 /**

@@ -101,11 +101,10 @@ const fields = (flat: unknown): Map<string, string> => {
   return new Map(a.flatMap((v, i) => (i % 2 ? [] : [[v, a[i + 1] ?? ""] as [string, string]])));
 };
 
-/** What the first sentinel that answers says of the master (each asked in turn, bounded). */
+/** What the sentinel with the newest configuration says of the master (all asked at once, each bounded). */
 async function sentinelFacts(t: SentinelTarget): Promise<C.SentinelFacts | { error: string }> {
   const errors: string[] = [];
-  for (const { host, port } of t.sentinels) {
-    const address = `${host}:${port}`;
+  const views = await Promise.all(t.sentinels.map(async ({ host, port }): Promise<C.SentinelView | undefined> => {
     const s = new Redis({
       host, port, username: t.sentinelUsername, password: t.sentinelPassword, tls: t.sentinelTls ? {} : undefined,
       lazyConnect: true, connectTimeout: 3_000, commandTimeout: 3_000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false,
@@ -114,24 +113,32 @@ async function sentinelFacts(t: SentinelTarget): Promise<C.SentinelFacts | { err
     try {
       await s.connect();
       const master = fields(await s.call("SENTINEL", "MASTER", t.name));
+      // the address as the sentinel gives it to clients: the leader of a failover already names the promoted replica
+      const [ip, mport] = (await s.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", t.name)) as [string, string];
       const replicas = ((await s.call("SENTINEL", "REPLICAS", t.name)) as unknown[]).map(fields);
       const up = (f: Map<string, string>) => !/s_down|o_down|disconnected/.test(f.get("flags") ?? "") && f.get("master-link-status") === "ok";
+      const flags = master.get("flags") ?? "";
       return {
-        master: `${master.get("ip")}:${master.get("port")}`,
-        masterDown: /s_down|o_down/.test(master.get("flags") ?? ""),
-        sentinels: Number(master.get("num-other-sentinels") ?? 0) + 1,
-        quorum: Number(master.get("quorum") ?? 0),
-        downAfterMs: Number(master.get("down-after-milliseconds") ?? 0),
-        replicas: replicas.length,
-        replicasInSync: replicas.filter(up).length,
+        epoch: Number(master.get("config-epoch") ?? 0),
+        failingOver: flags.includes("failover_in_progress"),
+        facts: {
+          master: `${ip}:${mport}`,
+          masterDown: /s_down|o_down/.test(flags),
+          sentinels: Number(master.get("num-other-sentinels") ?? 0) + 1,
+          quorum: Number(master.get("quorum") ?? 0),
+          downAfterMs: Number(master.get("down-after-milliseconds") ?? 0),
+          replicas: replicas.length,
+          replicasInSync: replicas.filter(up).length,
+        },
       };
     } catch (err) {
-      errors.push(`${address}: ${(err as Error).message}`);
+      errors.push(`${host}:${port}: ${(err as Error).message}`);
+      return undefined;
     } finally {
       s.disconnect();
     }
-  }
-  return { error: errors.join("; ") || "no sentinel configured" };
+  }));
+  return C.newestView(views.filter((v): v is C.SentinelView => v !== undefined))?.facts ?? { error: errors.join("; ") || "no sentinel configured" };
 }
 
 function talk(address: ScannerAddress, timeoutMs: number, say: string, done: (reply: string) => boolean): Promise<{ reply?: string; error?: string }> {

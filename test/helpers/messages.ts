@@ -6,6 +6,7 @@ import crypto from "node:crypto";
 import nodemailer from "nodemailer";
 import MailComposer from "nodemailer/lib/mail-composer";
 import { dkimSign } from "mailauth/lib/dkim/sign.js";
+import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 
 export interface TestMessage { testId: string; from: string; to: string[]; raw: Buffer; smtputf8?: boolean; body8bit?: boolean }
 
@@ -45,6 +46,30 @@ export async function signDkim(raw: Buffer, key: DkimKey): Promise<Buffer> {
   } as never);
   if (!res.signatures.trim()) throw new Error(`DKIM signing failed: ${JSON.stringify(res.errors)}`);
   return Buffer.concat([Buffer.from(res.signatures, "utf8"), raw]);
+}
+
+/** A resolver that knows only `key`'s DKIM record (for mailauth's dkimVerify). */
+export function dkimResolver(key: DkimKey) {
+  return async (name: string, type: string): Promise<string[][]> => {
+    if (type === "TXT" && name === `${key.selector}._domainkey.${key.domain}`) return [[key.publicKeyTxt]];
+    throw Object.assign(new Error("not found"), { code: "ENOTFOUND" });
+  };
+}
+
+/**
+ * A message from `make`, signed, whose signature mailauth itself verifies before it goes
+ * anywhere: mailauth's own sign and verify disagree on about 1 message in 1,200 (measured:
+ * 5 "bad signature" in 6,000 composed and signed in one process, nothing sent), so a test of
+ * what the spool does to signatures starts from ones that verify. A new `make()` each try
+ * (nodemailer draws a new MIME boundary).
+ */
+export async function signedVerifiably(make: () => Promise<Buffer>, key: DkimKey): Promise<Buffer> {
+  for (let tries = 0; tries < 5; tries++) {
+    const signed = await signDkim(await make(), key);
+    const res = await dkimVerify(signed, { resolver: dkimResolver(key) } as never);
+    if (res.results.every((r: { status: { result: string } }) => r.status.result === "pass")) return signed;
+  }
+  throw new Error("no message whose DKIM signature verified in 5 tries");
 }
 
 /** Sends raw messages over real SMTP sessions, `concurrency` connections at a time. */

@@ -44,6 +44,17 @@ describe("doctor checks", () => {
     if (status !== "ok") expect(c.hint).toBeTruthy();
   });
 
+  const view = (epoch: number, failingOver: boolean, master: string): C.SentinelView => ({ epoch, failingOver, facts: sentinel({ master }) });
+  it.each([
+    ["all agree", [view(1, false, "a:1"), view(1, false, "a:1")], "a:1"],
+    ["the newest epoch, though the others are more", [view(0, false, "old:1"), view(1, false, "new:1"), view(0, false, "old:1")], "new:1"],
+    ["at the same epoch, the one not failing over", [view(1, true, "leader:1"), view(1, false, "new:1")], "new:1"],
+    ["only the leader knows of the failover", [view(1, true, "promoted:1"), view(0, false, "old:1")], "promoted:1"],
+    ["none answered", [], undefined],
+  ] as const)("sentinel view: %s", (_what, views, master) => {
+    expect(C.newestView([...views])?.facts.master).toBe(master);
+  });
+
   it.each([
     [{ code: 250, recipient: "p@example.test" }, "ok"],
     [{ code: 550, recipient: "p@example.test" }, "fail"],
