@@ -30,6 +30,9 @@ name="$1"; port="$2"; shift 2
 sentinels="${MXSPOOL_SENTINELS:-sentinel-1:26379 sentinel-2:26379 sentinel-3:26379}"
 data="${MXSPOOL_REDIS_DATA:-/data}"
 
+# sentinel HOST:PORT SUBCOMMAND: the reply of SENTINEL SUBCOMMAND <name>, bounded, raw
+sentinel() { timeout 3 redis-cli -h "${1%:*}" -p "${1##*:}" --raw SENTINEL "$2" "${MXSPOOL_REDIS_NAME:-mxspool}" 2>/dev/null; }
+
 # "settled host port": the master as named by the sentinel with the newest configuration
 # (SENTINEL MASTER's config-epoch; GET-MASTER-ADDR-BY-NAME's address, which the sentinel leading
 # a failover already gives as the promoted replica once it reconfigures the others); empty when
@@ -37,10 +40,10 @@ data="${MXSPOOL_REDIS_DATA:-/data}"
 # (failover_in_progress), 1 otherwise; at the same epoch a settled answer wins.
 ask_sentinels() {
   for s in $sentinels; do
-    state=$(timeout 3 redis-cli -h "${s%:*}" -p "${s##*:}" --raw SENTINEL MASTER "${MXSPOOL_REDIS_NAME:-mxspool}" 2>/dev/null \
+    state=$(sentinel "$s" MASTER \
       | awk 'NR % 2 == 1 { k = $0; next } k == "config-epoch" { e = $0 } k == "flags" { f = $0 }
              END { if (e ~ /^[0-9]+$/) print e, (f ~ /failover_in_progress/ ? 0 : 1) }') || continue
-    addr=$(timeout 3 redis-cli -h "${s%:*}" -p "${s##*:}" --raw SENTINEL GET-MASTER-ADDR-BY-NAME "${MXSPOOL_REDIS_NAME:-mxspool}" 2>/dev/null \
+    addr=$(sentinel "$s" GET-MASTER-ADDR-BY-NAME \
       | awk 'NR == 1 { h = $0 } NR == 2 { p = $0 } END { if (h != "" && p ~ /^[0-9]+$/) print h, p }') || continue
     [ -n "$state" ] && [ -n "$addr" ] && echo "$state $addr"
   done | sort -k1,1nr -k2,2nr | head -n 1 | cut -d' ' -f2-

@@ -6,7 +6,7 @@
  */
 import type { Readable } from "node:stream";
 import type { ConnectionPool, Pooled } from "./connection-pool.js";
-import type { Reply, SmtpError, Transaction } from "./smtp-client.js";
+import { isPositive, type Reply, type SmtpError, type Transaction } from "./smtp-client.js";
 import { classifyConnectionError, classifyReplyCode, type Outcome } from "../../policies/primary-reply.js";
 
 export interface RecipientResult { rcpt: string; outcome: Outcome; code?: number; response: string }
@@ -26,7 +26,7 @@ const result = (rcpt: string, reply: Reply): RecipientResult => ({ rcpt, outcome
 
 /** Each recipient's result from the replies of a transaction that ran to its end. */
 export function recipientResults(rcpts: string[], t: Transaction): { results: RecipientResult[]; clean: boolean } {
-  const accepted = (r: Reply | undefined) => r !== undefined && r.code >= 200 && r.code < 300;
+  const accepted = (r: Reply | undefined) => r !== undefined && isPositive(r);
   // MAIL FROM refused: its reply is every recipient's (the RCPTs' 503s after it say nothing)
   if (!accepted(t.mail)) return { clean: false, results: rcpts.map((rcpt) => result(rcpt, t.mail)) };
   // a recipient's own refusal is its result; the others share the end-of-data reply (the only

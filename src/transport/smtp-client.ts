@@ -60,6 +60,8 @@ export class SmtpClient {
   /** Set while a transaction runs: the command whose reply is awaited. */
   private stage = "CONN";
   private onClosed = new Set<() => void>();
+  /** How many replies may wait unread: those of the commands sent and not yet read (1 between commands: a 421 before a close). */
+  private expected = 1;
 
   private constructor(private socket: net.Socket, private readonly opts: ClientOptions) {
     this.attach(socket);
@@ -77,11 +79,7 @@ export class SmtpClient {
     // time keeps the socket's idle timer from ever firing
     const deadline = setTimeout(() => client.fail(smtpError(`no complete greeting and EHLO within ${handshakeMs(opts)} ms`, { code: "ETIMEDOUT" })), handshakeMs(opts));
     try {
-      await new Promise<void>((resolve, reject) => {
-        const ready = opts.tls === "implicit" ? "secureConnect" : "connect";
-        socket.once(ready, () => resolve());
-        client.onClosed.add(() => reject(client.failure));
-      });
+      await client.until(socket, opts.tls === "implicit" ? "secureConnect" : "connect");
       await client.handshake();
     } catch (err) {
       client.close();
@@ -99,9 +97,6 @@ export class SmtpClient {
   onClose(fn: () => void): void {
     if (this.failure) fn(); else this.onClosed.add(fn);
   }
-
-  /** How many replies may wait unread: those of the commands sent and not yet read (1 between commands: a 421 before a close). */
-  private expected = 1;
 
   private attach(socket: net.Socket): void {
     socket.on("data", (chunk: Buffer) => this.receive(chunk));
@@ -158,10 +153,7 @@ export class SmtpClient {
     this.socket = secure;
     this.attach(secure);
     secure.setTimeout(this.opts.connectTimeout);
-    return new Promise((resolve, reject) => {
-      secure.once("secureConnect", () => resolve());
-      this.onClosed.add(() => reject(this.failure));
-    });
+    return this.until(secure, "secureConnect");
   }
 
   private async login(auth: { user: string; pass: string }): Promise<void> {
@@ -217,21 +209,21 @@ export class SmtpClient {
         result.data = await this.reply();
       } catch (err) {
         // a refused MAIL FROM (421 and gone, say) is the answer for every recipient
-        if (!ok(result.mail)) return result;
+        if (!isPositive(result.mail)) return result;
         throw err;
       }
     } else {
       result.mail = await this.command(commands[0]!, "MAIL FROM");
-      if (!ok(result.mail)) return result;
+      if (!isPositive(result.mail)) return result;
       for (let i = 0; i < env.rcpts.length; i++) result.rcpts.push(await this.command(commands[i + 1]!, "RCPT TO"));
-      if (!result.rcpts.some(ok)) return result;
+      if (!result.rcpts.some(isPositive)) return result;
       result.data = await this.command("DATA");
     }
     // 354 is the go-ahead; some servers say 250, which nodemailer took as one too
     if (result.data.code >= 400) return result;
     this.stage = "DATA_END";
     // a go-ahead though nothing was accepted (a server that does not refuse DATA): end an empty message
-    if (!ok(result.mail) || !result.rcpts.some(ok)) this.write(".\r\n");
+    if (!isPositive(result.mail) || !result.rcpts.some(isPositive)) this.write(".\r\n");
     else await this.writeBody(body);
     this.expected = 1;
     result.final = await this.reply();
@@ -259,7 +251,7 @@ export class SmtpClient {
         if (this.failure) throw this.failure;
         const more = this.socket.write(stuffChunk(chunk, last));
         last = chunk[chunk.length - 1]!;
-        if (!more) await this.drained();
+        if (!more) await this.until(this.socket, "drain");
       }
     } catch (err) {
       // the stored bytes could not be read to the end: never let the server take what we have
@@ -273,10 +265,11 @@ export class SmtpClient {
     this.write(endMarker(last));
   }
 
-  private drained(): Promise<void> {
+  /** Resolves at `socket`'s `event`, rejects with the failure if the connection fails first. */
+  private until(socket: net.Socket, event: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const lost = () => reject(this.failure);
-      this.socket.once("drain", () => { this.onClosed.delete(lost); resolve(); });
+      socket.once(event, () => { this.onClosed.delete(lost); resolve(); });
       this.onClosed.add(lost);
     });
   }
@@ -369,7 +362,8 @@ export class SmtpClient {
   }
 }
 
-const ok = (r: Reply) => r.code >= 200 && r.code < 300;
+/** A 2xx: the command was taken. */
+export const isPositive = (r: Reply): boolean => r.code >= 200 && r.code < 300;
 
 /** The greeting, EHLO, STARTTLS and AUTH together, at most. */
 const handshakeMs = (o: ClientOptions) => o.connectTimeout * 2 + 1000;
