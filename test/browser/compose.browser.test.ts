@@ -16,7 +16,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { simpleParser } from "mailparser";
 import { dkimVerify } from "mailauth/lib/dkim/verify.js";
 import { startDnsServer, type TestDnsServer } from "../helpers/dns-server.js";
-import { makeDkimKey } from "../helpers/messages.js";
+import { dkimResolver, makeDkimKey } from "../helpers/messages.js";
 import { freePort, waitFor } from "../helpers/net.js";
 import { RecordingPrimary, type Received } from "../helpers/recording-primary.js";
 import { launchChromium, screen, submitWebmailLogin } from "../helpers/chromium.js";
@@ -37,10 +37,7 @@ describe("webmail compose in Chromium", () => {
   const ids: Record<string, string> = {};
   const external: string[] = [];
 
-  const resolver = async (name: string, type: string) => {
-    if (type === "TXT" && name === `${dkimKey.selector}._domainkey.${dkimKey.domain}`) return [[dkimKey.publicKeyTxt]];
-    throw Object.assign(new Error("not found"), { code: "ENOTFOUND" });
-  };
+  const resolver = dkimResolver(dkimKey);
   const subjects = new Map<Received, string>();
   const subjectOf = async (r: Received) => subjects.get(r) ?? subjects.set(r, (await simpleParser(r.raw)).subject ?? "").get(r)!;
   const arrived = (subject: string) => waitFor(`"${subject}" at the outside MX`, async () => {

@@ -16,7 +16,7 @@ import type { TestDnsServer } from "../helpers/dns-server.js";
 import { cliPath, type MxspoolProcess } from "../helpers/mxspool-process.js";
 import { waitFor } from "../helpers/net.js";
 import type { RecordingPrimary } from "../helpers/recording-primary.js";
-import { makeDkimKey } from "../helpers/messages.js";
+import { dkimResolver, makeDkimKey } from "../helpers/messages.js";
 import { startOutboundStack, type OutboundStack } from "../helpers/outbound-stack.js";
 import type { Keyspace } from "../../src/redis/keyspace.js";
 import { MessageRecords } from "../../src/store/message-records.js";
@@ -78,10 +78,7 @@ describe("outbound mail: authenticated users send during an outage", () => {
     expect(got.from).toBe(ALICE);
     expect(got.body).not.toMatch(/^Bcc:/im);
     expect(got.body).not.toContain("hidden@remote.test");
-    const resolver = async (name: string, type: string) => {
-      if (type === "TXT" && name === `${dkimKey.selector}._domainkey.${dkimKey.domain}`) return [[dkimKey.publicKeyTxt]];
-      throw Object.assign(new Error("not found"), { code: "ENOTFOUND" });
-    };
+    const resolver = dkimResolver(dkimKey);
     const verified = await dkimVerify(got.raw, { resolver });
     expect(verified.results.map((x: { status: { result: string } }) => x.status.result)).toEqual(["pass"]);
     expect(got.body).toMatch(/^DKIM-Signature:.*c=relaxed\/relaxed/ims);

@@ -12,7 +12,7 @@ import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { RecordingPrimary } from "../helpers/recording-primary.js";
 import { MxspoolProcess } from "../helpers/mxspool-process.js";
 import { testMxspoolConfig } from "../helpers/mxspool-config.js";
-import { compose, makeDkimKey, sendAll, signedVerifiably, stripFirstReceived, type TestMessage } from "../helpers/messages.js";
+import { compose, dkimResolver, makeDkimKey, sendAll, signedVerifiably, stripFirstReceived, type TestMessage } from "../helpers/messages.js";
 
 describe("relay: accept while the primary is down, drain when it returns", () => {
   let redis: TestRedis;
@@ -100,12 +100,7 @@ describe("relay: accept while the primary is down, drain when it returns", () =>
   it("keeps DKIM signatures valid through the spool", async () => {
     const signed = primary.received.filter((r) => /X-Test-Id: dkim-/i.test(r.body));
     expect(signed).toHaveLength(19);
-    const resolver = async (name: string, type: string) => {
-      if (type === "TXT" && name === `${dkimKey.selector}._domainkey.${dkimKey.domain}`) return [[dkimKey.publicKeyTxt]];
-      const err = new Error("not found") as Error & { code: string };
-      err.code = "ENOTFOUND";
-      throw err;
-    };
+    const resolver = dkimResolver(dkimKey);
     for (const r of signed) {
       const res = await dkimVerify(r.raw, { resolver });
       expect(res.results.map((x: { status: { result: string } }) => x.status.result)).toEqual(["pass"]);
