@@ -8,6 +8,8 @@
  *      "probe now", POST /api/primaries/{domain}/probe); time from
  *      the sink listening until it has received every queued message;
  *   4. memory: the process trees sampled every 500 ms, and at 5k/10k/20k/… queued messages.
+ * Before 1., untimed, each system gets a warm-up right after it starts (BENCH_WARMUP 10 KB
+ * messages, BENCH_WARMUP_MIX files of the mix), drained with the rest.
  * Then, per run and system again (fresh state), the realistic mix (test/helpers/mail-corpus.ts,
  * BENCH_MIX_MESSAGES, messages over Postfix's default 10 MB limit left out): the same files sent
  * by the raw-socket client over 20 sessions, then again over 100 (several messages per connection),
@@ -16,7 +18,7 @@
  * it to test-artifacts/bench.md, the raw figures to test-artifacts/bench.json.
  * Nothing here asserts a timing. Overrides: BENCH_MESSAGES, BENCH_RUNS, BENCH_SESSIONS,
  * BENCH_LATENCY_MESSAGES, BENCH_REDIS (embedded|external), BENCH_SYSTEMS (mxspool,postfix),
- * BENCH_MXSPOOL_LOG (info), BENCH_PROCESSES (smtp.processes; mxspool's default when unset), BENCH_MIX_MESSAGES (1000), BENCH_KEEP=1 (keep the temp dirs with logs and queues),
+ * BENCH_MXSPOOL_LOG (info), BENCH_PROCESSES (smtp.processes; mxspool's default when unset), BENCH_MIX_MESSAGES (1000), BENCH_WARMUP (1000), BENCH_WARMUP_MIX (200), BENCH_KEEP=1 (keep the temp dirs with logs and queues),
  * BENCH_MXSPOOL_ROOT (another built checkout to benchmark, e.g. a git worktree of an older revision).
  */
 import { execFileSync } from "node:child_process";
@@ -38,6 +40,9 @@ const SESSIONS = env("BENCH_SESSIONS", "20,100").split(",").map((s) => Number(s.
 const LAT_MESSAGES = Number(env("BENCH_LATENCY_MESSAGES", String(Math.min(3000, MESSAGES))));
 const LAT_SESSIONS = 20;
 const MIX_MESSAGES = Number(env("BENCH_MIX_MESSAGES", "1000"));
+/** Messages each system gets right after it starts, before anything is timed (smtp-source's 10 KB / files of the mix). */
+const WARMUP_SOURCE = Number(env("BENCH_WARMUP", "1000"));
+const WARMUP_MIX = Number(env("BENCH_WARMUP_MIX", "200"));
 /** The mix is sent at these session counts in turn (the same files each time; the latency is the first pass's). */
 const MIX_SESSIONS = [20, 100];
 /** Postfix's default message_size_limit is 10,240,000 bytes: larger messages of the mix are left out for both. */
@@ -143,6 +148,20 @@ async function benchSystem(sys: SystemUnderTest, runNo: number, load: Load = "so
       }
     };
 
+    // 0. warm-up, untimed: a backup MX runs for months, and a fresh process's first thousand
+    // messages measure V8's compiler and heap sizing (mxspool) or the first smtpd forks
+    // (Postfix), not its steady pace; the same for both systems, drained with the rest
+    const warm = load === "mix" ? Math.min(WARMUP_MIX, mixMessages.length) : WARMUP_SOURCE;
+    if (warm > 0) {
+      log(`run ${runNo}: ${sys.name} warm-up, ${warm} ${load === "mix" ? "files of the mix" : "× 10 KB"}, 20 sessions (not timed)`);
+      const sent = load === "mix"
+        ? (await measureLatency({ port: sys.smtpPort, sessions: 20, messages: warm, length: 0, message: (i) => mixMessages[i] })).sent
+        : await runSmtpSource({ port: sys.smtpPort, sessions: 20, messages: warm, length: LENGTH }).then((r) => r.sent || (r.exitCode === 0 ? warm : 0));
+      if (sent !== warm) result.problems.push(`warm-up: ${sent} of ${warm} accepted`);
+      cumulative += sent;
+    }
+    const warmed = cumulative;
+
     // 1. accept, primary down
     const cpuAccept = cpuNow();
     for (const s of load === "mix" ? MIX_SESSIONS : []) {
@@ -185,7 +204,7 @@ async function benchSystem(sys: SystemUnderTest, runNo: number, load: Load = "so
     }
 
     result.cpu.accept = cpuSince(cpuAccept);
-    result.cpu.acceptMessages = cumulative;
+    result.cpu.acceptMessages = cumulative - warmed;
 
     // everything accepted must be queued before the primary comes back
     // (Postfix's count walks incoming/, active/, deferred/ in turn: a file moving meanwhile can
@@ -267,7 +286,7 @@ function mixReport(results: SystemRun[], stats: string): string {
   L("## The realistic mix");
   L();
   L(`- ${stats}`);
-  L(`- the same files to both systems: raw-socket client, ${MIX_SESSIONS.join(" then ")} sessions (the same files each time; the latency is the first pass's), several messages per connection, primary down; then everything drained to smtp-sink; messages over ${MIX_MAX_SIZE / 1e6} MB left out (Postfix's default size limit); ${RUNS} run(s), medians`);
+  L(`- the same files to both systems: raw-socket client, ${MIX_SESSIONS.join(" then ")} sessions (the same files each time; the latency is the first pass's), several messages per connection, primary down, after an untimed warm-up of ${WARMUP_MIX} of the files at 20 sessions; then everything drained to smtp-sink (the warm-up's too); messages over ${MIX_MAX_SIZE / 1e6} MB left out (Postfix's default size limit); ${RUNS} run(s), medians`);
   L();
   L("| metric | mxspool | Postfix | mxspool/Postfix | target |");
   L("|---|---:|---:|---:|---|");
@@ -304,7 +323,7 @@ function report(results: SystemRun[], postfixSettings: string, startedAt: Date, 
   L(`- date: ${startedAt.toISOString()}; bench wall time ${(wallS / 60).toFixed(1)} min; 1-min load average at start ${LOAD_START.toFixed(1)}, at end ${os.loadavg()[0].toFixed(1)} (above ${os.availableParallelism()}: other work shared the CPUs)`);
   L(`- machine: nproc ${os.availableParallelism()}, CPU ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}`);
   L(`- node ${process.version}; Postfix ${sh("/usr/sbin/postconf", ["-dh", "mail_version"])}; ${sh("redis-server", ["--version"]).split(" ").slice(0, 3).join(" ")}`);
-  L(`- load: ${MESSAGES} messages of 10 KB (smtp-source -l ${LENGTH}) per accept test, sessions ${SESSIONS.join(" and ")}, one message per connection, primary down; latency: ${LAT_MESSAGES} messages over ${LAT_SESSIONS} sessions (raw-socket client); drain: everything queued, to smtp-sink; ${RUNS} run(s), order alternating; figures are medians of runs`);
+  L(`- load: ${MESSAGES} messages of 10 KB (smtp-source -l ${LENGTH}) per accept test, sessions ${SESSIONS.join(" and ")}, one message per connection, primary down, after an untimed warm-up of ${WARMUP_SOURCE} at 20 sessions right after the start; latency: ${LAT_MESSAGES} messages over ${LAT_SESSIONS} sessions (raw-socket client); drain: everything queued, to smtp-sink; ${RUNS} run(s), order alternating; figures are medians of runs`);
   L(`- mxspool: revision ${REV} (built once, copied aside for the whole bench), ${processesLabel()}, started as its launchers start it (node --max-semi-space-size=4 --max-old-space-size=1024, MALLOC_ARENA_MAX=2), ${REDIS_MODE === "embedded" ? "embedded redis-server (unix socket)" : "external redis-server on TCP loopback (test/helpers/redis-server.ts)"}, AOF appendfsync always, delivery.concurrency ${MXSPOOL_CONCURRENCY}, monitor.interval 1s; the drain starts with the admin's \`POST /api/primaries/bench.test/probe\` ("probe now"), as Postfix's with \`postqueue -f\`; log level ${MXSPOOL_LOG} to a file`);
   L(`- Postfix: private instance, default fsync of each queue file before 250, no chroot, logging to a file (postlogd); defaults except: ${postfixSettings.split("\n").filter((l) => /^(relay_domains|smtpd_relay_restrictions|transport_maps|mydestination|local_recipient_maps|inet_interfaces|compatibility_level)/.test(l)).join("; ")}; default_destination_concurrency_limit 20, smtpd process limit 100; drain starts with \`postqueue -f\``);
   L();
