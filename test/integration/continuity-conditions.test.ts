@@ -5,7 +5,6 @@
  * watchers opens it, one alert each) and close it when the condition ends.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -16,9 +15,11 @@ import { EventStore } from "../../src/continuity/event-store.js";
 import { ConditionWatch } from "../../src/continuity/condition-watch.js";
 import type { AlertPayload } from "../../src/continuity/alert-sink.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
+import { selfSignedCert } from "../helpers/certs.js";
 
 let redis: TestRedis;
 let dir: string;
+let certFile: string;
 const keys = new Keyspace("condtest");
 const config = parseConfig({ hostname: "mx2.example.test", domains: { "example.test": { primary: ["127.0.0.1:2525"] } },
   continuity: { staleQueueAfter: "1h", redisMemoryPercent: 50, certExpiryDays: 14 } });
@@ -27,8 +28,7 @@ const log = createLogger("silent");
 beforeAll(async () => {
   redis = await startRedis({ persistence: false });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "mxspool-cert-"));
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=mx2.example.test",
-    "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore" });
+  certFile = selfSignedCert(dir, { subject: "/CN=mx2.example.test", days: 1 }).cert;
 }, 60_000);
 afterAll(async () => { await redis?.stop(); fs.rmSync(dir, { recursive: true, force: true }); });
 
@@ -37,7 +37,7 @@ describe("continuity conditions", () => {
     const c = redis.client();
     const alerts: AlertPayload[] = [];
     const sink = { publish: async (p: AlertPayload) => { alerts.push(p); } };
-    const watch = () => new ConditionWatch(config, redis.client(), keys, new EventStore(redis.client(), keys), sink, log, path.join(dir, "cert.pem"));
+    const watch = () => new ConditionWatch(config, redis.client(), keys, new EventStore(redis.client(), keys), sink, log, certFile);
     const [a, b] = [watch(), watch()];
     const now = Date.now();
     // a message waiting 2 h for a primary that is up; a scanner down for the one reporting process; a small maxmemory

@@ -24,6 +24,7 @@ import { startDnsServer, type TestDnsServer, type Zone } from "../helpers/dns-se
 import { cliPath, MxspoolProcess } from "../helpers/mxspool-process.js";
 import { freePort, waitFor } from "../helpers/net.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
+import { selfSignedCert } from "../helpers/certs.js";
 
 const TOKEN = "primary-change-test-token-0123456789";
 const DOMAIN = "example.test";
@@ -32,8 +33,7 @@ const MB = 1024 * 1024;
 
 /** A self-signed certificate for mx1.example.test valid for `days`, with its SHA-256 fingerprint. */
 function makeCert(dir: string, name: string, days: number) {
-  const key = path.join(dir, `${name}.key`), cert = path.join(dir, `${name}.crt`);
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", String(days), "-subj", `/CN=mx1.example.test/O=${name}`], { stdio: "ignore", timeout: 30_000 });
+  const { key, cert } = selfSignedCert(dir, { subject: `/CN=mx1.example.test/O=${name}`, days, name });
   const pem = fs.readFileSync(cert);
   return { key: fs.readFileSync(key), cert: pem, fingerprint: new crypto.X509Certificate(pem).fingerprint256 };
 }

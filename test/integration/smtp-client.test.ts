@@ -3,7 +3,7 @@
  * Postfix's smtp-sink, and against scripted loopback servers where the test is about the wire
  * itself (what is pipelined, what a hostile server can make it hold).
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -15,6 +15,7 @@ import { SmtpClient, type ClientOptions, type SmtpError } from "../../src/transp
 import { recipientResults, sendMessage } from "../../src/transport/send-message.js";
 import { ConnectionPool } from "../../src/transport/connection-pool.js";
 import { freePort, portOpen, waitFor } from "../helpers/net.js";
+import { selfSignedCert } from "../helpers/certs.js";
 
 const base = (port: number, extra: Partial<ClientOptions> = {}): ClientOptions =>
   ({ host: "127.0.0.1", port, name: "mx2.example.test", connectTimeout: 2000, commandTimeout: 2000, tls: "may", ...extra });
@@ -122,8 +123,7 @@ describe("the drain's SMTP client", () => {
 
   beforeAll(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mxspool-smtp-client-"));
-    const key = path.join(tmp, "key.pem"), cert = path.join(tmp, "cert.pem");
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "2", "-subj", "/CN=primary.example.test", "-keyout", key, "-out", cert], { stdio: "ignore", timeout: 60_000 });
+    const { key, cert } = selfSignedCert(tmp, { subject: "/CN=primary.example.test" });
     certs = { key: fs.readFileSync(key, "utf8"), cert: fs.readFileSync(cert, "utf8") };
   });
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

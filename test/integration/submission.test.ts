@@ -8,7 +8,7 @@
  * user's MAIL FROM is refused 553 5.7.1 already as the reply to MAIL, by the submitter's own rule. The open-relay battery runs first: unauthenticated, through both doors (SMTP on
  * 25 and 587/465, and the webmail's compose), and nothing is queued.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -20,17 +20,11 @@ import { MessageRecords } from "../../src/store/message-records.js";
 import { freePort, waitFor } from "../helpers/net.js";
 import { RawSmtp } from "../helpers/smtp-client.js";
 import { mail, startWebmailStack, WebClient, type WebmailStack } from "../helpers/webmail-stack.js";
+import { selfSignedCert } from "../helpers/certs.js";
 
 const PASSWORD = "submission-test-password";
 const keys = new Keyspace("mxspool");
 
-/** A self-signed certificate for 127.0.0.1 (clients here do not verify it). */
-function selfSigned(dir: string): { cert: string; key: string } {
-  const cert = path.join(dir, "sub-cert.pem");
-  const key = path.join(dir, "sub-key.pem");
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "2", "-subj", "/CN=mx2.example.test", "-keyout", key, "-out", cert], { stdio: "ignore", timeout: 60_000 });
-  return { cert, key };
-}
 
 /** swaks marks a refusal `<**` in clear and `<~*` inside TLS; a success `<-` / `<~`. */
 function swaks(args: string[]): { code: number | null; out: string } {
@@ -51,7 +45,7 @@ describe("SMTP submission", () => {
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mxspool-sub-"));
-    const tls = selfSigned(tmp);
+    const tls = selfSignedCert(tmp, { subject: "/CN=mx2.example.test", name: "sub" });
     sub = await freePort();
     implicit = await freePort();
     s = await startWebmailStack({
