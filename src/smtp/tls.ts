@@ -21,10 +21,15 @@ export function ensureTlsFiles(config: Config): { generated: boolean } {
   if (!config.smtp.tls.enabled || config.smtp.tls.cert || (fs.existsSync(cert) && fs.existsSync(key))) return { generated: false };
   fs.mkdirSync(path.dirname(cert), { recursive: true, mode: 0o700 });
   const cn = config.hostname.replace(/[^a-zA-Z0-9.-]/g, "");
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "3650",
-    "-subj", `/CN=${cn}`, "-addext", `subjectAltName=DNS:${cn}`, "-keyout", key, "-out", cert], { stdio: "ignore", timeout: 60_000 });
+  makeSelfSigned({ cert, key }, { subject: `/CN=${cn}`, days: 3650, altName: `DNS:${cn}` });
   fs.chmodSync(key, 0o600);
   return { generated: true };
+}
+
+/** Writes a self-signed RSA certificate and its key (openssl) to `files`, for `subject` (e.g. "/CN=mx2.example.test"), valid for `days`. */
+export function makeSelfSigned(files: { cert: string; key: string }, opts: { subject: string; days: number; altName?: string }): void {
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", String(opts.days),
+    "-subj", opts.subject, ...(opts.altName ? ["-addext", `subjectAltName=${opts.altName}`] : []), "-keyout", files.key, "-out", files.cert], { stdio: "ignore", timeout: 60_000 });
 }
 
 export function readTls(config: Config): { cert: Buffer; key: Buffer } | undefined {

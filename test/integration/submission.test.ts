@@ -25,7 +25,6 @@ import { selfSignedCert } from "../helpers/certs.js";
 const PASSWORD = "submission-test-password";
 const keys = new Keyspace("mxspool");
 
-
 /** swaks marks a refusal `<**` in clear and `<~*` inside TLS; a success `<-` / `<~`. */
 function swaks(args: string[]): { code: number | null; out: string } {
   const r = spawnSync("swaks", ["--timeout", "20", "--helo", "client.test", ...args], { encoding: "utf8", timeout: 60_000 });
