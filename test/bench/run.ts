@@ -26,7 +26,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { MemSampler, treeCpuByGroup } from "./procs.js";
-import { runSmtpSource, SmtpSink } from "./postfix-tools.js";
+import { runSmtpSource, SmtpSink, type SourceResult } from "./postfix-tools.js";
 import { measureLatency, percentile } from "./latency-client.js";
 import { corpus, corpusStats, formatCorpusStats } from "../helpers/mail-corpus.js";
 import { benchProcesses, MxspoolUnderTest, PostfixUnderTest, repoRoot, type RedisMode, type SystemUnderTest } from "./systems.js";
@@ -39,6 +39,8 @@ const RUNS = Number(env("BENCH_RUNS", "3"));
 const SESSIONS = env("BENCH_SESSIONS", "20,100").split(",").map((s) => Number(s.trim())).filter((n) => n > 0);
 const LAT_MESSAGES = Number(env("BENCH_LATENCY_MESSAGES", String(Math.min(3000, MESSAGES))));
 const LAT_SESSIONS = 20;
+/** The warm-up's sessions (untimed, right after the start). */
+const WARMUP_SESSIONS = 20;
 const MIX_MESSAGES = Number(env("BENCH_MIX_MESSAGES", "1000"));
 /** Messages each system gets right after it starts, before anything is timed (smtp-source's 10 KB / files of the mix). */
 const WARMUP_SOURCE = Number(env("BENCH_WARMUP", "1000"));
@@ -116,6 +118,11 @@ function prepareMix(): string {
   return formatCorpusStats(corpusStats(msgs.map((m) => ({ kind: m.kind, size: m.raw.length }))));
 }
 
+/** How many messages smtp-source delivered: its own count, else all of them when it exited 0. */
+function sourceSent(r: SourceResult, asked: number): number {
+  return r.sent || (r.exitCode === 0 ? asked : 0);
+}
+
 async function benchSystem(sys: SystemUnderTest, runNo: number, load: Load = "source"): Promise<SystemRun> {
   const result: SystemRun = {
     run: runNo, system: sys.name, load, accept: {},
@@ -153,10 +160,10 @@ async function benchSystem(sys: SystemUnderTest, runNo: number, load: Load = "so
     // (Postfix), not its steady pace; the same for both systems, drained with the rest
     const warm = load === "mix" ? Math.min(WARMUP_MIX, mixMessages.length) : WARMUP_SOURCE;
     if (warm > 0) {
-      log(`run ${runNo}: ${sys.name} warm-up, ${warm} ${load === "mix" ? "files of the mix" : "× 10 KB"}, 20 sessions (not timed)`);
+      log(`run ${runNo}: ${sys.name} warm-up, ${warm} ${load === "mix" ? "files of the mix" : "× 10 KB"}, ${WARMUP_SESSIONS} sessions (not timed)`);
       const sent = load === "mix"
-        ? (await measureLatency({ port: sys.smtpPort, sessions: 20, messages: warm, length: 0, message: (i) => mixMessages[i] })).sent
-        : await runSmtpSource({ port: sys.smtpPort, sessions: 20, messages: warm, length: LENGTH }).then((r) => r.sent || (r.exitCode === 0 ? warm : 0));
+        ? (await measureLatency({ port: sys.smtpPort, sessions: WARMUP_SESSIONS, messages: warm, length: 0, message: (i) => mixMessages[i] })).sent
+        : sourceSent(await runSmtpSource({ port: sys.smtpPort, sessions: WARMUP_SESSIONS, messages: warm, length: LENGTH }), warm);
       if (sent !== warm) result.problems.push(`warm-up: ${sent} of ${warm} accepted`);
       cumulative += sent;
     }
@@ -182,7 +189,7 @@ async function benchSystem(sys: SystemUnderTest, runNo: number, load: Load = "so
       const r = await runSmtpSource({ port: sys.smtpPort, sessions: s, messages: MESSAGES, length: LENGTH, onProgress: (n) => milestone(base + n) });
       const errors = r.stderr.split("\n").map((l) => l.trim()).filter(Boolean);
       if (r.exitCode !== 0) errors.unshift(`smtp-source exit code ${r.exitCode}`);
-      const sent = r.sent || (r.exitCode === 0 ? MESSAGES : 0);
+      const sent = sourceSent(r, MESSAGES);
       result.accept[String(s)] = { messages: MESSAGES, sent, seconds: r.wallMs / 1000, msgsPerSec: sent / (r.wallMs / 1000), errors: errors.slice(0, 20) };
       log(`  ${(sent / (r.wallMs / 1000)).toFixed(0)} msg/s (${sent} in ${(r.wallMs / 1000).toFixed(1)} s)${errors.length ? `, ${errors.length} error line(s): ${errors[0]}` : ""}`);
       cumulative += sent;
@@ -286,7 +293,7 @@ function mixReport(results: SystemRun[], stats: string): string {
   L("## The realistic mix");
   L();
   L(`- ${stats}`);
-  L(`- the same files to both systems: raw-socket client, ${MIX_SESSIONS.join(" then ")} sessions (the same files each time; the latency is the first pass's), several messages per connection, primary down, after an untimed warm-up of ${WARMUP_MIX} of the files at 20 sessions; then everything drained to smtp-sink (the warm-up's too); messages over ${MIX_MAX_SIZE / 1e6} MB left out (Postfix's default size limit); ${RUNS} run(s), medians`);
+  L(`- the same files to both systems: raw-socket client, ${MIX_SESSIONS.join(" then ")} sessions (the same files each time; the latency is the first pass's), several messages per connection, primary down, after an untimed warm-up of ${WARMUP_MIX} of the files at ${WARMUP_SESSIONS} sessions; then everything drained to smtp-sink (the warm-up's too); messages over ${MIX_MAX_SIZE / 1e6} MB left out (Postfix's default size limit); ${RUNS} run(s), medians`);
   L();
   L("| metric | mxspool | Postfix | mxspool/Postfix | target |");
   L("|---|---:|---:|---:|---|");
@@ -323,7 +330,7 @@ function report(results: SystemRun[], postfixSettings: string, startedAt: Date, 
   L(`- date: ${startedAt.toISOString()}; bench wall time ${(wallS / 60).toFixed(1)} min; 1-min load average at start ${LOAD_START.toFixed(1)}, at end ${os.loadavg()[0].toFixed(1)} (above ${os.availableParallelism()}: other work shared the CPUs)`);
   L(`- machine: nproc ${os.availableParallelism()}, CPU ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}`);
   L(`- node ${process.version}; Postfix ${sh("/usr/sbin/postconf", ["-dh", "mail_version"])}; ${sh("redis-server", ["--version"]).split(" ").slice(0, 3).join(" ")}`);
-  L(`- load: ${MESSAGES} messages of 10 KB (smtp-source -l ${LENGTH}) per accept test, sessions ${SESSIONS.join(" and ")}, one message per connection, primary down, after an untimed warm-up of ${WARMUP_SOURCE} at 20 sessions right after the start; latency: ${LAT_MESSAGES} messages over ${LAT_SESSIONS} sessions (raw-socket client); drain: everything queued, to smtp-sink; ${RUNS} run(s), order alternating; figures are medians of runs`);
+  L(`- load: ${MESSAGES} messages of 10 KB (smtp-source -l ${LENGTH}) per accept test, sessions ${SESSIONS.join(" and ")}, one message per connection, primary down, after an untimed warm-up of ${WARMUP_SOURCE} at ${WARMUP_SESSIONS} sessions right after the start; latency: ${LAT_MESSAGES} messages over ${LAT_SESSIONS} sessions (raw-socket client); drain: everything queued, to smtp-sink; ${RUNS} run(s), order alternating; figures are medians of runs`);
   L(`- mxspool: revision ${REV} (built once, copied aside for the whole bench), ${processesLabel()}, started as its launchers start it (node --max-semi-space-size=4 --max-old-space-size=1024, MALLOC_ARENA_MAX=2), ${REDIS_MODE === "embedded" ? "embedded redis-server (unix socket)" : "external redis-server on TCP loopback (test/helpers/redis-server.ts)"}, AOF appendfsync always, delivery.concurrency ${MXSPOOL_CONCURRENCY}, monitor.interval 1s; the drain starts with the admin's \`POST /api/primaries/bench.test/probe\` ("probe now"), as Postfix's with \`postqueue -f\`; log level ${MXSPOOL_LOG} to a file`);
   L(`- Postfix: private instance, default fsync of each queue file before 250, no chroot, logging to a file (postlogd); defaults except: ${postfixSettings.split("\n").filter((l) => /^(relay_domains|smtpd_relay_restrictions|transport_maps|mydestination|local_recipient_maps|inet_interfaces|compatibility_level)/.test(l)).join("; ")}; default_destination_concurrency_limit 20, smtpd process limit 100; drain starts with \`postqueue -f\``);
   L();
