@@ -42,5 +42,5 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.MXSPOOL_HEALTH_URL,{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))"]
 # the supervisor's memory settings (policies/process-memory.ts, SUPERVISOR_LAUNCH)
 ENV MALLOC_ARENA_MAX=2
-ENTRYPOINT ["node", "--max-semi-space-size=4", "--max-old-space-size=1024", "dist/src/cli/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "--max-old-space-size=1024", "--initial-old-space-size=64", "dist/src/cli/main.js"]
 CMD ["start", "--config", "/etc/mxspool/mxspool.yaml"]

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=4 --max-old-space-size=1024
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=4 --max-old-space-size=1024 --initial-old-space-size=64
 /**
  * The `mxspool` command.
  *   mxspool start [--config FILE] [--roles smtp,worker,http]

@@ -5,11 +5,11 @@ import { childEnv, childExecArgv, forkedProcessCount, SUPERVISOR_LAUNCH } from "
 describe("the forked processes' memory settings", () => {
   it.each([
     // parent's node arguments, NODE_OPTIONS, the child's node arguments
-    [[], "", ["--max-semi-space-size=4", "--max-old-space-size=1024"]],
-    [["--cpu-prof"], "", ["--cpu-prof", "--max-semi-space-size=4", "--max-old-space-size=1024"]],
-    [["--max-old-space-size=1024"], "", ["--max-old-space-size=1024", "--max-semi-space-size=4"]],
-    [[], "--max-semi-space-size=16", ["--max-old-space-size=1024"]],
-    [[], "--max_old_space_size=512 --max-semi-space-size=8", []],
+    [[], "", ["--max-semi-space-size=4", "--max-old-space-size=1024", "--initial-old-space-size=64"]],
+    [["--cpu-prof"], "", ["--cpu-prof", "--max-semi-space-size=4", "--max-old-space-size=1024", "--initial-old-space-size=64"]],
+    [["--max-old-space-size=1024"], "", ["--max-old-space-size=1024", "--max-semi-space-size=4", "--initial-old-space-size=64"]],
+    [[], "--max-semi-space-size=16", ["--max-old-space-size=1024", "--initial-old-space-size=64"]],
+    [[], "--max_old_space_size=512 --max-semi-space-size=8 --initial-old-space-size=128", []],
   ])("parent %j with NODE_OPTIONS %j: the child runs with %j", (parent, nodeOptions, child) => {
     expect(childExecArgv(parent, nodeOptions)).toEqual(child);
   });
