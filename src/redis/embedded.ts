@@ -15,6 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import net from "node:net";
 import type { Logger } from "../observability/log.js";
+import { withParentDeathSignal } from "./parent-death.js";
 
 export interface EmbeddedRedis {
   socketPath: string;
@@ -65,13 +66,6 @@ export function isOurRedis(pid: number, dir: string, socketPath: string): boolea
   }
 }
 
-/** The command that runs redis-server with SIGTERM as its parent-death signal, when setpriv is there. */
-function withParentDeathSignal(cmd: string, args: string[]): [string, string[]] {
-  const setpriv = (process.env.PATH ?? "").split(path.delimiter).map((d) => path.join(d, "setpriv")).find((f) => {
-    try { fs.accessSync(f, fs.constants.X_OK); return true; } catch { return false; }
-  });
-  return setpriv && process.platform === "linux" ? [setpriv, ["--pdeathsig", "SIGTERM", "--", cmd, ...args]] : [cmd, args];
-}
 
 async function stopStale(dir: string, socketPath: string, log: Logger, abort?: AbortSignal): Promise<void> {
   const pidFile = path.join(dir, "redis.pid");

@@ -13,6 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { freePort, waitFor } from "./net.js";
+import { withParentDeathSignal } from "../../src/redis/parent-death.js";
 
 /** The EICAR anti-virus test file: harmless, detected by every scanner by convention. */
 export const EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
@@ -113,7 +114,7 @@ export async function startClamd(): Promise<TestClamd> {
     `TCPSocket ${tcpPort}`, "TCPAddr 127.0.0.1", `TemporaryDirectory ${dir}`, "LogSyslog no", `LogFile ${path.join(dir, "clamd.log")}`,
     "MaxThreads 10", "SelfCheck 0", "",
   ].join("\n"));
-  const proc: ChildProcess = spawn("clamd", ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+  const proc: ChildProcess = spawn(...withParentDeathSignal("clamd", ["-c", conf], "SIGKILL"), { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   proc.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); });
   let exited = false;

@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
 import { waitFor } from "./net.js";
+import { withParentDeathSignal } from "../../src/redis/parent-death.js";
 
 
 /** Tests run from the TS sources, but exercise the built CLI in dist/ as a user would. */
@@ -42,7 +43,7 @@ export class MxspoolProcess {
   async start(args: string[] = [], env: Record<string, string> = {}): Promise<void> {
     this.exitCode = null;
     this.exitSignal = null;
-    const proc = spawn(process.execPath, [cliPath(), "start", "--config", this.configFile, ...args], {
+    const proc = spawn(...withParentDeathSignal(process.execPath, [cliPath(), "start", "--config", this.configFile, ...args], "SIGKILL"), {
       stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env },
     });
     this.proc = proc;

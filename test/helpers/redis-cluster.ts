@@ -12,6 +12,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { freePort, portOpen, waitFor } from "./net.js";
+import { withParentDeathSignal } from "../../src/redis/parent-death.js";
 
 export interface TestCluster {
   /** "127.0.0.1:PORT" of each master, for redis.cluster. */
@@ -50,9 +51,9 @@ export async function startRedisCluster(masters = 3, replicas = 0): Promise<Test
     for (const [port, bus] of pairs) {
       const nodeDir = path.join(dir, String(port));
       fs.mkdirSync(nodeDir);
-      procs.push(spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", nodeDir, "--daemonize", "no", "--save", "",
+      procs.push(spawn(...withParentDeathSignal("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", nodeDir, "--daemonize", "no", "--save", "",
         "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", String(bus), "--cluster-node-timeout", "2000",
-        "--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction", "--logfile", path.join(nodeDir, "redis.log")], { stdio: "ignore" }));
+        "--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction", "--logfile", path.join(nodeDir, "redis.log")], "SIGKILL"), { stdio: "ignore" }));
       ports.push(port);
     }
     for (const [i, port] of ports.entries()) await waitFor(`redis-server on ${port}`, () => {

@@ -18,6 +18,7 @@ import path from "node:path";
 import { Redis } from "ioredis";
 import { freePort, portOpen, waitFor } from "./net.js";
 import { startRedis, type TestRedis } from "./redis-server.js";
+import { withParentDeathSignal } from "../../src/redis/parent-death.js";
 
 export interface TestSentinels {
   name: string;
@@ -63,7 +64,7 @@ export async function startSentinels(opts: { replicas?: number; sentinels?: numb
       `sentinel failover-timeout ${name} 5000`,
       `sentinel parallel-syncs ${name} 2`, "",
     ].join("\n"));
-    procs.push(spawn("redis-server", [conf, "--sentinel"], { stdio: "ignore" }));
+    procs.push(spawn(...withParentDeathSignal("redis-server", [conf, "--sentinel"], "SIGKILL"), { stdio: "ignore" }));
     ports.push(port);
     await waitFor(`sentinel on ${port}`, () => portOpen(port), 20_000);
   }

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
 import { freePort, portOpen, waitFor } from "./net.js";
+import { withParentDeathSignal } from "../../src/redis/parent-death.js";
 
 /** A start script run instead of redis-server, given the arguments after its own (it must exec redis-server with them), with `env` added to its environment. */
 export interface StartVia { command: string[]; env?: Record<string, string> }
@@ -36,7 +37,8 @@ export async function startRedis(opts: { persistence?: boolean; args?: string[] 
   const clients: Redis[] = [];
   const launch = async (more: string[] = [], via?: StartVia) => {
     const [cmd, ...pre] = via?.command ?? ["redis-server"];
-    proc = spawn(cmd!, [...pre, ...args, ...more], { stdio: "ignore", env: { ...process.env, ...via?.env } });
+    // killed with this test process even when it is killed itself (a run aborted)
+    proc = spawn(...withParentDeathSignal(cmd!, [...pre, ...args, ...more], "SIGKILL"), { stdio: "ignore", env: { ...process.env, ...via?.env } });
     await waitFor(`redis-server on ${port}`, () => portOpen(port), 20_000);
     const c = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 3 });
     await waitFor("redis to load its AOF", async () => { await c.connect().catch(() => undefined); return (await c.ping()) === "PONG" && !(await c.info("persistence")).includes("loading:1"); }, 30_000);

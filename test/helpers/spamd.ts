@@ -9,6 +9,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { freePort, waitFor } from "./net.js";
+import { withParentDeathSignal } from "../../src/redis/parent-death.js";
 
 /** SpamAssassin's Generic Test for Unsolicited Bulk Email: scores 1000. */
 export const GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
@@ -50,7 +51,7 @@ export async function startSpamd(opts: { children?: number } = {}): Promise<Test
     "--cf", `describe ${BORDERLINE_RULE} Borderline test rule of mxspool's filter tests`,
     "--cf", "use_bayes 0", "--cf", "bayes_auto_learn 0",
   ];
-  const proc: ChildProcess = spawn("spamd", args, { stdio: ["ignore", "ignore", "pipe"] });
+  const proc: ChildProcess = spawn(...withParentDeathSignal("spamd", args, "SIGKILL"), { stdio: ["ignore", "ignore", "pipe"] });
   let out = "";
   proc.stderr!.on("data", (d: Buffer) => { out = (out + d.toString()).slice(-20_000); });
   let exited = false;

@@ -20,6 +20,7 @@ import { Redis } from "ioredis";
 import { freePort, portOpen, sleep, waitFor } from "../helpers/net.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { startSentinels, type TestSentinels } from "../helpers/redis-sentinel.js";
+import { withParentDeathSignal } from "../../src/redis/parent-death.js";
 
 const script = path.resolve(import.meta.dirname, "../../docker/redis-start.sh");
 
@@ -82,7 +83,7 @@ describe("docker/redis-start.sh with real sentinels", () => {
         const port = await freePort();
         const conf = path.join(dir, `sentinel-${port}.conf`);
         fs.writeFileSync(conf, [`port ${port}`, "bind 127.0.0.1", `dir ${dir}`, `sentinel monitor epochs 127.0.0.1 ${master.port} 1`, `sentinel config-epoch epochs ${epoch}`, ""].join("\n"));
-        sentinels.push(spawn("redis-server", [conf, "--sentinel"], { stdio: "ignore" }));
+        sentinels.push(spawn(...withParentDeathSignal("redis-server", [conf, "--sentinel"], "SIGKILL"), { stdio: "ignore" }));
         ports.push(port);
       }
       for (const p of ports) await waitFor("a sentinel", () => portOpen(p), 20_000);
@@ -126,7 +127,7 @@ describe("docker/redis-start.sh with real sentinels", () => {
       await sleep(1500);
       const conf = path.join(dir, "sentinel.conf");
       fs.writeFileSync(conf, [`port ${sentinelPort}`, "bind 127.0.0.1", `dir ${dir}`, `sentinel monitor late 127.0.0.1 ${master.port} 1`, ""].join("\n"));
-      sentinel = spawn("redis-server", [conf, "--sentinel"], { stdio: "ignore" });
+      sentinel = spawn(...withParentDeathSignal("redis-server", [conf, "--sentinel"], "SIGKILL"), { stdio: "ignore" });
       await waitFor("the late sentinel", () => portOpen(sentinelPort), 20_000);
       await started;
       const info = await replication(node.port);

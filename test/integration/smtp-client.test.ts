@@ -16,6 +16,7 @@ import { recipientResults, sendMessage } from "../../src/transport/send-message.
 import { ConnectionPool } from "../../src/transport/connection-pool.js";
 import { freePort, portOpen, waitFor } from "../helpers/net.js";
 import { selfSignedCert } from "../helpers/certs.js";
+import { withParentDeathSignal } from "../../src/redis/parent-death.js";
 
 const base = (port: number, extra: Partial<ClientOptions> = {}): ClientOptions =>
   ({ host: "127.0.0.1", port, name: "mx2.example.test", connectTimeout: 2000, commandTimeout: 2000, tls: "may", ...extra });
@@ -110,7 +111,7 @@ async function postfixSink(dir: string, args: string[] = []): Promise<{ port: nu
   fs.mkdirSync(dir, { recursive: true });
   fs.chmodSync(path.dirname(dir), 0o755); // smtp-sink runs as nobody: it must reach the directory
   fs.chmodSync(dir, 0o777);
-  const proc = spawn("/usr/sbin/smtp-sink", [...(process.getuid?.() === 0 ? ["-u", "nobody"] : []), "-d", `${dir}/%M.`, ...args, `127.0.0.1:${port}`, "64"], { stdio: "ignore" });
+  const proc = spawn(...withParentDeathSignal("/usr/sbin/smtp-sink", [...(process.getuid?.() === 0 ? ["-u", "nobody"] : []), "-d", `${dir}/%M.`, ...args, `127.0.0.1:${port}`, "64"], "SIGKILL"), { stdio: "ignore" });
   await waitFor("smtp-sink to listen", () => portOpen(port), 10_000, 20);
   // a dump smtp-sink opened at MAIL is removed again when the transaction ends without a message:
   // one listed by readdir may be gone by the time it is read
