@@ -18,7 +18,7 @@
  * it to test-artifacts/bench.md, the raw figures to test-artifacts/bench.json.
  * Nothing here asserts a timing. Overrides: BENCH_MESSAGES, BENCH_RUNS, BENCH_SESSIONS,
  * BENCH_LATENCY_MESSAGES, BENCH_REDIS (embedded|external), BENCH_SYSTEMS (mxspool,postfix),
- * BENCH_MXSPOOL_LOG (info), BENCH_PROCESSES (smtp.processes; mxspool's default when unset), BENCH_MIX_MESSAGES (1000), BENCH_WARMUP (1000), BENCH_WARMUP_MIX (200), BENCH_KEEP=1 (keep the temp dirs with logs and queues),
+ * BENCH_MXSPOOL_LOG (info), BENCH_PROCESSES (smtp.processes; mxspool's default when unset), BENCH_MIX_MESSAGES (1000), BENCH_WARMUP (1000), BENCH_WARMUP_MIX (1000), BENCH_KEEP=1 (keep the temp dirs with logs and queues),
  * BENCH_MXSPOOL_ROOT (another built checkout to benchmark, e.g. a git worktree of an older revision).
  */
 import { execFileSync } from "node:child_process";
@@ -44,7 +44,7 @@ const WARMUP_SESSIONS = 20;
 const MIX_MESSAGES = Number(env("BENCH_MIX_MESSAGES", "1000"));
 /** Messages each system gets right after it starts, before anything is timed (smtp-source's 10 KB / files of the mix). */
 const WARMUP_SOURCE = Number(env("BENCH_WARMUP", "1000"));
-const WARMUP_MIX = Number(env("BENCH_WARMUP_MIX", "200"));
+const WARMUP_MIX = Number(env("BENCH_WARMUP_MIX", "1000"));
 /** The mix is sent at these session counts in turn (the same files each time; the latency is the first pass's). */
 const MIX_SESSIONS = [20, 100];
 /** Postfix's default message_size_limit is 10,240,000 bytes: larger messages of the mix are left out for both. */
