@@ -73,7 +73,7 @@ interface SystemRun {
   run: number;
   system: string;
   load: Load;
-  accept: Record<string, { messages: number; sent: number; seconds: number; msgsPerSec: number; errors: string[] }>;
+  accept: Record<string, { messages: number; sent: number; seconds: number; msgsPerSec: number; errors: string[]; aofRewrites?: number }>;
   latency: { messages: number; ok: number; reconnects?: number; p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number; msgsPerSec: number; errors: string[] };
   drain: { queued: number; received: number; seconds: number; msgsPerSec: number; firstToLastSeconds: number; queueEmptyAfterSeconds: number | null; sinkSessions: number };
   memory: { peak: Record<string, { rssKiB: number; pssKiB: number; procs: number }>; hwmSumKiB: Record<string, number>; milestones: Milestone[] };
@@ -173,25 +173,27 @@ async function benchSystem(sys: SystemUnderTest, runNo: number, load: Load = "so
     const cpuAccept = cpuNow();
     for (const s of load === "mix" ? MIX_SESSIONS : []) {
       log(`run ${runNo}: ${sys.name} accept the realistic mix, ${mixMessages.length} messages, ${s} sessions`);
+      const rewrites = await sys.aofRewrites?.();
       const l = await measureLatency({ port: sys.smtpPort, sessions: s, messages: mixMessages.length, length: 0, message: (i) => mixMessages[i] });
       const sorted = [...l.samplesMs].sort((a, b) => a - b);
-      result.accept[String(s)] = { messages: mixMessages.length, sent: l.sent, seconds: l.wallMs / 1000, msgsPerSec: l.sent / (l.wallMs / 1000), errors: l.errors.slice(0, 20) };
+      result.accept[String(s)] = { messages: mixMessages.length, sent: l.sent, seconds: l.wallMs / 1000, msgsPerSec: l.sent / (l.wallMs / 1000), errors: l.errors.slice(0, 20), aofRewrites: rewrites === undefined ? undefined : (await sys.aofRewrites!()) - rewrites };
       if (s === MIX_SESSIONS[0]) result.latency = {
         messages: mixMessages.length, ok: l.sent, reconnects: l.reconnects, p50Ms: percentile(sorted, 50), p90Ms: percentile(sorted, 90), p99Ms: percentile(sorted, 99),
         maxMs: sorted[sorted.length - 1] ?? NaN, msgsPerSec: l.sent / (l.wallMs / 1000), errors: l.errors.slice(0, 20),
       };
-      log(`  ${(l.sent / (l.wallMs / 1000)).toFixed(0)} msg/s, p50 ${percentile(sorted, 50).toFixed(2)} ms${l.errors.length ? `, ${l.errors.length} error(s): ${l.errors[0]}` : ""}`);
+      log(`  ${(l.sent / (l.wallMs / 1000)).toFixed(0)} msg/s, p50 ${percentile(sorted, 50).toFixed(2)} ms${rewrites === undefined ? "" : `, AOF rewrites ${result.accept[String(s)].aofRewrites}`}${l.errors.length ? `, ${l.errors.length} error(s): ${l.errors[0]}` : ""}`);
       cumulative += l.sent;
     }
     for (const s of load === "mix" ? [] : SESSIONS) {
       log(`run ${runNo}: ${sys.name} accept ${MESSAGES} × 10 KB, ${s} sessions`);
       const base = cumulative;
+      const rewrites = await sys.aofRewrites?.();
       const r = await runSmtpSource({ port: sys.smtpPort, sessions: s, messages: MESSAGES, length: LENGTH, onProgress: (n) => milestone(base + n) });
       const errors = r.stderr.split("\n").map((l) => l.trim()).filter(Boolean);
       if (r.exitCode !== 0) errors.unshift(`smtp-source exit code ${r.exitCode}`);
       const sent = sourceSent(r, MESSAGES);
-      result.accept[String(s)] = { messages: MESSAGES, sent, seconds: r.wallMs / 1000, msgsPerSec: sent / (r.wallMs / 1000), errors: errors.slice(0, 20) };
-      log(`  ${(sent / (r.wallMs / 1000)).toFixed(0)} msg/s (${sent} in ${(r.wallMs / 1000).toFixed(1)} s)${errors.length ? `, ${errors.length} error line(s): ${errors[0]}` : ""}`);
+      result.accept[String(s)] = { messages: MESSAGES, sent, seconds: r.wallMs / 1000, msgsPerSec: sent / (r.wallMs / 1000), errors: errors.slice(0, 20), aofRewrites: rewrites === undefined ? undefined : (await sys.aofRewrites!()) - rewrites };
+      log(`  ${(sent / (r.wallMs / 1000)).toFixed(0)} msg/s (${sent} in ${(r.wallMs / 1000).toFixed(1)} s)${rewrites === undefined ? "" : `, AOF rewrites ${result.accept[String(s)].aofRewrites}`}${errors.length ? `, ${errors.length} error line(s): ${errors[0]}` : ""}`);
       cumulative += sent;
       milestone(cumulative);
     }
@@ -308,9 +310,15 @@ function mixReport(results: SystemRun[], stats: string): string {
     L(`| CPU per message, ${phase} (ms; mxspool: node + redis) | ${f2(a)} | ${f2(b)} | ${ratio(a, b)} | lower is better |`);
   }
   L();
-  L(`Per run (accept msg/s at ${MIX_SESSIONS.join(" / ")} sessions; drain msg/s): ${[...results].sort((a, b) => a.run - b.run || a.system.localeCompare(b.system)).map((r) => r.failed ? `${r.run} ${r.system} FAILED` : `${r.run} ${r.system} ${MIX_SESSIONS.map((s) => f0(r.accept[String(s)]?.msgsPerSec ?? NaN)).join(" / ")}; ${f0(r.drain.msgsPerSec)}${r.problems.length ? ` (${r.problems.length} problem(s): ${r.problems[0].slice(0, 100)})` : ""}`).join("; ")}`);
+  L(`Per run (accept msg/s at ${MIX_SESSIONS.join(" / ")} sessions; drain msg/s): ${[...results].sort((a, b) => a.run - b.run || a.system.localeCompare(b.system)).map((r) => r.failed ? `${r.run} ${r.system} FAILED` : `${r.run} ${r.system} ${MIX_SESSIONS.map((s) => f0(r.accept[String(s)]?.msgsPerSec ?? NaN)).join(" / ")}${rewritesNote(r, MIX_SESSIONS)}; ${f0(r.drain.msgsPerSec)}${r.problems.length ? ` (${r.problems.length} problem(s): ${r.problems[0].slice(0, 100)})` : ""}`).join("; ")}`);
   L("Redis bytes per queued message and messages per GiB on the mix, against the raw bytes: test/bench/capacity.ts (test-artifacts/bench-capacity.md), run last by `npm run bench`.");
   return lines.join("\n") + "\n";
+}
+
+/** " (AOF rewrites a / b)" for a run whose system counts them (mxspool's Redis), else "". */
+function rewritesNote(r: SystemRun, sessions: number[]): string {
+  const n = sessions.map((s) => r.accept[String(s)]?.aofRewrites);
+  return n.some((x) => x !== undefined) ? ` (AOF rewrites ${n.map((x) => x ?? "?").join(" / ")})` : "";
 }
 
 function sh(cmd: string, args: string[]): string {
@@ -394,7 +402,7 @@ function report(results: SystemRun[], postfixSettings: string, startedAt: Date, 
       : `${f0(mib(r.memory.peak.postfix?.rssKiB))} (${r.memory.peak.postfix?.procs ?? 0} procs)`;
     const errs = Object.values(r.accept).reduce((n, a) => n + a.errors.length, 0) + r.latency.errors.length;
     const probs = r.problems.length + errs;
-    L(`| ${r.run} | ${r.system} | ${SESSIONS.map((s) => f0(r.accept[String(s)]?.msgsPerSec ?? NaN)).join(" | ")} | ${f2(r.latency.p50Ms)} / ${f2(r.latency.p99Ms)} | ${f0(r.drain.msgsPerSec)} (${r.drain.received}) | ${memTxt} | ${probs ? `${probs}: ${(r.problems[0] ?? Object.values(r.accept).flatMap((a) => a.errors)[0] ?? r.latency.errors[0] ?? "").replace(/\|/g, "/").slice(0, 120)}` : "none"} |`);
+    L(`| ${r.run} | ${r.system} | ${SESSIONS.map((s) => f0(r.accept[String(s)]?.msgsPerSec ?? NaN) + (r.accept[String(s)]?.aofRewrites ? ` (${r.accept[String(s)]!.aofRewrites} AOF rewrite)` : "")).join(" | ")} | ${f2(r.latency.p50Ms)} / ${f2(r.latency.p99Ms)} | ${f0(r.drain.msgsPerSec)} (${r.drain.received}) | ${memTxt} | ${probs ? `${probs}: ${(r.problems[0] ?? Object.values(r.accept).flatMap((a) => a.errors)[0] ?? r.latency.errors[0] ?? "").replace(/\|/g, "/").slice(0, 120)}` : "none"} |`);
   }
   return lines.join("\n") + "\n";
 }
