@@ -66,7 +66,6 @@ export function isOurRedis(pid: number, dir: string, socketPath: string): boolea
   }
 }
 
-
 async function stopStale(dir: string, socketPath: string, log: Logger, abort?: AbortSignal): Promise<void> {
   const pidFile = path.join(dir, "redis.pid");
   let pid = 0;
@@ -108,7 +107,7 @@ export async function startEmbeddedRedis(dataDir: string, log: Logger, redisServ
     // the AOF's rewrite writes an RDB base (aof-use-rdb-preamble), and Redis tries LZF on
     // every value: on the brotli frames that are most of the spool it gains nothing (the same
     // 80 MB base for 3,000 mix messages) and cost the rewrite's child ~1.3 s of CPU instead
-    // of ~0.7 (README, "Benchmark")
+    // of ~0.7 (README, "Capacity: where the bytes go")
     "--rdbcompression", "no",
     "--daemonize", "no",
     "--logfile", path.join(dir, "redis.log"),
