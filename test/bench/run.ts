@@ -123,6 +123,15 @@ function sourceSent(r: SourceResult, asked: number): number {
   return r.sent || (r.exitCode === 0 ? asked : 0);
 }
 
+/** Runs one accept pass and counts the AOF rewrites `sys`'s Redis did meanwhile (undefined for a system that does not count them). */
+async function countingRewrites<T>(sys: SystemUnderTest, pass: () => Promise<T>): Promise<[T, number | undefined]> {
+  const before = await sys.aofRewrites?.();
+  const out = await pass();
+  return [out, before === undefined ? undefined : (await sys.aofRewrites!()) - before];
+}
+
+const rewritesText = (n: number | undefined): string => (n === undefined ? "" : `, AOF rewrites ${n}`);
+
 async function benchSystem(sys: SystemUnderTest, runNo: number, load: Load = "source"): Promise<SystemRun> {
   const result: SystemRun = {
     run: runNo, system: sys.name, load, accept: {},
@@ -173,27 +182,25 @@ async function benchSystem(sys: SystemUnderTest, runNo: number, load: Load = "so
     const cpuAccept = cpuNow();
     for (const s of load === "mix" ? MIX_SESSIONS : []) {
       log(`run ${runNo}: ${sys.name} accept the realistic mix, ${mixMessages.length} messages, ${s} sessions`);
-      const rewrites = await sys.aofRewrites?.();
-      const l = await measureLatency({ port: sys.smtpPort, sessions: s, messages: mixMessages.length, length: 0, message: (i) => mixMessages[i] });
+      const [l, aofRewrites] = await countingRewrites(sys, () => measureLatency({ port: sys.smtpPort, sessions: s, messages: mixMessages.length, length: 0, message: (i) => mixMessages[i] }));
       const sorted = [...l.samplesMs].sort((a, b) => a - b);
-      result.accept[String(s)] = { messages: mixMessages.length, sent: l.sent, seconds: l.wallMs / 1000, msgsPerSec: l.sent / (l.wallMs / 1000), errors: l.errors.slice(0, 20), aofRewrites: rewrites === undefined ? undefined : (await sys.aofRewrites!()) - rewrites };
+      result.accept[String(s)] = { messages: mixMessages.length, sent: l.sent, seconds: l.wallMs / 1000, msgsPerSec: l.sent / (l.wallMs / 1000), errors: l.errors.slice(0, 20), aofRewrites };
       if (s === MIX_SESSIONS[0]) result.latency = {
         messages: mixMessages.length, ok: l.sent, reconnects: l.reconnects, p50Ms: percentile(sorted, 50), p90Ms: percentile(sorted, 90), p99Ms: percentile(sorted, 99),
         maxMs: sorted[sorted.length - 1] ?? NaN, msgsPerSec: l.sent / (l.wallMs / 1000), errors: l.errors.slice(0, 20),
       };
-      log(`  ${(l.sent / (l.wallMs / 1000)).toFixed(0)} msg/s, p50 ${percentile(sorted, 50).toFixed(2)} ms${rewrites === undefined ? "" : `, AOF rewrites ${result.accept[String(s)].aofRewrites}`}${l.errors.length ? `, ${l.errors.length} error(s): ${l.errors[0]}` : ""}`);
+      log(`  ${(l.sent / (l.wallMs / 1000)).toFixed(0)} msg/s, p50 ${percentile(sorted, 50).toFixed(2)} ms${rewritesText(aofRewrites)}${l.errors.length ? `, ${l.errors.length} error(s): ${l.errors[0]}` : ""}`);
       cumulative += l.sent;
     }
     for (const s of load === "mix" ? [] : SESSIONS) {
       log(`run ${runNo}: ${sys.name} accept ${MESSAGES} × 10 KB, ${s} sessions`);
       const base = cumulative;
-      const rewrites = await sys.aofRewrites?.();
-      const r = await runSmtpSource({ port: sys.smtpPort, sessions: s, messages: MESSAGES, length: LENGTH, onProgress: (n) => milestone(base + n) });
+      const [r, aofRewrites] = await countingRewrites(sys, () => runSmtpSource({ port: sys.smtpPort, sessions: s, messages: MESSAGES, length: LENGTH, onProgress: (n) => milestone(base + n) }));
       const errors = r.stderr.split("\n").map((l) => l.trim()).filter(Boolean);
       if (r.exitCode !== 0) errors.unshift(`smtp-source exit code ${r.exitCode}`);
       const sent = sourceSent(r, MESSAGES);
-      result.accept[String(s)] = { messages: MESSAGES, sent, seconds: r.wallMs / 1000, msgsPerSec: sent / (r.wallMs / 1000), errors: errors.slice(0, 20), aofRewrites: rewrites === undefined ? undefined : (await sys.aofRewrites!()) - rewrites };
-      log(`  ${(sent / (r.wallMs / 1000)).toFixed(0)} msg/s (${sent} in ${(r.wallMs / 1000).toFixed(1)} s)${rewrites === undefined ? "" : `, AOF rewrites ${result.accept[String(s)].aofRewrites}`}${errors.length ? `, ${errors.length} error line(s): ${errors[0]}` : ""}`);
+      result.accept[String(s)] = { messages: MESSAGES, sent, seconds: r.wallMs / 1000, msgsPerSec: sent / (r.wallMs / 1000), errors: errors.slice(0, 20), aofRewrites };
+      log(`  ${(sent / (r.wallMs / 1000)).toFixed(0)} msg/s (${sent} in ${(r.wallMs / 1000).toFixed(1)} s)${rewritesText(aofRewrites)}${errors.length ? `, ${errors.length} error line(s): ${errors[0]}` : ""}`);
       cumulative += sent;
       milestone(cumulative);
     }
@@ -402,7 +409,7 @@ function report(results: SystemRun[], postfixSettings: string, startedAt: Date, 
       : `${f0(mib(r.memory.peak.postfix?.rssKiB))} (${r.memory.peak.postfix?.procs ?? 0} procs)`;
     const errs = Object.values(r.accept).reduce((n, a) => n + a.errors.length, 0) + r.latency.errors.length;
     const probs = r.problems.length + errs;
-    L(`| ${r.run} | ${r.system} | ${SESSIONS.map((s) => f0(r.accept[String(s)]?.msgsPerSec ?? NaN) + (r.accept[String(s)]?.aofRewrites ? ` (${r.accept[String(s)]!.aofRewrites} AOF rewrite)` : "")).join(" | ")} | ${f2(r.latency.p50Ms)} / ${f2(r.latency.p99Ms)} | ${f0(r.drain.msgsPerSec)} (${r.drain.received}) | ${memTxt} | ${probs ? `${probs}: ${(r.problems[0] ?? Object.values(r.accept).flatMap((a) => a.errors)[0] ?? r.latency.errors[0] ?? "").replace(/\|/g, "/").slice(0, 120)}` : "none"} |`);
+    L(`| ${r.run} | ${r.system} | ${SESSIONS.map((s) => f0(r.accept[String(s)]?.msgsPerSec ?? NaN) + (r.accept[String(s)]?.aofRewrites ? ` (AOF rewrites ${r.accept[String(s)]!.aofRewrites})` : "")).join(" | ")} | ${f2(r.latency.p50Ms)} / ${f2(r.latency.p99Ms)} | ${f0(r.drain.msgsPerSec)} (${r.drain.received}) | ${memTxt} | ${probs ? `${probs}: ${(r.problems[0] ?? Object.values(r.accept).flatMap((a) => a.errors)[0] ?? r.latency.errors[0] ?? "").replace(/\|/g, "/").slice(0, 120)}` : "none"} |`);
   }
   return lines.join("\n") + "\n";
 }
