@@ -4,7 +4,8 @@
  * the message store under the same queue id. outbound() is the queue of mail users send to
  * outside domains (queues/outbound-queue.ts), for the admin's hold/release/delete of it.
  */
-import { Queue, type ConnectionOptions } from "bullmq";
+import { Job, Queue, type ConnectionOptions } from "bullmq";
+import type { ChainableCommander, Redis } from "ioredis";
 import { deliveryQueueName, OUTBOUND_QUEUE, type Keyspace } from "../src/redis/keyspace.js";
 import type { OutboundJob } from "./outbound-queue.js";
 
@@ -36,6 +37,10 @@ export interface SpooledMessage {
 /** Jobs never run out of attempts by count: expiry by age (maxLifetime) ends them. */
 export const MAX_ATTEMPTS = 1_000_000;
 
+/** BullMQ's script that adds a job that is neither delayed nor prioritized (its commands are "<name>:<version>"). */
+const ADD_SCRIPT = "addStandardJob";
+const JOB_OPTIONS = { attempts: MAX_ATTEMPTS, backoff: { type: "mxspool" }, removeOnComplete: true, removeOnFail: false };
+
 export class DeliveryQueues {
   private readonly queues = new Map<string, Queue<SpooledMessage>>();
   private outboundQueue?: Queue<OutboundJob>;
@@ -59,13 +64,48 @@ export class DeliveryQueues {
   }
 
   async enqueue(msg: SpooledMessage): Promise<void> {
-    await this.get(msg.domain).add("deliver", msg, {
-      jobId: msg.id,
-      attempts: MAX_ATTEMPTS,
-      backoff: { type: "mxspool" },
-      removeOnComplete: true,
-      removeOnFail: false,
-    });
+    await this.get(msg.domain).add("deliver", msg, { ...JOB_OPTIONS, jobId: msg.id });
+  }
+
+  /** The connection whose MULTIs may hold jobs (joinJobsTo). */
+  private joined?: Redis;
+
+  /**
+   * Lets a MULTI of `redis` hold this queue set's jobs (addInto), so that a message's bytes,
+   * records and jobs are written in one round trip: `redis` learns BullMQ's add script
+   * (ioredis sends it by SHA1, and its text again on a new connection or NOSCRIPT). Only on one
+   * Redis or Sentinel: on Cluster a queue's keys have their own slot, not the message's, and
+   * this does nothing (joinsRecords stays false).
+   * BullMQ's own connection is not used for that MULTI: ioredis copies every script defined on
+   * a connection (BullMQ's ~50) onto each of its MULTIs, ~70 µs a message.
+   */
+  async joinJobsTo(redis: Redis): Promise<void> {
+    if (this.keys.cluster) return;
+    const bull = (await this.get(this.domains()[0]!).getBackend().client) as unknown as Redis;
+    const scripts = bull.scriptsSet as Record<string, { lua: string; numberOfKeys: number | null }>;
+    const script = Object.keys(scripts).find((name) => name.startsWith(`${ADD_SCRIPT}:`));
+    if (!script) throw new Error(`BullMQ defines no ${ADD_SCRIPT} script`);
+    if (!(script in (redis.scriptsSet as object))) redis.defineCommand(script, { lua: scripts[script]!.lua, numberOfKeys: scripts[script]!.numberOfKeys ?? undefined });
+    this.joined = redis;
+  }
+
+  /** Whether transaction() and addInto() may be used (joinJobsTo() succeeded). */
+  get joinsRecords(): boolean { return this.joined !== undefined; }
+
+  /** A MULTI that may hold jobs (addInto): of the connection given to joinJobsTo(). */
+  transaction(): ChainableCommander {
+    if (!this.joined) throw new Error("transaction() before joinJobsTo()");
+    return this.joined.multi();
+  }
+
+  /**
+   * Adds `msg`'s job to `m`, a transaction(). BullMQ queues its
+   * script on a transaction at once (runCommand); the job exists when `m` has been executed.
+   */
+  async addInto(m: ChainableCommander, msg: SpooledMessage): Promise<void> {
+    const t = m as ChainableCommander & { runCommand?: (name: string, args: unknown[]) => unknown };
+    t.runCommand ??= (name, args) => { (t as unknown as Record<string, (a: unknown[]) => unknown>)[name]!(args); return t; };
+    await new Job<SpooledMessage>(this.get(msg.domain), "deliver", msg, { ...JOB_OPTIONS, jobId: msg.id }, msg.id).addJob(t as never);
   }
 
   async close(): Promise<void> {

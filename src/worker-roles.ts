@@ -128,6 +128,9 @@ export class WorkerRoles {
     if (roles.includes("smtp")) {
       this.recipients = new ConfiguredRecipients(config, log);
       this.recipients.watch();
+      // one MULTI for a message's bytes, records and jobs once BullMQ's connection is up (it
+      // waits for Redis, and the listener must not); until then the jobs go after the MULTI
+      void this.queues.joinJobsTo(redis).catch((err: Error) => log.warn({ event: "JOBS_APART", err: err.message }, "delivery jobs are added after each accept's MULTI"));
       const replicaAck = this.ackRedis && new ReplicaAck(this.ackRedis, keys, config.redis.minReplicasAcked, config.redis.replicaAckTimeout);
       const acceptor = new MessageAcceptor(store, this.queues, records, config.hostname, {
         maxMessageSize: config.smtp.maxMessageSize,

@@ -3,7 +3,9 @@
  * MULTI) but whose delivery job never was, because the process died between the two. Such a
  * message never got its 250 (the reply waits for the job), so the sender retries it; left
  * alone it would stay "queued" for ever — counted in the queue, shown in the webmail, never
- * delivered nor expired. Run by the queue sweeper, at start and then every sweep.
+ * delivered nor expired. Run by the queue sweeper, at start and then every sweep. Only Redis
+ * Cluster writes the two apart now (one Redis and Sentinel write the jobs in the accept MULTI);
+ * a spool written by an older mxspool may hold some too.
  *
  * Each arrival is looked at once, when it is `delivery.orphanAge` old: a mark in Redis says
  * how far the `queued` index has been read (as for delay warnings), so a long queue is not

@@ -2,8 +2,8 @@
  * The end of DATA: turns the client's byte stream into a durable, queued message.
  * The bytes stream through the message inspector (size, loops, header size, line length,
  * NUL, bare LF) and the content filter (ClamAV, SpamAssassin) into the store; only when all of
- * them agree and every write has returned from Redis is one delivery job per recipient
- * domain enqueued, and only then does the caller answer 250 — "250" means durable.
+ * them agree are the bytes, the records and one delivery job per recipient domain written, and
+ * only once Redis has returned does the caller answer 250 — "250" means durable.
  * The headers mxspool adds (Received, filter results) are kept beside the client's bytes
  * and prepended on delivery: the client's bytes are stored exactly as received.
  * With redis.minReplicasAcked, the 250 also waits until that many replicas hold it all
@@ -117,27 +117,35 @@ export class MessageAcceptor {
       flags,
     }));
     let written = false;
+    // TEST ONLY (test/integration/orphans.test.ts): leave the jobs out and die once the rest is written
+    const dieBeforeJobs = process.env.MXSPOOL_FAULT === "after-records-commit";
+    // On one Redis or Sentinel one MULTI holds the bytes (a copy per extra domain: each drains
+    // on its own), the records, the indexes and the jobs: one round trip, one fsync, and no
+    // crash can leave a part of it. On Cluster the jobs' slots are not the message's: they are
+    // added once the MULTI has returned, so that no job is ever seen without its bytes, and a
+    // crash between the two leaves an orphan (orphan-reconciler.ts). All is done before the
+    // 250; a failure of any part removes everything below.
+    const jobsInside = this.queues.joinsRecords && !dieBeforeJobs;
     try {
-      // One MULTI holds the bytes (a copy per extra domain: each drains on its own), the
-      // records and the indexes; the jobs are added once it has returned, so that no job is
-      // ever seen without its bytes. Both are done before the 250; a failure of either
-      // removes everything below.
       await writer.seal(); // compressed off this thread, the MULTI below then only frames it
-      const m = this.records.redisMulti();
+      const m = jobsInside ? this.queues.transaction() : this.records.redisMulti();
       writer.commitInto(m, jobs.slice(1).map((j) => j.id));
       for (const j of jobs) {
         this.records.addAccepted(m, { id: j.id, domain: j.domain, from: j.from, rcpts: j.allRcpts, subject, size, receivedAt, client: j.client, flags, addedHeaders: headers },
           { client: j.client, tls: j.tls?.protocol, size, scan: scan.headers ? scan.headers.trim().split(/\r\n(?![ \t])/) : undefined, flags });
       }
+      if (jobsInside) for (const j of jobs) await this.queues.addInto(m, j);
       const res = await m.exec();
       written = Boolean(res);
       writer.committed(res);
       const failed = res!.find(([err]) => err);
       if (failed) throw failed[0];
-      if (process.env.MXSPOOL_FAULT === "after-records-commit") process.kill(process.pid, "SIGKILL"); // TEST ONLY (test/integration/orphans.test.ts): die between the two writes
-      await Promise.all(jobs.map((job) => this.queues.enqueue(job)));
-      // jobs added this late may find their records removed as orphans meanwhile (orphan-reconciler.ts): then nothing is queued
-      if (Date.now() - receivedAt > LATE_ENQUEUE_MS && !(await this.records.allExist(jobs.map((j) => j.id)))) throw new Error("stored message removed as an orphan before its jobs were added");
+      if (dieBeforeJobs) process.kill(process.pid, "SIGKILL");
+      if (!jobsInside) {
+        await Promise.all(jobs.map((job) => this.queues.enqueue(job)));
+        // jobs added this late may find their records removed as orphans meanwhile (orphan-reconciler.ts): then nothing is queued
+        if (Date.now() - receivedAt > LATE_ENQUEUE_MS && !(await this.records.allExist(jobs.map((j) => j.id)))) throw new Error("stored message removed as an orphan before its jobs were added");
+      }
       if (this.replicaAck && !(await this.replicaAck.confirmMessage(env.id, jobs.map((j) => j.domain)))) throw REPLICAS_SILENT;
     } catch (err) {
       // not queued means not accepted: remove what was written so nothing half-queued remains

@@ -34,6 +34,7 @@ export const EVENTS = {
 
   // --- Redis ---------------------------------------------------------------------------------
   REDIS_UNREACHABLE: { level: "error", fields: ["err"], meaning: "A Redis connection failed; it reconnects by itself (logged at most every 5 s). Sessions wait, then get 451 4.3.0: nothing is accepted that is not stored. Check that Redis runs and `redis.url`." },
+  JOBS_APART: { level: "warn", fields: ["err"], meaning: "On one Redis or Sentinel a message's delivery jobs are written in the MULTI of its bytes and records, with BullMQ's add script; this process could not take that script from BullMQ (`err` says why), so its jobs are added after the MULTI, as on Cluster: one more round trip per message, and a crash between the two leaves an orphan the sweeper removes. Mail is accepted as before. Report it with the BullMQ version." },
   REDIS_NOT_PERSISTENT: { level: "warn", fields: [], meaning: "The Redis at `redis.url` has neither AOF nor RDB: every queued message is lost when it restarts. Set `appendonly yes` and `appendfsync always`." },
   REDIS_NO_AOF: { level: "warn", fields: [], meaning: "The Redis at `redis.url` has RDB snapshots only: mail accepted since the last snapshot is lost on a crash. Set `appendonly yes`." },
   REDIS_FSYNC_RELAXED: { level: "warn", fields: ["appendfsync"], meaning: "Redis fsyncs its AOF less often than on every write: up to about a second of accepted mail can be lost on power loss. Set `appendfsync always`." },
