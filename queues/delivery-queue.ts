@@ -67,8 +67,8 @@ export class DeliveryQueues {
     await this.get(msg.domain).add("deliver", msg, { ...JOB_OPTIONS, jobId: msg.id });
   }
 
-  /** The connection whose MULTIs may hold jobs (joinJobsTo). */
-  private joined?: Redis;
+  /** The connection whose MULTIs may hold jobs (joinJobsTo), and the text of BullMQ's add script. */
+  private joined?: { redis: Redis; lua: string };
 
   /**
    * Lets a MULTI of `redis` hold this queue set's jobs (addInto), so that a message's bytes,
@@ -86,7 +86,7 @@ export class DeliveryQueues {
     const script = Object.keys(scripts).find((name) => name.startsWith(`${ADD_SCRIPT}:`));
     if (!script) throw new Error(`BullMQ defines no ${ADD_SCRIPT} script`);
     if (!(script in (redis.scriptsSet as object))) redis.defineCommand(script, { lua: scripts[script]!.lua, numberOfKeys: scripts[script]!.numberOfKeys ?? undefined });
-    this.joined = redis;
+    this.joined = { redis, lua: scripts[script]!.lua };
   }
 
   /** Whether transaction() and addInto() may be used (joinJobsTo() succeeded). */
@@ -95,7 +95,23 @@ export class DeliveryQueues {
   /** A MULTI that may hold jobs (addInto): of the connection given to joinJobsTo(). */
   transaction(): ChainableCommander {
     if (!this.joined) throw new Error("transaction() before joinJobsTo()");
-    return this.joined.multi();
+    return this.joined.redis.multi();
+  }
+
+  /**
+   * Whether a transaction()'s failures are all NOSCRIPT: Redis no longer held BullMQ's add
+   * script (SCRIPT FLUSH; a restart or failover comes with a new connection, on which ioredis
+   * sends the text first), so the jobs alone were not added, and everything else was written.
+   * ioredis resends a script on NOSCRIPT, but not one inside a MULTI.
+   */
+  lostScript(results: [Error | null, unknown][]): boolean {
+    const errors = results.filter(([err]) => err);
+    return errors.length > 0 && errors.every(([err]) => String(err!.message).startsWith("NOSCRIPT"));
+  }
+
+  /** Loads BullMQ's add script into Redis again, after lostScript(): the next transaction()s find it. */
+  async reloadScript(): Promise<void> {
+    if (this.joined) await this.joined.redis.script("LOAD", this.joined.lua);
   }
 
   /**

@@ -139,9 +139,12 @@ export class MessageAcceptor {
       written = Boolean(res);
       writer.committed(res);
       const failed = res!.find(([err]) => err);
-      if (failed) throw failed[0];
+      // Redis had lost BullMQ's script: all but the jobs was written; they are added on their own
+      const jobsLeftOut = jobsInside && failed !== undefined && this.queues.lostScript(res!);
+      if (failed && !jobsLeftOut) throw failed[0];
       if (dieBeforeJobs) process.kill(process.pid, "SIGKILL");
-      if (!jobsInside) {
+      if (jobsLeftOut) await this.queues.reloadScript();
+      if (!jobsInside || jobsLeftOut) {
         await Promise.all(jobs.map((job) => this.queues.enqueue(job)));
         // jobs added this late may find their records removed as orphans meanwhile (orphan-reconciler.ts): then nothing is queued
         if (Date.now() - receivedAt > LATE_ENQUEUE_MS && !(await this.records.allExist(jobs.map((j) => j.id)))) throw new Error("stored message removed as an orphan before its jobs were added");

@@ -27,11 +27,8 @@ describe("the accept's one MULTI on one Redis", () => {
   });
   afterAll(async () => { await mx?.stop(); await redis?.stop(); mx?.cleanup(); });
 
-  it("writes the bytes, the records and both domains' jobs between one MULTI and its EXEC", async () => {
-    const seen: { source: string; args: string[] }[] = [];
-    const monitor = await redis.client().monitor();
-    monitor.on("monitor", (_time: string, args: string[], source: string) => seen.push({ source, args }));
-
+  /** One message for one@example.test and two@other.test; resolves with its queue id once the 250 is in. */
+  const send = async (): Promise<string> => {
     const c = await RawSmtp.connect(port);
     await c.reply();
     await c.cmd("EHLO client.test");
@@ -43,9 +40,20 @@ describe("the accept's one MULTI on one Redis", () => {
     const id = /^250 2\.0\.0 Ok: queued as (\S+)/.exec(await c.reply(30_000))?.[1];
     c.close();
     expect(id).toBeTruthy();
+    return id!;
+  };
+  const expectJobs = async (id: string) => {
+    const c = redis.client();
+    for (const [job, domain] of [[id, "example.test"], [`${id}.2`, "other.test"]]) expect(await c.exists(`{mxspool}:delivery-${domain}:${job}`)).toBe(1);
+  };
 
-    const c2 = redis.client();
-    for (const [job, domain] of [[id!, "example.test"], [`${id}.2`, "other.test"]]) expect(await c2.exists(`{mxspool}:delivery-${domain}:${job}`)).toBe(1);
+  it("writes the bytes, the records and both domains' jobs between one MULTI and its EXEC", async () => {
+    const seen: { source: string; args: string[] }[] = [];
+    const monitor = await redis.client().monitor();
+    monitor.on("monitor", (_time: string, args: string[], source: string) => seen.push({ source, args }));
+
+    const id = await send();
+    await expectJobs(id);
 
     // the MULTI that wrote the record: everything of this message is inside it
     await waitFor("the accept's EXEC seen by MONITOR", () => seen.some((s) => s.args[0]?.toLowerCase() === "exec"), 5000);
@@ -67,5 +75,18 @@ describe("the accept's one MULTI on one Redis", () => {
     const adds = (domain: string) => inside.filter((s) => /^eval(sha)?$/i.test(s.args[0]!) && s.args.includes(`{mxspool}:delivery-${domain}:wait`));
     expect(adds("example.test")).toHaveLength(1);
     expect(adds("other.test")).toHaveLength(1);
+  });
+
+  it("adds the jobs on their own when Redis has lost BullMQ's script (SCRIPT FLUSH), and in the MULTI again after", async () => {
+    await redis.client().script("FLUSH");
+    await expectJobs(await send());
+    const seen: string[][] = [];
+    const monitor = await redis.client().monitor();
+    monitor.on("monitor", (_time: string, args: string[]) => seen.push(args));
+    await expectJobs(await send());
+    await waitFor("the accept's EXEC seen by MONITOR", () => seen.some((a) => a[0]?.toLowerCase() === "exec"), 5000);
+    monitor.disconnect();
+    expect(seen.filter((a) => a[0]?.toLowerCase() === "evalsha" && a.includes("{mxspool}:delivery-other.test:wait"))).toHaveLength(1);
+    expect(mx.events("JOBS_APART")).toHaveLength(0);
   });
 });
