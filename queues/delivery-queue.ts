@@ -83,10 +83,11 @@ export class DeliveryQueues {
     if (this.keys.cluster) return;
     const bull = (await this.get(this.domains()[0]!).getBackend().client) as unknown as Redis;
     const scripts = bull.scriptsSet as Record<string, { lua: string; numberOfKeys: number | null }>;
-    const script = Object.keys(scripts).find((name) => name.startsWith(`${ADD_SCRIPT}:`));
-    if (!script) throw new Error(`BullMQ defines no ${ADD_SCRIPT} script`);
-    if (!(script in (redis.scriptsSet as object))) redis.defineCommand(script, { lua: scripts[script]!.lua, numberOfKeys: scripts[script]!.numberOfKeys ?? undefined });
-    this.joined = { redis, lua: scripts[script]!.lua };
+    const found = Object.entries(scripts).find(([name]) => name.startsWith(`${ADD_SCRIPT}:`));
+    if (!found) throw new Error(`BullMQ defines no ${ADD_SCRIPT} script`);
+    const [name, { lua, numberOfKeys }] = found;
+    if (!(name in (redis.scriptsSet as object))) redis.defineCommand(name, { lua, numberOfKeys: numberOfKeys ?? undefined });
+    this.joined = { redis, lua };
   }
 
   /** Whether transaction() and addInto() may be used (joinJobsTo() succeeded). */

@@ -140,7 +140,7 @@ export class MessageAcceptor {
       writer.committed(res);
       const failed = res!.find(([err]) => err);
       // Redis had lost BullMQ's script: all but the jobs was written; they are added on their own
-      const jobsLeftOut = jobsInside && failed !== undefined && this.queues.lostScript(res!);
+      const jobsLeftOut = jobsInside && this.queues.lostScript(res!);
       if (failed && !jobsLeftOut) throw failed[0];
       if (dieBeforeJobs) process.kill(process.pid, "SIGKILL");
       if (jobsLeftOut) await this.queues.reloadScript();

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, waitFor } from "../helpers/net.js";
 import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { MxspoolProcess } from "../helpers/mxspool-process.js";
-import { RawSmtp } from "../helpers/smtp-client.js";
+import { sendAll } from "../helpers/messages.js";
 import { testMxspoolConfig } from "../helpers/mxspool-config.js";
 
 describe("the accept's one MULTI on one Redis", () => {
@@ -29,16 +29,10 @@ describe("the accept's one MULTI on one Redis", () => {
 
   /** One message for one@example.test and two@other.test; resolves with its queue id once the 250 is in. */
   const send = async (): Promise<string> => {
-    const c = await RawSmtp.connect(port);
-    await c.reply();
-    await c.cmd("EHLO client.test");
-    expect(await c.cmd("MAIL FROM:<alice@sender.test>")).toMatch(/^250/);
-    expect(await c.cmd("RCPT TO:<one@example.test>")).toMatch(/^250/);
-    expect(await c.cmd("RCPT TO:<two@other.test>")).toMatch(/^250/);
-    expect(await c.cmd("DATA")).toMatch(/^354/);
-    c.write("From: <alice@sender.test>\r\nSubject: one multi\r\n\r\nhello\r\n.\r\n");
-    const id = /^250 2\.0\.0 Ok: queued as (\S+)/.exec(await c.reply(30_000))?.[1];
-    c.close();
+    const raw = Buffer.from("From: <alice@sender.test>\r\nSubject: one multi\r\n\r\nhello\r\n");
+    const { accepted, errors } = await sendAll(port, [{ testId: "one-multi", from: "alice@sender.test", to: ["one@example.test", "two@other.test"], raw }], 1);
+    expect([...errors.values()]).toEqual([]);
+    const id = /^250 2\.0\.0 Ok: queued as (\S+)/.exec(accepted.get("one-multi") ?? "")?.[1];
     expect(id).toBeTruthy();
     return id!;
   };
