@@ -21,6 +21,7 @@ import os from "node:os";
 import type { Config } from "./config/schema.js";
 import { createLogger, type Logger } from "./observability/log.js";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./redis/embedded.js";
+import { AofCompactor } from "./redis/aof-compaction.js";
 import { Keyspace } from "./redis/keyspace.js";
 import { bullConnection, checkPersistence, configuredTarget, connectRedis } from "./redis/connection.js";
 import { DeliveryQueues } from "../queues/delivery-queue.js";
@@ -64,6 +65,7 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
   const grace = config.smtp.shutdownGrace;
   let embedded: EmbeddedRedis | undefined;
   let redis: Redis | undefined;
+  let compactor: AofCompactor | undefined;
   let queues: DeliveryQueues | undefined;
   let dsnQueue: ReturnType<typeof createDsnQueue> | undefined;
   let monitor: PrimaryMonitor | undefined;
@@ -87,6 +89,7 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
     const childrenClean = await (processes?.stop(childrenMs) ?? true) && await (inProcess?.stop() ?? true);
     pacer?.stop();
     sampler?.stop();
+    compactor?.stop();
     // with Redis unreachable these never finish; the queue state is in Redis, nothing is lost by not waiting
     // the parts first, then the queues they use (a probe in flight asks its queue whether it is paused)
     const clean = await withDeadline(Promise.all([monitor?.stop(), outages?.stop(), conditions?.stop(), baselines?.stop(), sweeper?.stop(), dsnWorker?.stop(), alertWorker?.stop(), api?.stop()])
@@ -115,6 +118,7 @@ export async function startPrimary(config: Config, roles: Role[], lifecycle = Li
     }
     redis = connectRedis(target, "mxspool-primary", log);
     await step(checkPersistence(redis, log));
+    if (embedded) compactor = new AofCompactor(redis, log).start();
     // an older spool is migrated, a newer one refused, before any process reads it (store-format.ts)
     await step(ensureStoreFormat(redis, keys, log));
     if (roles.includes("smtp") && ensureTlsFiles(config).generated) {

@@ -45,6 +45,8 @@ export const EVENTS = {
   EMBEDDED_REDIS_STALE: { level: "warn", fields: ["redisPid"], meaning: "A redis-server from a previous run still held the data dir; it is stopped with SIGTERM (it fsyncs its AOF) before a new one starts. Usually after a kill -9 of mxspool." },
   EMBEDDED_REDIS_EXIT: { level: "error", fields: ["code", "signal"], meaning: "The embedded redis-server exited; it is restarted from its AOF after 500 ms. Repeated: read `<dataDir>/redis/redis.log` (disk full?)." },
   EMBEDDED_REDIS_SPAWN: { level: "error", fields: ["err"], meaning: "redis-server could not be started (not installed, not executable). Install Debian's redis-server (scripts/install-deps.sh) or set `redis.url`." },
+  AOF_REWRITE: { level: "info", fields: ["aofBytes", "liveBytes"], meaning: "Purged mail (messages whose `retention.delivered` ended after their delivery or bounce) had left at least half of the embedded Redis's AOF dead, and 64 MiB or more: mxspool asked Redis to rewrite it (BGREWRITEAOF; Redis forks and writes the live data to a new file while it serves). A spool that is only growing is never rewritten. Nothing to do." },
+  AOF_CHECK_FAILED: { level: "warn", fields: ["err"], meaning: "mxspool could not read the embedded Redis's AOF size or start its rewrite; it tries again every 10 s. Until then the AOF only grows (disk). Read `<dataDir>/redis/redis.log`." },
 
   // --- SMTP ingress --------------------------------------------------------------------------
   SMTP_LISTENING: { level: "info", fields: ["listen", "tls"], meaning: "The SMTP listener is up on `smtp.listen`; `tls` tells whether STARTTLS is offered." },

@@ -109,6 +109,9 @@ export async function startEmbeddedRedis(dataDir: string, log: Logger, redisServ
     // 80 MB base for 3,000 mix messages) and cost the rewrite's child ~1.3 s of CPU instead
     // of ~0.7 (README, "Capacity: where the bytes go")
     "--rdbcompression", "no",
+    // Redis's own rewrite trigger also rewrites a spool that is only growing: mxspool asks for
+    // a rewrite once delivered mail has left the AOF mostly dead (redis/aof-compaction.ts)
+    "--auto-aof-rewrite-percentage", "0",
     "--daemonize", "no",
     "--logfile", path.join(dir, "redis.log"),
   ];

@@ -60,6 +60,10 @@ describe("embedded redis-server", () => {
     expect(mx.events("REDIS_FSYNC_RELAXED")).toHaveLength(0);
     const aof = path.join(mx.dir, "data/redis");
     expect(fs.existsSync(aof)).toBe(true);
+    // Redis's own AOF rewrite trigger is off: mxspool decides (policies/aof-rewrite.ts, aof-compaction.test.ts)
+    const direct = new Redis({ path: path.join(aof, "redis.sock") });
+    expect(await direct.config("GET", "auto-aof-rewrite-percentage")).toEqual(["auto-aof-rewrite-percentage", "0"]);
+    direct.disconnect();
 
     const replies = await send(smtpPort, 20, "emb");
     expect(replies.every((r) => r.startsWith("250 2.0.0"))).toBe(true);
