@@ -10,6 +10,7 @@ import { startRedis, type TestRedis } from "../helpers/redis-server.js";
 import { MxspoolProcess } from "../helpers/mxspool-process.js";
 import { sendAll } from "../helpers/messages.js";
 import { testMxspoolConfig } from "../helpers/mxspool-config.js";
+import { monitorRedis } from "../helpers/redis-monitor.js";
 
 describe("the accept's one MULTI on one Redis", () => {
   let redis: TestRedis;
@@ -42,16 +43,15 @@ describe("the accept's one MULTI on one Redis", () => {
   };
 
   it("writes the bytes, the records and both domains' jobs between one MULTI and its EXEC", async () => {
-    const seen: { source: string; args: string[] }[] = [];
-    const monitor = await redis.client().monitor();
-    monitor.on("monitor", (_time: string, args: string[], source: string) => seen.push({ source, args }));
+    const monitor = await monitorRedis(redis.port);
+    const seen = monitor.seen;
 
     const id = await send();
     await expectJobs(id);
 
     // the MULTI that wrote the record: everything of this message is inside it
     await waitFor("the accept's EXEC seen by MONITOR", () => seen.some((s) => s.args[0]?.toLowerCase() === "exec"), 5000);
-    monitor.disconnect();
+    monitor.close();
     const meta = seen.findIndex((s) => s.args[0]?.toLowerCase() === "hset" && s.args[1] === `mxspool:msg:{${id}}:meta`);
     expect(meta).toBeGreaterThan(0);
     const source = seen[meta]!.source;
@@ -74,13 +74,12 @@ describe("the accept's one MULTI on one Redis", () => {
   it("adds the jobs on their own when Redis has lost BullMQ's script (SCRIPT FLUSH), and in the MULTI again after", async () => {
     await redis.client().script("FLUSH");
     await expectJobs(await send());
-    const seen: string[][] = [];
-    const monitor = await redis.client().monitor();
-    monitor.on("monitor", (_time: string, args: string[]) => seen.push(args));
+    const monitor = await monitorRedis(redis.port);
     await expectJobs(await send());
-    await waitFor("the accept's EXEC seen by MONITOR", () => seen.some((a) => a[0]?.toLowerCase() === "exec"), 5000);
-    monitor.disconnect();
-    expect(seen.filter((a) => a[0]?.toLowerCase() === "evalsha" && a.includes("{mxspool}:delivery-other.test:wait"))).toHaveLength(1);
+    const seen = () => monitor.seen.map((s) => s.args);
+    await waitFor("the accept's EXEC seen by MONITOR", () => seen().some((a) => a[0]?.toLowerCase() === "exec"), 5000);
+    monitor.close();
+    expect(seen().filter((a) => a[0]?.toLowerCase() === "evalsha" && a.includes("{mxspool}:delivery-other.test:wait"))).toHaveLength(1);
     expect(mx.events("JOBS_APART")).toHaveLength(0);
   });
 });
