@@ -12,7 +12,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "./config/schema.js";
 import type { Logger } from "./observability/log.js";
 import { Keyspace } from "./redis/keyspace.js";
-import { bullConnection, connectRedis, type RedisTarget } from "./redis/connection.js";
+import { bullConnection, connectRedis, readyWithin, type RedisTarget } from "./redis/connection.js";
 import { DeliveryQueues } from "../queues/delivery-queue.js";
 import { MessageStore } from "./store/message-store.js";
 import { MessageAcceptor } from "./ingress/accept-message.js";
@@ -57,6 +57,8 @@ export interface WorkerSpec {
 
 /** A worker process exits at most this long after shutdownGrace. */
 export const WORKER_SLACK_MS = 3000;
+/** How long the SMTP listener waits for this process's Redis connection before it opens anyway. */
+const REDIS_READY_WAIT_MS = 5000;
 
 /**
  * This process's share of delivery.concurrency, so that all processes together never open
@@ -147,6 +149,11 @@ export class WorkerRoles {
         traffic,
         tls: readTls(config),
       }, log);
+      // READY means accepting: the listener opens once this process's own Redis connection is
+      // up (ms after the supervisor's; a MAIL FROM before it got 451 4.3.0), or after
+      // REDIS_READY_WAIT_MS with Redis away (then 451 4.3.0 until it is back)
+      await readyWithin(redis, REDIS_READY_WAIT_MS);
+      if (this.stopping) return;
       await (this.listening = this.smtp.listen().catch((e) => { throw listenFailure(e, "smtp.listen"); }));
       // users' own mail programs (submission.listen / implicitTls), when configured
       const sub = startSubmission(config, { redis, keys, connection: conn, log, filter: this.filter });

@@ -205,6 +205,17 @@ export function connectRedis(target: RedisTarget, name: string, log?: Logger): R
   return r;
 }
 
+/** Resolves true once `redis` is ready, or false after `ms` while it is not (the caller goes on either way). */
+export function readyWithin(redis: Redis, ms: number): Promise<boolean> {
+  if (redis.status === "ready") return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => { clearTimeout(timer); redis.off("ready", onReady); resolve(ok); };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), ms);
+    redis.once("ready", onReady);
+  });
+}
+
 /** Reads INFO persistence and logs a loud warning when the queue would not survive a restart. */
 export async function checkPersistence(redis: Redis, log: Logger): Promise<{ aof: boolean; rdb: boolean; fsync?: string }> {
   const info = await redis.info("persistence");
