@@ -7,6 +7,7 @@
  * (`<kind>.opened`, `<kind>.closed`). A failed check is logged and tried again next time.
  */
 import { zrangeByScoreMerged } from "../redis/sharded-reads.js";
+import { infoNumber } from "../redis/info-field.js";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import type { Redis } from "ioredis";
@@ -43,7 +44,7 @@ export class ConditionWatch {
     }
     out.push(scannerDown(byScanner));
     const info = await this.redis.info("memory");
-    const field = (k: string) => Number(new RegExp(`^${k}:(\\d+)`, "m").exec(info)?.[1] ?? 0);
+    const field = (k: string) => infoNumber(info, k);
     out.push(redisMemory(field("used_memory"), field("maxmemory") || field("total_system_memory"), c.redisMemoryPercent));
     const persistence = await this.redis.info("persistence");
     const text = (k: string) => new RegExp(`^${k}:(\\S+)`, "m").exec(persistence)?.[1];

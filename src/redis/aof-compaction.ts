@@ -9,13 +9,14 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "../observability/log.js";
 import { repeatedErrors } from "../observability/repeated-errors.js";
+import { infoNumber } from "./info-field.js";
 import { aofRewriteDue, type AofFacts } from "../../policies/aof-rewrite.js";
 
 export const CHECK_EVERY_MS = 10_000;
 
 /** The facts the policy needs, from the text of `INFO persistence memory`. */
 export function aofFacts(info: string): AofFacts {
-  const field = (name: string): number => Number(new RegExp(`^${name}:(\\d+)`, "m").exec(info)?.[1] ?? 0);
+  const field = (name: string): number => infoNumber(info, name);
   return {
     aofBytes: field("aof_current_size"),
     liveBytes: field("used_memory_dataset"),

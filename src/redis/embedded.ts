@@ -110,7 +110,7 @@ export async function startEmbeddedRedis(dataDir: string, log: Logger, redisServ
     // of ~0.7 (README, "Capacity: where the bytes go")
     "--rdbcompression", "no",
     // Redis's own rewrite trigger also rewrites a spool that is only growing: mxspool asks for
-    // a rewrite once delivered mail has left the AOF mostly dead (redis/aof-compaction.ts)
+    // a rewrite once purged mail has left half or more of the AOF dead (redis/aof-compaction.ts)
     "--auto-aof-rewrite-percentage", "0",
     "--daemonize", "no",
     "--logfile", path.join(dir, "redis.log"),

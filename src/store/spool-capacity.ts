@@ -9,15 +9,12 @@
 import { zcountAll, zrangeByScoreMerged } from "../redis/sharded-reads.js";
 import type { Redis } from "ioredis";
 import type { Keyspace } from "../redis/keyspace.js";
+import { infoNumber } from "../redis/info-field.js";
 import { outageCapacity, type Capacity } from "../../policies/outage-capacity.js";
 
 /** Queued messages measured for the per-message figure. */
 const SAMPLE = 20;
 const DAY_MS = 86_400_000;
-
-function infoField(info: string, name: string): number {
-  return Number(new RegExp(`^${name}:(\\d+)`, "m").exec(info)?.[1] ?? 0);
-}
 
 export class SpoolCapacity {
   constructor(private readonly redis: Redis, private readonly keys: Keyspace, private readonly retentionMs: number) {}
@@ -46,7 +43,7 @@ export class SpoolCapacity {
       this.redis.info("memory"), this.bytesPerQueuedMessage(), zcountAll(this.redis, this.keys.shards().map((n) => this.keys.indexAll(n)), now - windowMs, now),
     ]);
     return outageCapacity({
-      usedMemory: infoField(info, "used_memory"), maxMemory: infoField(info, "maxmemory"), systemMemory: infoField(info, "total_system_memory"),
+      usedMemory: infoNumber(info, "used_memory"), maxMemory: infoNumber(info, "maxmemory"), systemMemory: infoNumber(info, "total_system_memory"),
       bytesPerQueuedMessage: per, acceptedInWindow: accepted, windowHours: windowMs / 3_600_000,
     });
   }
